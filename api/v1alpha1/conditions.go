@@ -1,0 +1,65 @@
+package v1alpha1
+
+// Condition types. Ready is always present; Reconciling, Stalled and
+// DataGap are abnormal-true: present only while true.
+const (
+	ConditionReady               = "Ready"
+	ConditionReconciling         = "Reconciling"
+	ConditionStalled             = "Stalled"
+	ConditionPrerequisitesMet    = "PrerequisitesMet"
+	ConditionSplitBrain          = "SplitBrain"
+	ConditionCreationBlocked     = "CreationBlocked"
+	ConditionFailoverReady       = "FailoverReady"
+	ConditionWALRetentionHealthy = "WALRetentionHealthy"
+	ConditionDataGap             = "DataGap"
+)
+
+// Condition reasons.
+const (
+	ReasonAvailable            = "Available"
+	ReasonCreating             = "Creating"
+	ReasonAdopted              = "Adopted"
+	ReasonServerUnavailable    = "ServerUnavailable"
+	ReasonServerNotFound       = "ServerNotFound"
+	ReasonServerNotReady       = "ServerNotReady"
+	ReasonInvalidated          = "Invalidated"
+	ReasonInvalidSpec          = "InvalidSpec"
+	ReasonConflict             = "Conflict"
+	ReasonPluginMissing        = "PluginMissing"
+	ReasonPermissionDenied     = "PermissionDenied"
+	ReasonWALLevelTooLow       = "WALLevelTooLow"
+	ReasonTooManySlots         = "TooManySlots"
+	ReasonAuthenticationFailed = "AuthenticationFailed"
+	ReasonCredentialsMissing   = "CredentialsMissing"
+	ReasonSlotActive           = "SlotActive"
+	ReasonDeleting             = "Deleting"
+	ReasonUnsupported          = "Unsupported"
+	ReasonProgressing          = "Progressing"
+	ReasonConnected            = "Connected"
+	ReasonNoPrimary            = "NoPrimary"
+	ReasonSplitBrain           = "SplitBrain"
+	ReasonMissing              = "Missing"
+	ReasonFailover             = "Failover"
+	ReasonPrerequisitesMissing = "PrerequisitesMissing"
+	ReasonAllPrerequisitesMet  = "AllPrerequisitesMet"
+	ReasonWithinBudget         = "WithinBudget"
+	ReasonOverBudget           = "OverBudget"
+	ReasonUnreserved           = "Unreserved"
+	ReasonLost                 = "Lost"
+	ReasonUnknown              = "Unknown"
+	ReasonError                = "Error"
+)
+
+// Annotations.
+const (
+	// AnnotationAcknowledgeDataGap, set to status.lastDataGap.at (RFC 3339),
+	// clears the DataGap condition for that gap.
+	AnnotationAcknowledgeDataGap = "pg.slotkeeper.dev/acknowledge-data-gap"
+)
+
+// ServerFinalizerName keeps a PostgresServer (and so its connections) until
+// no ReplicationSlot needs it to drop its slot.
+const ServerFinalizerName = "pg.slotkeeper.dev/server"
+
+// FinalizerName guards the slot while the object is deleted.
+const FinalizerName = "pg.slotkeeper.dev/slot"

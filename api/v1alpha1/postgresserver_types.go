@@ -1,0 +1,250 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// HostPort is one member of a PostgreSQL cluster.
+type HostPort struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Host string `json:"host"`
+	// +kubebuilder:default=5432
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+}
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// SecretKeyReference names one key of a Secret in the same namespace.
+type SecretKeyReference struct {
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// +kubebuilder:default="ca.crt"
+	// +optional
+	Key string `json:"key,omitempty"`
+}
+
+// TLSMode follows libpq's sslmode values that make sense for an operator.
+// +kubebuilder:validation:Enum=disable;require;verify-ca;verify-full
+type TLSMode string
+
+const (
+	TLSDisable    TLSMode = "disable"
+	TLSRequire    TLSMode = "require"
+	TLSVerifyCA   TLSMode = "verify-ca"
+	TLSVerifyFull TLSMode = "verify-full"
+)
+
+// TLSSpec says how to protect connections to the servers.
+// +kubebuilder:validation:XValidation:rule="!(self.mode in ['verify-ca','verify-full']) || has(self.caSecretRef)",message="caSecretRef is required for verify-ca and verify-full"
+type TLSSpec struct {
+	// +kubebuilder:default=require
+	// +optional
+	Mode TLSMode `json:"mode,omitempty"`
+	// CASecretRef holds the PEM CA bundle used to verify the server.
+	// +optional
+	CASecretRef *SecretKeyReference `json:"caSecretRef,omitempty"`
+}
+
+// StandbySnapshotMode turns forcing running-xacts records on or off.
+// +kubebuilder:validation:Enum=Auto;Disabled
+type StandbySnapshotMode string
+
+const (
+	StandbySnapshotAuto     StandbySnapshotMode = "Auto"
+	StandbySnapshotDisabled StandbySnapshotMode = "Disabled"
+)
+
+// StandbySnapshotSpec controls calls of pg_log_standby_snapshot() on the
+// primary while a slot creation waits.
+type StandbySnapshotSpec struct {
+	// +kubebuilder:default=Auto
+	// +optional
+	Mode StandbySnapshotMode `json:"mode,omitempty"`
+	// +kubebuilder:default="1s"
+	// +optional
+	Interval *metav1.Duration `json:"interval,omitempty"`
+}
+
+// PostgresServerSpec says where slots live and how to reach the servers.
+type PostgresServerSpec struct {
+	// Hosts lists every member of the cluster; the operator finds the primary.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	Hosts []HostPort `json:"hosts"`
+	// Database is the maintenance database the operator connects to.
+	// +kubebuilder:default=postgres
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Database string `json:"database,omitempty"`
+	// CredentialsSecretRef names a Secret with keys username and password.
+	CredentialsSecretRef LocalObjectReference `json:"credentialsSecretRef"`
+	// +optional
+	TLS *TLSSpec `json:"tls,omitempty"`
+	// PollInterval is the monitor period.
+	// +kubebuilder:default="5s"
+	// +optional
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+	// +kubebuilder:default={mode: Auto, interval: "1s"}
+	// +optional
+	StandbySnapshot *StandbySnapshotSpec `json:"standbySnapshot,omitempty"`
+}
+
+// MemberRole is what a member currently is.
+// +kubebuilder:validation:Enum=Primary;Standby;Unreachable
+type MemberRole string
+
+const (
+	RolePrimary     MemberRole = "Primary"
+	RoleStandby     MemberRole = "Standby"
+	RoleUnreachable MemberRole = "Unreachable"
+)
+
+// MemberStatus is what the monitor last saw of one member.
+type MemberStatus struct {
+	Host string     `json:"host"`
+	Port int32      `json:"port"`
+	Role MemberRole `json:"role"`
+	// +optional
+	Timeline int64 `json:"timeline,omitempty"`
+	// +optional
+	ReplayLagBytes *int64 `json:"replayLagBytes,omitempty"`
+	// +optional
+	ServerVersion string `json:"serverVersion,omitempty"`
+	// Message explains an Unreachable role.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// Capabilities are detected on the primary, never assumed from a version.
+type Capabilities struct {
+	FailoverSlots    bool `json:"failoverSlots"`
+	LogicalOnStandby bool `json:"logicalOnStandby"`
+	StandbySnapshot  bool `json:"standbySnapshot"`
+	// Replication is true when the connecting role has the REPLICATION attribute.
+	Replication bool `json:"replication"`
+}
+
+// ServerSettings are the primary's settings that matter for slots.
+type ServerSettings struct {
+	// +optional
+	WALLevel string `json:"walLevel,omitempty"`
+	// +optional
+	MaxReplicationSlots int32 `json:"maxReplicationSlots,omitempty"`
+	// +optional
+	UsedReplicationSlots int32 `json:"usedReplicationSlots,omitempty"`
+	// +optional
+	MaxWALSenders int32 `json:"maxWalSenders,omitempty"`
+	// MaxSlotWALKeepSize is max_slot_wal_keep_size as PostgreSQL shows it (-1 = unlimited).
+	// +optional
+	MaxSlotWALKeepSize string `json:"maxSlotWALKeepSize,omitempty"`
+	// +optional
+	HotStandbyFeedback string `json:"hotStandbyFeedback,omitempty"`
+	// +optional
+	SyncReplicationSlots string `json:"syncReplicationSlots,omitempty"`
+	// +optional
+	WALSenderTimeout string `json:"walSenderTimeout,omitempty"`
+}
+
+// SlotCounts summarises the slots on the primary.
+type SlotCounts struct {
+	Managed           int32 `json:"managed"`
+	Unmanaged         int32 `json:"unmanaged"`
+	InactiveUnmanaged int32 `json:"inactiveUnmanaged"`
+}
+
+// UnmanagedSlot is a slot on the primary that no ReplicationSlot owns.
+type UnmanagedSlot struct {
+	Name string   `json:"name"`
+	Type SlotType `json:"type"`
+	// +optional
+	Database string `json:"database,omitempty"`
+	// +optional
+	Plugin string `json:"plugin,omitempty"`
+	Active bool   `json:"active"`
+	// +optional
+	RetainedWALBytes *int64 `json:"retainedWALBytes,omitempty"`
+	// LikelyOwner is a hint: the consumer's application_name, or the standby
+	// whose primary_slot_name matches.
+	// +optional
+	LikelyOwner string `json:"likelyOwner,omitempty"`
+}
+
+// PostgresServerStatus is the operator's view of the cluster.
+type PostgresServerStatus struct {
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// +optional
+	Primary string `json:"primary,omitempty"`
+	// +optional
+	SystemIdentifier string `json:"systemIdentifier,omitempty"`
+	// +optional
+	Timeline int64 `json:"timeline,omitempty"`
+	// +optional
+	ServerVersion string `json:"serverVersion,omitempty"`
+	// +optional
+	// +listType=atomic
+	Members []MemberStatus `json:"members,omitempty"`
+	// +optional
+	Capabilities *Capabilities `json:"capabilities,omitempty"`
+	// +optional
+	Settings *ServerSettings `json:"settings,omitempty"`
+	// +optional
+	Slots *SlotCounts `json:"slots,omitempty"`
+	// UnmanagedSlots lists at most 20 slots no ReplicationSlot owns, largest retention first.
+	// +optional
+	// +listType=atomic
+	UnmanagedSlots []UnmanagedSlot `json:"unmanagedSlots,omitempty"`
+	// +optional
+	Failovers int32 `json:"failovers,omitempty"`
+	// +optional
+	LastFailoverTime *metav1.Time `json:"lastFailoverTime,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=pgserver;pgservers,categories=slotkeeper
+// +kubebuilder:printcolumn:name="Primary",type=string,JSONPath=`.status.primary`
+// +kubebuilder:printcolumn:name="Timeline",type=integer,JSONPath=`.status.timeline`
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.serverVersion`
+// +kubebuilder:printcolumn:name="Slots",type=integer,JSONPath=`.status.slots.managed`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// PostgresServer is a PostgreSQL cluster (a primary and its standbys) whose
+// replication slots slotkeeper manages.
+type PostgresServer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   PostgresServerSpec   `json:"spec"`
+	Status PostgresServerStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// PostgresServerList is a list of PostgresServer.
+type PostgresServerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []PostgresServer `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&PostgresServer{}, &PostgresServerList{})
+}

@@ -1,0 +1,284 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SlotType is the kind of replication slot.
+// +kubebuilder:validation:Enum=Logical;Physical
+type SlotType string
+
+const (
+	SlotLogical  SlotType = "Logical"
+	SlotPhysical SlotType = "Physical"
+)
+
+// LocationRole says which member holds the slot.
+// +kubebuilder:validation:Enum=Primary;Standby
+type LocationRole string
+
+const (
+	LocationPrimary LocationRole = "Primary"
+	LocationStandby LocationRole = "Standby"
+)
+
+// SlotLocation places the slot on the primary or on one standby member.
+// +kubebuilder:validation:XValidation:rule="self.role == 'Primary' || has(self.host)",message="location.host is required when role is Standby"
+// +kubebuilder:validation:XValidation:rule="self.role == 'Standby' || (!has(self.host) && !has(self.port))",message="location.host and location.port are only for role Standby"
+type SlotLocation struct {
+	// +kubebuilder:default=Primary
+	// +optional
+	Role LocationRole `json:"role,omitempty"`
+	// Host must be one of the server's spec.hosts.
+	// +optional
+	Host string `json:"host,omitempty"`
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+}
+
+// DeletionPolicy says what happens to the slot when the object is deleted.
+// +kubebuilder:validation:Enum=Delete;Retain
+type DeletionPolicy string
+
+const (
+	DeletionDelete DeletionPolicy = "Delete"
+	DeletionRetain DeletionPolicy = "Retain"
+)
+
+// InvalidationPolicy says what to do with a slot PostgreSQL invalidated.
+// +kubebuilder:validation:Enum=Recreate;Keep
+type InvalidationPolicy string
+
+const (
+	InvalidationRecreate InvalidationPolicy = "Recreate"
+	InvalidationKeep     InvalidationPolicy = "Keep"
+)
+
+// AdoptionPolicy says whether an existing slot of the same name may be taken over.
+// +kubebuilder:validation:Enum=IfMatching;Never
+type AdoptionPolicy string
+
+const (
+	AdoptIfMatching AdoptionPolicy = "IfMatching"
+	AdoptNever      AdoptionPolicy = "Never"
+)
+
+// ReplicationSlotSpec declares one replication slot.
+// +kubebuilder:validation:XValidation:rule="self.type != 'Logical' || has(self.database)",message="database is required for Logical slots"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Logical' || !has(self.database)",message="database is only for Logical slots"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Logical' || !has(self.plugin)",message="plugin is only for Logical slots"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Logical' || !has(self.twoPhase) || !self.twoPhase",message="twoPhase is only for Logical slots"
+// +kubebuilder:validation:XValidation:rule="has(self.slotName) == has(oldSelf.slotName)",message="slotName is immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.database) == has(oldSelf.database)",message="database is immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.plugin) == has(oldSelf.plugin)",message="plugin is immutable"
+type ReplicationSlotSpec struct {
+	// ServerRef names the PostgresServer in the same namespace.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="serverRef is immutable"
+	ServerRef LocalObjectReference `json:"serverRef"`
+	// SlotName is the slot's name in PostgreSQL; default metadata.name with '-' replaced by '_'.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9_]{1,63}$`
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="slotName is immutable"
+	// +optional
+	SlotName string `json:"slotName,omitempty"`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="type is immutable"
+	Type SlotType `json:"type"`
+	// Database is the database a Logical slot decodes; required for Logical.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="database is immutable"
+	// +optional
+	Database string `json:"database,omitempty"`
+	// Plugin is the output plugin of a Logical slot (default pgoutput).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="plugin is immutable"
+	// +optional
+	Plugin string `json:"plugin,omitempty"`
+	// +kubebuilder:default={role: Primary}
+	// +optional
+	Location *SlotLocation `json:"location,omitempty"`
+	// TwoPhase enables decoding of prepared transactions (Logical, PostgreSQL 14+).
+	// +optional
+	TwoPhase bool `json:"twoPhase,omitempty"`
+	// ReserveWAL makes a Physical slot reserve WAL from its creation.
+	// +kubebuilder:default=true
+	// +optional
+	ReserveWAL *bool `json:"reserveWAL,omitempty"`
+	// Failover keeps the slot usable after a primary failover.
+	// +optional
+	Failover bool `json:"failover,omitempty"`
+	// +kubebuilder:default=Delete
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+	// +kubebuilder:default=Recreate
+	// +optional
+	InvalidationPolicy InvalidationPolicy `json:"invalidationPolicy,omitempty"`
+	// +kubebuilder:default=IfMatching
+	// +optional
+	Adoption AdoptionPolicy `json:"adoption,omitempty"`
+	// MaxRetainedWAL is the WAL budget; WALRetentionHealthy turns False past it.
+	// +optional
+	MaxRetainedWAL *resource.Quantity `json:"maxRetainedWAL,omitempty"`
+	// TerminateBlockersAfter, when above zero, terminates transactions that
+	// block creation for longer than this. Off by default.
+	// +optional
+	TerminateBlockersAfter *metav1.Duration `json:"terminateBlockersAfter,omitempty"`
+}
+
+// Consumer describes the backend that holds the slot.
+type Consumer struct {
+	// +optional
+	PID int32 `json:"pid,omitempty"`
+	// +optional
+	ApplicationName string `json:"applicationName,omitempty"`
+	// +optional
+	ClientAddr string `json:"clientAddr,omitempty"`
+	// +optional
+	BackendStart *metav1.Time `json:"backendStart,omitempty"`
+	// +optional
+	State string `json:"state,omitempty"`
+}
+
+// DataGap is a window of changes that no consumer of the slot will ever see.
+type DataGap struct {
+	// +kubebuilder:validation:Enum=Failover;Invalidated;Missing
+	Reason string `json:"reason"`
+	// +optional
+	FromLSN string `json:"fromLSN,omitempty"`
+	// +optional
+	ToLSN string `json:"toLSN,omitempty"`
+	// +optional
+	Bytes *int64      `json:"bytes,omitempty"`
+	At    metav1.Time `json:"at"`
+}
+
+// StandbySlot is one standby's view of the slot.
+type StandbySlot struct {
+	Host       string `json:"host"`
+	Port       int32  `json:"port,omitempty"`
+	Present    bool   `json:"present"`
+	Synced     bool   `json:"synced"`
+	Persistent bool   `json:"persistent"`
+	Ready      bool   `json:"ready"`
+	// +optional
+	LagBytes *int64 `json:"lagBytes,omitempty"`
+}
+
+// Blocker is a transaction a slot creation waits for.
+type Blocker struct {
+	PID int32 `json:"pid"`
+	// +optional
+	XID string `json:"xid,omitempty"`
+	// +optional
+	XactStart *metav1.Time `json:"xactStart,omitempty"`
+	// +optional
+	ApplicationName string `json:"applicationName,omitempty"`
+	// +optional
+	State string `json:"state,omitempty"`
+	// +optional
+	Database string `json:"database,omitempty"`
+	// +optional
+	Query string `json:"query,omitempty"`
+}
+
+// ReplicationSlotStatus is the truth about the slot as last observed.
+type ReplicationSlotStatus struct {
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// SlotName is the effective slot name in PostgreSQL.
+	// +optional
+	SlotName string `json:"slotName,omitempty"`
+	// Host is the member that holds the slot ("host:port").
+	// +optional
+	Host string `json:"host,omitempty"`
+	// Owned is true once this object created or adopted the slot; only an
+	// owned slot is ever dropped.
+	// +optional
+	Owned bool `json:"owned,omitempty"`
+	// +optional
+	Active bool `json:"active,omitempty"`
+	// +optional
+	ActivePID int32 `json:"activePID,omitempty"`
+	// +optional
+	Consumer *Consumer `json:"consumer,omitempty"`
+	// +optional
+	RestartLSN string `json:"restartLSN,omitempty"`
+	// +optional
+	ConfirmedFlushLSN string `json:"confirmedFlushLSN,omitempty"`
+	// +optional
+	WALStatus string `json:"walStatus,omitempty"`
+	// +optional
+	SafeWALSizeBytes *int64 `json:"safeWALSizeBytes,omitempty"`
+	// +optional
+	RetainedWALBytes *int64 `json:"retainedWALBytes,omitempty"`
+	// RetainedWAL is RetainedWALBytes in human units, for kubectl get.
+	// +optional
+	RetainedWAL string `json:"retainedWAL,omitempty"`
+	// +optional
+	InvalidationReason string `json:"invalidationReason,omitempty"`
+	// +optional
+	InactiveSince *metav1.Time `json:"inactiveSince,omitempty"`
+	// +optional
+	CreatedAt *metav1.Time `json:"createdAt,omitempty"`
+	// +optional
+	CreatedOnTimeline int64 `json:"createdOnTimeline,omitempty"`
+	// +optional
+	Recreations int32 `json:"recreations,omitempty"`
+	// +optional
+	LastDataGap *DataGap `json:"lastDataGap,omitempty"`
+	// +optional
+	// +listType=atomic
+	Standbys []StandbySlot `json:"standbys,omitempty"`
+	// +optional
+	// +listType=atomic
+	Blockers []Blocker `json:"blockers,omitempty"`
+	// LastObservedAt is when the figures above were last refreshed.
+	// +optional
+	LastObservedAt *metav1.Time `json:"lastObservedAt,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=rslot;rslots,categories=slotkeeper
+// +kubebuilder:validation:XValidation:rule="has(self.spec.slotName) || self.metadata.name.replace('-', '_').matches('^[a-z0-9_]{1,63}$')",message="metadata.name does not make a valid slot name (lowercase letters, digits, '-' or '_', at most 63 characters); set spec.slotName"
+// +kubebuilder:printcolumn:name="Slot",type=string,JSONPath=`.status.slotName`
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="Server",type=string,JSONPath=`.spec.serverRef.name`
+// +kubebuilder:printcolumn:name="Active",type=boolean,JSONPath=`.status.active`
+// +kubebuilder:printcolumn:name="Retained",type=string,JSONPath=`.status.retainedWAL`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+// +kubebuilder:printcolumn:name="Host",type=string,JSONPath=`.status.host`,priority=1
+// +kubebuilder:printcolumn:name="Restart LSN",type=string,JSONPath=`.status.restartLSN`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// ReplicationSlot is one PostgreSQL replication slot that slotkeeper keeps
+// in place.
+type ReplicationSlot struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ReplicationSlotSpec   `json:"spec"`
+	Status ReplicationSlotStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ReplicationSlotList is a list of ReplicationSlot.
+type ReplicationSlotList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ReplicationSlot `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&ReplicationSlot{}, &ReplicationSlotList{})
+}

@@ -1,0 +1,47 @@
+package controllers
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+// Event actions, the verb part of events.k8s.io Events.
+const (
+	actionReconcile = "Reconcile"
+	actionCreate    = "Create"
+	actionAdopt     = "Adopt"
+	actionRecreate  = "Recreate"
+	actionDrop      = "Drop"
+	actionRelease   = "Release"
+)
+
+// progressReasons are Ready=False reasons that are expected steps, not
+// problems: they produce Normal Events.
+var progressReasons = map[string]bool{
+	api.ReasonCreating: true, api.ReasonProgressing: true, api.ReasonDeleting: true,
+}
+
+func readyOf(conds []metav1.Condition) metav1.Condition {
+	if c := meta.FindStatusCondition(conds, api.ConditionReady); c != nil {
+		return *c
+	}
+	return metav1.Condition{}
+}
+
+// emitTransition records an Event when Ready changes status or reason, so
+// `kubectl events` tells the story of an object without reading its status.
+func emitTransition(rec events.EventRecorder, obj runtime.Object, old, cur metav1.Condition) {
+	if rec == nil || (old.Status == cur.Status && old.Reason == cur.Reason) {
+		return
+	}
+	kind := corev1.EventTypeWarning
+	if cur.Status == metav1.ConditionTrue || progressReasons[cur.Reason] {
+		kind = corev1.EventTypeNormal
+	}
+	rec.Eventf(obj, nil, kind, cur.Reason, actionReconcile, "Ready=%s: %s", cur.Status, cur.Message)
+}

@@ -1,0 +1,27 @@
+package controllers
+
+import (
+	"strings"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+// DefaultPlugin is the output plugin of a Logical slot without spec.plugin.
+const DefaultPlugin = "pgoutput"
+
+// SlotName is the slot's name in PostgreSQL: spec.slotName, or the object's
+// name with '-' replaced by '_' (the CRD refuses names that do not fit).
+func SlotName(rs *api.ReplicationSlot) string {
+	if rs.Spec.SlotName != "" {
+		return rs.Spec.SlotName
+	}
+	return strings.ReplaceAll(rs.Name, "-", "_")
+}
+
+// PluginName is the effective output plugin of a Logical slot.
+func PluginName(rs *api.ReplicationSlot) string {
+	if rs.Spec.Plugin != "" {
+		return rs.Spec.Plugin
+	}
+	return DefaultPlugin
+}

@@ -1,0 +1,164 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// deletionRecheck is how often a deleted server re-checks whether its
+// ReplicationSlots are gone.
+const deletionRecheck = 5 * time.Second
+
+// PostgresServerReconciler keeps a monitor running for every PostgresServer
+// and reports what it sees.
+type PostgresServerReconciler struct {
+	client.Client
+	// SecretReader reads Secrets straight from the API server, so their
+	// contents never sit in the informer cache.
+	SecretReader client.Reader
+	Monitor      *monitor.Manager
+	Recorder     events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=postgresservers,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=postgresservers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=postgresservers/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one PostgresServer's monitor and status up to date.
+func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var ps api.PostgresServer
+	if err := r.Get(ctx, req.NamespacedName, &ps); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Monitor.Remove(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ps.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, &ps)
+	}
+	if controllerutil.AddFinalizer(&ps, api.ServerFinalizerName) {
+		if err := r.Update(ctx, &ps); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	before := ps.DeepCopy()
+	r.observe(ctx, &ps)
+	return ctrl.Result{}, r.patchStatus(ctx, before, &ps)
+}
+
+// observe refreshes the monitor's configuration and fills status from its
+// latest snapshot.
+func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.PostgresServer) {
+	key := client.ObjectKeyFromObject(ps)
+	cfg, outcome := r.monitorConfig(ctx, ps)
+	if outcome != nil {
+		// Keep the monitor running with the last good credentials: a Secret
+		// being replaced must not blind the operator.
+		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: *outcome})
+		return
+	}
+	r.Monitor.Ensure(key, cfg)
+	slots, err := slotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
+	if err != nil {
+		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation,
+			Outcome: status.Outcome{Phase: status.Retrying, Reason: api.ReasonError, Message: err.Error()}})
+		return
+	}
+	snap := r.Monitor.Snapshot(key)
+	o, missing, known := status.ServerOutcome(snap, needsLogical(slots))
+	if snap != nil {
+		applyServerView(ps, status.ViewServer(snap, managedNames(slots)))
+	}
+	r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: o,
+		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known})
+}
+
+func (r *PostgresServerReconciler) setConditions(ps *api.PostgresServer, in status.ServerInputs) {
+	old := readyOf(ps.Status.Conditions)
+	ps.Status.Conditions = status.ServerConditions(ps.Status.Conditions, in)
+	ps.Status.ObservedGeneration = ps.Generation
+	emitTransition(r.Recorder, ps, old, readyOf(ps.Status.Conditions))
+}
+
+func applyServerView(ps *api.PostgresServer, v status.ServerView) {
+	s := &ps.Status
+	s.Members, s.Slots, s.UnmanagedSlots = v.Members, v.Slots, v.Unmanaged
+	if v.Primary == "" {
+		return // keep the last known primary facts while none is reachable
+	}
+	s.Primary, s.SystemIdentifier, s.Timeline, s.ServerVersion = v.Primary, v.SystemIdentifier, v.Timeline, v.ServerVersion
+	s.Capabilities, s.Settings = v.Capabilities, v.Settings
+}
+
+func splitClaims(snap *monitor.Snapshot) []string {
+	if snap.SplitBrain() {
+		return snap.Claims
+	}
+	return nil
+}
+
+func needsLogical(slots []api.ReplicationSlot) bool {
+	for i := range slots {
+		if slots[i].Spec.Type == api.SlotLogical {
+			return true
+		}
+	}
+	return false
+}
+
+func managedNames(slots []api.ReplicationSlot) map[string]bool {
+	out := make(map[string]bool, len(slots))
+	for i := range slots {
+		if slots[i].Status.Owned {
+			out[SlotName(&slots[i])] = true
+		}
+	}
+	return out
+}
+
+// finalize waits until no ReplicationSlot references the server, so each can
+// still reach PostgreSQL to drop its slot, then stops the monitor.
+func (r *PostgresServerReconciler) finalize(ctx context.Context, ps *api.PostgresServer) (ctrl.Result, error) {
+	slots, err := slotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(slots) > 0 {
+		before := ps.DeepCopy()
+		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: status.Outcome{
+			Phase: status.Progressing, Reason: api.ReasonDeleting,
+			Message: fmt.Sprintf("waiting for %d ReplicationSlot(s) that use this server to be deleted", len(slots))}})
+		return ctrl.Result{RequeueAfter: deletionRecheck}, r.patchStatus(ctx, before, ps)
+	}
+	r.Monitor.Remove(client.ObjectKeyFromObject(ps))
+	if controllerutil.RemoveFinalizer(ps, api.ServerFinalizerName) {
+		return ctrl.Result{}, r.Update(ctx, ps)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *PostgresServerReconciler) patchStatus(ctx context.Context, before, ps *api.PostgresServer) error {
+	if equality.Semantic.DeepEqual(before.Status, ps.Status) {
+		return nil
+	}
+	err := r.Status().Patch(ctx, ps, client.MergeFrom(before))
+	if err != nil {
+		log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
+	}
+	return client.IgnoreNotFound(err)
+}

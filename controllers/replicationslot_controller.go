@@ -1,0 +1,132 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// figureRefresh is how often LSN and byte figures are rewritten in status
+// when nothing else changed; live figures belong to metrics.
+const figureRefresh = 30 * time.Second
+
+// ReplicationSlotReconciler creates, adopts, observes and drops slots.
+type ReplicationSlotReconciler struct {
+	client.Client
+	Monitor  *monitor.Manager
+	Recorder events.EventRecorder
+	// ActionTimeout bounds one SQL action (create, drop).
+	ActionTimeout time.Duration
+}
+
+// +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots/finalizers,verbs=update
+
+// slotScope is what one reconcile of one ReplicationSlot works with.
+type slotScope struct {
+	rs        *api.ReplicationSlot
+	name      string
+	serverKey types.NamespacedName
+	snap      *monitor.Snapshot
+	target    *monitor.Member
+	// row is the slot as last observed on the target, nil when absent.
+	row *postgres.Slot
+	// deleting: the object is being deleted, so a server that is being
+	// deleted too is still used (it waits for its slots).
+	deleting bool
+}
+
+// Reconcile brings one ReplicationSlot's slot and status in line.
+func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var rs api.ReplicationSlot
+	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Monitor.Untrack(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !rs.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, &rs)
+	}
+	if controllerutil.AddFinalizer(&rs, api.FinalizerName) {
+		if err := r.Update(ctx, &rs); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	before := rs.DeepCopy()
+	sc := &slotScope{rs: &rs, name: SlotName(&rs),
+		serverKey: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}}
+	outcome, err := r.reconcileSlot(ctx, sc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	r.setSlotStatus(sc, outcome)
+	return r.patchSlotStatus(ctx, before, &rs, outcome)
+}
+
+// reconcileSlot runs the phases in order; each returns an outcome to stop
+// at, or nil to go on.
+func (r *ReplicationSlotReconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, error) {
+	phases := []func(context.Context, *slotScope) (*status.Outcome, error){
+		r.resolveServer, r.checkConflict, r.resolveTarget, r.ensureSlot,
+	}
+	for _, phase := range phases {
+		o, err := phase(ctx, sc)
+		if err != nil || o != nil {
+			return deref(o), err
+		}
+	}
+	return availableOutcome(sc.row), nil
+}
+
+func deref(o *status.Outcome) status.Outcome {
+	if o == nil {
+		return status.Outcome{}
+	}
+	return *o
+}
+
+// setSlotStatus writes the observation and conditions into status.
+func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
+	rs := sc.rs
+	old := readyOf(rs.Status.Conditions)
+	rs.Status.SlotName = sc.name
+	if sc.row != nil {
+		observeRow(rs, sc.target, sc.row)
+	}
+	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, slotInputs(rs, o, sc.row))
+	rs.Status.ObservedGeneration = rs.Generation
+	emitTransition(r.Recorder, rs, old, readyOf(rs.Status.Conditions))
+}
+
+func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) status.SlotInputs {
+	in := status.SlotInputs{Generation: rs.Generation, Outcome: o, Gap: rs.Status.LastDataGap,
+		Observed: row != nil, WALStatus: rs.Status.WALStatus, RetainedBytes: rs.Status.RetainedWALBytes}
+	if q := rs.Spec.MaxRetainedWAL; q != nil {
+		b := q.Value()
+		in.BudgetBytes = &b
+	}
+	if g := rs.Status.LastDataGap; g != nil {
+		in.Acknowledged = rs.Annotations[api.AnnotationAcknowledgeDataGap] == g.At.UTC().Format(time.RFC3339)
+	}
+	return in
+}
+
+// SetupWithManager wires the reconciler: ReplicationSlots, the monitor's
+// wake-ups, and PostgresServers (a server appearing or recovering wakes its
+// slots).
+func (r *ReplicationSlotReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	return setupSlotController(mgr, r, workers)
+}

@@ -1,0 +1,105 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+)
+
+// Options tune the controllers.
+type Options struct {
+	SlotWorkers   int
+	ActionTimeout time.Duration
+}
+
+// Setup registers the field indexes and both reconcilers with a manager.
+func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
+	if err := SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	if err := (&PostgresServerReconciler{
+		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Monitor: mon,
+		Recorder: mgr.GetEventRecorder("slotkeeper"),
+	}).SetupWithManager(mgr); err != nil {
+		return err
+	}
+	if o.SlotWorkers <= 0 {
+		o.SlotWorkers = 8
+	}
+	return (&ReplicationSlotReconciler{
+		Client: mgr.GetClient(), Monitor: mon, Recorder: mgr.GetEventRecorder("slotkeeper"),
+		ActionTimeout: o.ActionTimeout,
+	}).SetupWithManager(mgr, o.SlotWorkers)
+}
+
+func setupSlotController(mgr ctrl.Manager, r *ReplicationSlotReconciler, workers int) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&api.ReplicationSlot{}).
+		Named("replicationslot").
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		Watches(&api.PostgresServer{}, handler.EnqueueRequestsFromMapFunc(r.slotsOfServerObject)).
+		WatchesRawSource(source.Channel(r.Monitor.SlotEvents(), &handler.EnqueueRequestForObject{})).
+		Complete(r)
+}
+
+// slotsOfServerObject maps a PostgresServer event to its ReplicationSlots.
+func (r *ReplicationSlotReconciler) slotsOfServerObject(ctx context.Context, o client.Object) []reconcile.Request {
+	slots, err := slotsOfServer(ctx, r.Client, o.GetNamespace(), o.GetName())
+	if err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(slots))
+	for i := range slots {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&slots[i])})
+	}
+	return out
+}
+
+// SetupWithManager wires the server reconciler: PostgresServers, their
+// Secrets, their ReplicationSlots (for the managed-slot inventory) and the
+// monitor's wake-ups.
+func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&api.PostgresServer{}).
+		Named("postgresserver").
+		// Metadata only: Secret contents are read on demand and never cached.
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.serversOfSecret)).
+		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(serverOfSlot)).
+		WatchesRawSource(source.Channel(r.Monitor.ServerEvents(), &handler.EnqueueRequestForObject{})).
+		Complete(r)
+}
+
+func serverOfSlot(_ context.Context, o client.Object) []reconcile.Request {
+	rs := o.(*api.ReplicationSlot)
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}}}
+}
+
+// serversOfSecret maps a Secret to the servers whose credentials or CA it
+// holds, so a rotated password is picked up at once.
+func (r *PostgresServerReconciler) serversOfSecret(ctx context.Context, o client.Object) []reconcile.Request {
+	var list api.PostgresServerList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace())); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		ps := &list.Items[i]
+		uses := ps.Spec.CredentialsSecretRef.Name == o.GetName() ||
+			(ps.Spec.TLS != nil && ps.Spec.TLS.CASecretRef != nil && ps.Spec.TLS.CASecretRef.Name == o.GetName())
+		if uses {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ps)})
+		}
+	}
+	return out
+}

@@ -1,0 +1,133 @@
+package controllers
+
+import (
+	"context"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+const defaultActionTimeout = 30 * time.Second
+
+// create creates the slot on the target and reads it back.
+func (r *ReplicationSlotReconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	if _, o := r.createSlot(ctx, sc); o != nil {
+		return o, nil
+	}
+	rs := sc.rs
+	rs.Status.Owned = true
+	r.noteCreated(sc)
+	r.Recorder.Eventf(rs, nil, "Normal", "Created", actionCreate, "created %s slot %q on %s",
+		rs.Spec.Type, sc.name, sc.target.Addr())
+	return r.readBack(ctx, sc)
+}
+
+// recreate creates the slot again after it went missing or was invalidated.
+// For a logical slot, changes between the last position its consumer
+// confirmed and the new slot's start are lost: that window is recorded as a
+// data gap, never hidden.
+func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope, reason string, old *postgres.Slot) (*status.Outcome, error) {
+	from := sc.rs.Status.ConfirmedFlushLSN
+	if old != nil && old.ConfirmedFlushLSN != nil {
+		from = old.ConfirmedFlushLSN.String()
+	}
+	start, o := r.createSlot(ctx, sc)
+	if o != nil {
+		return o, nil
+	}
+	rs := sc.rs
+	rs.Status.Recreations++
+	r.noteCreated(sc)
+	if rs.Spec.Type == api.SlotLogical {
+		rs.Status.LastDataGap = newGap(reason, from, start)
+		r.Recorder.Eventf(rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
+			"recreated slot %q on %s (%s): changes from %s to %s were never decoded", sc.name, sc.target.Addr(), reason, from, start)
+	} else {
+		r.Recorder.Eventf(rs, nil, "Warning", reason, actionRecreate, "recreated physical slot %q on %s (%s)",
+			sc.name, sc.target.Addr(), reason)
+	}
+	return r.readBack(ctx, sc)
+}
+
+func newGap(reason, from string, to postgres.LSN) *api.DataGap {
+	g := &api.DataGap{Reason: reason, FromLSN: from, ToLSN: to.String(), At: metav1.NewTime(time.Now().Truncate(time.Second))}
+	if f, err := postgres.ParseLSN(from); err == nil && to >= f {
+		b := int64(to - f)
+		g.Bytes = &b
+	}
+	return g
+}
+
+func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	sc.rs.Status.CreatedAt = &now
+	sc.rs.Status.CreatedOnTimeline = sc.target.Identity.Timeline
+}
+
+// createSlot issues the creation on the target: a logical slot from a
+// connection to its database, a physical one from the maintenance database.
+func (r *ReplicationSlotReconciler) createSlot(ctx context.Context, sc *slotScope) (postgres.LSN, *status.Outcome) {
+	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
+	defer cancel()
+	rs, id := sc.rs, sc.target.Identity
+	db := ""
+	if rs.Spec.Type == api.SlotLogical {
+		db = rs.Spec.Database
+	}
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, db)
+	if err != nil {
+		return 0, errorOutcome(postgres.Classify(err), sc)
+	}
+	var lsn postgres.LSN
+	if rs.Spec.Type == api.SlotLogical {
+		lsn, err = postgres.CreateLogicalSlot(ctx, pool, id.VersionNum, postgres.LogicalSlotOptions{
+			Name: sc.name, Plugin: PluginName(rs), TwoPhase: rs.Spec.TwoPhase,
+			Failover: rs.Spec.Failover && id.VersionNum >= 170000 && !id.InRecovery,
+		})
+	} else {
+		lsn, err = postgres.CreatePhysicalSlot(ctx, pool, sc.name, rs.Spec.ReserveWAL == nil || *rs.Spec.ReserveWAL)
+	}
+	r.Monitor.Refresh(sc.serverKey)
+	if err != nil {
+		return 0, errorOutcome(postgres.Classify(err), sc)
+	}
+	return lsn, nil
+}
+
+// readBack reads the slot after an action so status shows it at once.
+func (r *ReplicationSlotReconciler) readBack(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	row, o := r.readSlot(ctx, sc)
+	if o != nil {
+		return o, nil
+	}
+	sc.row = row
+	return nil, nil
+}
+
+// drop drops the slot on the target; PostgreSQL refuses an active slot and
+// so does the SQL (it only drops an inactive one).
+func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) *status.Outcome {
+	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
+	defer cancel()
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	if err == nil {
+		err = postgres.DropSlot(ctx, pool, sc.name)
+	}
+	r.Monitor.Refresh(sc.serverKey)
+	if e := postgres.Classify(err); e != nil && e.Reason != postgres.ReasonSlotNotFound {
+		return errorOutcome(e, sc)
+	}
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "Dropped", actionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
+	return nil
+}
+
+func (r *ReplicationSlotReconciler) actionTimeout() time.Duration {
+	if r.ActionTimeout > 0 {
+		return r.ActionTimeout
+	}
+	return defaultActionTimeout
+}

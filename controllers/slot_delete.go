@@ -1,0 +1,123 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// ReleaseAfter bounds how long a deletion waits for an unreachable server.
+// Past it the finalizer is removed and the slot is left in place, with a
+// Warning Event: a namespace must not hang forever on a dead database, and
+// leaving a slot is recoverable while dropping the wrong one is not.
+const ReleaseAfter = 10 * time.Minute
+
+// finalize drops the slot when the policy says so and this object owns it,
+// then removes the finalizer.
+func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(rs, api.FinalizerName) {
+		return ctrl.Result{}, nil
+	}
+	key := client.ObjectKeyFromObject(rs)
+	r.Monitor.Untrack(key)
+	keep, why, err := r.keepSlot(ctx, rs)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if keep {
+		r.Recorder.Eventf(rs, nil, "Normal", "Released", actionRelease, "slot %q left in place: %s", SlotName(rs), why)
+		return ctrl.Result{}, r.release(ctx, rs)
+	}
+	sc := &slotScope{rs: rs, name: SlotName(rs), deleting: true,
+		serverKey: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}}
+	o := r.dropForDeletion(ctx, sc)
+	if o == nil {
+		return ctrl.Result{}, r.release(ctx, rs)
+	}
+	if time.Since(rs.DeletionTimestamp.Time) > ReleaseAfter && o.Reason != api.ReasonSlotActive {
+		r.Recorder.Eventf(rs, nil, "Warning", "Released", actionRelease,
+			"gave up dropping slot %q after %s (%s); the slot is left on the server: drop it by hand if it is unwanted",
+			SlotName(rs), ReleaseAfter, o.Message)
+		return ctrl.Result{}, r.release(ctx, rs)
+	}
+	before := rs.DeepCopy()
+	r.setSlotStatus(sc, *o)
+	_, err = r.patchSlotStatus(ctx, before, rs, *o)
+	return ctrl.Result{RequeueAfter: deletionBackoff(rs)}, err
+}
+
+// keepSlot decides whether deletion must leave the slot alone.
+func (r *ReplicationSlotReconciler) keepSlot(ctx context.Context, rs *api.ReplicationSlot) (bool, string, error) {
+	if rs.Spec.DeletionPolicy == api.DeletionRetain {
+		return true, "deletionPolicy is Retain", nil
+	}
+	if !rs.Status.Owned {
+		return true, "this object never created or adopted it", nil
+	}
+	others, err := r.competitors(ctx, rs)
+	if err != nil {
+		return false, "", err
+	}
+	if len(others) > 0 {
+		return true, fmt.Sprintf("ReplicationSlot %q also declares it", others[0].Name), nil
+	}
+	var ps api.PostgresServer
+	err = r.Get(ctx, types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}, &ps)
+	if apierrors.IsNotFound(err) {
+		return true, "its PostgresServer no longer exists", nil
+	}
+	return false, "", err
+}
+
+// dropForDeletion runs the same checks as a reconcile (server usable, no
+// split brain) before dropping, and never drops an active slot.
+func (r *ReplicationSlotReconciler) dropForDeletion(ctx context.Context, sc *slotScope) *status.Outcome {
+	if o, err := r.resolveServer(ctx, sc); err != nil || o != nil {
+		return orError(o, err)
+	}
+	if o, err := r.resolveTarget(ctx, sc); err != nil || o != nil {
+		return orError(o, err)
+	}
+	row, o := r.readSlot(ctx, sc)
+	if o != nil {
+		return o
+	}
+	if row == nil {
+		return nil
+	}
+	if row.Active {
+		return retrying(api.ReasonSlotActive, fmt.Sprintf(
+			"not dropping slot %q: it is active (pid %d); stop its consumer, or set deletionPolicy: Retain", sc.name, row.ActivePID))
+	}
+	return r.drop(ctx, sc)
+}
+
+func orError(o *status.Outcome, err error) *status.Outcome {
+	if o != nil {
+		return o
+	}
+	return retrying(api.ReasonError, err.Error())
+}
+
+func (r *ReplicationSlotReconciler) release(ctx context.Context, rs *api.ReplicationSlot) error {
+	if controllerutil.RemoveFinalizer(rs, api.FinalizerName) {
+		return client.IgnoreNotFound(r.Update(ctx, rs))
+	}
+	return nil
+}
+
+// deletionBackoff grows with the time the deletion has waited, from 2 s to
+// a minute.
+func deletionBackoff(rs *api.ReplicationSlot) time.Duration {
+	d := time.Since(rs.DeletionTimestamp.Time) / 4
+	return min(max(d, 2*time.Second), time.Minute)
+}

@@ -1,0 +1,134 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// ensureSlot makes the slot exist on the target and be this object's: it
+// creates a missing slot, adopts a matching one, and refuses anything else.
+func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	t := sc.target
+	if t.Slots == nil {
+		return retrying(api.ReasonServerUnavailable, fmt.Sprintf("cannot list slots on %s: %v", t.Addr(), t.SlotsErr)), nil
+	}
+	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
+	if row, ok := t.Slots[sc.name]; ok {
+		return r.ensurePresent(ctx, sc, &row)
+	}
+	// The snapshot can predate a change (our own creation, for one): confirm
+	// with a direct read before creating or declaring the slot lost.
+	row, o := r.readSlot(ctx, sc)
+	if o != nil {
+		return o, nil
+	}
+	if row != nil {
+		return r.ensurePresent(ctx, sc, row)
+	}
+	if sc.rs.Status.Owned && seenBefore(sc.rs) {
+		return r.recreate(ctx, sc, api.ReasonMissing, nil)
+	}
+	return r.create(ctx, sc)
+}
+
+// seenBefore reports whether this object has observed its slot; only then
+// is a missing slot a loss rather than a slot still to be created.
+func seenBefore(rs *api.ReplicationSlot) bool {
+	return rs.Status.RestartLSN != "" || rs.Status.ConfirmedFlushLSN != "" || rs.Status.CreatedAt != nil
+}
+
+// ensurePresent checks that an existing slot is the one the spec asks for,
+// adopts it if allowed, and handles invalidation.
+func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
+	sc.row = row
+	if msg := Mismatch(sc.rs, row); msg != "" {
+		sc.row = nil // not our slot: report none of its figures
+		return stalled(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself"), nil
+	}
+	if !sc.rs.Status.Owned {
+		if o := r.adopt(sc); o != nil {
+			sc.row = nil
+			return o, nil
+		}
+	}
+	if Invalidated(row) {
+		return r.handleInvalidated(ctx, sc, row)
+	}
+	return nil, nil
+}
+
+func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
+	if sc.rs.Spec.Adoption == api.AdoptNever {
+		return stalled(api.ReasonConflict, fmt.Sprintf(
+			"slot %q already exists on %s and spec.adoption is Never; drop it yourself or set adoption: IfMatching", sc.name, sc.target.Addr()))
+	}
+	sc.rs.Status.Owned = true
+	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
+		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
+	return nil
+}
+
+// Mismatch explains how an existing slot differs from the spec, or returns
+// "" when it matches.
+func Mismatch(rs *api.ReplicationSlot, row *postgres.Slot) string {
+	name := SlotName(rs)
+	want := "physical"
+	if rs.Spec.Type == api.SlotLogical {
+		want = "logical"
+	}
+	switch {
+	case row.Temporary:
+		return fmt.Sprintf("slot %q exists as a temporary slot of another session", name)
+	case row.Type != want:
+		return fmt.Sprintf("slot %q exists as a %s slot, the spec asks for %s", name, row.Type, want)
+	case want == "logical" && row.Plugin != PluginName(rs):
+		return fmt.Sprintf("slot %q exists with plugin %s, the spec asks for %s", name, row.Plugin, PluginName(rs))
+	case want == "logical" && row.Database != rs.Spec.Database:
+		return fmt.Sprintf("slot %q exists for database %s, the spec asks for %s", name, row.Database, rs.Spec.Database)
+	}
+	return ""
+}
+
+// Invalidated reports whether PostgreSQL has invalidated the slot: it can
+// no longer be used and only recreating it helps.
+func Invalidated(row *postgres.Slot) bool {
+	return row.WALStatus == "lost" || row.InvalidationReason != "" || row.Conflicting
+}
+
+func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
+	why := row.InvalidationReason
+	if why == "" {
+		why = "wal_status " + row.WALStatus
+	}
+	if sc.rs.Spec.InvalidationPolicy == api.InvalidationKeep {
+		return stalled(api.ReasonInvalidated, fmt.Sprintf(
+			"PostgreSQL invalidated the slot (%s); its consumer cannot continue. Set invalidationPolicy: Recreate, or recreate the object", why)), nil
+	}
+	if row.Active {
+		return retrying(api.ReasonSlotActive, fmt.Sprintf(
+			"the slot is invalidated (%s) but still held by pid %d; slotkeeper never drops an active slot", why, row.ActivePID)), nil
+	}
+	if o := r.drop(ctx, sc); o != nil {
+		return o, nil
+	}
+	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
+}
+
+// readSlot reads the slot straight from the target member.
+func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	if err != nil {
+		return nil, errorOutcome(postgres.Classify(err), sc)
+	}
+	row, err := postgres.GetSlot(ctx, pool, sc.target.Identity.VersionNum, sc.name)
+	if err != nil {
+		return nil, errorOutcome(postgres.Classify(err), sc)
+	}
+	return row, nil
+}

@@ -1,0 +1,55 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// stalledReasons are the failures a retry cannot fix: a human must change
+// the server, the role or the spec.
+var stalledReasons = map[postgres.Reason]string{
+	postgres.ReasonPermissionDenied:     api.ReasonPermissionDenied,
+	postgres.ReasonWALLevelTooLow:       api.ReasonWALLevelTooLow,
+	postgres.ReasonTooManySlots:         api.ReasonTooManySlots,
+	postgres.ReasonPluginMissing:        api.ReasonPluginMissing,
+	postgres.ReasonAuthenticationFailed: api.ReasonAuthenticationFailed,
+	postgres.ReasonDatabaseMissing:      api.ReasonInvalidSpec,
+	postgres.ReasonInvalidName:          api.ReasonInvalidSpec,
+	postgres.ReasonUnsupported:          api.ReasonUnsupported,
+}
+
+// errorOutcome turns a classified PostgreSQL error into an outcome whose
+// message says what to do.
+func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
+	if e == nil {
+		return nil
+	}
+	msg := e.Error()
+	role := ""
+	if sc.target != nil && sc.target.Identity != nil {
+		role = sc.target.Identity.Rights.User
+	}
+	if fix := postgres.Remediation(e, role); fix != "" {
+		msg += ": " + fix
+	}
+	if reason, ok := stalledReasons[e.Reason]; ok {
+		return stalled(reason, msg)
+	}
+	switch {
+	case e.Reason == postgres.ReasonSlotActive:
+		return retrying(api.ReasonSlotActive, msg)
+	case e.Reason == postgres.ReasonSlotExists:
+		// Lost a race with another creator (or a stale snapshot): look again.
+		return progressing(api.ReasonCreating, "the slot appeared while being created; checking it")
+	case errors.Is(e, context.DeadlineExceeded) && sc.row == nil:
+		return progressing(api.ReasonCreating, "creation is waiting (for running transactions, or a standby snapshot); retrying: "+msg)
+	}
+	if e.Transient {
+		return retrying(api.ReasonServerUnavailable, msg)
+	}
+	return retrying(api.ReasonError, msg)
+}

@@ -1,0 +1,123 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// Requeue intervals by phase. Stalled objects are also woken by watches and
+// the monitor; the slow requeue catches fixes nobody announces (a plugin
+// installed on the server, say).
+var requeueAfter = map[status.Phase]time.Duration{
+	status.Available:   figureRefresh,
+	status.Progressing: 2 * time.Second,
+	status.Retrying:    10 * time.Second,
+	status.Stalled:     time.Minute,
+}
+
+// observeRow copies the slot's observed row into status.
+func observeRow(rs *api.ReplicationSlot, target *monitor.Member, row *postgres.Slot) {
+	s := &rs.Status
+	s.Host, s.Active, s.ActivePID = target.Addr(), row.Active, row.ActivePID
+	s.Consumer = nil
+	if c := row.Consumer; c != nil {
+		s.Consumer = &api.Consumer{PID: c.PID, ApplicationName: c.ApplicationName, ClientAddr: c.ClientAddr,
+			State: c.State, BackendStart: timePtr(c.BackendStart)}
+	}
+	s.RestartLSN, s.ConfirmedFlushLSN = lsnString(row.RestartLSN), lsnString(row.ConfirmedFlushLSN)
+	s.WALStatus, s.SafeWALSizeBytes, s.InvalidationReason = row.WALStatus, row.SafeWALSize, row.InvalidationReason
+	s.InactiveSince = timePtr(row.InactiveSince)
+	s.RetainedWALBytes, s.RetainedWAL = nil, ""
+	if row.RetainedBytes != nil {
+		b := *row.RetainedBytes
+		s.RetainedWALBytes, s.RetainedWAL = &b, status.FormatBytes(b)
+	}
+}
+
+func lsnString(l *postgres.LSN) string {
+	if l == nil {
+		return ""
+	}
+	return l.String()
+}
+
+func timePtr(t *time.Time) *metav1.Time {
+	if t == nil {
+		return nil
+	}
+	mt := metav1.NewTime(t.Truncate(time.Second))
+	return &mt
+}
+
+// availableOutcome is the Ready=True outcome, with who consumes the slot.
+func availableOutcome(row *postgres.Slot) status.Outcome {
+	o := status.Outcome{Phase: status.Available, Reason: api.ReasonAvailable, Message: "slot exists"}
+	switch {
+	case row == nil:
+	case row.Active && row.Consumer != nil && row.Consumer.ApplicationName != "":
+		o.Message = fmt.Sprintf("active: %s (pid %d)", row.Consumer.ApplicationName, row.ActivePID)
+	case row.Active:
+		o.Message = fmt.Sprintf("active (pid %d)", row.ActivePID)
+	default:
+		o.Message = "inactive: no consumer connected"
+	}
+	return o
+}
+
+// patchSlotStatus writes status when it changed meaningfully. Figures that
+// move with every transaction (LSNs, byte counts) alone are written at most
+// every figureRefresh, so an idle fleet of slots costs the API server
+// nothing and a busy one a bounded rate.
+func (r *ReplicationSlotReconciler) patchSlotStatus(ctx context.Context, before, rs *api.ReplicationSlot, o status.Outcome) (ctrl.Result, error) {
+	res := ctrl.Result{RequeueAfter: requeueAfter[o.Phase]}
+	if equality.Semantic.DeepEqual(before.Status, rs.Status) {
+		return res, nil
+	}
+	last := before.Status.LastObservedAt
+	if last != nil && sameButFigures(before.Status, rs.Status) {
+		if wait := figureRefresh - time.Since(last.Time); wait > 0 {
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
+	}
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	rs.Status.LastObservedAt = &now
+	if err := r.Status().Patch(ctx, rs, client.MergeFrom(before)); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return res, nil
+}
+
+// sameButFigures compares two statuses ignoring the fast-moving figures.
+func sameButFigures(a, b api.ReplicationSlotStatus) bool {
+	strip := func(s api.ReplicationSlotStatus) api.ReplicationSlotStatus {
+		s.RestartLSN, s.ConfirmedFlushLSN, s.RetainedWALBytes, s.RetainedWAL = "", "", nil, ""
+		s.SafeWALSizeBytes, s.LastObservedAt = nil, nil
+		s.Conditions = stripMessages(s.Conditions, api.ConditionWALRetentionHealthy)
+		return s
+	}
+	return equality.Semantic.DeepEqual(strip(a), strip(b))
+}
+
+// stripMessages blanks the message of one condition type, whose text
+// carries a figure.
+func stripMessages(conds []metav1.Condition, t string) []metav1.Condition {
+	out := make([]metav1.Condition, len(conds))
+	copy(out, conds)
+	for i := range out {
+		if out[i].Type == t {
+			out[i].Message = ""
+		}
+	}
+	return out
+}

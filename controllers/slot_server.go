@@ -1,0 +1,99 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// resolveServer finds the PostgresServer and the monitor's latest snapshot
+// of it. Without a usable primary the slot mirrors the server's problem.
+func (r *ReplicationSlotReconciler) resolveServer(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	var ps api.PostgresServer
+	if err := r.Get(ctx, sc.serverKey, &ps); err != nil {
+		if apierrors.IsNotFound(err) {
+			return stalled(api.ReasonServerNotFound, fmt.Sprintf(
+				"PostgresServer %q not found in namespace %q: create it (a ReplicationSlot may only use a server in its own namespace)",
+				sc.serverKey.Name, sc.serverKey.Namespace)), nil
+		}
+		return nil, err
+	}
+	if !ps.DeletionTimestamp.IsZero() && !sc.deleting {
+		return progressing(api.ReasonServerNotReady, "the PostgresServer is being deleted"), nil
+	}
+	sc.snap = r.Monitor.Snapshot(sc.serverKey)
+	if sc.snap == nil {
+		return serverNotReady(&ps), nil
+	}
+	if sc.snap.SplitBrain() {
+		return stalled(api.ReasonSplitBrain, "split brain on the server ("+fmt.Sprint(sc.snap.Claims)+
+			"): slotkeeper takes no action until one primary remains"), nil
+	}
+	if sc.snap.PrimaryMember() == nil {
+		o, _, _ := status.ServerOutcome(sc.snap, false)
+		o.Message = "PostgresServer " + ps.Name + ": " + o.Message
+		return &o, nil
+	}
+	return nil, nil
+}
+
+// serverNotReady mirrors the server's own condition before its first
+// observation (missing Secret, first probe under way).
+func serverNotReady(ps *api.PostgresServer) *status.Outcome {
+	msg := "waiting for the first observation of PostgresServer " + ps.Name
+	if c := meta.FindStatusCondition(ps.Status.Conditions, api.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+		return stalled(api.ReasonServerNotReady, "PostgresServer "+ps.Name+": "+c.Message)
+	}
+	return progressing(api.ReasonServerNotReady, msg)
+}
+
+// checkConflict stops an object that competes with an older one for a slot.
+func (r *ReplicationSlotReconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	msg, err := r.conflictWith(ctx, sc.rs)
+	if err != nil || msg == "" {
+		return nil, err
+	}
+	if readyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {
+		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, actionReconcile, "%s", msg)
+	}
+	sc.rs.Status.Owned = false
+	return stalled(api.ReasonConflict, msg), nil
+}
+
+// resolveTarget picks the member that holds the slot: the primary, or the
+// standby named in spec.location (which, once promoted, is the primary).
+func (r *ReplicationSlotReconciler) resolveTarget(_ context.Context, sc *slotScope) (*status.Outcome, error) {
+	loc := sc.rs.Spec.Location
+	if loc == nil || loc.Role != api.LocationStandby {
+		sc.target = sc.snap.PrimaryMember()
+		return nil, nil
+	}
+	sc.target = sc.snap.Member(loc.Host, loc.Port)
+	if sc.target == nil {
+		return stalled(api.ReasonInvalidSpec, fmt.Sprintf(
+			"location.host %q is not one of PostgresServer %q's hosts", loc.Host, sc.serverKey.Name)), nil
+	}
+	if sc.target.Identity == nil {
+		return retrying(api.ReasonServerUnavailable, fmt.Sprintf("standby %s is unreachable: %v", sc.target.Addr(), sc.target.Err)), nil
+	}
+	id := sc.target.Identity
+	if sc.rs.Spec.Type == api.SlotLogical && id.InRecovery && id.VersionNum < 160000 {
+		return stalled(api.ReasonUnsupported, fmt.Sprintf(
+			"logical slots on a standby need PostgreSQL 16 or later; %s runs %s", sc.target.Addr(), id.Version)), nil
+	}
+	return nil, nil
+}
+
+func progressing(reason, msg string) *status.Outcome {
+	return &status.Outcome{Phase: status.Progressing, Reason: reason, Message: msg}
+}
+
+func retrying(reason, msg string) *status.Outcome {
+	return &status.Outcome{Phase: status.Retrying, Reason: reason, Message: msg}
+}

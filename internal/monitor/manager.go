@@ -1,0 +1,146 @@
+package monitor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// Config is what a server monitor needs to reach the members.
+type Config struct {
+	Members []Endpoint
+	// Conn is the template for every connection; Host and Port are set per
+	// member and Database to the maintenance database.
+	Conn         postgres.ConnConfig
+	PollInterval time.Duration
+}
+
+// Manager runs one monitor per PostgresServer. It is a manager.Runnable that
+// needs leader election: only the leader observes and acts.
+type Manager struct {
+	pools *postgres.Pools
+
+	slotEvents   chan event.GenericEvent
+	serverEvents chan event.GenericEvent
+
+	mu      sync.Mutex
+	ctx     context.Context
+	servers map[types.NamespacedName]*server
+	tracker *tracker
+}
+
+// New returns a Manager; call Start (the controller manager does) before use.
+func New(pools *postgres.Pools) *Manager {
+	return &Manager{
+		pools:        pools,
+		slotEvents:   make(chan event.GenericEvent, 1024),
+		serverEvents: make(chan event.GenericEvent, 256),
+		servers:      map[types.NamespacedName]*server{},
+		tracker:      newTracker(),
+	}
+}
+
+// SlotEvents wakes ReplicationSlots whose observation changed.
+func (m *Manager) SlotEvents() <-chan event.GenericEvent { return m.slotEvents }
+
+// ServerEvents wakes PostgresServers whose observation changed.
+func (m *Manager) ServerEvents() <-chan event.GenericEvent { return m.serverEvents }
+
+// NeedLeaderElection keeps standby replicas of the operator passive.
+func (m *Manager) NeedLeaderElection() bool { return true }
+
+// Start runs until ctx ends, then stops every server monitor.
+func (m *Manager) Start(ctx context.Context) error {
+	m.mu.Lock()
+	m.ctx = ctx
+	for _, s := range m.servers {
+		s.start(ctx)
+	}
+	m.mu.Unlock()
+	<-ctx.Done()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key, s := range m.servers {
+		s.stop()
+		delete(m.servers, key)
+	}
+	m.pools.CloseAll()
+	return nil
+}
+
+// Ensure starts the monitor of a server or updates its configuration. A
+// configuration change takes effect at the next poll, which it triggers.
+func (m *Manager) Ensure(key types.NamespacedName, cfg Config) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.servers[key]; ok {
+		if s.setConfig(cfg) {
+			s.refresh()
+		}
+		return
+	}
+	s := newServer(key, cfg, m)
+	m.servers[key] = s
+	if m.ctx != nil {
+		s.start(m.ctx)
+	}
+}
+
+// Remove stops the monitor of a server and closes its connections.
+func (m *Manager) Remove(key types.NamespacedName) {
+	m.mu.Lock()
+	s, ok := m.servers[key]
+	delete(m.servers, key)
+	m.mu.Unlock()
+	if ok {
+		s.stop()
+		s.closePools()
+	}
+}
+
+// Snapshot returns the latest observation of a server, or nil before the
+// first poll. The snapshot must not be modified.
+func (m *Manager) Snapshot(key types.NamespacedName) *Snapshot {
+	if s := m.server(key); s != nil {
+		return s.latest()
+	}
+	return nil
+}
+
+// Refresh asks for an immediate poll, e.g. after an action changed a slot.
+func (m *Manager) Refresh(key types.NamespacedName) {
+	if s := m.server(key); s != nil {
+		s.refresh()
+	}
+}
+
+// Pool returns a connection pool to one member and database of a server,
+// with the server's current credentials.
+func (m *Manager) Pool(ctx context.Context, key types.NamespacedName, member Endpoint, database string) (*pgxpool.Pool, error) {
+	s := m.server(key)
+	if s == nil {
+		return nil, errNotMonitored
+	}
+	return s.pool(ctx, member, database)
+}
+
+// Track records that a ReplicationSlot watches a slot of a server, so a change
+// of that slot wakes exactly that object.
+func (m *Manager) Track(server types.NamespacedName, slot string, obj types.NamespacedName) {
+	m.tracker.track(server, slot, obj)
+}
+
+// Untrack forgets a ReplicationSlot.
+func (m *Manager) Untrack(obj types.NamespacedName) { m.tracker.untrack(obj) }
+
+func (m *Manager) server(key types.NamespacedName) *server {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.servers[key]
+}

@@ -1,0 +1,58 @@
+package monitor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// probeTimeout bounds one member's probe, so a black-holed member cannot
+// delay the observation of the others.
+const probeTimeout = 5 * time.Second
+
+// poll probes every member in parallel: identity, then all its slots in one
+// query.
+func (s *server) poll(ctx context.Context) *Snapshot {
+	cfg := s.config()
+	snap := &Snapshot{At: time.Now(), Members: make([]Member, len(cfg.Members))}
+	var wg sync.WaitGroup
+	for i, ep := range cfg.Members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			snap.Members[i] = s.probe(ctx, ep)
+		}()
+	}
+	wg.Wait()
+	snap.choosePrimary()
+	return snap
+}
+
+func (s *server) probe(ctx context.Context, ep Endpoint) Member {
+	m := Member{Endpoint: ep}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	pool, err := s.pool(ctx, ep, "")
+	if err != nil {
+		m.Err = postgres.Classify(err)
+		return m
+	}
+	id, err := postgres.Identify(ctx, pool)
+	if err != nil {
+		m.Err = postgres.Classify(err)
+		return m
+	}
+	m.Identity = &id
+	slots, err := postgres.ListSlots(ctx, pool, id.VersionNum)
+	if err != nil {
+		m.SlotsErr = postgres.Classify(err)
+		return m
+	}
+	m.Slots = make(map[string]postgres.Slot, len(slots))
+	for _, sl := range slots {
+		m.Slots[sl.Name] = sl
+	}
+	return m
+}

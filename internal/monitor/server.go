@@ -1,0 +1,153 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+var errNotMonitored = errors.New("server is not monitored yet")
+
+// Backoff after losing the primary: re-probe fast, since a failover or a
+// restart is usually over within seconds.
+const (
+	minRetry = 100 * time.Millisecond
+	maxRetry = 2 * time.Second
+)
+
+// server is the monitor of one PostgresServer.
+type server struct {
+	key types.NamespacedName
+	mgr *Manager
+
+	mu     sync.Mutex
+	cfg    Config
+	snap   *Snapshot
+	cancel context.CancelFunc
+	done   chan struct{}
+	wake   chan struct{}
+	used   map[postgres.PoolKey]struct{}
+}
+
+func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
+	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1),
+		used: map[postgres.PoolKey]struct{}{}}
+}
+
+func (s *server) start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.done = make(chan struct{})
+	go s.run(ctx)
+}
+
+func (s *server) stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+}
+
+// setConfig stores a new configuration and reports whether it changed.
+func (s *server) setConfig(cfg Config) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if reflect.DeepEqual(s.cfg, cfg) {
+		return false
+	}
+	s.cfg = cfg
+	return true
+}
+
+func (s *server) config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+func (s *server) latest() *Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.snap
+}
+
+func (s *server) refresh() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *server) connConfig(member Endpoint, database string) postgres.ConnConfig {
+	c := s.config().Conn
+	c.Host, c.Port = member.Host, int(member.Port)
+	if database != "" {
+		c.Database = database
+	}
+	return c
+}
+
+// pool returns the pool to one member and database ("" = the maintenance
+// database) and remembers it, so closePools can close every pool the server
+// opened.
+func (s *server) pool(ctx context.Context, member Endpoint, database string) (*pgxpool.Pool, error) {
+	cfg := s.connConfig(member, database)
+	s.mu.Lock()
+	s.used[cfg.Key()] = struct{}{}
+	s.mu.Unlock()
+	return s.mgr.pools.Get(ctx, cfg)
+}
+
+func (s *server) closePools() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key := range s.used {
+		s.mgr.pools.Close(key)
+	}
+	s.used = map[postgres.PoolKey]struct{}{}
+}
+
+// run polls until ctx ends. Without a usable primary it re-probes with a
+// short, growing backoff instead of waiting for the next poll.
+func (s *server) run(ctx context.Context) {
+	defer close(s.done)
+	retry := minRetry
+	for {
+		snap := s.poll(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.publish(ctx, snap)
+		wait := s.config().PollInterval
+		if snap.PrimaryMember() == nil {
+			wait, retry = retry, min(retry*2, maxRetry)
+		} else {
+			retry = minRetry
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// publish stores the snapshot and wakes the objects whose view changed.
+func (s *server) publish(ctx context.Context, snap *Snapshot) {
+	s.mu.Lock()
+	prev := s.snap
+	if prev != nil {
+		snap.Seq = prev.Seq + 1
+	}
+	s.snap = snap
+	s.mu.Unlock()
+	s.mgr.notify(ctx, s.key, prev, snap)
+}

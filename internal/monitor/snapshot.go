@@ -1,0 +1,121 @@
+// Package monitor keeps, for every PostgresServer, the latest observation of
+// all its members and slots. One goroutine per server polls; reconcilers read
+// the snapshot and only issue SQL to act.
+package monitor
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// Endpoint is one member address.
+type Endpoint struct {
+	Host string
+	Port int32
+}
+
+// Addr is "host:port", the form used in status and logs.
+func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(int(e.Port))) }
+
+// Member is what one poll saw of one member.
+type Member struct {
+	Endpoint
+	// Identity is nil when the member could not be reached.
+	Identity *postgres.Identity
+	Err      *postgres.Error
+	// Slots is every slot on the member, by name; nil when listing failed.
+	Slots    map[string]postgres.Slot
+	SlotsErr *postgres.Error
+}
+
+// Reachable reports whether the member answered the probe.
+func (m *Member) Reachable() bool { return m.Identity != nil }
+
+// IsPrimary reports whether the member answered and is not in recovery.
+func (m *Member) IsPrimary() bool { return m.Identity != nil && !m.Identity.InRecovery }
+
+// Snapshot is one poll of every member of a server.
+type Snapshot struct {
+	At      time.Time
+	Seq     uint64
+	Members []Member
+	// Primary indexes Members; -1 when no member (or more than one) claims it.
+	Primary int
+	// Claims lists the addresses of every member not in recovery; more than
+	// one is a split brain.
+	Claims []string
+	// Refused explains members refused for belonging to another cluster.
+	Refused []string
+}
+
+// PrimaryMember returns the single primary, or nil.
+func (s *Snapshot) PrimaryMember() *Member {
+	if s == nil || s.Primary < 0 {
+		return nil
+	}
+	return &s.Members[s.Primary]
+}
+
+// SplitBrain reports whether more than one member claims to be primary.
+func (s *Snapshot) SplitBrain() bool { return s != nil && len(s.Claims) > 1 }
+
+// Member finds a member by host (and port, when non-zero).
+func (s *Snapshot) Member(host string, port int32) *Member {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Members {
+		m := &s.Members[i]
+		if m.Host == host && (port == 0 || m.Port == port) {
+			return m
+		}
+	}
+	return nil
+}
+
+// FirstError is the most telling error of an unusable snapshot: the first
+// member's error, since every member failing usually shares one cause.
+func (s *Snapshot) FirstError() *postgres.Error {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Members {
+		if s.Members[i].Err != nil {
+			return s.Members[i].Err
+		}
+	}
+	return nil
+}
+
+// choosePrimary fills Primary and Claims. Members whose system identifier
+// differs from the majority's first primary are refused rather than trusted.
+func (s *Snapshot) choosePrimary() {
+	s.Primary = -1
+	s.Claims = nil
+	sysid := ""
+	for i := range s.Members {
+		m := &s.Members[i]
+		if !m.IsPrimary() {
+			continue
+		}
+		if sysid == "" {
+			sysid = m.Identity.SystemIdentifier
+		}
+		s.Claims = append(s.Claims, m.Addr())
+		s.Primary = i
+	}
+	for i := range s.Members {
+		m := &s.Members[i]
+		if m.Identity != nil && sysid != "" && m.Identity.SystemIdentifier != sysid {
+			s.Refused = append(s.Refused, fmt.Sprintf("%s has system identifier %s, not %s",
+				m.Addr(), m.Identity.SystemIdentifier, sysid))
+		}
+	}
+	if len(s.Claims) != 1 {
+		s.Primary = -1
+	}
+}

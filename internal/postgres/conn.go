@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// ApplicationName is sent on every connection so slotkeeper's sessions are
+// recognisable in pg_stat_activity.
+const ApplicationName = "slotkeeper"
+
+// Defaults applied when ConnConfig leaves a duration at zero.
+const (
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultStatementTimeout = 15 * time.Second
+	DefaultPort             = 5432
+)
+
+const (
+	errMsgNoHost    = "connection config: host is required"
+	errMsgNoUser    = "connection config: user is required"
+	errMsgBadPort   = "connection config: port out of range"
+	errMsgParseBase = "connection config: cannot initialise pgx config"
+)
+
+// ConnConfig is everything needed to reach one database as one role.
+type ConnConfig struct {
+	Host, Database, User, Password string
+	Port                           int
+	// TLSMode follows libpq's sslmode: disable, require, verify-ca or
+	// verify-full; "" means disable.
+	TLSMode string
+	// CACertPEM is the trusted CA bundle for verify-ca and verify-full.
+	CACertPEM []byte
+	// ConnectTimeout bounds dialling and authentication; 0 means 5s.
+	ConnectTimeout time.Duration
+	// StatementTimeout becomes the session's statement_timeout; 0 means 15s.
+	StatementTimeout time.Duration
+}
+
+// Querier is satisfied by *pgx.Conn, *pgxpool.Pool and pgx.Tx, so every
+// function here works on a plain connection, a pool or inside a transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Config builds a pgx connection config. It starts from ParseConfig (pgx
+// requires that) and then overwrites every field that libpq environment
+// variables such as PGHOST or PGOPTIONS could have set, so the operator's
+// own environment never leaks into a connection.
+func (c ConnConfig) Config() (*pgx.ConnConfig, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	// "sslmode=disable" keeps PGSSLMODE/PGSSLROOTCERT from being parsed;
+	// TLS is configured below from TLSMode.
+	pc, err := pgx.ParseConfig("sslmode=disable")
+	if err != nil {
+		return nil, &Error{Reason: ReasonUnknown, Message: errMsgParseBase, Err: err}
+	}
+	if err := c.apply(&pc.Config); err != nil {
+		return nil, err
+	}
+	return pc, nil
+}
+
+// apply copies the settings into a pgconn config shared by plain
+// connections and pools.
+func (c ConnConfig) apply(pc *pgconn.Config) error {
+	tlsConfig, err := c.tlsConfig()
+	if err != nil {
+		return err
+	}
+	pc.Host, pc.Port = c.Host, uint16(c.port())
+	pc.Database, pc.User, pc.Password = c.Database, c.User, c.Password
+	pc.TLSConfig = tlsConfig
+	pc.Fallbacks = nil // no "prefer"-style plaintext retry
+	pc.ConnectTimeout = orDefault(c.ConnectTimeout, DefaultConnectTimeout)
+	pc.ValidateConnect = nil
+	pc.RuntimeParams = map[string]string{
+		"application_name":  ApplicationName,
+		"statement_timeout": strconv.FormatInt(orDefault(c.StatementTimeout, DefaultStatementTimeout).Milliseconds(), 10),
+	}
+	return nil
+}
+
+func (c ConnConfig) validate() error {
+	switch {
+	case c.Host == "":
+		return &Error{Reason: ReasonUnknown, Message: errMsgNoHost}
+	case c.User == "":
+		return &Error{Reason: ReasonUnknown, Message: errMsgNoUser}
+	case c.Port < 0 || c.Port > 65535:
+		return &Error{Reason: ReasonUnknown, Message: errMsgBadPort}
+	}
+	return nil
+}
+
+func (c ConnConfig) port() int {
+	if c.Port == 0 {
+		return DefaultPort
+	}
+	return c.Port
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Connect opens one connection. Errors are classified *Error values.
+func Connect(ctx context.Context, cfg ConnConfig) (*pgx.Conn, error) {
+	pc, err := cfg.Config()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, pc)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	return conn, nil
+}

@@ -1,0 +1,257 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// This file is a test and demo helper, not used by the operator itself: it
+// plays a real replication consumer so that a slot is genuinely active
+// (pg_replication_slots.active, a walsender in pg_stat_activity), which no
+// amount of SQL can fake. Tests of other packages use it too.
+
+// HoldApplicationName is the application_name of HoldSlot's walsender.
+const HoldApplicationName = "slotkeeper-holdslot"
+
+// HoldPublication is the empty publication HoldSlot creates and streams for
+// a pgoutput slot when the database has no publication of its own (pgoutput
+// requires at least one, and one that exists).
+const HoldPublication = "slotkeeper_hold"
+
+const (
+	holdStatusInterval = 5 * time.Second
+	holdReleaseWait    = 10 * time.Second
+	errMsgHoldNoSlot   = "holdslot: no such slot"
+	errMsgHoldStart    = "holdslot: server did not start streaming"
+)
+
+// HoldSlot connects to dsn as a streaming replication client and starts
+// streaming from slot (START_REPLICATION ... LOGICAL or PHYSICAL), answering
+// keepalives so the walsender stays. For a logical slot dsn must name the
+// slot's database; a pgoutput consumer streams the database's publications,
+// or, when there is none, HoldPublication, which it creates (that needs
+// CREATE on the database). release stops the consumer and waits (up to 10s)
+// until the server reports the slot inactive again.
+func HoldSlot(ctx context.Context, dsn, slot string, logical bool) (release func(), err error) {
+	if err := ValidateSlotName(slot); err != nil {
+		return nil, err
+	}
+	command, err := holdCommand(ctx, dsn, slot, logical)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := connectReplication(ctx, dsn, logical)
+	if err != nil {
+		return nil, err
+	}
+	if logical {
+		command = fmt.Sprintf(command, "0/0")
+	} else if command, err = physicalStart(ctx, conn, command); err != nil {
+		_ = conn.Close(ctx)
+		return nil, err
+	}
+	if err := startStreaming(ctx, conn, command); err != nil {
+		_ = conn.Close(ctx)
+		return nil, err
+	}
+	return keepStreaming(conn, dsn, slot), nil
+}
+
+// holdCommand looks the slot up over an ordinary (parameterised) connection
+// and returns the START_REPLICATION command with a %s for the start LSN.
+// The slot name is spliced into the replication command because the
+// replication protocol has no parameters; it was validated as [a-z0-9_]+.
+func holdCommand(ctx context.Context, dsn, slot string, logical bool) (string, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", Classify(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var plugin *string
+	var pubs string
+	err = conn.QueryRow(ctx, `SELECT s.plugin::text,
+	      COALESCE((SELECT string_agg(pubname, ',' ORDER BY pubname) FROM pg_publication
+	                WHERE pubname ~ '^[a-z0-9_]+$'), '')
+	    FROM pg_replication_slots s WHERE s.slot_name = $1`, slot).Scan(&plugin, &pubs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", &Error{Reason: ReasonSlotNotFound, Message: errMsgHoldNoSlot, Detail: slot}
+	}
+	if err != nil {
+		return "", Classify(err)
+	}
+	if !logical {
+		return "START_REPLICATION SLOT " + slot + " PHYSICAL %s", nil
+	}
+	cmd := "START_REPLICATION SLOT " + slot + " LOGICAL %s"
+	if plugin != nil && *plugin == "pgoutput" {
+		if pubs == "" {
+			if err := ensureHoldPublication(ctx, conn); err != nil {
+				return "", err
+			}
+			pubs = HoldPublication
+		}
+		cmd += " (proto_version '1', publication_names '" + pubs + "')"
+	}
+	return cmd, nil
+}
+
+// ensureHoldPublication creates the empty publication HoldPublication.
+// pgoutput fails on the first decoded change when a requested publication
+// does not exist, which would end the consumer; an empty one publishes
+// nothing and keeps it streaming. It needs CREATE on the database.
+func ensureHoldPublication(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, "CREATE PUBLICATION "+HoldPublication)
+	if e := Classify(err); e != nil && e.Reason != ReasonSlotExists { // 42710: created concurrently
+		return e
+	}
+	return nil
+}
+
+// connectReplication opens a walsender connection: replication=database for
+// logical decoding, replication=true for physical streaming.
+func connectReplication(ctx context.Context, dsn string, logical bool) (*pgconn.PgConn, error) {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	cfg.RuntimeParams["replication"] = "true"
+	if logical {
+		cfg.RuntimeParams["replication"] = "database"
+	}
+	cfg.RuntimeParams["application_name"] = HoldApplicationName
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	return conn, nil
+}
+
+// physicalStart starts at the server's current flush position, which always
+// exists, unlike 0/0 whose WAL segment has long been recycled.
+func physicalStart(ctx context.Context, conn *pgconn.PgConn, command string) (string, error) {
+	results, err := conn.Exec(ctx, "IDENTIFY_SYSTEM").ReadAll()
+	if err != nil {
+		return "", Classify(err)
+	}
+	if len(results) != 1 || len(results[0].Rows) != 1 || len(results[0].Rows[0]) < 3 {
+		return "", &Error{Reason: ReasonUnknown, Message: errMsgHoldStart}
+	}
+	return fmt.Sprintf(command, string(results[0].Rows[0][2])), nil
+}
+
+// startStreaming sends the command and reads until CopyBothResponse, the
+// point from which the walsender holds the slot.
+func startStreaming(ctx context.Context, conn *pgconn.PgConn, command string) error {
+	conn.Frontend().Send(&pgproto3.Query{String: command})
+	if err := conn.Frontend().Flush(); err != nil {
+		return Classify(err)
+	}
+	for {
+		msg, err := conn.ReceiveMessage(ctx)
+		if err != nil {
+			return Classify(err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyBothResponse:
+			return nil
+		case *pgproto3.ErrorResponse:
+			return Classify(pgconn.ErrorResponseToPgError(m))
+		case *pgproto3.ReadyForQuery:
+			return &Error{Reason: ReasonUnknown, Message: errMsgHoldStart}
+		}
+	}
+}
+
+// keepStreaming runs the consumer loop in a goroutine and returns release.
+func keepStreaming(conn *pgconn.PgConn, dsn, slot string) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		consume(ctx, conn)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			closeCtx, stop := context.WithTimeout(context.Background(), holdReleaseWait)
+			defer stop()
+			_ = conn.Close(closeCtx)
+			waitInactive(closeCtx, dsn, slot)
+		})
+	}
+}
+
+// consume discards streamed data and sends a standby status update when
+// asked and every few seconds, so wal_sender_timeout never fires. It reports
+// no progress (zero positions), so the slot does not advance.
+func consume(ctx context.Context, conn *pgconn.PgConn) {
+	for ctx.Err() == nil {
+		rctx, stop := context.WithTimeout(ctx, holdStatusInterval)
+		msg, err := conn.ReceiveMessage(rctx)
+		stop()
+		switch {
+		case err != nil && ctx.Err() == nil && pgconn.Timeout(err):
+			if sendStatus(conn) != nil {
+				return
+			}
+		case err != nil:
+			return
+		}
+		if m, ok := msg.(*pgproto3.CopyData); ok && isReplyRequested(m.Data) {
+			if sendStatus(conn) != nil {
+				return
+			}
+		}
+		if _, ok := msg.(*pgproto3.ErrorResponse); ok {
+			return
+		}
+	}
+}
+
+// isReplyRequested recognises a primary keepalive ('k', walEnd, clock,
+// replyRequested) with its last byte set.
+func isReplyRequested(data []byte) bool {
+	return len(data) >= 18 && data[0] == 'k' && data[17] == 1
+}
+
+// pgEpoch is PostgreSQL's timestamp epoch.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// sendStatus sends a standby status update ('r'): write, flush and apply
+// positions (all 0), the client clock, and "no reply requested".
+func sendStatus(conn *pgconn.PgConn) error {
+	buf := make([]byte, 34)
+	buf[0] = 'r'
+	binary.BigEndian.PutUint64(buf[25:], uint64(time.Since(pgEpoch).Microseconds()))
+	conn.Frontend().Send(&pgproto3.CopyData{Data: buf})
+	return conn.Frontend().Flush()
+}
+
+// waitInactive polls until the walsender has released the slot, so callers
+// can rely on the slot being inactive once release returns.
+func waitInactive(ctx context.Context, dsn, slot string) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	for ctx.Err() == nil {
+		var active bool
+		err := conn.QueryRow(ctx, `SELECT active FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&active)
+		if err != nil || !active {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+

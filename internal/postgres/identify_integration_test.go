@@ -1,0 +1,107 @@
+package postgres
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func (e *env) testIdentifyPrimary(t *testing.T) {
+	ctx := t.Context()
+	id, err := Identify(ctx, e.connect(t, e.primary, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkCommonIdentity(t, id)
+	if id.InRecovery {
+		t.Error("primary reports recovery")
+	}
+	if id.UsedSlots < 1 {
+		t.Errorf("UsedSlots = %d, want the standby's slot at least", id.UsedSlots)
+	}
+	s := id.Settings
+	if s.WALLevel != "logical" || s.MaxReplicationSlots != 50 || s.MaxWALSenders != 20 || s.MaxSlotWALKeepSize != "-1" {
+		t.Errorf("settings: %+v", s)
+	}
+	if s.PrimarySlotName != "" || s.PrimaryConnInfo != "" {
+		t.Errorf("primary has standby settings: %+v", s)
+	}
+	if id.Rights.StandbySnapshotExecute {
+		t.Error("StandbySnapshotExecute true for a role without the grant")
+	}
+	if e.major >= 16 {
+		// Execute is granted explicitly; then Identify must see it.
+		must(t, e.primary.Exec(ctx, "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "+repRole))
+		id, err = Identify(ctx, e.connect(t, e.primary, "postgres"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !id.Rights.StandbySnapshotExecute {
+			t.Error("StandbySnapshotExecute false after GRANT EXECUTE")
+		}
+	}
+}
+
+func (e *env) testIdentifyStandby(t *testing.T) {
+	ctx := t.Context()
+	pid, err := Identify(ctx, e.connect(t, e.primary, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := Identify(ctx, e.connect(t, e.standby, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkCommonIdentity(t, id)
+	if !id.InRecovery {
+		t.Error("standby not in recovery")
+	}
+	if id.SystemIdentifier != pid.SystemIdentifier {
+		t.Errorf("system identifier %s on standby, %s on primary", id.SystemIdentifier, pid.SystemIdentifier)
+	}
+	s := id.Settings
+	if s.PrimarySlotName != standbyName {
+		t.Errorf("PrimarySlotName = %q", s.PrimarySlotName)
+	}
+	if !strings.Contains(s.PrimaryConnInfo, "application_name="+standbyName) || strings.Contains(s.PrimaryConnInfo, standbySecret) {
+		t.Errorf("PrimaryConnInfo = %q: want it without the password", s.PrimaryConnInfo)
+	}
+}
+
+// checkCommonIdentity checks what primary and standby have in common, as
+// seen by a REPLICATION + pg_monitor role that is not superuser.
+func (e *env) checkCommonIdentity(t *testing.T, id Identity) {
+	t.Helper()
+	if id.VersionNum/10000 != e.major || !strings.HasPrefix(id.Version, strconv.Itoa(e.major)+".") || strings.Contains(id.Version, " ") {
+		t.Errorf("version %d %q for major %d", id.VersionNum, id.Version, e.major)
+	}
+	if _, err := strconv.ParseUint(id.SystemIdentifier, 10, 64); err != nil {
+		t.Errorf("system identifier %q: %v", id.SystemIdentifier, err)
+	}
+	if id.Timeline != 1 {
+		t.Errorf("timeline %d, want 1", id.Timeline)
+	}
+	if id.WALPosition == 0 {
+		t.Error("WAL position is 0")
+	}
+	if age := time.Since(id.PostmasterStart); age < 0 || age > time.Hour {
+		t.Errorf("postmaster start %v", id.PostmasterStart)
+	}
+	r := id.Rights
+	if r.User != repRole || r.Superuser || !r.Replication {
+		t.Errorf("rights %+v", r)
+	}
+	if r.StandbySnapshotExists != (e.major >= 16) {
+		t.Errorf("StandbySnapshotExists = %v on %d", r.StandbySnapshotExists, e.major)
+	}
+	if r.StandbySnapshotExecute && e.major < 16 {
+		t.Error("StandbySnapshotExecute true without the function")
+	}
+	if (id.Settings.SyncReplicationSlots != "") != (e.major >= 17) {
+		t.Errorf("sync_replication_slots = %q on %d", id.Settings.SyncReplicationSlots, e.major)
+	}
+	if id.Settings.HotStandbyFeedback == "" || id.Settings.WALSenderTimeout == "" {
+		t.Errorf("settings missing: %+v", id.Settings)
+	}
+}

@@ -1,0 +1,47 @@
+package postgres
+
+import "regexp"
+
+// MaxNameLen is PostgreSQL's NAMEDATALEN-1. Longer names passed as the name
+// type are truncated silently, so slotkeeper refuses them up front.
+const MaxNameLen = 63
+
+// slotNamePattern is what ReplicationSlotValidateName accepts.
+var slotNamePattern = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+const (
+	errMsgNameEmpty    = "slot name is empty"
+	errMsgNameTooLong  = "slot name is longer than 63 bytes"
+	errMsgNameChars    = "slot name may only contain a-z, 0-9 and _"
+	errMsgPluginEmpty  = "output plugin is empty"
+	errMsgPluginTooLon = "output plugin name is longer than 63 bytes"
+)
+
+// ValidateSlotName checks a slot name without asking the server; the
+// returned error is an *Error with ReasonInvalidName.
+func ValidateSlotName(name string) error {
+	switch {
+	case name == "":
+		return invalidName(errMsgNameEmpty, name)
+	case len(name) > MaxNameLen:
+		return invalidName(errMsgNameTooLong, name)
+	case !slotNamePattern.MatchString(name):
+		return invalidName(errMsgNameChars, name)
+	}
+	return nil
+}
+
+// validatePlugin guards against the same silent truncation for plugins.
+func validatePlugin(plugin string) error {
+	switch {
+	case plugin == "":
+		return invalidName(errMsgPluginEmpty, plugin)
+	case len(plugin) > MaxNameLen:
+		return invalidName(errMsgPluginTooLon, plugin)
+	}
+	return nil
+}
+
+func invalidName(msg, name string) *Error {
+	return &Error{Reason: ReasonInvalidName, Message: msg, Detail: name}
+}

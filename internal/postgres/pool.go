@@ -1,0 +1,149 @@
+package postgres
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Pool sizing: slotkeeper issues a handful of short queries per reconcile,
+// so two connections per database are plenty and idle ones are released
+// quickly to not hold server connection slots.
+const (
+	poolMaxConns          = 2
+	poolMinConns          = 0
+	poolMaxConnIdleTime   = time.Minute
+	poolMaxConnLifetime   = 30 * time.Minute
+	poolHealthCheckPeriod = 30 * time.Second
+)
+
+// PoolKey identifies a cached pool: one per server, database and role.
+type PoolKey struct {
+	Host     string
+	Port     int
+	Database string
+	User     string
+}
+
+// Key returns the PoolKey of this config.
+func (c ConnConfig) Key() PoolKey {
+	return PoolKey{Host: c.Host, Port: c.port(), Database: c.Database, User: c.User}
+}
+
+// PoolConfig builds a pgxpool config with slotkeeper's small pool sizing.
+func (c ConnConfig) PoolConfig() (*pgxpool.Config, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig("sslmode=disable")
+	if err != nil {
+		return nil, &Error{Reason: ReasonUnknown, Message: errMsgParseBase, Err: err}
+	}
+	if err := c.apply(&pc.ConnConfig.Config); err != nil {
+		return nil, err
+	}
+	pc.MaxConns, pc.MinConns = poolMaxConns, poolMinConns
+	pc.MaxConnIdleTime = poolMaxConnIdleTime
+	pc.MaxConnLifetime = poolMaxConnLifetime
+	pc.HealthCheckPeriod = poolHealthCheckPeriod
+	return pc, nil
+}
+
+type cachedPool struct {
+	pool        *pgxpool.Pool
+	fingerprint [sha256.Size]byte
+}
+
+// Pools caches one pool per PoolKey. A pool is replaced when the secret
+// parts of the config (password, TLS settings, timeouts) change; those are
+// compared through a keyed hash so no plaintext password sits in the cache.
+type Pools struct {
+	mu    sync.Mutex
+	key   []byte // HMAC key, random per process
+	pools map[PoolKey]cachedPool
+}
+
+// NewPools returns an empty cache.
+func NewPools() *Pools {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails on supported platforms
+	return &Pools{key: key, pools: map[PoolKey]cachedPool{}}
+}
+
+// fingerprint hashes every setting outside PoolKey that changes how a
+// connection is made. Fields are length-prefixed so they cannot run together.
+func (p *Pools) fingerprint(c ConnConfig) [sha256.Size]byte {
+	mac := hmac.New(sha256.New, p.key)
+	for _, f := range []string{
+		c.Password, c.TLSMode, string(c.CACertPEM),
+		c.ConnectTimeout.String(), c.StatementTimeout.String(),
+	} {
+		mac.Write([]byte(strconv.Itoa(len(f)) + ":" + f))
+	}
+	var sum [sha256.Size]byte
+	copy(sum[:], mac.Sum(nil))
+	return sum
+}
+
+// Get returns the cached pool for cfg, creating it on first use and
+// replacing it when the password or TLS settings changed. Pools connect
+// lazily, so Get does not fail on an unreachable server; the first query
+// does, with a classified error.
+func (p *Pools) Get(ctx context.Context, cfg ConnConfig) (*pgxpool.Pool, error) {
+	key, fp := cfg.Key(), p.fingerprint(cfg)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cur, ok := p.pools[key]; ok {
+		if cur.fingerprint == fp {
+			return cur.pool, nil
+		}
+		delete(p.pools, key)
+		// Close waits for borrowed connections; do not block Get on them.
+		go cur.pool.Close()
+	}
+	pc, err := cfg.PoolConfig()
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	p.pools[key] = cachedPool{pool: pool, fingerprint: fp}
+	return pool, nil
+}
+
+// Close closes and forgets the pool for key, if any.
+func (p *Pools) Close(key PoolKey) {
+	p.mu.Lock()
+	cur, ok := p.pools[key]
+	delete(p.pools, key)
+	p.mu.Unlock()
+	if ok {
+		cur.pool.Close()
+	}
+}
+
+// CloseAll closes every cached pool, e.g. on operator shutdown.
+func (p *Pools) CloseAll() {
+	p.mu.Lock()
+	all := p.pools
+	p.pools = map[PoolKey]cachedPool{}
+	p.mu.Unlock()
+	for _, cur := range all {
+		cur.pool.Close()
+	}
+}
+
+// Len returns the number of cached pools.
+func (p *Pools) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pools)
+}

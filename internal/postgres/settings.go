@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Settings are the server parameters that decide whether slots can be
+// created and how much WAL they may keep. A string is "" when the parameter
+// does not exist on this version or the role may not read it.
+type Settings struct {
+	WALLevel             string
+	MaxReplicationSlots  int32
+	MaxWALSenders        int32
+	MaxSlotWALKeepSize   string // "-1" or with unit, e.g. "10GB"
+	HotStandbyFeedback   string
+	SyncReplicationSlots string // PostgreSQL 17+
+	WALSenderTimeout     string
+	// Standby-side settings. PrimaryConnInfo never contains a password.
+	PrimarySlotName string
+	PrimaryConnInfo string
+}
+
+// settingNames are read from pg_settings, which simply omits parameters that
+// do not exist on this version instead of failing like current_setting().
+var settingNames = []string{
+	"wal_level", "max_replication_slots", "max_wal_senders", "max_slot_wal_keep_size",
+	"hot_standby_feedback", "sync_replication_slots", "wal_sender_timeout",
+	"primary_slot_name", "primary_conninfo",
+}
+
+const errMsgSettingNotInt = "setting is not an integer"
+
+func settingsFromMap(m map[string]string) (Settings, error) {
+	s := Settings{
+		WALLevel:             m["wal_level"],
+		MaxSlotWALKeepSize:   m["max_slot_wal_keep_size"],
+		HotStandbyFeedback:   m["hot_standby_feedback"],
+		SyncReplicationSlots: m["sync_replication_slots"],
+		WALSenderTimeout:     m["wal_sender_timeout"],
+		PrimarySlotName:      m["primary_slot_name"],
+		PrimaryConnInfo:      StripPassword(m["primary_conninfo"]),
+	}
+	var err error
+	if s.MaxReplicationSlots, err = settingInt32(m, "max_replication_slots"); err != nil {
+		return Settings{}, err
+	}
+	if s.MaxWALSenders, err = settingInt32(m, "max_wal_senders"); err != nil {
+		return Settings{}, err
+	}
+	return s, nil
+}
+
+func settingInt32(m map[string]string, name string) (int32, error) {
+	v, ok := m[name]
+	if !ok || v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return 0, &Error{Reason: ReasonUnknown, Message: errMsgSettingNotInt, Detail: name, Err: err}
+	}
+	return int32(n), nil
+}
+
+// StripPassword removes the password from a libpq connection string, in
+// either the URI form or the keyword=value form, so it can be shown in a
+// status or a log.
+func StripPassword(conninfo string) string {
+	s := strings.TrimSpace(conninfo)
+	if strings.HasPrefix(s, "postgresql://") || strings.HasPrefix(s, "postgres://") {
+		return stripURIPassword(s)
+	}
+	return stripKVPassword(s)
+}
+
+func stripURIPassword(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		// An unparsable URI might still carry a password; show nothing.
+		return ""
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// stripKVPassword walks keyword = value pairs, where a value is either a
+// bare word or a single-quoted string with backslash escapes, and rebuilds
+// the string without password pairs.
+func stripKVPassword(s string) string {
+	var out []string
+	for rest := s; ; {
+		rest = strings.TrimLeft(rest, " \t\n\r")
+		if rest == "" {
+			break
+		}
+		key, after, ok := strings.Cut(rest, "=")
+		if !ok {
+			return "" // malformed: refuse rather than risk leaking
+		}
+		key = strings.TrimSpace(key)
+		value, remaining := cutValue(strings.TrimLeft(after, " \t\n\r"))
+		if key != "password" {
+			out = append(out, key+"="+value)
+		}
+		rest = remaining
+	}
+	return strings.Join(out, " ")
+}
+
+// cutValue returns the raw (still quoted) value at the start of s and the rest.
+func cutValue(s string) (string, string) {
+	if !strings.HasPrefix(s, "'") {
+		if i := strings.IndexAny(s, " \t\n\r"); i >= 0 {
+			return s[:i], s[i:]
+		}
+		return s, ""
+	}
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '\'':
+			return s[:i+1], s[i+1:]
+		}
+	}
+	return s, "" // unterminated quote: keep as is
+}

@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestStripPassword(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"host=a port=5432 user=rep password=secret application_name=s1", "host=a port=5432 user=rep application_name=s1"},
+		{"password=secret", ""},
+		{"host=a password = 'se cr\\'et' user=rep", "host=a user=rep"},
+		{"host=a password='unterminated", "host=a"},
+		{"host=a  sslmode=require", "host=a sslmode=require"},
+		{"garbage", ""},
+		{"postgresql://rep:secret@h:5432/db?sslmode=require", "postgresql://rep@h:5432/db?sslmode=require"},
+		{"postgres://h/db?password=secret&user=rep", "postgres://h/db?user=rep"},
+	}
+	for _, tt := range tests {
+		got := StripPassword(tt.in)
+		if got != tt.want {
+			t.Errorf("StripPassword(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(got, "secret") {
+			t.Errorf("StripPassword(%q) leaks the password: %q", tt.in, got)
+		}
+	}
+}
+
+func TestSettingsFromMap(t *testing.T) {
+	s, err := settingsFromMap(map[string]string{
+		"wal_level": "logical", "max_replication_slots": "10", "max_wal_senders": "5",
+		"max_slot_wal_keep_size": "10GB", "primary_conninfo": "host=p password=x user=r",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.WALLevel != "logical" || s.MaxReplicationSlots != 10 || s.MaxWALSenders != 5 ||
+		s.MaxSlotWALKeepSize != "10GB" || s.PrimaryConnInfo != "host=p user=r" || s.SyncReplicationSlots != "" {
+		t.Fatalf("unexpected %+v", s)
+	}
+	if _, err := settingsFromMap(map[string]string{"max_wal_senders": "many"}); err == nil {
+		t.Fatal("non-integer setting should fail")
+	}
+}
+
+func TestTimeline(t *testing.T) {
+	wal, tli := "0000000A0000000000000003", int64(7)
+	if got, _ := timeline(&wal, nil); got != 10 {
+		t.Errorf("primary timeline = %d", got)
+	}
+	if got, _ := timeline(&wal, &tli); got != 7 {
+		t.Errorf("standby timeline = %d", got)
+	}
+	bad := "ZZZZZZZZ0000"
+	if _, err := timeline(&bad, nil); err == nil {
+		t.Error("bad WAL file name should fail")
+	}
+}
+
+func TestSlotSelectPerVersion(t *testing.T) {
+	tests := []struct {
+		version int
+		has     []string
+		hasNot  []string
+	}{
+		{150000, []string{"s.two_phase,"}, []string{"s.conflicting", "s.failover", "s.inactive_since", "s.two_phase_at"}},
+		{160000, []string{"s.conflicting"}, []string{"s.failover", "s.invalidation_reason"}},
+		{170000, []string{"s.failover", "s.synced", "s.invalidation_reason", "s.inactive_since", "s.conflicting"}, []string{"s.two_phase_at"}},
+		{180000, []string{"s.two_phase_at", "s.failover"}, nil},
+	}
+	for _, tt := range tests {
+		q := slotSelect(tt.version)
+		for _, c := range tt.has {
+			if !strings.Contains(q, c) {
+				t.Errorf("%d: missing %s", tt.version, c)
+			}
+		}
+		for _, c := range tt.hasNot {
+			if strings.Contains(q, c) {
+				t.Errorf("%d: must not use %s", tt.version, c)
+			}
+		}
+		if n := strings.Count(slotSelect(tt.version), ",\n"); n != strings.Count(slotSelect(180000), ",\n") {
+			t.Errorf("%d: column count differs from 18", tt.version)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+package status
+
+import (
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+// ServerInputs is everything the conditions of a PostgresServer depend on.
+type ServerInputs struct {
+	Generation int64
+	Outcome    Outcome
+	// SplitBrain lists the members that claim the primary role, when more
+	// than one does.
+	SplitBrain []string
+	// Missing lists unmet prerequisites, each a sentence saying what to do;
+	// PrerequisitesKnown is false until the primary has been probed.
+	Missing            []string
+	PrerequisitesKnown bool
+}
+
+// ServerConditions returns the conditions for the inputs.
+func ServerConditions(existing []metav1.Condition, in ServerInputs) []metav1.Condition {
+	conds := clone(existing)
+	applyOutcome(&conds, in.Generation, in.Outcome)
+	setOrRemove(&conds, api.ConditionSplitBrain, splitBrain(in))
+	setOrRemove(&conds, api.ConditionPrerequisitesMet, prerequisites(in))
+	return conds
+}
+
+func splitBrain(in ServerInputs) *metav1.Condition {
+	if len(in.SplitBrain) < 2 {
+		return nil
+	}
+	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: api.ReasonSplitBrain,
+		ObservedGeneration: in.Generation,
+		Message: "more than one member is not in recovery: " + strings.Join(in.SplitBrain, ", ") +
+			"; slotkeeper makes no changes until only one primary remains"}
+}
+
+func prerequisites(in ServerInputs) *metav1.Condition {
+	if !in.PrerequisitesKnown {
+		return nil
+	}
+	if len(in.Missing) == 0 {
+		return &metav1.Condition{Status: metav1.ConditionTrue, Reason: api.ReasonAllPrerequisitesMet,
+			ObservedGeneration: in.Generation, Message: "the primary and the role meet every prerequisite"}
+	}
+	return &metav1.Condition{Status: metav1.ConditionFalse, Reason: api.ReasonPrerequisitesMissing,
+		ObservedGeneration: in.Generation, Message: strings.Join(in.Missing, "; ")}
+}

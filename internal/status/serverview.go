@@ -1,0 +1,151 @@
+package status
+
+import (
+	"fmt"
+	"sort"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// MaxUnmanagedListed caps status.unmanagedSlots so a server with thousands
+// of foreign slots cannot blow up the object.
+const MaxUnmanagedListed = 20
+
+// ServerView is what a snapshot says about a server, in API terms.
+type ServerView struct {
+	Primary          string
+	SystemIdentifier string
+	Timeline         int64
+	ServerVersion    string
+	Members          []api.MemberStatus
+	Capabilities     *api.Capabilities
+	Settings         *api.ServerSettings
+	Slots            *api.SlotCounts
+	Unmanaged        []api.UnmanagedSlot
+}
+
+// ViewServer maps a snapshot to status fields; managed holds the slot names
+// owned by ReplicationSlots of this server.
+func ViewServer(snap *monitor.Snapshot, managed map[string]bool) ServerView {
+	v := ServerView{Members: viewMembers(snap)}
+	p := snap.PrimaryMember()
+	if p == nil {
+		return v
+	}
+	id := p.Identity
+	v.Primary, v.SystemIdentifier, v.Timeline, v.ServerVersion = p.Addr(), id.SystemIdentifier, id.Timeline, id.Version
+	v.Capabilities = &api.Capabilities{
+		FailoverSlots:    id.VersionNum >= 170000,
+		LogicalOnStandby: id.VersionNum >= 160000,
+		StandbySnapshot:  id.Rights.StandbySnapshotExists && id.Rights.StandbySnapshotExecute,
+		Replication:      id.Rights.Replication || id.Rights.Superuser,
+	}
+	v.Settings = viewSettings(id)
+	v.Slots, v.Unmanaged = viewSlots(snap, p, managed)
+	return v
+}
+
+func viewMembers(snap *monitor.Snapshot) []api.MemberStatus {
+	p := snap.PrimaryMember()
+	out := make([]api.MemberStatus, 0, len(snap.Members))
+	for i := range snap.Members {
+		m := &snap.Members[i]
+		ms := api.MemberStatus{Host: m.Host, Port: m.Port, Role: api.RoleUnreachable}
+		if m.Identity == nil {
+			if m.Err != nil {
+				ms.Message = m.Err.Error()
+			}
+			out = append(out, ms)
+			continue
+		}
+		ms.Role, ms.Timeline, ms.ServerVersion = api.RoleStandby, m.Identity.Timeline, m.Identity.Version
+		if !m.Identity.InRecovery {
+			ms.Role = api.RolePrimary
+		}
+		if ms.Role == api.RoleStandby && p != nil && p.Identity.WALPosition >= m.Identity.WALPosition {
+			lag := QuantizeBytes(int64(p.Identity.WALPosition - m.Identity.WALPosition))
+			ms.ReplayLagBytes = &lag
+		}
+		out = append(out, ms)
+	}
+	return out
+}
+
+func viewSettings(id *postgres.Identity) *api.ServerSettings {
+	s := id.Settings
+	return &api.ServerSettings{
+		WALLevel:             s.WALLevel,
+		MaxReplicationSlots:  s.MaxReplicationSlots,
+		UsedReplicationSlots: id.UsedSlots,
+		MaxWALSenders:        s.MaxWALSenders,
+		MaxSlotWALKeepSize:   s.MaxSlotWALKeepSize,
+		HotStandbyFeedback:   s.HotStandbyFeedback,
+		SyncReplicationSlots: s.SyncReplicationSlots,
+		WALSenderTimeout:     s.WALSenderTimeout,
+	}
+}
+
+func viewSlots(snap *monitor.Snapshot, p *monitor.Member, managed map[string]bool) (*api.SlotCounts, []api.UnmanagedSlot) {
+	counts := &api.SlotCounts{}
+	var list []api.UnmanagedSlot
+	for name, sl := range p.Slots {
+		if managed[name] {
+			counts.Managed++
+			continue
+		}
+		counts.Unmanaged++
+		if !sl.Active {
+			counts.InactiveUnmanaged++
+		}
+		list = append(list, viewUnmanaged(snap, sl))
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := deref(list[i].RetainedWALBytes), deref(list[j].RetainedWALBytes)
+		if a != b {
+			return a > b
+		}
+		return list[i].Name < list[j].Name
+	})
+	if len(list) > MaxUnmanagedListed {
+		list = list[:MaxUnmanagedListed]
+	}
+	return counts, list
+}
+
+func viewUnmanaged(snap *monitor.Snapshot, sl postgres.Slot) api.UnmanagedSlot {
+	u := api.UnmanagedSlot{Name: sl.Name, Type: api.SlotPhysical, Database: sl.Database,
+		Plugin: sl.Plugin, Active: sl.Active, LikelyOwner: likelyOwner(snap, sl)}
+	if sl.Type == "logical" {
+		u.Type = api.SlotLogical
+	}
+	if sl.RetainedBytes != nil {
+		q := QuantizeBytes(*sl.RetainedBytes)
+		u.RetainedWALBytes = &q
+	}
+	return u
+}
+
+// likelyOwner names the consumer holding the slot, or the member that
+// streams through it (its primary_slot_name), as a hint for a DBA deciding
+// whether the slot is still wanted.
+func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
+	if sl.Consumer != nil && sl.Consumer.ApplicationName != "" {
+		return fmt.Sprintf("%s (pid %d)", sl.Consumer.ApplicationName, sl.Consumer.PID)
+	}
+	for i := range snap.Members {
+		m := &snap.Members[i]
+		if m.Identity != nil && m.Identity.InRecovery && m.Identity.Settings.PrimarySlotName == sl.Name {
+			return "standby " + m.Addr()
+		}
+	}
+	return ""
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

@@ -1,0 +1,76 @@
+package status
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+// SlotInputs is everything the conditions of a ReplicationSlot depend on.
+type SlotInputs struct {
+	Generation int64
+	Outcome    Outcome
+	// Observed is true when the slot's row was read in this reconcile; the
+	// WAL figures below are meaningful only then.
+	Observed      bool
+	WALStatus     string
+	RetainedBytes *int64
+	BudgetBytes   *int64
+	// Gap is the last data gap; Acknowledged hides it.
+	Gap          *api.DataGap
+	Acknowledged bool
+}
+
+// SlotConditions returns the conditions for the inputs, keeping the
+// transition times of conditions whose status did not change.
+func SlotConditions(existing []metav1.Condition, in SlotInputs) []metav1.Condition {
+	conds := clone(existing)
+	applyOutcome(&conds, in.Generation, in.Outcome)
+	setOrRemove(&conds, api.ConditionWALRetentionHealthy, walRetention(in))
+	setOrRemove(&conds, api.ConditionDataGap, dataGap(in))
+	return conds
+}
+
+func walRetention(in SlotInputs) *metav1.Condition {
+	if !in.Observed {
+		return nil
+	}
+	c := &metav1.Condition{Status: metav1.ConditionTrue, Reason: api.ReasonWithinBudget,
+		ObservedGeneration: in.Generation}
+	switch {
+	case in.WALStatus == "lost":
+		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonLost
+		c.Message = "PostgreSQL removed WAL this slot needed; the slot is invalidated"
+	case in.WALStatus == "unreserved":
+		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonUnreserved
+		c.Message = "the slot retains more WAL than max_slot_wal_keep_size allows and will be invalidated at the next checkpoint unless its consumer catches up"
+	case in.RetainedBytes != nil && in.BudgetBytes != nil && *in.RetainedBytes > *in.BudgetBytes:
+		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonOverBudget
+		c.Message = fmt.Sprintf("retains %s of WAL, over the budget of %s (spec.maxRetainedWAL)",
+			FormatBytes(*in.RetainedBytes), FormatBytes(*in.BudgetBytes))
+	case in.RetainedBytes != nil:
+		c.Message = fmt.Sprintf("retains %s of WAL", FormatBytes(*in.RetainedBytes))
+	}
+	return c
+}
+
+func dataGap(in SlotInputs) *metav1.Condition {
+	if in.Gap == nil || in.Acknowledged {
+		return nil
+	}
+	msg := fmt.Sprintf("the slot was recreated (%s); changes between %s and %s were never decoded",
+		in.Gap.Reason, orUnknown(in.Gap.FromLSN), orUnknown(in.Gap.ToLSN))
+	msg += fmt.Sprintf("; resynchronise the consumer, then set annotation %s=%s",
+		api.AnnotationAcknowledgeDataGap, in.Gap.At.UTC().Format("2006-01-02T15:04:05Z"))
+	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.Gap.Reason, Message: msg,
+		ObservedGeneration: in.Generation}
+}
+
+func orUnknown(lsn string) string {
+	if lsn == "" {
+		return "an unknown position"
+	}
+	return lsn
+}

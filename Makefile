@@ -28,7 +28,8 @@ TEST_ENV := KUBEBUILDER_ASSETS=$(ENVTEST_DIR) KUBECTL=$(KUBECTL) SLOTKEEPER_MANA
 # Generated files: verify-generated also fails when one of them is untracked.
 GENERATED := config/crd/bases config/rbac/role.yaml api/v1alpha1/zz_generated.deepcopy.go
 
-GO_FILES = $(shell find . -name '*.go' -not -path './bin/*' -not -path './.git/*')
+# Every Go file of the repository (bin/ holds only tool builds and PostgreSQL).
+FIND_GO_FILES := find . \( -path ./bin -o -path ./.git \) -prune -o -name '*.go' -print
 
 ##@ General
 
@@ -78,11 +79,11 @@ generate: controller-gen ## Generate DeepCopy methods.
 
 .PHONY: fmt
 fmt: ## Format the Go code.
-	gofmt -w $(GO_FILES)
+	$(FIND_GO_FILES) | xargs gofmt -w
 
 .PHONY: fmt-check
 fmt-check: ## Fail when any Go file is not gofmt-formatted.
-	@unformatted=$$(gofmt -l $(GO_FILES)); \
+	@unformatted=$$($(FIND_GO_FILES) | xargs gofmt -l); \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed (run make fmt):"; echo "$$unformatted"; exit 1; fi
 
 .PHONY: vet

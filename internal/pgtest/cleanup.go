@@ -27,6 +27,7 @@ func (s *Server) Cleanup() {
 		s.forget(p)
 	}
 	killStalePostmaster(s.DataDir)
+	releaseSysV(s.DataDir)
 	removeAllRetry(s.baseDir)
 	unregister(s)
 }

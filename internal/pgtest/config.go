@@ -44,6 +44,10 @@ var defaultSettings = map[string]string{
 	"log_min_messages":            "warning",
 	"log_line_prefix":             "%m [%p] %q%u@%d/%a ",
 	"wal_retrieve_retry_interval": "1s", // standbys reconnect quickly after a primary restart
+	// Dynamic shared memory as files in the data directory rather than in
+	// /dev/shm: a killed server's segments then vanish with its directory,
+	// and many servers cannot fill a container's small /dev/shm.
+	"dynamic_shared_memory_type": "mmap",
 }
 
 // conf renders the settings file for s: defaults, then s's own settings,

@@ -42,7 +42,7 @@ func (s *Server) launch() (*process, error) {
 		return nil, err
 	}
 	defer logf.Close() // the child keeps its own descriptor
-	cmd := serverCommand(nil, s.baseDir, filepath.Join(s.binDir, "postgres"), "-D", s.DataDir)
+	cmd := serverCommand(context.Background(), s.baseDir, filepath.Join(s.binDir, "postgres"), "-D", s.DataDir)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := startChild(cmd); err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func (s *Server) start(ctx context.Context, newPort bool) error {
 		if err == nil {
 			return nil
 		}
-		s.halt(p, syscall.SIGQUIT, crashTimeout)
+		_ = s.halt(p, syscall.SIGQUIT, crashTimeout) // leave nothing half-started
 		s.forget(p)
 		inUse := strings.Contains(s.logSince(logStart), "Address already in use")
 		if !newPort || !inUse || attempt == 3 {
@@ -117,7 +117,8 @@ func (s *Server) waitReady(ctx context.Context, p *process) error {
 		conn, err := s.Connect(attempt, "postgres")
 		cancelAttempt()
 		if err == nil {
-			return conn.Close(ctx)
+			_ = conn.Close(ctx)
+			return nil
 		}
 		lastErr = err
 		select {

@@ -42,14 +42,10 @@ func startChild(cmd *exec.Cmd) error {
 
 // serverCommand builds a command that runs as the server user, in its own
 // process group (so a terminal's Ctrl-C reaches only us and we shut servers
-// down in order), and dies with us.
+// down in order), and dies with us. ctx kills it; postmasters, which outlive
+// the call starting them, get context.Background().
 func serverCommand(ctx context.Context, dir, bin string, args ...string) *exec.Cmd {
-	var cmd *exec.Cmd
-	if ctx != nil {
-		cmd = exec.CommandContext(ctx, bin, args...)
-	} else {
-		cmd = exec.Command(bin, args...)
-	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = childEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{

@@ -56,11 +56,7 @@ func (s *Server) initStandby(ctx context.Context, p *Server, slot string) error 
 	if err := p.baseBackup(ctx, slot, s.DataDir); err != nil {
 		return err
 	}
-	signal := filepath.Join(s.DataDir, "standby.signal")
-	if err := os.WriteFile(signal, nil, 0o600); err != nil {
-		return err
-	}
-	if err := currentServerUser().chown(signal); err != nil {
+	if err := writeServerFile(filepath.Join(s.DataDir, "standby.signal"), ""); err != nil {
 		return err
 	}
 	if err := s.start(ctx, true); err != nil {

@@ -35,9 +35,11 @@ func sweepAbandoned() {
 		if err != nil || pid <= 0 || pid == os.Getpid() || processExists(pid) {
 			continue
 		}
-		if len(PostmasterPIDs(filepath.Join(base, "data"))) > 0 {
+		dataDir := filepath.Join(base, "data")
+		if len(PostmasterPIDs(dataDir)) > 0 {
 			continue
 		}
+		releaseSysV(dataDir)
 		_ = os.RemoveAll(base)
 	}
 }

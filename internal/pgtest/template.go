@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // templateRecipe changes whenever what initTemplate produces changes, so old
@@ -43,6 +44,7 @@ func templateDir(ctx context.Context, major int, binDir string) (string, error) 
 	if err := u.checkTraversable(templatesRoot()); err != nil {
 		return "", err
 	}
+	removeStaleBuilds(templatesRoot())
 	work, err := os.MkdirTemp(templatesRoot(), key+".tmp-")
 	if err != nil {
 		return "", err
@@ -86,6 +88,17 @@ func initTemplate(ctx context.Context, binDir, data string) error {
 	}
 	return appendFile(filepath.Join(data, "postgresql.conf"),
 		"\n# Added by pgtest: per-server settings, rewritten on every start.\ninclude '"+confFile+"'\n")
+}
+
+// removeStaleBuilds deletes build directories left by processes killed
+// during initdb; a live build takes seconds, so an hour-old one is dead.
+func removeStaleBuilds(root string) {
+	builds, _ := filepath.Glob(filepath.Join(root, "*.tmp-*"))
+	for _, dir := range builds {
+		if fi, err := os.Stat(dir); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 func appendFile(path, text string) error {

@@ -42,14 +42,6 @@ type ConnConfig struct {
 	StatementTimeout time.Duration
 }
 
-// Querier is satisfied by *pgx.Conn, *pgxpool.Pool and pgx.Tx, so every
-// function here works on a plain connection, a pool or inside a transaction.
-type Querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
 // Config builds a pgx connection config. It starts from ParseConfig (pgx
 // requires that) and then overwrites every field that libpq environment
 // variables such as PGHOST or PGOPTIONS could have set, so the operator's

@@ -1,8 +1,8 @@
 package postgres
 
 import (
-	"time"
 	"testing"
+	"time"
 )
 
 // testActiveConsumer holds slots with real streaming consumers and checks

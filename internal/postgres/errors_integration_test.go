@@ -64,6 +64,16 @@ func (e *env) testErrors(t *testing.T) {
 			t.Errorf("not transient: %+v", pe)
 		}
 	})
+	t.Run("TLSRefused", func(t *testing.T) {
+		// The test servers have ssl=off: require must fail, and not as a
+		// transient outage, since retrying cannot help.
+		c := e.cfg(e.primary, repRole, repPassword, appDB)
+		c.TLSMode = TLSRequire
+		_, err := Connect(ctx, c)
+		if pe := Classify(err); pe == nil || pe.Transient || strings.Contains(pe.Error(), repPassword) {
+			t.Fatalf("TLS against a plaintext server: %+v", pe)
+		}
+	})
 	t.Run("SlotNotFound", func(t *testing.T) {
 		wantReason(t, "drop missing", DropSlot(ctx, conn, "never_created"), ReasonSlotNotFound)
 		_, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", "never_created")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -44,7 +43,7 @@ func HoldSlot(ctx context.Context, dsn, slot string, logical bool) (release func
 	if err := ValidateSlotName(slot); err != nil {
 		return nil, err
 	}
-	command, err := holdCommand(ctx, dsn, slot, logical)
+	options, err := holdOptions(ctx, dsn, slot, logical)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +51,16 @@ func HoldSlot(ctx context.Context, dsn, slot string, logical bool) (release func
 	if err != nil {
 		return nil, err
 	}
-	if logical {
-		command = fmt.Sprintf(command, "0/0")
-	} else if command, err = physicalStart(ctx, conn, command); err != nil {
-		_ = conn.Close(ctx)
-		return nil, err
+	// The slot name is spliced into the command because the replication
+	// protocol has no parameters; ValidateSlotName allowed only [a-z0-9_].
+	command := "START_REPLICATION SLOT " + slot + " LOGICAL 0/0" + options
+	if !logical {
+		var start string
+		if start, err = currentFlushLSN(ctx, conn); err != nil {
+			_ = conn.Close(ctx)
+			return nil, err
+		}
+		command = "START_REPLICATION SLOT " + slot + " PHYSICAL " + start
 	}
 	if err := startStreaming(ctx, conn, command); err != nil {
 		_ = conn.Close(ctx)
@@ -65,11 +69,10 @@ func HoldSlot(ctx context.Context, dsn, slot string, logical bool) (release func
 	return keepStreaming(conn, dsn, slot), nil
 }
 
-// holdCommand looks the slot up over an ordinary (parameterised) connection
-// and returns the START_REPLICATION command with a %s for the start LSN.
-// The slot name is spliced into the replication command because the
-// replication protocol has no parameters; it was validated as [a-z0-9_]+.
-func holdCommand(ctx context.Context, dsn, slot string, logical bool) (string, error) {
+// holdOptions looks the slot up over an ordinary, parameterised connection
+// and returns the plugin options for START_REPLICATION: none for
+// test_decoding and physical slots, protocol and publications for pgoutput.
+func holdOptions(ctx context.Context, dsn, slot string, logical bool) (string, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return "", Classify(err)
@@ -87,20 +90,17 @@ func holdCommand(ctx context.Context, dsn, slot string, logical bool) (string, e
 	if err != nil {
 		return "", Classify(err)
 	}
-	if !logical {
-		return "START_REPLICATION SLOT " + slot + " PHYSICAL %s", nil
+	if !logical || plugin == nil || *plugin != "pgoutput" {
+		return "", nil
 	}
-	cmd := "START_REPLICATION SLOT " + slot + " LOGICAL %s"
-	if plugin != nil && *plugin == "pgoutput" {
-		if pubs == "" {
-			if err := ensureHoldPublication(ctx, conn); err != nil {
-				return "", err
-			}
-			pubs = HoldPublication
+	if pubs == "" {
+		if err := ensureHoldPublication(ctx, conn); err != nil {
+			return "", err
 		}
-		cmd += " (proto_version '1', publication_names '" + pubs + "')"
+		pubs = HoldPublication
 	}
-	return cmd, nil
+	// Publication names were filtered to [a-z0-9_]+, safe inside quotes.
+	return " (proto_version '1', publication_names '" + pubs + "')", nil
 }
 
 // ensureHoldPublication creates the empty publication HoldPublication.
@@ -134,9 +134,10 @@ func connectReplication(ctx context.Context, dsn string, logical bool) (*pgconn.
 	return conn, nil
 }
 
-// physicalStart starts at the server's current flush position, which always
-// exists, unlike 0/0 whose WAL segment has long been recycled.
-func physicalStart(ctx context.Context, conn *pgconn.PgConn, command string) (string, error) {
+// currentFlushLSN asks the walsender where WAL ends (IDENTIFY_SYSTEM's
+// xlogpos). Physical streaming starts there: that WAL always exists, unlike
+// 0/0 whose segment has long been recycled.
+func currentFlushLSN(ctx context.Context, conn *pgconn.PgConn) (string, error) {
 	results, err := conn.Exec(ctx, "IDENTIFY_SYSTEM").ReadAll()
 	if err != nil {
 		return "", Classify(err)
@@ -144,7 +145,11 @@ func physicalStart(ctx context.Context, conn *pgconn.PgConn, command string) (st
 	if len(results) != 1 || len(results[0].Rows) != 1 || len(results[0].Rows[0]) < 3 {
 		return "", &Error{Reason: ReasonUnknown, Message: errMsgHoldStart}
 	}
-	return fmt.Sprintf(command, string(results[0].Rows[0][2])), nil
+	lsn, err := ParseLSN(string(results[0].Rows[0][2]))
+	if err != nil {
+		return "", &Error{Reason: ReasonUnknown, Message: errMsgHoldStart, Err: err}
+	}
+	return lsn.String(), nil
 }
 
 // startStreaming sends the command and reads until CopyBothResponse, the
@@ -254,4 +259,3 @@ func waitInactive(ctx context.Context, dsn, slot string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-

@@ -27,6 +27,13 @@ func (e *env) testIdentifyPrimary(t *testing.T) {
 	if s.PrimarySlotName != "" || s.PrimaryConnInfo != "" {
 		t.Errorf("primary has standby settings: %+v", s)
 	}
+	// Any Querier will do, a transaction included.
+	tx, err := e.connect(t, e.primary, appDB).Begin(ctx)
+	must(t, err)
+	if txID, err := Identify(ctx, tx); err != nil || txID.SystemIdentifier != id.SystemIdentifier {
+		t.Errorf("Identify in a transaction: %v", err)
+	}
+	must(t, tx.Rollback(ctx))
 	if id.Rights.StandbySnapshotExecute {
 		t.Error("StandbySnapshotExecute true for a role without the grant")
 	}

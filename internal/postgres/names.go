@@ -10,11 +10,11 @@ const MaxNameLen = 63
 var slotNamePattern = regexp.MustCompile(`^[a-z0-9_]+$`)
 
 const (
-	errMsgNameEmpty    = "slot name is empty"
-	errMsgNameTooLong  = "slot name is longer than 63 bytes"
-	errMsgNameChars    = "slot name may only contain a-z, 0-9 and _"
-	errMsgPluginEmpty  = "output plugin is empty"
-	errMsgPluginTooLon = "output plugin name is longer than 63 bytes"
+	errMsgNameEmpty     = "slot name is empty"
+	errMsgNameTooLong   = "slot name is longer than 63 bytes"
+	errMsgNameChars     = "slot name may only contain a-z, 0-9 and _"
+	errMsgPluginEmpty   = "output plugin is empty"
+	errMsgPluginTooLong = "output plugin name is longer than 63 bytes"
 )
 
 // ValidateSlotName checks a slot name without asking the server; the
@@ -37,7 +37,7 @@ func validatePlugin(plugin string) error {
 	case plugin == "":
 		return invalidName(errMsgPluginEmpty, plugin)
 	case len(plugin) > MaxNameLen:
-		return invalidName(errMsgPluginTooLon, plugin)
+		return invalidName(errMsgPluginTooLong, plugin)
 	}
 	return nil
 }

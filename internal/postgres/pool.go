@@ -69,11 +69,15 @@ type Pools struct {
 	pools map[PoolKey]cachedPool
 }
 
-// NewPools returns an empty cache.
+// NewPools returns an empty cache. The zero Pools is usable too.
 func NewPools() *Pools {
+	return &Pools{key: newHMACKey(), pools: map[PoolKey]cachedPool{}}
+}
+
+func newHMACKey() []byte {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails on supported platforms
-	return &Pools{key: key, pools: map[PoolKey]cachedPool{}}
+	return key
 }
 
 // fingerprint hashes every setting outside PoolKey that changes how a
@@ -94,18 +98,15 @@ func (p *Pools) fingerprint(c ConnConfig) [sha256.Size]byte {
 // Get returns the cached pool for cfg, creating it on first use and
 // replacing it when the password or TLS settings changed. Pools connect
 // lazily, so Get does not fail on an unreachable server; the first query
-// does, with a classified error.
+// does, with a classified error. An invalid cfg leaves the cache untouched.
 func (p *Pools) Get(ctx context.Context, cfg ConnConfig) (*pgxpool.Pool, error) {
-	key, fp := cfg.Key(), p.fingerprint(cfg)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if cur, ok := p.pools[key]; ok {
-		if cur.fingerprint == fp {
-			return cur.pool, nil
-		}
-		delete(p.pools, key)
-		// Close waits for borrowed connections; do not block Get on them.
-		go cur.pool.Close()
+	p.init()
+	key, fp := cfg.Key(), p.fingerprint(cfg)
+	cur, cached := p.pools[key]
+	if cached && cur.fingerprint == fp {
+		return cur.pool, nil
 	}
 	pc, err := cfg.PoolConfig()
 	if err != nil {
@@ -115,8 +116,19 @@ func (p *Pools) Get(ctx context.Context, cfg ConnConfig) (*pgxpool.Pool, error) 
 	if err != nil {
 		return nil, Classify(err)
 	}
+	if cached {
+		// Close waits for borrowed connections; do not block Get on them.
+		go cur.pool.Close()
+	}
 	p.pools[key] = cachedPool{pool: pool, fingerprint: fp}
 	return pool, nil
+}
+
+// init makes the zero Pools usable; callers hold p.mu.
+func (p *Pools) init() {
+	if p.pools == nil {
+		p.key, p.pools = newHMACKey(), map[PoolKey]cachedPool{}
+	}
 }
 
 // Close closes and forgets the pool for key, if any.

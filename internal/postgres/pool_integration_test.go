@@ -52,3 +52,24 @@ func (e *env) testPools(t *testing.T) {
 		t.Errorf("Len after Close = %d", pools.Len())
 	}
 }
+
+func TestZeroPoolsAndInvalidConfig(t *testing.T) {
+	var pools Pools
+	defer pools.CloseAll()
+	cfg := ConnConfig{Host: "127.0.0.1", Port: closedPort(t), User: "u", Password: "p"}
+	p1, err := pools.Get(t.Context(), cfg)
+	if err != nil || p1 == nil {
+		t.Fatalf("zero Pools: %v", err)
+	}
+	bad := cfg
+	bad.TLSMode = "bogus"
+	if _, err := pools.Get(t.Context(), bad); err == nil {
+		t.Fatal("invalid TLS mode accepted")
+	}
+	if p2, err := pools.Get(t.Context(), cfg); err != nil || p2 != p1 {
+		t.Fatal("an invalid config must leave the cached pool alone")
+	}
+	if err := p1.Ping(t.Context()); ReasonOf(err) != ReasonServerUnavailable {
+		t.Fatalf("ping of a closed port: %v", ReasonOf(err))
+	}
+}

@@ -15,11 +15,11 @@ const (
 )
 
 const (
-	errMsgTLSMode      = "connection config: unknown TLS mode (want disable, require, verify-ca or verify-full)"
-	errMsgCARequired   = "connection config: verify-ca needs a CA certificate"
-	errMsgCAParse      = "connection config: CA certificate PEM contains no certificate"
-	errMsgNoPeerCert   = "tls: server sent no certificate"
-	errMsgPeerCertBad  = "tls: cannot parse server certificate"
+	errMsgTLSMode     = "connection config: unknown TLS mode (want disable, require, verify-ca or verify-full)"
+	errMsgCARequired  = "connection config: verify-ca needs a CA certificate"
+	errMsgCAParse     = "connection config: CA certificate PEM contains no certificate"
+	errMsgNoPeerCert  = "tls: server sent no certificate"
+	errMsgPeerCertBad = "tls: cannot parse server certificate"
 )
 
 // tlsConfig returns nil for disable. Like libpq, "require" with a CA

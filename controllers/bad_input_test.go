@@ -1,0 +1,165 @@
+package controllers_test
+
+import (
+	"context"
+	"net"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+// Each case asserts what the user sees, and that nothing was lost.
+var _ = Describe("bad input", func() {
+	It("reports a serverRef to a missing server, and recovers when it appears", func() {
+		ns := newNamespace()
+		rs := physicalSlot(ns, "orphan-ref", "nowhere")
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		c := waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonServerNotFound)
+		Expect(c.Message).To(ContainSubstring(`PostgresServer "nowhere" not found`))
+		createSecret(ns, "pg", opRole, opPassword)
+		createServer(ns, "nowhere", "pg", primary)
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		deleteAndWait(rs)
+	})
+
+	It("reports a missing Secret on the server and its slots", func() {
+		ns := newNamespace()
+		ps := createServer(ns, "db", "no-such-secret", primary)
+		c := waitCondition(ps, api.ConditionStalled, metav1.ConditionTrue, api.ReasonCredentialsMissing)
+		Expect(c.Message).To(ContainSubstring(`Secret "no-such-secret" not found`))
+		rs := physicalSlot(ns, "nosecret", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonServerNotReady)
+		By("creating the Secret, everything recovers")
+		createSecret(ns, "no-such-secret", opRole, opPassword)
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		deleteAndWait(rs)
+	})
+
+	It("reports a wrong password as AuthenticationFailed without leaking it", func() {
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, "hunter2-wrong")
+		ps := createServer(ns, "db", "pg", primary)
+		c := waitCondition(ps, api.ConditionStalled, metav1.ConditionTrue, api.ReasonAuthenticationFailed)
+		Expect(c.Message).NotTo(ContainSubstring("hunter2"))
+		rs := physicalSlot(ns, "wrongpw", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonAuthenticationFailed)
+		Expect(slotExists(primary, "wrongpw")()).To(BeFalse())
+	})
+
+	It("treats an unreachable host as transient: Reconciling, never Stalled", func() {
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		ps := &pgtest.Server{Host: "127.0.0.1", Port: closedPort()}
+		srv := createServer(ns, "db", "pg", ps)
+		waitCondition(srv, api.ConditionReconciling, metav1.ConditionTrue, api.ReasonServerUnavailable)
+		rs := physicalSlot(ns, "unreachable", srv.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		c := waitCondition(rs, api.ConditionReconciling, metav1.ConditionTrue, api.ReasonServerUnavailable)
+		Expect(c.Message).To(ContainSubstring("127.0.0.1"))
+		Expect(get(rs).Status.Conditions).NotTo(ContainElement(HaveField("Type", api.ConditionStalled)))
+	})
+
+	It("reports an unknown output plugin as PluginMissing", func() {
+		ns, ps := defaultServer()
+		rs := logicalSlot(ns, "badplugin", ps.Name)
+		rs.Spec.Plugin = "no_such_plugin"
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		c := waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonPluginMissing)
+		Expect(c.Message).To(ContainSubstring("no_such_plugin"))
+		Expect(slotExists(primary, "badplugin")()).To(BeFalse())
+	})
+
+	It("refuses a slot name taken by an unmanaged slot of another type, and never drops it", func() {
+		ns, ps := defaultServer()
+		Expect(primary.Exec(bg, "SELECT pg_create_physical_replication_slot('taken')")).To(Succeed())
+		rs := logicalSlot(ns, "taken", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		c := waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		Expect(c.Message).To(ContainSubstring("physical"))
+		deleteAndWait(rs)
+		Expect(readSlot(primary, "taken")).To(Equal(&slotRow{Type: "physical"}))
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('taken')")).To(Succeed())
+	})
+
+	It("refuses an existing slot when adoption is Never", func() {
+		ns, ps := defaultServer()
+		Expect(primary.Exec(bg, "SELECT pg_create_physical_replication_slot('noadopt')")).To(Succeed())
+		rs := physicalSlot(ns, "noadopt", ps.Name)
+		rs.Spec.Adoption = api.AdoptNever
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "noadopt")()).To(BeTrue())
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('noadopt')")).To(Succeed())
+	})
+
+	It("gives one slot to the oldest of two objects; the other is a Conflict and its deletion drops nothing", func() {
+		ns, ps := defaultServer()
+		first := physicalSlot(ns, "first", ps.Name)
+		first.Spec.SlotName = "shared_slot"
+		Expect(k8s.Create(bg, first)).To(Succeed())
+		waitCondition(first, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		second := physicalSlot(ns, "second", ps.Name)
+		second.Spec.SlotName = "shared_slot"
+		Expect(k8s.Create(bg, second)).To(Succeed())
+		c := waitCondition(second, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		Expect(c.Message).To(ContainSubstring(`"first"`))
+		deleteAndWait(second)
+		Expect(slotExists(primary, "shared_slot")()).To(BeTrue())
+		waitCondition(first, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		deleteAndWait(first)
+		Expect(slotExists(primary, "shared_slot")()).To(BeFalse())
+	})
+
+	Context("server prerequisites", Ordered, func() {
+		var replica *pgtest.Server
+		BeforeAll(func() {
+			var err error
+			replica, err = pgtest.StartPrimary(context.Background(), pgtest.Options{Major: major, Name: "walreplica",
+				Settings: map[string]string{"wal_level": "replica"}})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(replica.Cleanup)
+			Expect(replica.CreateRole(bg, opRole, opPassword, true)).To(Succeed())
+			Expect(replica.CreateRole(bg, "norepl", "norepl-pw", false)).To(Succeed())
+			Expect(replica.CreateDatabase(bg, "orders")).To(Succeed())
+		})
+
+		It("reports wal_level too low for a logical slot", func() {
+			ns := newNamespace()
+			createSecret(ns, "pg", opRole, opPassword)
+			ps := createServer(ns, "db", "pg", replica)
+			rs := logicalSlot(ns, "needs-logical", ps.Name)
+			Expect(k8s.Create(bg, rs)).To(Succeed())
+			c := waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonWALLevelTooLow)
+			Expect(c.Message).To(ContainSubstring("wal_level"))
+			p := waitCondition(ps, api.ConditionPrerequisitesMet, metav1.ConditionFalse, api.ReasonPrerequisitesMissing)
+			Expect(p.Message).To(ContainSubstring("set wal_level = logical and restart"))
+		})
+
+		It("reports a role without REPLICATION with the ALTER ROLE to run", func() {
+			ns := newNamespace()
+			createSecret(ns, "pg", "norepl", "norepl-pw")
+			ps := createServer(ns, "db", "pg", replica)
+			p := waitCondition(ps, api.ConditionPrerequisitesMet, metav1.ConditionFalse, api.ReasonPrerequisitesMissing)
+			Expect(p.Message).To(ContainSubstring("ALTER ROLE norepl REPLICATION"))
+			rs := physicalSlot(ns, "needs-replication", ps.Name)
+			Expect(k8s.Create(bg, rs)).To(Succeed())
+			waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonPermissionDenied)
+		})
+	})
+})
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	port := l.Addr().(*net.TCPAddr).Port
+	Expect(l.Close()).To(Succeed())
+	return port
+}

@@ -1,0 +1,149 @@
+package controllers_test
+
+import (
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+var _ = Describe("ReplicationSlot lifecycle", func() {
+	It("creates logical and physical slots and reports them Ready", func() {
+		ns, ps := defaultServer()
+		lg := logicalSlot(ns, "orders-cdc-a", ps.Name)
+		ph := physicalSlot(ns, "replica-a", ps.Name)
+		Expect(k8s.Create(bg, lg)).To(Succeed())
+		Expect(k8s.Create(bg, ph)).To(Succeed())
+
+		c := waitCondition(lg, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(c.ObservedGeneration).To(Equal(lg.Generation))
+		waitCondition(ph, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(lg.Status.SlotName).To(Equal("orders_cdc_a"))
+		Expect(lg.Status.Owned).To(BeTrue())
+		Expect(lg.Status.Host).To(Equal(primary.Addr()))
+		Expect(lg.Status.ConfirmedFlushLSN).NotTo(BeEmpty())
+		Expect(lg.Status.CreatedOnTimeline).To(Equal(int64(1)))
+		Expect(ph.Status.RestartLSN).NotTo(BeEmpty(), "reserveWAL defaults to true")
+		Expect(ph.Status.WALStatus).To(Equal("reserved"))
+
+		Expect(readSlot(primary, "orders_cdc_a")).To(Equal(&slotRow{Type: "logical", Plugin: "pgoutput", Database: "orders"}))
+		Expect(readSlot(primary, "replica_a")).To(Equal(&slotRow{Type: "physical"}))
+
+		waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
+		Eventually(func() int32 { return get(ps).Status.Slots.Managed }).Should(BeNumerically(">=", 2))
+		Expect(ps.Status.Primary).To(Equal(primary.Addr()))
+		Expect(ps.Status.Members).To(HaveLen(2))
+		Expect(ps.Status.Members[1].Role).To(Equal(api.RoleStandby))
+		Expect(ps.Status.SystemIdentifier).NotTo(BeEmpty())
+	})
+
+	It("drops the slot on deletion with policy Delete and keeps it with Retain", func() {
+		ns, ps := defaultServer()
+		del := physicalSlot(ns, "gone", ps.Name)
+		keep := physicalSlot(ns, "kept", ps.Name)
+		keep.Spec.DeletionPolicy = api.DeletionRetain
+		Expect(k8s.Create(bg, del)).To(Succeed())
+		Expect(k8s.Create(bg, keep)).To(Succeed())
+		waitCondition(del, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		waitCondition(keep, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		deleteAndWait(del)
+		deleteAndWait(keep)
+		Expect(slotExists(primary, "gone")()).To(BeFalse())
+		Expect(slotExists(primary, "kept")()).To(BeTrue())
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('kept')")).To(Succeed())
+	})
+
+	It("never drops an active slot: deletion waits until the consumer leaves", func() {
+		ns, ps := defaultServer()
+		rs := logicalSlot(ns, "busy", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		release, err := postgres.HoldSlot(bg, primary.DSN("postgres", "", "orders"), "busy", true)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() bool { return get(rs).Status.Active }).Should(BeTrue())
+
+		Expect(k8s.Delete(bg, rs)).To(Succeed())
+		c := waitCondition(rs, api.ConditionReady, metav1.ConditionFalse, api.ReasonSlotActive)
+		Expect(c.Message).To(ContainSubstring("active"))
+		Consistently(slotExists(primary, "busy"), "2s").Should(BeTrue())
+
+		release()
+		Eventually(slotExists(primary, "busy")).Should(BeFalse())
+	})
+
+	It("adopts a matching slot that already exists, and drops it on deletion", func() {
+		ns, ps := defaultServer()
+		Expect(primary.Exec(bg, "SELECT pg_create_physical_replication_slot('preexisting', true)")).To(Succeed())
+		rs := physicalSlot(ns, "preexisting", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(rs.Status.Owned).To(BeTrue())
+		Expect(rs.Status.Recreations).To(BeZero())
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "preexisting")()).To(BeFalse())
+	})
+
+	It("recreates a slot dropped behind its back and reports the data gap", func() {
+		ns, ps := defaultServer()
+		rs := logicalSlot(ns, "vanishing", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		from := rs.Status.ConfirmedFlushLSN
+
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('vanishing')")).To(Succeed())
+		Expect(primary.Exec(bg, "CREATE TABLE IF NOT EXISTS gap_filler(x int); INSERT INTO gap_filler SELECT generate_series(1,1000)")).To(Succeed())
+
+		gap := waitCondition(rs, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonMissing)
+		Expect(gap.Message).To(ContainSubstring(from))
+		Expect(rs.Status.Recreations).To(Equal(int32(1)))
+		Expect(rs.Status.LastDataGap).NotTo(BeNil())
+		Expect(rs.Status.LastDataGap.FromLSN).To(Equal(from))
+		Expect(rs.Status.LastDataGap.ToLSN).NotTo(BeEmpty())
+		Expect(slotExists(primary, "vanishing")()).To(BeTrue())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		By("acknowledging the gap with the annotation")
+		rs.Annotations = map[string]string{api.AnnotationAcknowledgeDataGap: rs.Status.LastDataGap.At.UTC().Format("2006-01-02T15:04:05Z")}
+		Expect(k8s.Update(bg, rs)).To(Succeed())
+		Eventually(func() bool {
+			for _, c := range get(rs).Status.Conditions {
+				if c.Type == api.ConditionDataGap {
+					return true
+				}
+			}
+			return false
+		}).Should(BeFalse())
+	})
+
+	It("creates a slot on a standby member when location asks for it", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "cascade", ps.Name)
+		rs.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: standby.Host, Port: int32(standby.Port)}
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(rs.Status.Host).To(Equal(standby.Addr()))
+		Expect(slotExists(standby, "cascade")()).To(BeTrue())
+		Expect(slotExists(primary, "cascade")()).To(BeFalse())
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "cascade")()).To(BeFalse())
+	})
+
+	It("waits for its slots before a PostgresServer goes away", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "last-one", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(k8s.Delete(bg, ps)).To(Succeed())
+		waitCondition(ps, api.ConditionReady, metav1.ConditionFalse, api.ReasonDeleting)
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "last_one")()).To(BeFalse(), "the slot was dropped while the server still existed")
+		Eventually(func() error { return k8s.Get(bg, client.ObjectKeyFromObject(ps), ps) }).ShouldNot(Succeed())
+	})
+})
+

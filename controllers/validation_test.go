@@ -1,0 +1,73 @@
+package controllers_test
+
+import (
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+// The API server itself refuses bad manifests (CRD schema and CEL rules), so
+// `kubectl apply` shows the error and nothing reaches PostgreSQL.
+var _ = Describe("CRD validation", func() {
+	var ns string
+	BeforeEach(func() { ns = newNamespace() })
+
+	DescribeTable("refuses invalid ReplicationSlots",
+		func(mutate func(*api.ReplicationSlot), want string) {
+			rs := logicalSlot(ns, "valid-name", "db")
+			mutate(rs)
+			err := k8s.Create(bg, rs)
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(want))
+		},
+		Entry("uppercase slot name", func(r *api.ReplicationSlot) { r.Spec.SlotName = "Orders" }, "spec.slotName"),
+		Entry("dash in slot name", func(r *api.ReplicationSlot) { r.Spec.SlotName = "orders-cdc" }, "spec.slotName"),
+		Entry("64-character slot name", func(r *api.ReplicationSlot) { r.Spec.SlotName = strings.Repeat("a", 64) }, "spec.slotName"),
+		Entry("object name that makes no slot name", func(r *api.ReplicationSlot) { r.Name = "orders.cdc" }, "set spec.slotName"),
+		Entry("Logical without database", func(r *api.ReplicationSlot) { r.Spec.Database = "" }, "database is required for Logical slots"),
+		Entry("plugin on a Physical slot", func(r *api.ReplicationSlot) {
+			r.Spec.Type, r.Spec.Database, r.Spec.Plugin = api.SlotPhysical, "", "pgoutput"
+		}, "plugin is only for Logical slots"),
+		Entry("unknown type", func(r *api.ReplicationSlot) { r.Spec.Type = "Temporary" }, "spec.type"),
+		Entry("Standby location without host", func(r *api.ReplicationSlot) {
+			r.Spec.Location = &api.SlotLocation{Role: api.LocationStandby}
+		}, "location.host is required"),
+	)
+
+	DescribeTable("refuses changes to immutable fields",
+		func(mutate func(*api.ReplicationSlot), want string) {
+			rs := logicalSlot(ns, "immutable", "db")
+			rs.Spec.SlotName = "immutable"
+			Expect(k8s.Create(bg, rs)).To(Succeed())
+			before := rs.DeepCopy()
+			mutate(rs)
+			// A merge patch carries no resourceVersion: the operator adding its
+			// finalizer meanwhile cannot make the request fail for another reason.
+			err := k8s.Patch(bg, rs, client.MergeFrom(before))
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(want))
+		},
+		Entry("slotName", func(r *api.ReplicationSlot) { r.Spec.SlotName = "other" }, "slotName is immutable"),
+		Entry("type", func(r *api.ReplicationSlot) { r.Spec.Type, r.Spec.Database = api.SlotPhysical, "" }, "type is immutable"),
+		Entry("database", func(r *api.ReplicationSlot) { r.Spec.Database = "other" }, "database is immutable"),
+		Entry("plugin", func(r *api.ReplicationSlot) { r.Spec.Plugin = "test_decoding" }, "plugin is immutable"),
+		Entry("serverRef", func(r *api.ReplicationSlot) { r.Spec.ServerRef.Name = "other" }, "serverRef is immutable"),
+	)
+
+	It("applies the documented defaults", func() {
+		rs := logicalSlot(ns, "defaults", "db")
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		Expect(rs.Spec.DeletionPolicy).To(Equal(api.DeletionDelete))
+		Expect(rs.Spec.InvalidationPolicy).To(Equal(api.InvalidationRecreate))
+		Expect(rs.Spec.Adoption).To(Equal(api.AdoptIfMatching))
+		Expect(rs.Spec.Location.Role).To(Equal(api.LocationPrimary))
+		ps := createServer(ns, "defaults", "pg", primary)
+		Expect(ps.Spec.Database).To(Equal("postgres"))
+		Expect(ps.Spec.PollInterval.Duration.String()).To(Equal("1s"))
+		Expect(string(ps.Spec.StandbySnapshot.Mode)).To(Equal("Auto"))
+	})
+})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
@@ -54,6 +56,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Monitor.Untrack(req.NamespacedName)
+			metrics.DeleteSlot(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -109,6 +112,20 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, slotInputs(rs, o, sc.row))
 	rs.Status.ObservedGeneration = rs.Generation
 	emitTransition(r.Recorder, rs, old, readyOf(rs.Status.Conditions))
+	publishMetrics(rs, sc.row)
+}
+
+// publishMetrics exports the live figures (status keeps them at most every
+// 30 s).
+func publishMetrics(rs *api.ReplicationSlot, row *postgres.Slot) {
+	in := slotInputs(rs, status.Outcome{}, row)
+	m := metrics.Slot{Namespace: rs.Namespace, Name: rs.Name, SlotName: rs.Status.SlotName, Server: rs.Spec.ServerRef.Name,
+		Ready: readyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: rs.Status.Active,
+		DataGap: in.Gap != nil && !in.Acknowledged, BudgetBytes: in.BudgetBytes, Recreations: rs.Status.Recreations}
+	if row != nil {
+		m.RetainedBytes = row.RetainedBytes
+	}
+	metrics.SetSlot(m)
 }
 
 func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) status.SlotInputs {

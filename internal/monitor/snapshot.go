@@ -119,3 +119,11 @@ func (s *Snapshot) choosePrimary() {
 		s.Primary = -1
 	}
 }
+
+// NewSnapshotForTest builds a snapshot from members as a poll would, for
+// tests of code that reads snapshots.
+func NewSnapshotForTest(members []Member) *Snapshot {
+	s := &Snapshot{At: time.Now(), Members: members}
+	s.choosePrimary()
+	return s
+}

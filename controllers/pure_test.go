@@ -1,0 +1,107 @@
+package controllers
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+func TestSlotName(t *testing.T) {
+	cases := []struct{ name, slotName, want string }{
+		{"orders-cdc", "", "orders_cdc"},
+		{"a-b-c", "", "a_b_c"},
+		{"orders-cdc", "explicit_name", "explicit_name"},
+	}
+	for _, tc := range cases {
+		rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: tc.name}, Spec: api.ReplicationSlotSpec{SlotName: tc.slotName}}
+		if got := SlotName(rs); got != tc.want {
+			t.Errorf("SlotName(%q,%q) = %q, want %q", tc.name, tc.slotName, got, tc.want)
+		}
+	}
+}
+
+func TestOldestOwner(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(name string, at time.Time) api.ReplicationSlot {
+		return api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(at)}}
+	}
+	cases := []struct {
+		objs []api.ReplicationSlot
+		want string
+	}{
+		{[]api.ReplicationSlot{mk("b", t0.Add(time.Second)), mk("a", t0.Add(2 * time.Second))}, "b"},
+		{[]api.ReplicationSlot{mk("z", t0), mk("y", t0)}, "y"},
+		{[]api.ReplicationSlot{mk("only", t0)}, "only"},
+	}
+	for _, tc := range cases {
+		if got := OldestOwner(tc.objs).Name; got != tc.want {
+			t.Errorf("OldestOwner = %q, want %q", got, tc.want)
+		}
+	}
+	if OldestOwner(nil) != nil {
+		t.Error("no objects, no owner")
+	}
+}
+
+func TestMismatch(t *testing.T) {
+	logical := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: "s"},
+		Spec: api.ReplicationSlotSpec{Type: api.SlotLogical, Database: "orders"}}
+	physical := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: "s"}, Spec: api.ReplicationSlotSpec{Type: api.SlotPhysical}}
+	cases := []struct {
+		name string
+		rs   *api.ReplicationSlot
+		row  postgres.Slot
+		want string // substring; "" means a match
+	}{
+		{"logical match", logical, postgres.Slot{Type: "logical", Plugin: "pgoutput", Database: "orders"}, ""},
+		{"physical match", physical, postgres.Slot{Type: "physical"}, ""},
+		{"type", logical, postgres.Slot{Type: "physical"}, "physical slot"},
+		{"plugin", logical, postgres.Slot{Type: "logical", Plugin: "test_decoding", Database: "orders"}, "plugin test_decoding"},
+		{"database", logical, postgres.Slot{Type: "logical", Plugin: "pgoutput", Database: "other"}, "database other"},
+		{"temporary", physical, postgres.Slot{Type: "physical", Temporary: true}, "temporary"},
+	}
+	for _, tc := range cases {
+		got := Mismatch(tc.rs, &tc.row)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: Mismatch = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestInvalidated(t *testing.T) {
+	cases := map[string]struct {
+		row  postgres.Slot
+		want bool
+	}{
+		"reserved":        {postgres.Slot{WALStatus: "reserved"}, false},
+		"unreserved":      {postgres.Slot{WALStatus: "unreserved"}, false},
+		"lost":            {postgres.Slot{WALStatus: "lost"}, true},
+		"reason (17+)":    {postgres.Slot{WALStatus: "reserved", InvalidationReason: "idle_timeout"}, true},
+		"conflicting(16)": {postgres.Slot{Conflicting: true}, true},
+	}
+	for name, tc := range cases {
+		if got := Invalidated(&tc.row); got != tc.want {
+			t.Errorf("%s: Invalidated = %v", name, got)
+		}
+	}
+}
+
+func TestSameButFigures(t *testing.T) {
+	b := int64(5)
+	a := api.ReplicationSlotStatus{Active: true, RestartLSN: "0/1"}
+	figures := a
+	figures.RestartLSN, figures.RetainedWALBytes, figures.RetainedWAL = "0/2", &b, "5B"
+	if !sameButFigures(a, figures) {
+		t.Error("LSN and byte changes alone must not count as a meaningful change")
+	}
+	other := a
+	other.Active = false
+	if sameButFigures(a, other) {
+		t.Error("activity is meaningful")
+	}
+}

@@ -1,0 +1,118 @@
+package status
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+func member(port int32, recovery bool, sysid string) monitor.Member {
+	return monitor.Member{Endpoint: monitor.Endpoint{Host: "h", Port: port},
+		Identity: &postgres.Identity{InRecovery: recovery, SystemIdentifier: sysid, Version: "17.10", VersionNum: 170010,
+			Settings: postgres.Settings{WALLevel: "logical", MaxReplicationSlots: 10},
+			Rights:   postgres.Rights{User: "slotkeeper", Replication: true}}}
+}
+
+func down(port int32, reason postgres.Reason) monitor.Member {
+	return monitor.Member{Endpoint: monitor.Endpoint{Host: "h", Port: port},
+		Err: &postgres.Error{Reason: reason, Message: "boom", Err: errors.New("boom")}}
+}
+
+func TestServerOutcome(t *testing.T) {
+	cases := []struct {
+		name    string
+		members []monitor.Member
+		phase   Phase
+		reason  string
+	}{
+		{"primary and standby", []monitor.Member{member(1, false, "7"), member(2, true, "7")}, Available, api.ReasonConnected},
+		{"primary down, standby up", []monitor.Member{down(1, postgres.ReasonServerUnavailable), member(2, true, "7")}, Retrying, api.ReasonNoPrimary},
+		{"all down", []monitor.Member{down(1, postgres.ReasonServerUnavailable), down(2, postgres.ReasonServerUnavailable)}, Retrying, api.ReasonServerUnavailable},
+		{"wrong password", []monitor.Member{down(1, postgres.ReasonAuthenticationFailed)}, Stalled, string(postgres.ReasonAuthenticationFailed)},
+		{"split brain", []monitor.Member{member(1, false, "7"), member(2, false, "7")}, Stalled, api.ReasonSplitBrain},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := monitor.NewSnapshotForTest(tc.members)
+			o, _, _ := ServerOutcome(snap, true)
+			if o.Phase != tc.phase || o.Reason != tc.reason {
+				t.Fatalf("got %+v", o)
+			}
+		})
+	}
+	if o, _, known := ServerOutcome(nil, false); o.Phase != Progressing || known {
+		t.Fatalf("no snapshot: %+v", o)
+	}
+}
+
+func TestForeignMemberIsRefused(t *testing.T) {
+	snap := monitor.NewSnapshotForTest([]monitor.Member{member(1, false, "7"), member(2, true, "99")})
+	_, missing, _ := ServerOutcome(snap, false)
+	if len(missing) != 1 || !strings.Contains(missing[0], "another cluster") {
+		t.Fatalf("missing = %v", missing)
+	}
+}
+
+func TestPrerequisites(t *testing.T) {
+	base := member(1, false, "7").Identity
+	cases := []struct {
+		name    string
+		mutate  func(*postgres.Identity)
+		logical bool
+		want    []string
+	}{
+		{"all met", func(*postgres.Identity) {}, true, nil},
+		{"no replication", func(i *postgres.Identity) { i.Rights.Replication = false }, false, []string{"ALTER ROLE slotkeeper REPLICATION"}},
+		{"superuser needs nothing", func(i *postgres.Identity) { i.Rights.Replication, i.Rights.Superuser = false, true }, false, nil},
+		{"wal_level for logical", func(i *postgres.Identity) { i.Settings.WALLevel = "replica" }, true, []string{"set wal_level = logical and restart"}},
+		{"wal_level irrelevant without logical slots", func(i *postgres.Identity) { i.Settings.WALLevel = "replica" }, false, nil},
+		{"slots exhausted", func(i *postgres.Identity) { i.UsedSlots = 10 }, false, []string{"raise max_replication_slots"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := *base
+			tc.mutate(&id)
+			got := Prerequisites(&id, tc.logical)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v", got)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tc.want[i]) {
+					t.Errorf("%q lacks %q", got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestViewServerUnmanaged(t *testing.T) {
+	p := member(1, false, "7")
+	r1, r2 := int64(100), int64(50<<20)
+	p.Slots = map[string]postgres.Slot{
+		"mine":    {Name: "mine", Type: "logical"},
+		"foreign": {Name: "foreign", Type: "physical", RetainedBytes: &r1},
+		"big":     {Name: "big", Type: "logical", Active: true, RetainedBytes: &r2, Consumer: &postgres.Consumer{PID: 7, ApplicationName: "debezium"}},
+		"sb":      {Name: "sb", Type: "physical"},
+	}
+	s := member(2, true, "7")
+	s.Identity.Settings.PrimarySlotName = "sb"
+	v := ViewServer(monitor.NewSnapshotForTest([]monitor.Member{p, s}), map[string]bool{"mine": true})
+	if v.Slots.Managed != 1 || v.Slots.Unmanaged != 3 || v.Slots.InactiveUnmanaged != 2 {
+		t.Fatalf("counts %+v", v.Slots)
+	}
+	if v.Unmanaged[0].Name != "big" || v.Unmanaged[0].LikelyOwner != "debezium (pid 7)" {
+		t.Fatalf("largest first with its consumer: %+v", v.Unmanaged[0])
+	}
+	for _, u := range v.Unmanaged {
+		if u.Name == "sb" && u.LikelyOwner != "standby h:2" {
+			t.Fatalf("standby owner hint: %+v", u)
+		}
+	}
+	if v.Members[1].Role != api.RoleStandby || v.Primary != "h:1" {
+		t.Fatalf("members %+v primary %s", v.Members, v.Primary)
+	}
+}

@@ -1,0 +1,103 @@
+package monitor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// TestMonitorAgainstRealServers runs one monitor against a real primary and
+// standby: it must find the primary, list slots, and wake the object that
+// tracks a slot when that slot appears, without waiting for the next poll.
+func TestMonitorAgainstRealServers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	primary := pgtest.StartPrimaryT(t, pgtest.Options{Major: 17, Name: "mon-primary"})
+	if err := primary.CreateRole(ctx, "slotkeeper", "pw", true); err != nil {
+		t.Fatal(err)
+	}
+	standby := primary.AddStandbyT(t, "mon_standby", nil)
+	m := New(postgres.NewPools())
+	go func() { _ = m.Start(ctx) }()
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	cfg := Config{
+		Members: []Endpoint{{Host: primary.Host, Port: int32(primary.Port)}, {Host: standby.Host, Port: int32(standby.Port)}},
+		Conn:    postgres.ConnConfig{User: "slotkeeper", Password: "pw", Database: "postgres", TLSMode: "disable"},
+		// A long poll: the wake-up below must come from Refresh, not a timer.
+		PollInterval: time.Hour,
+	}
+	m.Ensure(key, cfg)
+	snap := waitSnapshot(t, m, key, func(s *Snapshot) bool { return s.PrimaryMember() != nil })
+	if got := snap.PrimaryMember().Addr(); got != primary.Addr() {
+		t.Fatalf("primary = %s, want %s", got, primary.Addr())
+	}
+	if snap.Members[1].Identity == nil || !snap.Members[1].Identity.InRecovery {
+		t.Fatalf("standby not seen in recovery: %+v", snap.Members[1])
+	}
+	if _, ok := snap.PrimaryMember().Slots["mon_standby"]; !ok {
+		t.Fatal("the standby's physical slot is missing from the listing")
+	}
+
+	obj := types.NamespacedName{Namespace: "ns", Name: "watcher"}
+	m.Track(key, "watched", obj)
+	drain(m)
+	if err := primary.Exec(ctx, "SELECT pg_create_physical_replication_slot('watched')"); err != nil {
+		t.Fatal(err)
+	}
+	m.Refresh(key)
+	select {
+	case ev := <-m.SlotEvents():
+		if ev.Object.GetName() != "watcher" {
+			t.Fatalf("woke %s", ev.Object.GetName())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up for the tracked slot")
+	}
+
+	// A changed configuration applies at once; the monitor then sees the
+	// primary go away and come back.
+	cfg.PollInterval = 200 * time.Millisecond
+	m.Ensure(key, cfg)
+	if err := primary.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitSnapshot(t, m, key, func(s *Snapshot) bool { return s.PrimaryMember() == nil })
+	if err := primary.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitSnapshot(t, m, key, func(s *Snapshot) bool { return s.PrimaryMember() != nil })
+
+	m.Remove(key)
+	if m.Snapshot(key) != nil {
+		t.Fatal("removed server still has a snapshot")
+	}
+}
+
+func waitSnapshot(t *testing.T, m *Manager, key types.NamespacedName, ok func(*Snapshot) bool) *Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if s := m.Snapshot(key); s != nil && ok(s) {
+			return s
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("snapshot condition not reached; last: %+v", m.Snapshot(key))
+	return nil
+}
+
+func drain(m *Manager) {
+	for {
+		select {
+		case <-m.SlotEvents():
+		case <-m.ServerEvents():
+		default:
+			return
+		}
+	}
+}

@@ -204,7 +204,7 @@ type ReplicationSlotStatus struct {
 	// +optional
 	Owned bool `json:"owned,omitempty"`
 	// +optional
-	Active bool `json:"active,omitempty"`
+	Active bool `json:"active"`
 	// +optional
 	ActivePID int32 `json:"activePID,omitempty"`
 	// +optional

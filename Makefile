@@ -11,8 +11,8 @@ IMG ?= controller:latest
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 CONTROLLER_GEN := $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)/controller-gen
-# Must match k8s.io/kubernetes in hack/tools/envtest/go.mod (the script reads it there).
-ENVTEST_K8S_VERSION ?= v1.36.3
+# The envtest version is the k8s.io/kubernetes of the tools module (v1.36.3).
+ENVTEST_K8S_VERSION ?= $(shell awk '$$1 == "k8s.io/kubernetes" && NF == 2 { print $$2; exit }' hack/tools/envtest/go.mod)
 ENVTEST_DIR := $(LOCALBIN)/envtest-$(ENVTEST_K8S_VERSION)
 KUBECTL ?= $(ENVTEST_DIR)/kubectl
 MANAGER_BIN := $(LOCALBIN)/manager
@@ -20,6 +20,7 @@ MANAGER_BIN := $(LOCALBIN)/manager
 # PostgreSQL-heavy packages contend badly on 2 cores: run one package at a time.
 GO_TEST_PARALLEL ?= 1
 GO_TEST_TIMEOUT ?= 40m
+CONTROLLERS_EXTRA_MAJORS ?= 15 16 18
 GO_TEST_FLAGS ?= -count=1 -timeout $(GO_TEST_TIMEOUT) -p $(GO_TEST_PARALLEL)
 
 # What the tests need to find: the control plane, kubectl and the operator.
@@ -108,7 +109,7 @@ build: ## Build the operator binary bin/manager.
 
 .PHONY: run
 run: manifests generate ## Run the operator against the cluster in KUBECONFIG.
-	go run . --metrics-bind-address=:8080 --health-probe-bind-address=:8081
+	go run .
 
 .PHONY: docker-build
 docker-build: ## Build the operator image IMG.
@@ -119,6 +120,12 @@ docker-build: ## Build the operator image IMG.
 .PHONY: test
 test: tools verify-generated fmt-check vet build ## Everything CI runs: generated files, gofmt, vet, then all tests incl. e2e.
 	$(TEST_ENV) go test $(GO_TEST_FLAGS) ./...
+	@# ./... runs the controller suite on PostgreSQL 17; repeat it on the other majors.
+	for m in $(CONTROLLERS_EXTRA_MAJORS); do \
+		echo "== controllers suite on PostgreSQL $$m"; \
+		$(TEST_ENV) CONTROLLERS_PG_MAJOR=$$m go test $(GO_TEST_FLAGS) ./controllers/; \
+	done
+	@echo "make test: generated files, gofmt, vet and all tests passed"
 
 .PHONY: test-unit
 test-unit: ## Fast tests only (go test -short: tests needing PostgreSQL or kube-apiserver skip).

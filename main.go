@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"os"
 	"time"
@@ -73,7 +74,21 @@ func run(o options) error {
 	if err := wire(mgr, mon, o); err != nil {
 		return err
 	}
-	return mgr.Start(ctrl.SetupSignalHandler())
+	ctx := ctrl.SetupSignalHandler()
+	go exitIfStuck(ctx)
+	return mgr.Start(ctx)
+}
+
+// shutdownGrace bounds a graceful stop. The manager can fail to return when
+// a signal arrives while informers never synced; a Deployment must not sit in
+// Terminating because of it.
+const shutdownGrace = 30 * time.Second
+
+func exitIfStuck(ctx context.Context) {
+	<-ctx.Done()
+	time.Sleep(shutdownGrace)
+	ctrl.Log.WithName("setup").Info("shutdown did not finish in time; exiting", "grace", shutdownGrace.String())
+	os.Exit(1)
 }
 
 func wire(mgr ctrl.Manager, mon *monitor.Manager, o options) error {

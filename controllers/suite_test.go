@@ -46,6 +46,9 @@ var (
 )
 
 func TestControllers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs kube-apiserver and PostgreSQL; run without -short (make test)")
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "controllers")
 }

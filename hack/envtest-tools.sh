@@ -24,9 +24,11 @@ complete() {
 }
 
 build() {
-	mkdir -p "$(dirname "$dir")"
+	# Leftovers of a killed build (we hold the lock, so none is running).
+	rm -rf "$dir".tmp.*
 	tmp=$(mktemp -d "$dir.tmp.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT TERM
 	echo "building envtest $version binaries into $dir (slow: kube-apiserver is large)" >&2
 	# GOWORK=off: a go.work further up must not pull this module into a workspace.
 	(cd "$module" && GOWORK=off go build -o "$tmp/" \

@@ -15,6 +15,9 @@ import (
 // standby: it must find the primary, list slots, and wake the object that
 // tracks a slot when that slot appears, without waiting for the next poll.
 func TestMonitorAgainstRealServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL; run without -short (make test)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	primary := pgtest.StartPrimaryT(t, pgtest.Options{Major: 17, Name: "mon-primary"})

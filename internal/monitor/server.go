@@ -34,6 +34,8 @@ type server struct {
 	done   chan struct{}
 	wake   chan struct{}
 	used   map[postgres.PoolKey]struct{}
+
+	sentinel sentinel
 }
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
@@ -118,6 +120,7 @@ func (s *server) closePools() {
 // short, growing backoff instead of waiting for the next poll.
 func (s *server) run(ctx context.Context) {
 	defer close(s.done)
+	defer s.stopSentinel()
 	retry := minRetry
 	for {
 		snap := s.poll(ctx)
@@ -125,6 +128,7 @@ func (s *server) run(ctx context.Context) {
 			return
 		}
 		s.publish(ctx, snap)
+		s.watch(ctx, snap)
 		wait := s.config().PollInterval
 		if snap.PrimaryMember() == nil {
 			wait, retry = retry, min(retry*2, maxRetry)

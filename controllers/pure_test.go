@@ -34,7 +34,7 @@ func TestOldestOwner(t *testing.T) {
 		objs []api.ReplicationSlot
 		want string
 	}{
-		{[]api.ReplicationSlot{mk("b", t0.Add(time.Second)), mk("a", t0.Add(2 * time.Second))}, "b"},
+		{[]api.ReplicationSlot{mk("b", t0.Add(time.Second)), mk("a", t0.Add(2*time.Second))}, "b"},
 		{[]api.ReplicationSlot{mk("z", t0), mk("y", t0)}, "y"},
 		{[]api.ReplicationSlot{mk("only", t0)}, "only"},
 	}

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -82,7 +83,9 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 	snap := r.Monitor.Snapshot(key)
 	o, missing, known := status.ServerOutcome(snap, needsLogical(slots))
 	if snap != nil {
-		applyServerView(ps, status.ViewServer(snap, managedNames(slots)))
+		view := status.ViewServer(snap, managedNames(slots))
+		r.noteFailover(ps, view)
+		applyServerView(ps, view)
 	}
 	r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: o,
 		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known})
@@ -103,6 +106,19 @@ func applyServerView(ps *api.PostgresServer, v status.ServerView) {
 	}
 	s.Primary, s.SystemIdentifier, s.Timeline, s.ServerVersion = v.Primary, v.SystemIdentifier, v.Timeline, v.ServerVersion
 	s.Capabilities, s.Settings = v.Capabilities, v.Settings
+}
+
+// noteFailover counts a failover when the primary moved to another member,
+// or the same endpoint (a Service) now serves a newer timeline.
+func (r *PostgresServerReconciler) noteFailover(ps *api.PostgresServer, v status.ServerView) {
+	if !status.IsFailover(ps.Status.Primary, ps.Status.Timeline, v.Primary, v.Timeline) {
+		return
+	}
+	now := metav1.Now()
+	ps.Status.Failovers++
+	ps.Status.LastFailoverTime = &now
+	r.Recorder.Eventf(ps, nil, "Warning", "Failover", actionReconcile,
+		"primary changed from %s (timeline %d) to %s (timeline %d)", ps.Status.Primary, ps.Status.Timeline, v.Primary, v.Timeline)
 }
 
 func splitClaims(snap *monitor.Snapshot) []string {

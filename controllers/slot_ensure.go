@@ -32,7 +32,8 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 		return r.ensurePresent(ctx, sc, row)
 	}
 	if sc.rs.Status.Owned && seenBefore(sc.rs) {
-		return r.recreate(ctx, sc, api.ReasonMissing, nil)
+		st, id := &sc.rs.Status, sc.target.Identity
+		return r.recreate(ctx, sc, status.GapReason(st.Host, st.ObservedTimeline, sc.target.Addr(), id.Timeline), nil)
 	}
 	return r.create(ctx, sc)
 }

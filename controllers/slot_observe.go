@@ -30,6 +30,7 @@ var requeueAfter = map[status.Phase]time.Duration{
 func observeRow(rs *api.ReplicationSlot, target *monitor.Member, row *postgres.Slot) {
 	s := &rs.Status
 	s.Host, s.Active, s.ActivePID = target.Addr(), row.Active, row.ActivePID
+	s.ObservedTimeline = target.Identity.Timeline
 	s.Consumer = nil
 	if c := row.Consumer; c != nil {
 		s.Consumer = &api.Consumer{PID: c.PID, ApplicationName: c.ApplicationName, ClientAddr: c.ClientAddr,

@@ -230,6 +230,10 @@ type ReplicationSlotStatus struct {
 	CreatedAt *metav1.Time `json:"createdAt,omitempty"`
 	// +optional
 	CreatedOnTimeline int64 `json:"createdOnTimeline,omitempty"`
+	// ObservedTimeline is the holding member's timeline when the slot was
+	// last seen; a slot gone on a newer timeline was lost to a failover.
+	// +optional
+	ObservedTimeline int64 `json:"observedTimeline,omitempty"`
 	// +optional
 	Recreations int32 `json:"recreations,omitempty"`
 	// +optional

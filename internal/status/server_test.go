@@ -116,3 +116,45 @@ func TestViewServerUnmanaged(t *testing.T) {
 		t.Fatalf("members %+v primary %s", v.Members, v.Primary)
 	}
 }
+
+func TestIsFailover(t *testing.T) {
+	cases := []struct {
+		name  string
+		oldP  string
+		oldTL int64
+		newP  string
+		newTL int64
+		want  bool
+	}{
+		{"first observation", "", 0, "a:5432", 1, false},
+		{"steady", "a:5432", 1, "a:5432", 1, false},
+		{"other member", "a:5432", 1, "b:5432", 2, true},
+		{"same endpoint, new timeline", "svc:5432", 1, "svc:5432", 2, true},
+		{"no primary now", "a:5432", 1, "", 0, false},
+	}
+	for _, tc := range cases {
+		if got := IsFailover(tc.oldP, tc.oldTL, tc.newP, tc.newTL); got != tc.want {
+			t.Errorf("%s: got %v", tc.name, got)
+		}
+	}
+}
+
+func TestGapReason(t *testing.T) {
+	cases := []struct {
+		lastHost string
+		lastTL   int64
+		host     string
+		tl       int64
+		want     string
+	}{
+		{"a:1", 1, "a:1", 1, "Missing"},
+		{"a:1", 1, "b:1", 2, "Failover"},
+		{"svc:1", 1, "svc:1", 2, "Failover"},
+		{"", 0, "a:1", 1, "Missing"},
+	}
+	for _, tc := range cases {
+		if got := GapReason(tc.lastHost, tc.lastTL, tc.host, tc.tl); got != tc.want {
+			t.Errorf("%+v: got %s", tc, got)
+		}
+	}
+}

@@ -3,7 +3,8 @@
 // a streaming standby, and the operator binary, then the samples of
 // config/samples applied with kubectl. `make demo` builds what it needs and
 // runs it; DEMO_EXIT=1 makes it stop after showing the slots (CI, smoke test)
-// instead of waiting for Ctrl-C.
+// instead of waiting for Ctrl-C. The pieces come from test/harness, which the
+// end-to-end suite uses too.
 package main
 
 import (
@@ -12,29 +13,23 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/go-logr/logr"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+	"github.com/slotkeeper/slotkeeper/test/harness"
 )
 
 // demo holds everything the demo started, so cleanup can undo it.
 type demo struct {
-	root       string // repository root
-	dir        string // temporary directory: kubeconfig, operator log
-	assets     string // kube-apiserver, etcd, kubectl
-	kubectlBin string
-	managerBin string
+	paths harness.Paths
+	dir   string // temporary directory: kubeconfig, operator log
 
-	env        *envtest.Environment
-	kubeconfig string
-	primary    *pgtest.Server
-	standby    *pgtest.Server
-	operator   *operator
+	kube     *harness.Kube
+	kubectl  harness.Kubectl
+	pg       *harness.Postgres
+	operator *harness.Operator
 
 	cleanups []func()
 }
@@ -79,20 +74,15 @@ func run() error {
 }
 
 func newDemo() (*demo, error) {
-	root, err := pgtest.RepoRoot()
+	paths, err := harness.DefaultPaths()
 	if err != nil {
 		return nil, err
 	}
-	d := &demo{root: root}
-	d.assets = envOr("KUBEBUILDER_ASSETS", filepath.Join(root, "bin", "envtest-v1.36.3"))
-	d.kubectlBin = envOr("KUBECTL", filepath.Join(d.assets, "kubectl"))
-	d.managerBin = envOr("SLOTKEEPER_MANAGER_BIN", filepath.Join(root, "bin", "manager"))
 	// Fail before starting anything slow when a binary is missing.
-	for _, bin := range []string{d.kubectlBin, d.managerBin, filepath.Join(d.assets, "kube-apiserver")} {
-		if _, err := os.Stat(bin); err != nil {
-			return nil, fmt.Errorf("%w (run make tools build, or make demo)", err)
-		}
+	if err := paths.Check(); err != nil {
+		return nil, fmt.Errorf("%w (run make tools build, or make demo)", err)
 	}
+	d := &demo{paths: paths}
 	if d.dir, err = os.MkdirTemp("", "slotkeeper-demo-"); err != nil {
 		return nil, err
 	}
@@ -125,8 +115,8 @@ func (d *demo) waitForExit(ctx context.Context, stop context.CancelFunc) error {
 		// A second Ctrl-C now kills the demo at once, should cleanup hang.
 		stop()
 		return nil
-	case <-d.operator.done:
-		d.operator.printTail(40)
+	case <-d.operator.Done():
+		d.printOperatorTail(40)
 		return errors.New("the operator exited")
 	}
 }
@@ -134,7 +124,7 @@ func (d *demo) waitForExit(ctx context.Context, stop context.CancelFunc) error {
 // ---------------------------------------------------------------------------
 // FAILOVER STEP — placeholder for a later change.
 //
-// failover is where the demo will promote the standby (d.standby.Promote),
+// failover is where the demo will promote the standby (d.pg.Standby.Promote),
 // stop the old primary, and show PostgresServer demo-db reporting the new
 // primary and timeline while the ReplicationSlots follow it (DataGap for a
 // recreated logical slot, none for a synced failover slot). Until then it
@@ -143,11 +133,4 @@ func (d *demo) waitForExit(ctx context.Context, stop context.CancelFunc) error {
 func (d *demo) failover(ctx context.Context) error {
 	fmt.Println("(not part of this demo yet)")
 	return nil
-}
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }

@@ -3,70 +3,30 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"regexp"
-	"strconv"
-)
 
-// The samples point at 127.0.0.1:5432 (primary) and :5433 (standby); the demo
-// servers listen on 127.0.0.1 too, on free ports.
-const (
-	samplePrimaryPort = "5432"
-	sampleStandbyPort = "5433"
+	"github.com/slotkeeper/slotkeeper/test/harness"
 )
-
-// samplePort matches a `port:` line of the rendered samples (with or without
-// the list dash), so values like 54321 or targetPort are never touched.
-var samplePort = regexp.MustCompile(`(?m)^([ \t]*(?:- )?port: )(\d+)[ \t]*$`)
 
 // applySamples applies config/samples exactly as a user would, except that
 // the ports point at the demo's servers.
 func (d *demo) applySamples(ctx context.Context) error {
-	manifest, err := d.kubectlOutput(ctx, "kustomize", filepath.Join(d.root, "config", "samples"))
-	if err != nil {
-		return err
-	}
-	manifest, err = rewritePorts(manifest, map[string]int{
-		samplePrimaryPort: d.primary.Port,
-		sampleStandbyPort: d.standby.Port,
-	})
+	primary, standby := d.pg.Primary.Port, d.pg.Standby.Port
+	manifest, err := harness.RenderSamples(ctx, d.kubectl, d.paths.Root, primary, standby)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("(ports %s and %s of the samples replaced by %d and %d)\n",
-		samplePrimaryPort, sampleStandbyPort, d.primary.Port, d.standby.Port)
-	return d.kubectl(ctx, manifest, "apply", "-f", "-")
-}
-
-// rewritePorts replaces the sample ports in one pass, so a demo port that
-// happens to equal a sample port is never rewritten twice. Every sample port
-// must occur: if the samples change, the demo must be told.
-func rewritePorts(manifest string, ports map[string]int) (string, error) {
-	seen := map[string]bool{}
-	out := samplePort.ReplaceAllStringFunc(manifest, func(line string) string {
-		m := samplePort.FindStringSubmatch(line)
-		port, ok := ports[m[2]]
-		if !ok {
-			return line
-		}
-		seen[m[2]] = true
-		return m[1] + strconv.Itoa(port)
-	})
-	for sample := range ports {
-		if !seen[sample] {
-			return "", fmt.Errorf("config/samples has no host with port %s any more; update test/demo", sample)
-		}
-	}
-	return out, nil
+		harness.SamplePrimaryPort, harness.SampleStandbyPort, primary, standby)
+	return d.kubectlShow(ctx, manifest, "apply", "-f", "-")
 }
 
 // waitReady waits the way a user or a CI pipeline would: kubectl wait on the
 // Ready condition. On failure it shows why before giving up.
 func (d *demo) waitReady(ctx context.Context) error {
-	ctx, cancel := d.operator.guard(ctx)
+	ctx, cancel := d.operator.Guard(ctx)
 	defer cancel()
 	for _, kind := range []string{"pgserver", "rslot"} {
-		err := d.kubectl(ctx, "", "wait", "--for=condition=Ready", kind, "--all", "--timeout=120s")
+		err := d.kubectlShow(ctx, "", "wait", "--for=condition=Ready", kind, "--all", "--timeout=120s")
 		if err == nil {
 			continue
 		}
@@ -82,15 +42,15 @@ func (d *demo) waitReady(ctx context.Context) error {
 // explainFailure prints what the objects and the operator say.
 func (d *demo) explainFailure() {
 	ctx := context.Background()
-	_ = d.kubectl(ctx, "", "get", "pgserver,rslot", "-o", "wide")
-	_ = d.kubectl(ctx, "", "describe", "pgserver,rslot")
-	d.operator.printTail(60)
+	_ = d.kubectlShow(ctx, "", "get", "pgserver,rslot", "-o", "wide")
+	_ = d.kubectlShow(ctx, "", "describe", "pgserver,rslot")
+	d.printOperatorTail(60)
 }
 
 // show prints the objects with a reader's guide to the columns, then the
 // same slots from PostgreSQL's side.
 func (d *demo) show(ctx context.Context) error {
-	if err := d.kubectl(ctx, "", "get", "pgserver,rslot"); err != nil {
+	if err := d.kubectlShow(ctx, "", "get", "pgserver,rslot"); err != nil {
 		return err
 	}
 	fmt.Print(`
@@ -102,7 +62,7 @@ func (d *demo) show(ctx context.Context) error {
   RETAINED is the WAL the slot holds back on the primary, READY and STATUS are
   the Ready condition and its message.
 `)
-	if err := d.kubectl(ctx, "", "get", "pgserver,rslot", "-o", "wide"); err != nil {
+	if err := d.kubectlShow(ctx, "", "get", "pgserver,rslot", "-o", "wide"); err != nil {
 		return err
 	}
 	fmt.Print(`
@@ -131,6 +91,6 @@ Use it from another shell:
   kubectl delete rslot standby-b       # the operator drops the slot
 Operator log: %s
 PostgreSQL: postgres://%s:%s@%s:%d/orders (primary), port %d (standby)
-`, d.kubeconfig, d.kubectlBin, d.operator.logPath,
-		demoRole, demoPassword, d.primary.Host, d.primary.Port, d.standby.Port)
+`, d.kube.Kubeconfig, d.kubectl.Bin, d.operator.LogPath,
+		harness.Role, harness.Password, d.pg.Primary.Host, d.pg.Primary.Port, d.pg.Standby.Port)
 }

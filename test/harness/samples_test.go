@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"strings"
@@ -27,7 +27,7 @@ func TestRewritePorts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := rewritePorts(rendered, map[string]int{"5432": tt.primary, "5433": tt.standby})
+			got, err := RewritePorts(rendered, map[string]int{"5432": tt.primary, "5433": tt.standby})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,7 +41,7 @@ func TestRewritePorts(t *testing.T) {
 }
 
 func TestRewritePortsMissing(t *testing.T) {
-	if _, err := rewritePorts("port: 5432\n", map[string]int{"5432": 1, "5433": 2}); err == nil {
+	if _, err := RewritePorts("port: 5432\n", map[string]int{"5432": 1, "5433": 2}); err == nil {
 		t.Fatal("want an error when a sample port is missing")
 	}
 }

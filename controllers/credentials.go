@@ -46,7 +46,7 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 			conn.CACertPEM = ca
 		}
 	}
-	cfg := monitor.Config{Conn: conn, PollInterval: defaultPollInterval}
+	cfg := monitor.Config{Conn: conn, PollInterval: defaultPollInterval, SystemIdentifier: ps.Status.SystemIdentifier}
 	if ps.Spec.PollInterval != nil && ps.Spec.PollInterval.Duration > 0 {
 		cfg.PollInterval = ps.Spec.PollInterval.Duration
 	}

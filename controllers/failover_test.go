@@ -11,60 +11,110 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
 
-// A failover on its own primary and standby, so the suite's shared pair
-// keeps its roles.
-var _ = Describe("failover", Ordered, func() {
-	var oldPrimary, promoted *pgtest.Server
-	BeforeAll(func() {
-		ctx := context.Background()
-		var err error
-		oldPrimary, err = pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: "fo-primary"})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(oldPrimary.Cleanup)
-		Expect(oldPrimary.CreateRole(ctx, opRole, opPassword, true)).To(Succeed())
-		Expect(oldPrimary.CreateDatabase(ctx, "orders")).To(Succeed())
-		promoted, err = oldPrimary.AddStandby(ctx, "fo_standby", nil)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(promoted.Cleanup)
-	})
+// newPair starts a primary and a standby of its own, so a failover does not
+// change the roles of the suite's shared pair.
+func newPair(name string) (*pgtest.Server, *pgtest.Server) {
+	ctx := context.Background()
+	p, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: name + "-primary"})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(p.Cleanup)
+	Expect(p.CreateRole(ctx, opRole, opPassword, true)).To(Succeed())
+	Expect(p.CreateDatabase(ctx, "orders")).To(Succeed())
+	s, err := p.AddStandby(ctx, "standby_"+name, nil)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(s.Cleanup)
+	return p, s
+}
 
-	It("recreates physical slots without a gap and logical slots with a reported Failover gap", func() {
-		ns := newNamespace()
-		createSecret(ns, "pg", opRole, opPassword)
-		ps := createServer(ns, "db", "pg", oldPrimary, promoted)
-		lg := logicalSlot(ns, "cdc", ps.Name)
-		ph := physicalSlot(ns, "replica", ps.Name)
-		Expect(k8s.Create(bg, lg)).To(Succeed())
-		Expect(k8s.Create(bg, ph)).To(Succeed())
-		waitCondition(lg, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		waitCondition(ph, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+// slotsOnPair declares a logical and a physical slot on a server of the
+// pair and waits until both are Ready.
+func slotsOnPair(members ...*pgtest.Server) (*api.PostgresServer, *api.ReplicationSlot, *api.ReplicationSlot) {
+	ns := newNamespace()
+	createSecret(ns, "pg", opRole, opPassword)
+	ps := createServer(ns, "db", "pg", members...)
+	lg := logicalSlot(ns, "cdc", ps.Name)
+	ph := physicalSlot(ns, "replica", ps.Name)
+	Expect(k8s.Create(bg, lg)).To(Succeed())
+	Expect(k8s.Create(bg, ph)).To(Succeed())
+	waitCondition(lg, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+	waitCondition(ph, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+	return ps, lg, ph
+}
+
+// expectRecovered asserts the state after a failover to promoted: the
+// physical slot back without a gap, the logical one back with a Failover gap
+// starting at the last position confirmed before it.
+func expectRecovered(ps *api.PostgresServer, lg, ph *api.ReplicationSlot, promoted *pgtest.Server, lastConfirmed string) {
+	Eventually(func(g Gomega) {
+		g.Expect(get(ps).Status.Primary).To(Equal(promoted.Addr()))
+		g.Expect(ps.Status.Failovers).To(Equal(int32(1)))
+		g.Expect(ps.Status.Timeline).To(Equal(int64(2)))
+		g.Expect(ps.Status.LastFailoverTime).NotTo(BeNil())
+	}).Should(Succeed())
+
+	Eventually(func(g Gomega) {
+		g.Expect(get(ph).Status.Host).To(Equal(promoted.Addr()))
+		g.Expect(ph.Status.Recreations).To(Equal(int32(1)))
+	}).Should(Succeed())
+	waitCondition(ph, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+	Expect(ph.Status.Conditions).NotTo(ContainElement(HaveField("Type", api.ConditionDataGap)))
+	Expect(ph.Status.CreatedOnTimeline).To(Equal(int64(2)))
+	Expect(slotExists(promoted, "replica")()).To(BeTrue())
+
+	gap := waitCondition(lg, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonFailover)
+	Expect(gap.Message).To(ContainSubstring(lastConfirmed))
+	Expect(lg.Status.LastDataGap.FromLSN).To(Equal(lastConfirmed))
+	waitCondition(lg, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+	Expect(lg.Status.Host).To(Equal(promoted.Addr()))
+	Expect(slotExists(promoted, "cdc")()).To(BeTrue())
+}
+
+var _ = Describe("failover", func() {
+	DescribeTable("puts every slot back on the promoted standby",
+		func(name string, stop func(*pgtest.Server) error) {
+			oldPrimary, promoted := newPair(name)
+			ps, lg, ph := slotsOnPair(oldPrimary, promoted)
+			lastConfirmed := lg.Status.ConfirmedFlushLSN
+
+			Expect(stop(oldPrimary)).To(Succeed())
+			Expect(promoted.Promote(context.Background())).To(Succeed())
+			expectRecovered(ps, lg, ph, promoted, lastConfirmed)
+		},
+		Entry("crash of the primary (immediate stop)", "crash", (*pgtest.Server).Crash),
+		Entry("planned switchover (clean stop)", "switchover", (*pgtest.Server).Stop),
+	)
+
+	It("does nothing during a split brain and recovers once the old primary is gone", func() {
+		oldPrimary, promoted := newPair("split")
+		ps, lg, ph := slotsOnPair(oldPrimary, promoted)
 		lastConfirmed := lg.Status.ConfirmedFlushLSN
 
-		By("promoting the standby and crashing the old primary")
-		Expect(oldPrimary.Crash()).To(Succeed())
+		By("promoting the standby while the old primary keeps running")
 		Expect(promoted.Promote(context.Background())).To(Succeed())
+		c := waitCondition(ps, api.ConditionSplitBrain, metav1.ConditionTrue, api.ReasonSplitBrain)
+		Expect(c.Message).To(ContainSubstring(oldPrimary.Addr()))
+		Expect(c.Message).To(ContainSubstring(promoted.Addr()))
+		waitCondition(lg, api.ConditionStalled, metav1.ConditionTrue, api.ReasonSplitBrain)
+		waitCondition(ph, api.ConditionStalled, metav1.ConditionTrue, api.ReasonSplitBrain)
 
-		Eventually(func(g Gomega) {
-			g.Expect(get(ps).Status.Primary).To(Equal(promoted.Addr()))
-			g.Expect(ps.Status.Failovers).To(Equal(int32(1)))
-			g.Expect(ps.Status.Timeline).To(Equal(int64(2)))
-			g.Expect(ps.Status.LastFailoverTime).NotTo(BeNil())
-		}).Should(Succeed())
+		By("a slot declared now is created nowhere, and deleting one drops nothing")
+		extra := physicalSlot(ps.Namespace, "during-split", ps.Name)
+		Expect(k8s.Create(bg, extra)).To(Succeed())
+		waitCondition(extra, api.ConditionStalled, metav1.ConditionTrue, api.ReasonSplitBrain)
+		Expect(k8s.Delete(bg, ph)).To(Succeed())
+		Consistently(func() bool {
+			return slotExists(oldPrimary, "during_split")() || slotExists(promoted, "during_split")() ||
+				!slotExists(oldPrimary, "replica")()
+		}, "3s").Should(BeFalse())
 
-		Eventually(func(g Gomega) {
-			g.Expect(get(ph).Status.Host).To(Equal(promoted.Addr()))
-			g.Expect(ph.Status.Recreations).To(Equal(int32(1)))
-		}).Should(Succeed())
-		waitCondition(ph, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		Expect(ph.Status.Conditions).NotTo(ContainElement(HaveField("Type", api.ConditionDataGap)))
-		Expect(ph.Status.CreatedOnTimeline).To(Equal(int64(2)))
-		Expect(slotExists(promoted, "replica")()).To(BeTrue())
-
+		By("stopping the old primary ends the split brain")
+		Expect(oldPrimary.Stop()).To(Succeed())
+		Eventually(func() []metav1.Condition { return get(ps).Status.Conditions }).
+			ShouldNot(ContainElement(HaveField("Type", api.ConditionSplitBrain)))
+		waitCondition(extra, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(slotExists(promoted, "during_split")()).To(BeTrue())
 		gap := waitCondition(lg, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonFailover)
 		Expect(gap.Message).To(ContainSubstring(lastConfirmed))
-		Expect(lg.Status.LastDataGap.FromLSN).To(Equal(lastConfirmed))
-		waitCondition(lg, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		Expect(lg.Status.Host).To(Equal(promoted.Addr()))
-		Expect(slotExists(promoted, "cdc")()).To(BeTrue())
+		Eventually(func() error { return k8s.Get(bg, keyOf(ph), ph) }).ShouldNot(Succeed(), "the deleted slot's object goes once it can act")
 	})
 })

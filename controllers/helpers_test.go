@@ -124,3 +124,5 @@ func deleteAndWait(obj client.Object) {
 			k8s.Get(bg, client.ObjectKeyFromObject(obj), obj) != nil
 	}).Should(BeTrue())
 }
+
+func keyOf(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }

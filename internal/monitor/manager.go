@@ -19,6 +19,9 @@ type Config struct {
 	// member and Database to the maintenance database.
 	Conn         postgres.ConnConfig
 	PollInterval time.Duration
+	// SystemIdentifier is the cluster's, once known; members with another
+	// one are refused.
+	SystemIdentifier string
 }
 
 // Manager runs one monitor per PostgresServer. It is a manager.Runnable that

@@ -26,7 +26,7 @@ func (s *server) poll(ctx context.Context) *Snapshot {
 		}()
 	}
 	wg.Wait()
-	snap.choosePrimary()
+	snap.choosePrimary(cfg.SystemIdentifier)
 	return snap
 }
 

@@ -91,28 +91,28 @@ func (s *Snapshot) FirstError() *postgres.Error {
 	return nil
 }
 
-// choosePrimary fills Primary and Claims. Members whose system identifier
-// differs from the majority's first primary are refused rather than trusted.
-func (s *Snapshot) choosePrimary() {
-	s.Primary = -1
-	s.Claims = nil
-	sysid := ""
+// choosePrimary fills Primary, Claims and Refused. A member whose system
+// identifier differs from the cluster's belongs to another cluster: it is
+// refused, never trusted as primary. The cluster's identifier is the one
+// recorded before (expected) or, the first time, the first primary's.
+func (s *Snapshot) choosePrimary(expected string) {
+	s.Primary, s.Claims, s.Refused = -1, nil, nil
+	sysid := expected
 	for i := range s.Members {
-		m := &s.Members[i]
-		if !m.IsPrimary() {
-			continue
-		}
-		if sysid == "" {
+		if m := &s.Members[i]; sysid == "" && m.IsPrimary() {
 			sysid = m.Identity.SystemIdentifier
 		}
-		s.Claims = append(s.Claims, m.Addr())
-		s.Primary = i
 	}
 	for i := range s.Members {
 		m := &s.Members[i]
-		if m.Identity != nil && sysid != "" && m.Identity.SystemIdentifier != sysid {
+		switch {
+		case m.Identity == nil:
+		case m.Identity.SystemIdentifier != sysid:
 			s.Refused = append(s.Refused, fmt.Sprintf("%s has system identifier %s, not %s",
 				m.Addr(), m.Identity.SystemIdentifier, sysid))
+		case !m.Identity.InRecovery:
+			s.Claims = append(s.Claims, m.Addr())
+			s.Primary = i
 		}
 	}
 	if len(s.Claims) != 1 {
@@ -124,6 +124,6 @@ func (s *Snapshot) choosePrimary() {
 // tests of code that reads snapshots.
 func NewSnapshotForTest(members []Member) *Snapshot {
 	s := &Snapshot{At: time.Now(), Members: members}
-	s.choosePrimary()
+	s.choosePrimary("")
 	return s
 }

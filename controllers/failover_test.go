@@ -84,6 +84,33 @@ var _ = Describe("failover", func() {
 		Entry("planned switchover (clean stop)", "switchover", (*pgtest.Server).Stop),
 	)
 
+	It("recovers when a Service-like endpoint starts pointing at the promoted standby (timeline change alone)", func() {
+		oldPrimary, promoted := newPair("service")
+		proxy, err := pgtest.StartProxy(oldPrimary.Addr())
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(proxy.Close)
+		svc := &pgtest.Server{Host: proxy.Host(), Port: proxy.Port()}
+		ps, lg, ph := slotsOnPair(svc)
+		lastConfirmed := lg.Status.ConfirmedFlushLSN
+
+		Expect(oldPrimary.Crash()).To(Succeed())
+		Expect(promoted.Promote(context.Background())).To(Succeed())
+		proxy.Repoint(promoted.Addr())
+
+		Eventually(func(g Gomega) {
+			g.Expect(get(ps).Status.Timeline).To(Equal(int64(2)))
+			g.Expect(ps.Status.Primary).To(Equal(proxy.Addr()))
+			g.Expect(ps.Status.Failovers).To(Equal(int32(1)))
+		}).Should(Succeed())
+		gap := waitCondition(lg, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonFailover)
+		Expect(gap.Message).To(ContainSubstring(lastConfirmed))
+		waitCondition(lg, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Eventually(func() int32 { return get(ph).Status.Recreations }).Should(Equal(int32(1)))
+		waitCondition(ph, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(slotExists(promoted, "cdc")()).To(BeTrue())
+		Expect(slotExists(promoted, "replica")()).To(BeTrue())
+	})
+
 	It("does nothing during a split brain and recovers once the old primary is gone", func() {
 		oldPrimary, promoted := newPair("split")
 		ps, lg, ph := slotsOnPair(oldPrimary, promoted)

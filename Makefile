@@ -140,9 +140,8 @@ test-e2e: tools build ## End-to-end: operator binary + kube-apiserver + real Pos
 	$(TEST_ENV) go test $(GO_TEST_FLAGS) ./test/e2e/...
 
 .PHONY: bench
-bench: ## Run the benchmarks in test/bench (if any).
-	@if [[ -d test/bench ]]; then $(TEST_ENV) go test -run='^$$' -bench=. ./test/bench/...; \
-	else echo "no benchmarks yet (test/bench does not exist)"; fi
+bench: tools ## Measure latency and failover recovery against real PostgreSQL and kube-apiserver; writes BENCHMARKS.md.
+	$(TEST_ENV) go run ./test/bench
 
 .PHONY: demo
 demo: tools build ## Start kube-apiserver, PostgreSQL 17 primary+standby and the operator; apply the samples.

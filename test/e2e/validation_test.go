@@ -47,7 +47,7 @@ var _ = Describe("kubectl apply of a bad ReplicationSlot", Ordered, ContinueOnFa
 		Entry("an uppercase slotName", "bad-upper", "  type: Physical\n  slotName: Orders_CDC",
 			`spec.slotName: Invalid value: "Orders_CDC"`, "should match '^[a-z0-9_]{1,63}$'"),
 		Entry("a 64-character slotName", "bad-long", "  type: Physical\n  slotName: "+strings.Repeat("a", 64),
-			"spec.slotName: Too long", "63"),
+			"spec.slotName: Too long: may not be more than 63 bytes"),
 		Entry("a Logical slot without database", "bad-logical", "  type: Logical",
 			"database is required for Logical slots"),
 	)

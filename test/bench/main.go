@@ -1,0 +1,60 @@
+// Command bench measures slotkeeper against real PostgreSQL and a real
+// kube-apiserver, and writes the figures to BENCHMARKS.md. `make bench` runs
+// it. Timings live here, not in test assertions.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-logr/logr"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+func main() {
+	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the repository root)")
+	major := flag.Int("major", 17, "PostgreSQL major version")
+	flag.Parse()
+	logf.SetLogger(logr.Discard())
+	if err := run(*out, *major); err != nil {
+		pgtest.CleanupAll()
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string, major int) error {
+	root, err := pgtest.RepoRoot()
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		out = filepath.Join(root, "BENCHMARKS.md")
+	}
+	ctx := context.Background()
+	h, err := startHarness(ctx, root)
+	if err != nil {
+		return err
+	}
+	defer h.stop()
+	defer pgtest.CleanupAll()
+	r := &report{Major: major, Started: time.Now()}
+	if r.ApplyToReady, err = h.applyToReady(ctx, major, 50); err != nil {
+		return fmt.Errorf("apply to ready: %w", err)
+	}
+	for _, sc := range failoverScenarios {
+		fmt.Printf("failover: %d slot(s), pollInterval %s\n", sc.slots, sc.poll)
+		res, err := h.failover(ctx, major, sc)
+		if err != nil {
+			return fmt.Errorf("failover %+v: %w", sc, err)
+		}
+		r.Failovers = append(r.Failovers, res)
+	}
+	return r.write(out)
+}

@@ -31,7 +31,7 @@ func (r *ReplicationSlotReconciler) create(ctx context.Context, sc *slotScope) (
 // confirmed and the new slot's start are lost: that window is recorded as a
 // data gap, never hidden.
 func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope, reason string, old *postgres.Slot) (*status.Outcome, error) {
-	from := sc.rs.Status.ConfirmedFlushLSN
+	from := lastConfirmed(sc.rs.Status.ConfirmedFlushLSN, r.Monitor.LastConfirmed(sc.serverKey, sc.name))
 	if old != nil && old.ConfirmedFlushLSN != nil {
 		from = old.ConfirmedFlushLSN.String()
 	}
@@ -51,6 +51,16 @@ func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope,
 			sc.name, sc.target.Addr(), reason)
 	}
 	return r.readBack(ctx, sc)
+}
+
+// lastConfirmed is the later of the position in status (written at most
+// every 30 s) and the one the monitor saw last.
+func lastConfirmed(inStatus string, seen *postgres.LSN) string {
+	st, err := postgres.ParseLSN(inStatus)
+	if seen != nil && (err != nil || *seen > st) {
+		return seen.String()
+	}
+	return inStatus
 }
 
 func newGap(reason, from string, to postgres.LSN) *api.DataGap {

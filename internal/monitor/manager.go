@@ -123,6 +123,20 @@ func (m *Manager) Refresh(key types.NamespacedName) {
 	}
 }
 
+// LastConfirmed returns the last confirmed_flush_lsn seen for a slot on any
+// primary of the server, or nil.
+func (m *Manager) LastConfirmed(key types.NamespacedName, slot string) *postgres.LSN {
+	s := m.server(key)
+	if s == nil {
+		return nil
+	}
+	row, ok := s.lastSeenSlot(slot)
+	if !ok {
+		return nil
+	}
+	return row.ConfirmedFlushLSN
+}
+
 // Pool returns a connection pool to one member and database of a server,
 // with the server's current credentials.
 func (m *Manager) Pool(ctx context.Context, key types.NamespacedName, member Endpoint, database string) (*pgxpool.Pool, error) {

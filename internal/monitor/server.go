@@ -19,7 +19,7 @@ var errNotMonitored = errors.New("server is not monitored yet")
 // restart is usually over within seconds.
 const (
 	minRetry = 100 * time.Millisecond
-	maxRetry = 2 * time.Second
+	maxRetry = time.Second
 )
 
 // server is the monitor of one PostgresServer.
@@ -36,11 +36,15 @@ type server struct {
 	used   map[postgres.PoolKey]struct{}
 
 	sentinel sentinel
+	// lastSeen keeps each slot's latest row from the primary, beyond the
+	// snapshot that lost it: after a failover it holds the last position
+	// the old primary confirmed, fresher than any status write.
+	lastSeen map[string]postgres.Slot
 }
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
 	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1),
-		used: map[postgres.PoolKey]struct{}{}}
+		used: map[postgres.PoolKey]struct{}{}, lastSeen: map[string]postgres.Slot{}}
 }
 
 func (s *server) start(ctx context.Context) {
@@ -78,6 +82,13 @@ func (s *server) latest() *Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.snap
+}
+
+func (s *server) lastSeenSlot(name string) (postgres.Slot, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, ok := s.lastSeen[name]
+	return row, ok
 }
 
 func (s *server) refresh() {
@@ -152,6 +163,11 @@ func (s *server) publish(ctx context.Context, snap *Snapshot) {
 		snap.Seq = prev.Seq + 1
 	}
 	s.snap = snap
+	if p := snap.PrimaryMember(); p != nil {
+		for name, row := range p.Slots {
+			s.lastSeen[name] = row
+		}
+	}
 	s.mu.Unlock()
 	s.mgr.notify(ctx, s.key, prev, snap)
 }

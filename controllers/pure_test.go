@@ -93,14 +93,15 @@ func TestInvalidated(t *testing.T) {
 
 func TestSameButFigures(t *testing.T) {
 	b := int64(5)
-	a := api.ReplicationSlotStatus{Active: true, RestartLSN: "0/1"}
+	yes, no := true, false
+	a := api.ReplicationSlotStatus{Active: &yes, RestartLSN: "0/1"}
 	figures := a
 	figures.RestartLSN, figures.RetainedWALBytes, figures.RetainedWAL = "0/2", &b, "5B"
 	if !sameButFigures(a, figures) {
 		t.Error("LSN and byte changes alone must not count as a meaningful change")
 	}
 	other := a
-	other.Active = false
+	other.Active = &no
 	if sameButFigures(a, other) {
 		t.Error("activity is meaningful")
 	}

@@ -6,6 +6,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -120,7 +121,7 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 func publishMetrics(rs *api.ReplicationSlot, row *postgres.Slot) {
 	in := slotInputs(rs, status.Outcome{}, row)
 	m := metrics.Slot{Namespace: rs.Namespace, Name: rs.Name, SlotName: rs.Status.SlotName, Server: rs.Spec.ServerRef.Name,
-		Ready: readyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: rs.Status.Active,
+		Ready: readyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: ptr.Deref(rs.Status.Active, false),
 		DataGap: in.Gap != nil && !in.Acknowledged, BudgetBytes: in.BudgetBytes, Recreations: rs.Status.Recreations}
 	if row != nil {
 		m.RetainedBytes = row.RetainedBytes

@@ -4,6 +4,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -65,7 +66,7 @@ var _ = Describe("ReplicationSlot lifecycle", func() {
 
 		release, err := postgres.HoldSlot(bg, primary.DSN("postgres", "", "orders"), "busy", true)
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(func() bool { return get(rs).Status.Active }).Should(BeTrue())
+		Eventually(func() bool { return ptr.Deref(get(rs).Status.Active, false) }).Should(BeTrue())
 
 		Expect(k8s.Delete(bg, rs)).To(Succeed())
 		c := waitCondition(rs, api.ConditionReady, metav1.ConditionFalse, api.ReasonSlotActive)

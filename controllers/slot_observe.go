@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,7 +30,7 @@ var requeueAfter = map[status.Phase]time.Duration{
 // observeRow copies the slot's observed row into status.
 func observeRow(rs *api.ReplicationSlot, target *monitor.Member, row *postgres.Slot) {
 	s := &rs.Status
-	s.Host, s.Active, s.ActivePID = target.Addr(), row.Active, row.ActivePID
+	s.Host, s.Active, s.ActivePID = target.Addr(), ptr.To(row.Active), row.ActivePID
 	s.ObservedTimeline = target.Identity.Timeline
 	s.Consumer = nil
 	if c := row.Consumer; c != nil {

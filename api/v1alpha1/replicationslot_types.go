@@ -203,8 +203,9 @@ type ReplicationSlotStatus struct {
 	// owned slot is ever dropped.
 	// +optional
 	Owned bool `json:"owned,omitempty"`
+	// Active is a pointer so that false is written, and shown by kubectl.
 	// +optional
-	Active bool `json:"active"`
+	Active *bool `json:"active,omitempty"`
 	// +optional
 	ActivePID int32 `json:"activePID,omitempty"`
 	// +optional

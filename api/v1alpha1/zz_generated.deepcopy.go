@@ -404,6 +404,11 @@ func (in *ReplicationSlotStatus) DeepCopyInto(out *ReplicationSlotStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.Active != nil {
+		in, out := &in.Active, &out.Active
+		*out = new(bool)
+		**out = **in
+	}
 	if in.Consumer != nil {
 		in, out := &in.Consumer, &out.Consumer
 		*out = new(Consumer)

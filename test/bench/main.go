@@ -49,7 +49,7 @@ func run(out string, major int) error {
 		return fmt.Errorf("apply to ready: %w", err)
 	}
 	for _, sc := range failoverScenarios {
-		fmt.Printf("failover: %d slot(s), pollInterval %s\n", sc.slots, sc.poll)
+		fmt.Printf("failover: %d slot(s), pollInterval %v (0 = default)\n", sc.slots, sc.poll)
 		res, err := h.failover(ctx, major, sc)
 		if err != nil {
 			return fmt.Errorf("failover %+v: %w", sc, err)

@@ -50,11 +50,15 @@ func run(out string, major int) error {
 	}
 	for _, sc := range failoverScenarios {
 		fmt.Printf("failover: %d slot(s), pollInterval %v (0 = default)\n", sc.slots, sc.poll)
-		res, err := h.failover(ctx, major, sc)
-		if err != nil {
-			return fmt.Errorf("failover %+v: %w", sc, err)
+		var runs []failoverResult
+		for range failoverRuns {
+			res, err := h.failover(ctx, major, sc)
+			if err != nil {
+				return fmt.Errorf("failover %+v: %w", sc, err)
+			}
+			runs = append(runs, res)
 		}
-		r.Failovers = append(r.Failovers, res)
+		r.Failovers = append(r.Failovers, runs)
 	}
 	return r.write(out)
 }

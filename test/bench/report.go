@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +28,18 @@ func startPairPrimaryOnly(ctx context.Context, major int) (*pgtest.Server, error
 	return p, p.CreateDatabase(ctx, "orders")
 }
 
+// waitPrimary returns how long after t0 the server's status named primary.
+func (h *harness) waitPrimary(ctx context.Context, ns, primary string, t0 time.Time) time.Duration {
+	for time.Since(t0) < time.Minute {
+		var ps api.PostgresServer
+		if err := h.c.Get(ctx, keyDB(ns), &ps); err == nil && ps.Status.Primary == primary {
+			return time.Since(t0)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Minute
+}
+
 func (h *harness) waitServerReady(ctx context.Context, ns string) error {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
@@ -42,7 +56,17 @@ type report struct {
 	Major        int
 	Started      time.Time
 	ApplyToReady latencies
-	Failovers    []failoverResult
+	Failovers    [][]failoverResult
+}
+
+func median(runs []failoverResult) failoverResult {
+	s := slices.Clone(runs)
+	slices.SortFunc(s, func(a, b failoverResult) int { return cmp.Compare(a.Recovery, b.Recovery) })
+	return s[len(s)/2]
+}
+
+func slowestRun(runs []failoverResult) failoverResult {
+	return slices.MaxFunc(runs, func(a, b failoverResult) int { return cmp.Compare(a.Recovery, b.Recovery) })
 }
 
 func (r *report) write(path string) error {
@@ -53,14 +77,16 @@ func (r *report) write(path string) error {
 		cpuModel(), runtime.NumCPU(), memTotal(), runtime.Version(), r.Major)
 	fmt.Fprintf(&b, "## apply → Ready, one logical slot at a time\n\nCreate a ReplicationSlot, poll the API (10 ms) until Ready=True; %d slots in sequence on an idle primary.\n\n", r.ApplyToReady.N)
 	fmt.Fprintf(&b, "| p50 | p99 | target |\n|---|---|---|\n| %s | %s | ≤ 100 ms / ≤ 300 ms |\n\n", ms(r.ApplyToReady.P50), ms(r.ApplyToReady.P99))
-	b.WriteString("## Failover recovery\n\nA primary and a streaming standby; the slots (half logical, half physical; a single slot is logical) Ready on the primary; then `immediate` stop of the primary and promotion of the standby. Measured: from the promoted standby accepting writes to every slot Ready on it (API polled every 10 ms). Detection comes from the monitor's sentinel connection breaking, not from the poll.\n\n")
-	b.WriteString("| slots | pollInterval | recovery | target | (setup: all Ready after apply) |\n|---|---|---|---|---|\n")
-	for _, f := range r.Failovers {
+	b.WriteString("## Failover recovery\n\nA primary and a streaming standby; the slots (half logical, half physical; a single slot is logical) Ready on the primary; then `immediate` stop of the primary and promotion of the standby. Measured: from the request to promote the standby to every slot Ready on it (API polled every 10 ms); this includes the promotion itself, so it is an upper bound of the time from the standby accepting writes. Each scenario runs three times on fresh servers: the median and the slowest run are shown. Detection comes from the monitor's sentinel connection breaking, not from the poll.\n\n")
+	b.WriteString("| slots | pollInterval | recovery (median) | slowest | target | new primary in status (median run) | setup: all Ready after apply (median run) |\n|---|---|---|---|---|---|---|\n")
+	for _, runs := range r.Failovers {
+		f, slowest := median(runs), slowestRun(runs)
 		target := ""
 		if f.Slots == 100 && strings.HasPrefix(f.Poll, "5s") {
 			target = "≤ 2 s"
 		}
-		fmt.Fprintf(&b, "| %d (%d logical, %d physical) | %s | %s | %s | %s |\n", f.Slots, f.LogicalSlots, f.PhysicalSlots, f.Poll, ms(f.Recovery), target, ms(f.SetupAllReady))
+		fmt.Fprintf(&b, "| %d (%d logical, %d physical) | %s | %s | %s | %s | %s | %s |\n", f.Slots, f.LogicalSlots, f.PhysicalSlots,
+			f.Poll, ms(f.Recovery), ms(slowest.Recovery), target, ms(f.Detected), ms(f.SetupAllReady))
 	}
 	b.WriteString("\nWhat bounds these: logical slot creation on the new primary (each waits for a consistent point), the reconcile workers (8 by default) and the 2 cores shared by PostgreSQL, kube-apiserver, etcd and the operator.\n")
 	fmt.Print(b.String())

@@ -16,12 +16,16 @@ type failoverScenario struct {
 	poll  time.Duration // 0: the default (5s)
 }
 
+// failoverRuns repeats each scenario on fresh servers: one run is noise.
+const failoverRuns = 3
+
 var failoverScenarios = []failoverScenario{{1, 0}, {1, time.Second}, {100, 0}, {100, time.Second}}
 
 type failoverResult struct {
 	Slots         int
 	Poll          string
 	Recovery      time.Duration // promoted standby accepts writes -> all Ready on it
+	Detected      time.Duration // promote requested -> the server's status names the new primary
 	LogicalSlots  int
 	PhysicalSlots int
 	SetupAllReady time.Duration // apply -> all Ready, before the failover
@@ -80,10 +84,13 @@ func (h *harness) failover(ctx context.Context, major int, sc failoverScenario) 
 	if err := s.Promote(ctx); err != nil {
 		return res, err
 	}
+	detected := make(chan time.Duration, 1)
+	go func() { detected <- h.waitPrimary(ctx, ns, s.Addr(), t0) }()
 	if err := h.waitReady(ctx, ns, s.Addr(), sc.slots, 2*time.Minute); err != nil {
 		return res, err
 	}
 	res.Recovery = time.Since(t0)
+	res.Detected = <-detected
 	return res, nil
 }
 

@@ -27,10 +27,23 @@ var progressReasons = map[string]bool{
 }
 
 func readyOf(conds []metav1.Condition) metav1.Condition {
-	if c := meta.FindStatusCondition(conds, api.ConditionReady); c != nil {
+	return conditionOf(conds, api.ConditionReady)
+}
+
+func conditionOf(conds []metav1.Condition, t string) metav1.Condition {
+	if c := meta.FindStatusCondition(conds, t); c != nil {
 		return *c
 	}
 	return metav1.Condition{}
+}
+
+// emitBlocked records one Event when a creation starts to wait, naming what
+// it waits for and whether self-heal is on.
+func emitBlocked(rec events.EventRecorder, obj runtime.Object, old, cur metav1.Condition) {
+	if rec == nil || cur.Status != metav1.ConditionTrue || old.Status == metav1.ConditionTrue {
+		return
+	}
+	rec.Eventf(obj, nil, corev1.EventTypeWarning, cur.Reason, actionCreate, "%s", cur.Message)
 }
 
 // emitTransition records an Event when Ready changes status or reason, so

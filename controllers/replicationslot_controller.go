@@ -6,14 +6,15 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
@@ -28,6 +29,7 @@ const figureRefresh = 30 * time.Second
 type ReplicationSlotReconciler struct {
 	client.Client
 	Monitor  *monitor.Manager
+	Creator  *creator.Creator
 	Recorder events.EventRecorder
 	// ActionTimeout bounds one SQL action (create, drop).
 	ActionTimeout time.Duration
@@ -49,6 +51,9 @@ type slotScope struct {
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool
+	ps       *api.PostgresServer
+	// blockedReason and blockedMessage describe a waiting creation.
+	blockedReason, blockedMessage string
 }
 
 // Reconcile brings one ReplicationSlot's slot and status in line.
@@ -107,13 +112,25 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	rs := sc.rs
 	old := readyOf(rs.Status.Conditions)
 	rs.Status.SlotName = sc.name
+	if sc.blockedReason == "" && !r.creating(rs) {
+		rs.Status.Blockers = nil
+	}
 	if sc.row != nil {
 		observeRow(rs, sc.target, sc.row)
 	}
-	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, slotInputs(rs, o, sc.row))
+	oldBlocked := conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
+	in := slotInputs(rs, o, sc.row)
+	in.BlockedReason, in.BlockedMessage = sc.blockedReason, sc.blockedMessage
+	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)
 	rs.Status.ObservedGeneration = rs.Generation
 	emitTransition(r.Recorder, rs, old, readyOf(rs.Status.Conditions))
+	emitBlocked(r.Recorder, rs, oldBlocked, conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
 	publishMetrics(rs, sc.row)
+}
+
+func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {
+	st, ok := r.Creator.State(client.ObjectKeyFromObject(rs))
+	return ok && !st.Done
 }
 
 // publishMetrics exports the live figures (status keeps them at most every

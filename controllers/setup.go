@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 )
 
@@ -23,9 +24,14 @@ type Options struct {
 	ActionTimeout time.Duration
 }
 
-// Setup registers the field indexes and both reconcilers with a manager.
+// Setup registers the field indexes, the background creator and both
+// reconcilers with a manager.
 func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 	if err := SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
+	cr := creator.New()
+	if err := mgr.Add(cr); err != nil {
 		return err
 	}
 	if err := (&PostgresServerReconciler{
@@ -38,7 +44,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 		o.SlotWorkers = 8
 	}
 	return (&ReplicationSlotReconciler{
-		Client: mgr.GetClient(), Monitor: mon, Recorder: mgr.GetEventRecorder("slotkeeper"),
+		Client: mgr.GetClient(), Monitor: mon, Creator: cr, Recorder: mgr.GetEventRecorder("slotkeeper"),
 		ActionTimeout: o.ActionTimeout,
 	}).SetupWithManager(mgr, o.SlotWorkers)
 }

@@ -13,17 +13,9 @@ import (
 
 const defaultActionTimeout = 30 * time.Second
 
-// create creates the slot on the target and reads it back.
+// create creates a slot this object has never had.
 func (r *ReplicationSlotReconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
-	if _, o := r.createSlot(ctx, sc); o != nil {
-		return o, nil
-	}
-	rs := sc.rs
-	rs.Status.Owned = true
-	r.noteCreated(sc)
-	r.Recorder.Eventf(rs, nil, "Normal", "Created", actionCreate, "created %s slot %q on %s",
-		rs.Spec.Type, sc.name, sc.target.Addr())
-	return r.readBack(ctx, sc)
+	return r.startCreation(ctx, sc, "", "")
 }
 
 // recreate creates the slot again after it went missing or was invalidated.
@@ -35,18 +27,39 @@ func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope,
 	if old != nil && old.ConfirmedFlushLSN != nil {
 		from = old.ConfirmedFlushLSN.String()
 	}
-	start, o := r.createSlot(ctx, sc)
+	return r.startCreation(ctx, sc, reason, from)
+}
+
+// startCreation creates a physical slot at once (it never waits) and hands a
+// logical one to the background creator.
+func (r *ReplicationSlotReconciler) startCreation(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
+	if sc.rs.Spec.Type == api.SlotLogical {
+		return r.beginLogical(ctx, sc, reason, from), nil
+	}
+	lsn, o := r.createPhysical(ctx, sc)
 	if o != nil {
 		return o, nil
 	}
+	return r.created(ctx, sc, reason, from, lsn)
+}
+
+// created records a finished creation: ownership, the timeline, a data gap
+// for a recreated logical slot, and the Event.
+func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN) (*status.Outcome, error) {
 	rs := sc.rs
-	rs.Status.Recreations++
+	rs.Status.Owned = true
 	r.noteCreated(sc)
-	if rs.Spec.Type == api.SlotLogical {
+	switch {
+	case reason == "":
+		r.Recorder.Eventf(rs, nil, "Normal", "Created", actionCreate, "created %s slot %q on %s",
+			rs.Spec.Type, sc.name, sc.target.Addr())
+	case rs.Spec.Type == api.SlotLogical:
+		rs.Status.Recreations++
 		rs.Status.LastDataGap = newGap(reason, from, start)
 		r.Recorder.Eventf(rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
 			"recreated slot %q on %s (%s): changes from %s to %s were never decoded", sc.name, sc.target.Addr(), reason, from, start)
-	} else {
+	default:
+		rs.Status.Recreations++
 		r.Recorder.Eventf(rs, nil, "Warning", reason, actionRecreate, "recreated physical slot %q on %s (%s)",
 			sc.name, sc.target.Addr(), reason)
 	}
@@ -78,29 +91,16 @@ func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
 	sc.rs.Status.CreatedOnTimeline = sc.target.Identity.Timeline
 }
 
-// createSlot issues the creation on the target: a logical slot from a
-// connection to its database, a physical one from the maintenance database.
-func (r *ReplicationSlotReconciler) createSlot(ctx context.Context, sc *slotScope) (postgres.LSN, *status.Outcome) {
+// createPhysical creates a physical slot from the maintenance database.
+func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slotScope) (postgres.LSN, *status.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
-	rs, id := sc.rs, sc.target.Identity
-	db := ""
-	if rs.Spec.Type == api.SlotLogical {
-		db = rs.Spec.Database
-	}
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, db)
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
 		return 0, errorOutcome(postgres.Classify(err), sc)
 	}
-	var lsn postgres.LSN
-	if rs.Spec.Type == api.SlotLogical {
-		lsn, err = postgres.CreateLogicalSlot(ctx, pool, id.VersionNum, postgres.LogicalSlotOptions{
-			Name: sc.name, Plugin: PluginName(rs), TwoPhase: rs.Spec.TwoPhase,
-			Failover: rs.Spec.Failover && id.VersionNum >= 170000 && !id.InRecovery,
-		})
-	} else {
-		lsn, err = postgres.CreatePhysicalSlot(ctx, pool, sc.name, rs.Spec.ReserveWAL == nil || *rs.Spec.ReserveWAL)
-	}
+	reserve := sc.rs.Spec.ReserveWAL == nil || *sc.rs.Spec.ReserveWAL
+	lsn, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, reserve)
 	r.Monitor.Refresh(sc.serverKey)
 	if err != nil {
 		return 0, errorOutcome(postgres.Classify(err), sc)

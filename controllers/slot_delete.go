@@ -29,6 +29,8 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 	}
 	key := client.ObjectKeyFromObject(rs)
 	r.Monitor.Untrack(key)
+	// A creation still waiting is cancelled; PostgreSQL leaves no slot.
+	r.Creator.Cancel(key)
 	keep, why, err := r.keepSlot(ctx, rs)
 	if err != nil {
 		return ctrl.Result{}, err

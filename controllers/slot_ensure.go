@@ -19,6 +19,9 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 		return retrying(api.ReasonServerUnavailable, fmt.Sprintf("cannot list slots on %s: %v", t.Addr(), t.SlotsErr)), nil
 	}
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
+	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok {
+		return r.followCreation(ctx, sc, st)
+	}
 	if row, ok := t.Slots[sc.name]; ok {
 		return r.ensurePresent(ctx, sc, &row)
 	}
@@ -47,6 +50,9 @@ func seenBefore(rs *api.ReplicationSlot) bool {
 // ensurePresent checks that an existing slot is the one the spec asks for,
 // adopts it if allowed, and handles invalidation.
 func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
+	if o := inProgressElsewhere(sc.rs, row); o != nil {
+		return o, nil
+	}
 	sc.row = row
 	if msg := Mismatch(sc.rs, row); msg != "" {
 		sc.row = nil // not our slot: report none of its figures

@@ -27,6 +27,7 @@ func (r *ReplicationSlotReconciler) resolveServer(ctx context.Context, sc *slotS
 	if !ps.DeletionTimestamp.IsZero() && !sc.deleting {
 		return progressing(api.ReasonServerNotReady, "the PostgresServer is being deleted"), nil
 	}
+	sc.ps = &ps
 	sc.snap = r.Monitor.Snapshot(sc.serverKey)
 	if sc.snap == nil {
 		return serverNotReady(&ps), nil

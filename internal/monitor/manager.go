@@ -153,6 +153,26 @@ func (m *Manager) Track(server types.NamespacedName, slot string, obj types.Name
 	m.tracker.track(server, slot, obj)
 }
 
+// Wake reconciles one ReplicationSlot soon, e.g. when its creation ended.
+func (m *Manager) Wake(obj types.NamespacedName) {
+	m.mu.Lock()
+	ctx := m.ctx
+	m.mu.Unlock()
+	if ctx != nil {
+		go m.send(ctx, m.slotEvents, obj)
+	}
+}
+
+// ConnConfig is the connection configuration for one member and database
+// ("" = the maintenance database), for connections of their own.
+func (m *Manager) ConnConfig(key types.NamespacedName, member Endpoint, database string) (postgres.ConnConfig, bool) {
+	s := m.server(key)
+	if s == nil {
+		return postgres.ConnConfig{}, false
+	}
+	return s.connConfig(member, database), true
+}
+
 // Untrack forgets a ReplicationSlot.
 func (m *Manager) Untrack(obj types.NamespacedName) { m.tracker.untrack(obj) }
 

@@ -21,6 +21,9 @@ type SlotInputs struct {
 	// Gap is the last data gap; Acknowledged hides it.
 	Gap          *api.DataGap
 	Acknowledged bool
+	// BlockedReason and BlockedMessage describe a creation that waits;
+	// empty when none does.
+	BlockedReason, BlockedMessage string
 }
 
 // SlotConditions returns the conditions for the inputs, keeping the
@@ -30,7 +33,24 @@ func SlotConditions(existing []metav1.Condition, in SlotInputs) []metav1.Conditi
 	applyOutcome(&conds, in.Generation, in.Outcome)
 	setOrRemove(&conds, api.ConditionWALRetentionHealthy, walRetention(in))
 	setOrRemove(&conds, api.ConditionDataGap, dataGap(in))
+	setOrRemove(&conds, api.ConditionCreationBlocked, creationBlocked(conds, in))
 	return conds
+}
+
+// creationBlocked is True while a creation waits and turns False once it
+// no longer does; it never appears for a creation that was never blocked.
+func creationBlocked(conds []metav1.Condition, in SlotInputs) *metav1.Condition {
+	if in.BlockedReason != "" {
+		return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.BlockedReason,
+			Message: in.BlockedMessage, ObservedGeneration: in.Generation}
+	}
+	for _, c := range conds {
+		if c.Type == api.ConditionCreationBlocked {
+			return &metav1.Condition{Status: metav1.ConditionFalse, Reason: api.ReasonNotBlocked,
+				Message: "no creation is waiting", ObservedGeneration: in.Generation}
+		}
+	}
+	return nil
 }
 
 func walRetention(in SlotInputs) *metav1.Condition {

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,8 +13,10 @@ import (
 
 // Operator is the operator binary running as a child process.
 type Operator struct {
-	Bin     string
-	LogPath string // its standard output and error
+	Bin        string
+	Kubeconfig string
+	LogPath    string   // its standard output and error
+	Args       []string // its command-line flags
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
@@ -25,28 +28,56 @@ type Operator struct {
 // listeners, so it never collides with ports in use on the machine. extra
 // flags come last and win.
 func StartOperator(bin, kubeconfig, logPath string, extra ...string) (*Operator, error) {
-	log, err := os.Create(logPath)
-	if err != nil {
+	args := append([]string{"--metrics-bind-address=0", "--health-probe-bind-address=0"}, extra...)
+	o := &Operator{Bin: bin, Kubeconfig: kubeconfig, LogPath: logPath, Args: args}
+	if err := o.spawn(os.O_TRUNC); err != nil {
 		return nil, err
 	}
-	args := append([]string{"--metrics-bind-address=0", "--health-probe-bind-address=0"}, extra...)
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	return o, nil
+}
+
+// StartAgain starts a new process with the same binary, kubeconfig and
+// flags, as a rolling update or a rescheduled pod would. The log is appended
+// to, so one file tells the whole story (and a panic check covers every
+// process). o must have exited: two operators without leader election would
+// both act.
+func (o *Operator) StartAgain() (*Operator, error) {
+	if !o.Exited() {
+		return nil, errors.New("harness: the operator is still running; Stop it first")
+	}
+	again := &Operator{Bin: o.Bin, Kubeconfig: o.Kubeconfig, LogPath: o.LogPath, Args: o.Args}
+	if err := again.spawn(os.O_APPEND); err != nil {
+		return nil, err
+	}
+	return again, nil
+}
+
+// spawn starts the process; mode is os.O_TRUNC or os.O_APPEND for the log.
+func (o *Operator) spawn(mode int) error {
+	log, err := os.OpenFile(o.LogPath, os.O_CREATE|os.O_WRONLY|mode, 0o644)
+	if err != nil {
+		return err
+	}
+	if mode == os.O_APPEND {
+		_, _ = fmt.Fprintf(log, "--- harness: operator started again at %s\n", time.Now().Format(time.RFC3339Nano))
+	}
+	cmd := exec.Command(o.Bin, o.Args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+o.Kubeconfig)
 	cmd.Stdout, cmd.Stderr = log, log
 	// Own process group: a terminal's Ctrl-C reaches only the caller, which
 	// then stops the operator in order. Pdeathsig: it dies with the caller.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := startChild(cmd); err != nil {
 		_ = log.Close()
-		return nil, err
+		return err
 	}
-	o := &Operator{Bin: bin, LogPath: logPath, cmd: cmd, done: make(chan struct{})}
+	o.cmd, o.done = cmd, make(chan struct{})
 	go func() {
 		o.err = cmd.Wait()
 		_ = log.Close()
 		close(o.done)
 	}()
-	return o, nil
+	return nil
 }
 
 // Pid is the operator's process id.

@@ -90,3 +90,11 @@ func Slots(ctx context.Context, server *pgtest.Server) ([]Slot, error) {
 	}
 	return slots, rows.Err()
 }
+
+// Cleanup stops both servers and removes their files, the standby first so
+// it does not spin on a vanished primary. For pairs that end before the
+// run does; pgtest.CleanupAll covers the rest.
+func (p *Postgres) Cleanup() {
+	p.Standby.Cleanup()
+	p.Primary.Cleanup()
+}

@@ -1,0 +1,158 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/creator"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// maxBlockersShown caps status.blockers.
+const maxBlockersShown = 10
+
+// beginLogical hands a logical slot creation to the background creator and
+// reports it as under way.
+func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotScope, reason, from string) *status.Outcome {
+	key := client.ObjectKeyFromObject(sc.rs)
+	conn, ok := r.Monitor.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
+	if !ok {
+		return retrying(api.ReasonServerUnavailable, "the server is not monitored yet")
+	}
+	target, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	if err != nil {
+		return errorOutcome(postgres.Classify(err), sc)
+	}
+	primary := sc.snap.PrimaryMember()
+	ppool, err := r.Monitor.Pool(ctx, sc.serverKey, primary.Endpoint, "")
+	if err != nil {
+		return errorOutcome(postgres.Classify(err), sc)
+	}
+	heal, _ := status.SelfHeal(snapshotMode(sc.ps), primary.Identity)
+	id := sc.target.Identity
+	started := r.Creator.Begin(creator.Request{
+		Server: sc.serverKey, Slot: key, Conn: conn, VersionNum: id.VersionNum,
+		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: PluginName(sc.rs), TwoPhase: sc.rs.Spec.TwoPhase,
+			Failover: sc.rs.Spec.Failover && id.VersionNum >= 170000 && !id.InRecovery},
+		Target: target, Primary: ppool, OnStandby: id.InRecovery,
+		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: terminateAfter(sc.rs),
+		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from,
+	})
+	if !started {
+		return retrying(api.ReasonCreating, "the operator is not leading or is stopping")
+	}
+	return progressing(api.ReasonCreating, "creating the slot on "+sc.target.Addr())
+}
+
+// followCreation reports a creation under way, and records a finished one.
+func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slotScope, st creator.State) (*status.Outcome, error) {
+	key := client.ObjectKeyFromObject(sc.rs)
+	r.eventTerminations(sc, key)
+	if !st.Done {
+		return r.creationOutcome(sc, st), nil
+	}
+	r.Creator.Forget(key)
+	if st.Err != nil {
+		return errorOutcome(postgres.Classify(st.Err), sc), nil
+	}
+	return r.created(ctx, sc, st.Recreate, st.From, st.LSN)
+}
+
+// creationOutcome describes a waiting creation: Reconciling, and
+// CreationBlocked with the blockers when it waits for something.
+func (r *ReplicationSlotReconciler) creationOutcome(sc *slotScope, st creator.State) *status.Outcome {
+	if st.Queued {
+		return progressing(api.ReasonCreating, "waiting for other creations on this server to finish")
+	}
+	heal, note := status.SelfHeal(snapshotMode(sc.ps), primaryIdentity(sc))
+	now := time.Now()
+	sc.blockedReason, sc.blockedMessage = status.CreationBlocked(status.Creation{
+		OnStandby: st.OnStandby, Blockers: st.Blockers, Waited: now.Sub(st.Started),
+		SelfHeal: heal, Note: note, Interval: snapshotInterval(sc.ps),
+	}, now)
+	sc.rs.Status.Blockers = apiBlockers(st.Blockers)
+	msg := "creating the slot on " + sc.target.Addr()
+	if sc.blockedMessage != "" {
+		msg += ": " + sc.blockedMessage
+	}
+	return progressing(api.ReasonCreating, msg)
+}
+
+// eventTerminations records one Event per blocker terminated (or that could
+// not be) because of terminateBlockersAfter.
+func (r *ReplicationSlotReconciler) eventTerminations(sc *slotScope, key client.ObjectKey) {
+	ended, refused := r.Creator.TakeTerminations(key)
+	for _, b := range ended {
+		r.Recorder.Eventf(sc.rs, nil, "Warning", "BlockerTerminated", "Terminate",
+			"terminated pid %d (%s, client %s, transaction started %s) after it blocked creation for %s",
+			b.PID, b.ApplicationName, b.ClientAddr, fmtTime(b.XactStart), terminateAfter(sc.rs))
+	}
+	for _, b := range refused {
+		r.Recorder.Eventf(sc.rs, nil, "Warning", "BlockerNotTerminated", "Terminate",
+			"could not terminate pid %d (%s): it belongs to a superuser or the role lacks pg_signal_backend", b.PID, b.ApplicationName)
+	}
+}
+
+func apiBlockers(bs []postgres.Blocker) []api.Blocker {
+	if len(bs) > maxBlockersShown {
+		bs = bs[:maxBlockersShown]
+	}
+	var out []api.Blocker
+	for _, b := range bs {
+		out = append(out, api.Blocker{PID: b.PID, XID: b.XID, XactStart: timePtr(b.XactStart),
+			ApplicationName: b.ApplicationName, State: b.State, Database: b.Database, Query: b.Query})
+	}
+	return out
+}
+
+func primaryIdentity(sc *slotScope) *postgres.Identity {
+	if p := sc.snap.PrimaryMember(); p != nil {
+		return p.Identity
+	}
+	return nil
+}
+
+func snapshotMode(ps *api.PostgresServer) api.StandbySnapshotMode {
+	if ps == nil || ps.Spec.StandbySnapshot == nil || ps.Spec.StandbySnapshot.Mode == "" {
+		return api.StandbySnapshotAuto
+	}
+	return ps.Spec.StandbySnapshot.Mode
+}
+
+func snapshotInterval(ps *api.PostgresServer) time.Duration {
+	if ps == nil || ps.Spec.StandbySnapshot == nil || ps.Spec.StandbySnapshot.Interval == nil ||
+		ps.Spec.StandbySnapshot.Interval.Duration <= 0 {
+		return time.Second
+	}
+	return ps.Spec.StandbySnapshot.Interval.Duration
+}
+
+func terminateAfter(rs *api.ReplicationSlot) time.Duration {
+	if rs.Spec.TerminateBlockersAfter == nil {
+		return 0
+	}
+	return rs.Spec.TerminateBlockersAfter.Duration
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "unknown"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// inProgressElsewhere reports a creation of this slot that this process
+// did not start (an earlier operator process, say): its row has no
+// confirmed position yet and its creator still holds it.
+func inProgressElsewhere(rs *api.ReplicationSlot, row *postgres.Slot) *status.Outcome {
+	if rs.Spec.Type != api.SlotLogical || row.ConfirmedFlushLSN != nil || !row.Active {
+		return nil
+	}
+	return progressing(api.ReasonCreating, fmt.Sprintf(
+		"a creation of this slot started earlier is still running (pid %d); waiting for it", row.ActivePID))
+}

@@ -1,0 +1,149 @@
+// Package creator runs logical slot creations in the background. A creation
+// can wait a long time — for the transactions running when it started, or on
+// a standby for a running-xacts record from the primary — and must never
+// hold a reconcile worker. While it waits, a watcher names the blockers,
+// forces standby snapshots on the primary and, if asked, terminates blockers.
+package creator
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// perServer bounds concurrent creations against one server: each holds a
+// connection for as long as it waits.
+const perServer = 4
+
+// Request describes one creation.
+type Request struct {
+	// Server and Slot identify the PostgresServer and the ReplicationSlot.
+	Server, Slot types.NamespacedName
+	// Conn reaches the member that will hold the slot, in the slot's database.
+	Conn       postgres.ConnConfig
+	VersionNum int
+	Options    postgres.LogicalSlotOptions
+	// Target runs blocker queries on the member; Primary runs the standby
+	// snapshot (and, for a creation on a standby, the blocker query).
+	Target, Primary postgres.Querier
+	OnStandby       bool
+	// Snapshot enables pg_log_standby_snapshot() every Interval.
+	Snapshot bool
+	Interval time.Duration
+	// TerminateAfter > 0 terminates blockers once the creation has waited
+	// that long.
+	TerminateAfter time.Duration
+	// Wake is called when the state changed in a way status shows.
+	Wake func()
+	// Recreate is the data-gap reason when the slot is created again ("" for
+	// a first creation), From the last confirmed position before.
+	Recreate, From string
+}
+
+// Creator keeps at most one creation per ReplicationSlot. It is a
+// manager.Runnable: creations live as long as the operator's leadership.
+type Creator struct {
+	mu   sync.Mutex
+	ctx  context.Context
+	jobs map[types.NamespacedName]*job
+	sems map[types.NamespacedName]chan struct{}
+}
+
+// Start records the operator's lifetime and cancels every creation at its
+// end.
+func (c *Creator) Start(ctx context.Context) error {
+	c.mu.Lock()
+	c.ctx = ctx
+	c.mu.Unlock()
+	<-ctx.Done()
+	c.mu.Lock()
+	jobs := c.jobs
+	c.jobs = map[types.NamespacedName]*job{}
+	c.mu.Unlock()
+	for _, j := range jobs {
+		j.cancelAndWait()
+	}
+	return nil
+}
+
+// NeedLeaderElection: only the leader creates slots.
+func (c *Creator) NeedLeaderElection() bool { return true }
+
+// New returns an empty Creator.
+func New() *Creator {
+	return &Creator{jobs: map[types.NamespacedName]*job{}, sems: map[types.NamespacedName]chan struct{}{}}
+}
+
+// Begin starts a creation unless one is already known for the slot. It
+// reports false when the Creator is not running.
+func (c *Creator) Begin(req Request) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctx == nil || c.ctx.Err() != nil {
+		return false
+	}
+	if _, ok := c.jobs[req.Slot]; ok {
+		return true
+	}
+	sem, ok := c.sems[req.Server]
+	if !ok {
+		sem = make(chan struct{}, perServer)
+		c.sems[req.Server] = sem
+	}
+	j := newJob(req)
+	c.jobs[req.Slot] = j
+	go j.run(c.ctx, sem)
+	return true
+}
+
+// State returns the state of the slot's creation, if there is one.
+func (c *Creator) State(slot types.NamespacedName) (State, bool) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	c.mu.Unlock()
+	if !ok {
+		return State{}, false
+	}
+	return j.state(), true
+}
+
+// TakeTerminations returns the blockers terminated or refused since the
+// last call, so each gets exactly one Event.
+func (c *Creator) TakeTerminations(slot types.NamespacedName) (ended, refused []postgres.Blocker) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	c.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	ended, refused = j.st.Terminated, j.st.Refused
+	j.st.Terminated, j.st.Refused = nil, nil
+	return ended, refused
+}
+
+// Forget drops a finished creation once its result has been used.
+func (c *Creator) Forget(slot types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if j, ok := c.jobs[slot]; ok && j.state().Done {
+		delete(c.jobs, slot)
+	}
+}
+
+// Cancel stops a creation and waits for it to end; PostgreSQL leaves no
+// slot behind a cancelled creation.
+func (c *Creator) Cancel(slot types.NamespacedName) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	delete(c.jobs, slot)
+	c.mu.Unlock()
+	if ok {
+		j.cancelAndWait()
+	}
+}

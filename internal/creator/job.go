@@ -1,0 +1,142 @@
+package creator
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// creationTimeout is the statement timeout of a creation: long, because a
+// creation legitimately waits for transactions; cancellation comes from the
+// operator (object deleted, operator stopping).
+const creationTimeout = 24 * time.Hour
+
+// State is what status shows of a creation.
+type State struct {
+	Started time.Time
+	// Queued is true until a connection slot for the server is free.
+	Queued bool
+	Done   bool
+	LSN    postgres.LSN
+	Err    error
+	// Blockers are the transactions the creation waits for, oldest first.
+	Blockers      []postgres.Blocker
+	SnapshotCalls int
+	SnapshotErr   error
+	// Terminated lists blockers ended because of TerminateAfter; Refused
+	// those PostgreSQL would not let the operator end.
+	Terminated, Refused []postgres.Blocker
+	// Recreate and From come from the request.
+	Recreate, From string
+	OnStandby      bool
+}
+
+type job struct {
+	req    Request
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu sync.Mutex
+	st State
+	// handled holds blockers already terminated or refused; only the
+	// watcher goroutine uses it.
+	handled map[int32]bool
+}
+
+func newJob(req Request) *job {
+	return &job{req: req, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true, Recreate: req.Recreate, From: req.From, OnStandby: req.OnStandby}, handled: map[int32]bool{}}
+}
+
+func (j *job) state() State {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	st := j.st
+	st.Blockers = slices.Clone(st.Blockers)
+	st.Terminated, st.Refused = slices.Clone(st.Terminated), slices.Clone(st.Refused)
+	return st
+}
+
+func (j *job) update(f func(*State)) {
+	j.mu.Lock()
+	f(&j.st)
+	j.mu.Unlock()
+	if j.req.Wake != nil {
+		j.req.Wake()
+	}
+}
+
+func (j *job) cancelAndWait() {
+	j.mu.Lock()
+	cancel := j.cancel
+	j.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	<-j.done
+}
+
+// run waits for a free lane, creates the slot on a connection of its own and
+// watches the wait until the creation ends.
+func (j *job) run(parent context.Context, sem chan struct{}) {
+	defer close(j.done)
+	ctx, cancel := context.WithCancel(parent)
+	j.mu.Lock()
+	j.cancel = cancel
+	j.mu.Unlock()
+	defer cancel()
+	select {
+	case sem <- struct{}{}:
+		defer func() { <-sem }()
+	case <-ctx.Done():
+		j.finish(0, ctx.Err())
+		return
+	}
+	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })
+	lsn, err := j.create(ctx)
+	j.finish(lsn, err)
+}
+
+func (j *job) create(ctx context.Context) (postgres.LSN, error) {
+	cfg := j.req.Conn
+	cfg.StatementTimeout = creationTimeout
+	conn, err := postgres.Connect(ctx, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.Background())
+	type result struct {
+		lsn postgres.LSN
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		lsn, err := postgres.CreateLogicalSlot(ctx, conn, j.req.VersionNum, j.req.Options)
+		done <- result{lsn, err}
+	}()
+	tick := time.NewTicker(j.interval())
+	defer tick.Stop()
+	for {
+		select {
+		case r := <-done:
+			return r.lsn, r.err
+		case <-tick.C:
+			j.watch(ctx)
+		}
+	}
+}
+
+func (j *job) finish(lsn postgres.LSN, err error) {
+	j.update(func(s *State) {
+		s.Done, s.LSN, s.Err, s.Blockers = true, lsn, err, nil
+	})
+}
+
+func (j *job) interval() time.Duration {
+	if j.req.Interval > 0 {
+		return j.req.Interval
+	}
+	return time.Second
+}

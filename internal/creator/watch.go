@@ -1,0 +1,108 @@
+package creator
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// watchTimeout bounds each watcher query, so a slow server cannot pile them up.
+const watchTimeout = 5 * time.Second
+
+// watch runs once per interval while the creation waits.
+func (j *job) watch(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, watchTimeout)
+	defer cancel()
+	blockers, _ := j.blockers(ctx)
+	calls, snapErr := j.snapshot(ctx)
+	terminated, refused := j.terminate(ctx, blockers)
+	before := j.state()
+	changed := !samePIDs(before.Blockers, blockers) || len(terminated) > 0 || len(refused) > 0 ||
+		(snapErr == nil) != (before.SnapshotErr == nil)
+	apply := func(s *State) {
+		s.Blockers, s.SnapshotCalls, s.SnapshotErr = blockers, s.SnapshotCalls+calls, snapErr
+		s.Terminated = append(s.Terminated, terminated...)
+		s.Refused = append(s.Refused, refused...)
+	}
+	if changed {
+		j.update(apply)
+		return
+	}
+	j.mu.Lock()
+	apply(&j.st)
+	j.mu.Unlock()
+}
+
+// blockers names what the creation waits for: on the member itself, the
+// holders of the locks it waits on; on a standby, the primary's open
+// transactions, which the next running-xacts record will list.
+func (j *job) blockers(ctx context.Context) ([]postgres.Blocker, error) {
+	if j.req.OnStandby {
+		if j.req.Primary == nil {
+			return nil, nil
+		}
+		return postgres.OpenTransactions(ctx, j.req.Primary)
+	}
+	return postgres.CreationBlockers(ctx, j.req.Target, j.req.Options.Name)
+}
+
+// snapshot calls pg_log_standby_snapshot() on the primary: always for a
+// creation on a standby (it needs a fresh running-xacts record that an idle
+// primary does not write), and on the primary once the wait outlived one
+// interval (harmless, and decoding may wait for a newer record too).
+func (j *job) snapshot(ctx context.Context) (int, error) {
+	st := j.state()
+	if !j.req.Snapshot || j.req.Primary == nil {
+		return 0, nil
+	}
+	if !j.req.OnStandby && time.Since(st.Started) < j.interval() {
+		return 0, nil
+	}
+	if err := postgres.LogStandbySnapshot(ctx, j.req.Primary); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// terminate ends blockers once the creation has waited TerminateAfter.
+// Superuser backends are left alone (PostgreSQL refuses a non-superuser
+// anyway) and reported.
+func (j *job) terminate(ctx context.Context, blockers []postgres.Blocker) (ended, refused []postgres.Blocker) {
+	if j.req.TerminateAfter <= 0 || time.Since(j.state().Started) < j.req.TerminateAfter {
+		return nil, nil
+	}
+	q := j.req.Target
+	if j.req.OnStandby {
+		q = j.req.Primary
+	}
+	for _, b := range blockers {
+		if j.handled[b.PID] {
+			continue
+		}
+		j.handled[b.PID] = true
+		if b.Superuser {
+			refused = append(refused, b)
+			continue
+		}
+		if ok, err := postgres.TerminateBackend(ctx, q, b.PID); err != nil {
+			refused = append(refused, b)
+		} else if ok {
+			ended = append(ended, b)
+		}
+	}
+	return ended, refused
+}
+
+func samePIDs(a, b []postgres.Blocker) bool {
+	pids := func(bs []postgres.Blocker) []int32 {
+		out := make([]int32, 0, len(bs))
+		for _, x := range bs {
+			out = append(out, x.PID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(pids(a), pids(b))
+}

@@ -19,7 +19,6 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
-	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 type options struct {
@@ -70,7 +69,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	mon := monitor.New(postgres.NewPools())
+	mon := monitor.New()
 	if err := wire(mgr, mon, o); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,6 +26,11 @@ func createSecret(ns, name, user, password string) {
 // createServer declares a PostgresServer for the given members, with the
 // suite's credentials unless secret is set to another Secret.
 func createServer(ns, name, secret string, members ...*pgtest.Server) *api.PostgresServer {
+	return createServerWith(ns, name, secret, func(*api.PostgresServer) {}, members...)
+}
+
+// createServerWith is createServer with a change to the spec before creation.
+func createServerWith(ns, name, secret string, mutate func(*api.PostgresServer), members ...*pgtest.Server) *api.PostgresServer {
 	ps := &api.PostgresServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: api.PostgresServerSpec{
 			CredentialsSecretRef: api.LocalObjectReference{Name: secret},
@@ -34,6 +40,7 @@ func createServer(ns, name, secret string, members ...*pgtest.Server) *api.Postg
 	for _, m := range members {
 		ps.Spec.Hosts = append(ps.Spec.Hosts, api.HostPort{Host: m.Host, Port: int32(m.Port)})
 	}
+	mutate(ps)
 	Expect(k8s.Create(bg, ps)).To(Succeed())
 	return ps
 }
@@ -126,3 +133,18 @@ func deleteAndWait(obj client.Object) {
 }
 
 func keyOf(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }
+
+// eventNotes returns the notes of the Events with a reason in a namespace.
+func eventNotes(ns, reason string) func() []string {
+	return func() []string {
+		var list eventsv1.EventList
+		Expect(k8s.List(bg, &list, client.InNamespace(ns))).To(Succeed())
+		var out []string
+		for _, e := range list.Items {
+			if e.Reason == reason {
+				out = append(out, e.Note)
+			}
+		}
+		return out
+	}
+}

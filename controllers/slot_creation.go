@@ -9,6 +9,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -24,22 +25,14 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 	if !ok {
 		return retrying(api.ReasonServerUnavailable, "the server is not monitored yet")
 	}
-	target, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
-	if err != nil {
-		return errorOutcome(postgres.Classify(err), sc)
-	}
 	primary := sc.snap.PrimaryMember()
-	ppool, err := r.Monitor.Pool(ctx, sc.serverKey, primary.Endpoint, "")
-	if err != nil {
-		return errorOutcome(postgres.Classify(err), sc)
-	}
 	heal, _ := status.SelfHeal(snapshotMode(sc.ps), primary.Identity)
 	id := sc.target.Identity
 	started := r.Creator.Begin(creator.Request{
 		Server: sc.serverKey, Slot: key, Conn: conn, VersionNum: id.VersionNum,
 		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: PluginName(sc.rs), TwoPhase: sc.rs.Spec.TwoPhase,
 			Failover: sc.rs.Spec.Failover && id.VersionNum >= 170000 && !id.InRecovery},
-		Target: target, Primary: ppool, OnStandby: id.InRecovery,
+		Target: r.poolGetter(sc, sc.target.Endpoint), Primary: r.poolGetter(sc, primary.Endpoint), OnStandby: id.InRecovery,
 		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: terminateAfter(sc.rs),
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from,
 	})
@@ -49,6 +42,15 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 	return progressing(api.ReasonCreating, "creating the slot on "+sc.target.Addr())
 }
 
+// poolGetter returns the server's current pool to a member's maintenance
+// database, for the creation's watcher.
+func (r *ReplicationSlotReconciler) poolGetter(sc *slotScope, ep monitor.Endpoint) func(context.Context) (postgres.Querier, error) {
+	key := sc.serverKey
+	return func(ctx context.Context) (postgres.Querier, error) {
+		return r.Monitor.Pool(ctx, key, ep, "")
+	}
+}
+
 // followCreation reports a creation under way, and records a finished one.
 func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slotScope, st creator.State) (*status.Outcome, error) {
 	key := client.ObjectKeyFromObject(sc.rs)
@@ -56,10 +58,17 @@ func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slot
 	if !st.Done {
 		return r.creationOutcome(sc, st), nil
 	}
-	r.Creator.Forget(key)
 	if st.Err != nil {
-		return errorOutcome(postgres.Classify(st.Err), sc), nil
+		o := errorOutcome(postgres.Classify(st.Err), sc)
+		// A failed creation is kept (and reported) for a while before the
+		// next attempt, so a missing plugin or right does not turn into a
+		// loop of creations.
+		if time.Since(st.FinishedAt) >= requeueAfter[o.Phase] {
+			r.Creator.Forget(key)
+		}
+		return o, nil
 	}
+	r.Creator.Forget(key)
 	return r.created(ctx, sc, st.Recreate, st.From, st.LSN)
 }
 

@@ -50,8 +50,19 @@ func seenBefore(rs *api.ReplicationSlot) bool {
 // ensurePresent checks that an existing slot is the one the spec asks for,
 // adopts it if allowed, and handles invalidation.
 func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
-	if o := inProgressElsewhere(sc.rs, row); o != nil {
-		return o, nil
+	if inProgressElsewhere(sc.rs, row) != nil {
+		// The snapshot may predate the end of our own creation: look again.
+		fresh, o := r.readSlot(ctx, sc)
+		if o != nil {
+			return o, nil
+		}
+		if fresh == nil {
+			return progressing(api.ReasonCreating, "the slot disappeared while being created; looking again"), nil
+		}
+		if o := inProgressElsewhere(sc.rs, fresh); o != nil {
+			return o, nil
+		}
+		row = fresh
 	}
 	sc.row = row
 	if msg := Mismatch(sc.rs, row); msg != "" {

@@ -27,9 +27,11 @@ type Request struct {
 	Conn       postgres.ConnConfig
 	VersionNum int
 	Options    postgres.LogicalSlotOptions
-	// Target runs blocker queries on the member; Primary runs the standby
-	// snapshot (and, for a creation on a standby, the blocker query).
-	Target, Primary postgres.Querier
+	// Target gives a connection pool for blocker queries on the member;
+	// Primary one for the standby snapshot (and, for a creation on a
+	// standby, the blocker query). Getters, not pools: a pool is replaced
+	// when credentials rotate.
+	Target, Primary func(context.Context) (postgres.Querier, error)
 	OnStandby       bool
 	// Snapshot enables pg_log_standby_snapshot() every Interval.
 	Snapshot bool

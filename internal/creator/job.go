@@ -18,10 +18,11 @@ const creationTimeout = 24 * time.Hour
 type State struct {
 	Started time.Time
 	// Queued is true until a connection slot for the server is free.
-	Queued bool
-	Done   bool
-	LSN    postgres.LSN
-	Err    error
+	Queued     bool
+	Done       bool
+	FinishedAt time.Time
+	LSN        postgres.LSN
+	Err        error
 	// Blockers are the transactions the creation waits for, oldest first.
 	Blockers      []postgres.Blocker
 	SnapshotCalls int
@@ -130,7 +131,7 @@ func (j *job) create(ctx context.Context) (postgres.LSN, error) {
 
 func (j *job) finish(lsn postgres.LSN, err error) {
 	j.update(func(s *State) {
-		s.Done, s.LSN, s.Err, s.Blockers = true, lsn, err, nil
+		s.Done, s.FinishedAt, s.LSN, s.Err, s.Blockers = true, time.Now(), lsn, err, nil
 	})
 }
 

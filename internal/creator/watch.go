@@ -2,6 +2,7 @@ package creator
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -40,12 +41,17 @@ func (j *job) watch(parent context.Context) {
 // transactions, which the next running-xacts record will list.
 func (j *job) blockers(ctx context.Context) ([]postgres.Blocker, error) {
 	if j.req.OnStandby {
-		if j.req.Primary == nil {
-			return nil, nil
+		q, err := querier(ctx, j.req.Primary)
+		if err != nil {
+			return nil, err
 		}
-		return postgres.OpenTransactions(ctx, j.req.Primary)
+		return postgres.OpenTransactions(ctx, q)
 	}
-	return postgres.CreationBlockers(ctx, j.req.Target, j.req.Options.Name)
+	q, err := querier(ctx, j.req.Target)
+	if err != nil {
+		return nil, err
+	}
+	return postgres.CreationBlockers(ctx, q, j.req.Options.Name)
 }
 
 // snapshot calls pg_log_standby_snapshot() on the primary: always for a
@@ -54,13 +60,17 @@ func (j *job) blockers(ctx context.Context) ([]postgres.Blocker, error) {
 // interval (harmless, and decoding may wait for a newer record too).
 func (j *job) snapshot(ctx context.Context) (int, error) {
 	st := j.state()
-	if !j.req.Snapshot || j.req.Primary == nil {
+	if !j.req.Snapshot {
 		return 0, nil
 	}
 	if !j.req.OnStandby && time.Since(st.Started) < j.interval() {
 		return 0, nil
 	}
-	if err := postgres.LogStandbySnapshot(ctx, j.req.Primary); err != nil {
+	q, err := querier(ctx, j.req.Primary)
+	if err != nil {
+		return 0, err
+	}
+	if err := postgres.LogStandbySnapshot(ctx, q); err != nil {
 		return 0, err
 	}
 	return 1, nil
@@ -73,9 +83,13 @@ func (j *job) terminate(ctx context.Context, blockers []postgres.Blocker) (ended
 	if j.req.TerminateAfter <= 0 || time.Since(j.state().Started) < j.req.TerminateAfter {
 		return nil, nil
 	}
-	q := j.req.Target
+	get := j.req.Target
 	if j.req.OnStandby {
-		q = j.req.Primary
+		get = j.req.Primary
+	}
+	q, err := querier(ctx, get)
+	if err != nil {
+		return nil, nil
 	}
 	for _, b := range blockers {
 		if j.handled[b.PID] {
@@ -105,4 +119,13 @@ func samePIDs(a, b []postgres.Blocker) bool {
 		return out
 	}
 	return slices.Equal(pids(a), pids(b))
+}
+
+var errNoQuerier = errors.New("no connection for this query")
+
+func querier(ctx context.Context, get func(context.Context) (postgres.Querier, error)) (postgres.Querier, error) {
+	if get == nil {
+		return nil, errNoQuerier
+	}
+	return get(ctx)
 }

@@ -27,8 +27,6 @@ type Config struct {
 // Manager runs one monitor per PostgresServer. It is a manager.Runnable that
 // needs leader election: only the leader observes and acts.
 type Manager struct {
-	pools *postgres.Pools
-
 	slotEvents   chan event.GenericEvent
 	serverEvents chan event.GenericEvent
 
@@ -39,9 +37,8 @@ type Manager struct {
 }
 
 // New returns a Manager; call Start (the controller manager does) before use.
-func New(pools *postgres.Pools) *Manager {
+func New() *Manager {
 	return &Manager{
-		pools:        pools,
 		slotEvents:   make(chan event.GenericEvent, 1024),
 		serverEvents: make(chan event.GenericEvent, 256),
 		servers:      map[types.NamespacedName]*server{},
@@ -71,9 +68,9 @@ func (m *Manager) Start(ctx context.Context) error {
 	defer m.mu.Unlock()
 	for key, s := range m.servers {
 		s.stop()
+		s.closePools()
 		delete(m.servers, key)
 	}
-	m.pools.CloseAll()
 	return nil
 }
 

@@ -25,7 +25,7 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	standby := primary.AddStandbyT(t, "mon_standby", nil)
-	m := New(postgres.NewPools())
+	m := New()
 	go func() { _ = m.Start(ctx) }()
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	cfg := Config{

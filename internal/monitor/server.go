@@ -33,7 +33,7 @@ type server struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	wake   chan struct{}
-	used   map[postgres.PoolKey]struct{}
+	pools  *postgres.Pools
 
 	sentinel sentinel
 	// lastSeen keeps each slot's latest row from the primary, beyond the
@@ -44,7 +44,7 @@ type server struct {
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
 	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1),
-		used: map[postgres.PoolKey]struct{}{}, lastSeen: map[string]postgres.Slot{}}
+		pools: postgres.NewPools(), lastSeen: map[string]postgres.Slot{}}
 }
 
 func (s *server) start(ctx context.Context) {
@@ -108,24 +108,14 @@ func (s *server) connConfig(member Endpoint, database string) postgres.ConnConfi
 }
 
 // pool returns the pool to one member and database ("" = the maintenance
-// database) and remembers it, so closePools can close every pool the server
-// opened.
+// database). Each server has pools of its own: two PostgresServers that
+// reach the same host as the same user with different Secrets must not
+// replace each other's pools.
 func (s *server) pool(ctx context.Context, member Endpoint, database string) (*pgxpool.Pool, error) {
-	cfg := s.connConfig(member, database)
-	s.mu.Lock()
-	s.used[cfg.Key()] = struct{}{}
-	s.mu.Unlock()
-	return s.mgr.pools.Get(ctx, cfg)
+	return s.pools.Get(ctx, s.connConfig(member, database))
 }
 
-func (s *server) closePools() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for key := range s.used {
-		s.mgr.pools.Close(key)
-	}
-	s.used = map[postgres.PoolKey]struct{}{}
-}
+func (s *server) closePools() { s.pools.CloseAll() }
 
 // run polls until ctx ends. Without a usable primary it re-probes with a
 // short, growing backoff instead of waiting for the next poll.

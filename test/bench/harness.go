@@ -21,7 +21,6 @@ import (
 	"github.com/slotkeeper/slotkeeper/controllers"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
-	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // harness is kube-apiserver (envtest) plus the operator's controllers in
@@ -54,7 +53,7 @@ func startHarness(ctx context.Context, root string) (*harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	mon := monitor.New(postgres.NewPools())
+	mon := monitor.New()
 	if err := mgr.Add(mon); err != nil {
 		return nil, err
 	}

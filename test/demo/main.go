@@ -1,10 +1,11 @@
 // Command demo shows slotkeeper working end to end on one machine, with no
 // cluster: kube-apiserver and etcd from envtest, a PostgreSQL 17 primary with
 // a streaming standby, and the operator binary, then the samples of
-// config/samples applied with kubectl. `make demo` builds what it needs and
-// runs it; DEMO_EXIT=1 makes it stop after showing the slots (CI, smoke test)
-// instead of waiting for Ctrl-C. The pieces come from test/harness, which the
-// end-to-end suite uses too.
+// config/samples applied with kubectl, and finally a failover: the primary
+// crashes, the standby is promoted and the slots follow it. `make demo`
+// builds what it needs and runs it; DEMO_EXIT=1 makes it stop after the
+// failover (CI, smoke test) instead of waiting for Ctrl-C. The pieces come
+// from test/harness, which the end-to-end suite uses too.
 package main
 
 import (
@@ -62,7 +63,7 @@ func run() error {
 		{"apply config/samples", d.applySamples},
 		{"wait for the objects to become Ready", d.waitReady},
 		{"show the result", d.show},
-		{"failover", d.failover},
+		{"failover: crash the primary, promote the standby", d.failover},
 	}
 	for _, s := range steps {
 		fmt.Printf("\n== %s\n", s.name)
@@ -119,18 +120,4 @@ func (d *demo) waitForExit(ctx context.Context, stop context.CancelFunc) error {
 		d.printOperatorTail(40)
 		return errors.New("the operator exited")
 	}
-}
-
-// ---------------------------------------------------------------------------
-// FAILOVER STEP — placeholder for a later change.
-//
-// failover is where the demo will promote the standby (d.pg.Standby.Promote),
-// stop the old primary, and show PostgresServer demo-db reporting the new
-// primary and timeline while the ReplicationSlots follow it (DataGap for a
-// recreated logical slot, none for a synced failover slot). Until then it
-// does nothing.
-// ---------------------------------------------------------------------------
-func (d *demo) failover(ctx context.Context) error {
-	fmt.Println("(not part of this demo yet)")
-	return nil
 }

@@ -6,16 +6,17 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 	"github.com/slotkeeper/slotkeeper/test/harness"
 )
 
-// showPostgresSlots prints the slots as PostgreSQL itself sees them on the
-// primary, so the reader can match them with the Kubernetes objects.
-func (d *demo) showPostgresSlots(ctx context.Context) error {
-	primary := d.pg.Primary
-	fmt.Printf("\n$ psql -h %s -p %d -c 'SELECT ... FROM pg_replication_slots'   (on the primary)\n",
-		primary.Host, primary.Port)
-	slots, err := harness.Slots(ctx, primary)
+// showPostgresSlots prints the slots as PostgreSQL itself sees them on
+// server (described by role), so the reader can match them with the
+// Kubernetes objects.
+func (d *demo) showPostgresSlots(ctx context.Context, server *pgtest.Server, role string) error {
+	fmt.Printf("\n$ psql -h %s -p %d -c 'SELECT ... FROM pg_replication_slots'   (on %s)\n",
+		server.Host, server.Port, role)
+	slots, err := harness.Slots(ctx, server)
 	if err != nil {
 		return err
 	}

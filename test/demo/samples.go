@@ -70,7 +70,7 @@ func (d *demo) show(ctx context.Context) error {
   slot the member that holds it (HOST) and RESTART LSN, the oldest WAL position
   the slot still needs: WAL from there on cannot be recycled.
 `)
-	if err := d.showPostgresSlots(ctx); err != nil {
+	if err := d.showPostgresSlots(ctx, d.pg.Primary, "the primary"); err != nil {
 		return err
 	}
 	fmt.Print(`

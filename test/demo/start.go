@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -75,8 +76,24 @@ func (d *demo) printOperatorTail(lines int) {
 
 // kubectlShow runs kubectl visibly: the command line, then its output.
 func (d *demo) kubectlShow(ctx context.Context, stdin string, args ...string) error {
-	fmt.Printf("\n$ kubectl %s\n", strings.Join(args, " "))
+	fmt.Printf("\n$ kubectl %s\n", shellJoin(args))
 	cmd := d.kubectl.Command(ctx, stdin, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run()
+}
+
+// plainWord is an argument a shell takes as it is.
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./=:,@%+-]+$`)
+
+// shellJoin quotes what a shell would otherwise mangle (jsonpath braces,
+// brackets, quotes), so the reader can paste the printed command.
+func shellJoin(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = a
+		if !plainWord.MatchString(a) {
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " ")
 }

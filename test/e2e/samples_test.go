@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"strconv"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -75,6 +76,14 @@ func samplesSpecs() {
 	})
 
 	It("shows the server in kubectl get pgserver", func() {
+		// SLOTS comes from the monitor's view of the primary. Since logical
+		// slots are created in the background, that view learns of a new
+		// one only at the next poll, so the count may trail the slots'
+		// Ready by up to one interval; it must not trail further.
+		start := time.Now()
+		Eventually(jsonpath("pgserver/demo-db", "{.status.slots.managed}")).
+			WithTimeout(samplePollInterval + time.Second).Should(Equal("2"))
+		AddReportEntry("waited for SLOTS 2", time.Since(start).Round(time.Millisecond).String())
 		rows := table(kubectl("get", "pgserver"))
 		Expect(rows).To(HaveLen(1))
 		r := rows[0]

@@ -50,7 +50,11 @@ func preparePrimary(ctx context.Context, primary *pgtest.Server) error {
 	if err := primary.CreateDatabase(ctx, Database); err != nil {
 		return fmt.Errorf("create database: %w", err)
 	}
-	// Lets the operator un-stick slot creation on standbys (16+).
+	// Lets the operator un-stick slot creation on standbys; the function
+	// exists from 16 on.
+	if primary.Major < 16 {
+		return nil
+	}
 	grant := "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO " + Role
 	if err := primary.Exec(ctx, grant); err != nil {
 		return fmt.Errorf("grant: %w", err)

@@ -1,0 +1,89 @@
+package creator
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// TestBlockedCreation runs a real creation behind an open transaction: the
+// watcher must name the blocker while it waits, and the creation must end
+// once the transaction commits.
+func TestBlockedCreation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL; run without -short (make test)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p := pgtest.StartPrimaryT(t, pgtest.Options{Major: 17, Name: "creator"})
+	for _, r := range []string{"app", "sk"} {
+		if err := p.CreateRole(ctx, r, r, r == "sk"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocker, err := pgx.Connect(ctx, p.DSN("app", "app", "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := blocker.Begin(ctx)
+	var pid int32
+	if err := tx.QueryRow(ctx, "SELECT pg_backend_pid(), txid_current()").Scan(&pid, new(int64)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := postgres.ConnConfig{Host: p.Host, Port: p.Port, User: "sk", Password: "sk", Database: "postgres", TLSMode: "disable"}
+	pool, err := postgres.NewPools().Get(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New()
+	go func() { _ = c.Start(ctx) }()
+	key := types.NamespacedName{Namespace: "ns", Name: "slot"}
+	woke := make(chan struct{}, 100)
+	waitRunning(t, c)
+	get := func(context.Context) (postgres.Querier, error) { return pool, nil }
+	c.Begin(Request{Server: key, Slot: key, Conn: cfg, VersionNum: 170000, Target: get, Primary: get,
+		Options: postgres.LogicalSlotOptions{Name: "blocked", Plugin: "pgoutput"}, Interval: 200 * time.Millisecond,
+		Wake: func() { woke <- struct{}{} }})
+	waitState(t, c, key, func(s State) bool { return len(s.Blockers) == 1 && s.Blockers[0].PID == pid })
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := waitState(t, c, key, func(s State) bool { return s.Done })
+	if st.Err != nil || st.LSN == 0 {
+		t.Fatalf("creation: lsn %s err %v", st.LSN, st.Err)
+	}
+}
+
+func waitRunning(t *testing.T, c *Creator) {
+	t.Helper()
+	for range 100 {
+		c.mu.Lock()
+		ok := c.ctx != nil
+		c.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("creator did not start")
+}
+
+func waitState(t *testing.T, c *Creator, key types.NamespacedName, ok func(State) bool) State {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if s, found := c.State(key); found && ok(s) {
+			return s
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s, _ := c.State(key)
+	t.Fatalf("state not reached: %+v", s)
+	return s
+}

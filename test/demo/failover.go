@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+	"github.com/slotkeeper/slotkeeper/test/harness"
+)
+
+// failover crashes the primary, promotes the standby the way a failover
+// manager (Patroni, CloudNativePG, a human) would, and shows the operator
+// putting both slots back on the new primary. Replication slots are not
+// replicated to standbys (unless they are PostgreSQL 17 failover slots), so
+// after a promotion they are simply gone: this is the problem slotkeeper
+// exists for.
+func (d *demo) failover(ctx context.Context) error {
+	old, promoted := d.pg.Primary, d.pg.Standby
+	fmt.Printf(`
+Next: the primary %s crashes (immediate stop, as on a lost node) and the
+standby %s is promoted. Slots live only on the server that has them, so
+orders_cdc and standby_b vanish with the old primary. The operator holds a
+connection to the primary, notices at once, finds the member that left
+recovery and recreates every slot there.
+`, old.Addr(), promoted.Addr())
+	if err := old.Crash(); err != nil {
+		return err
+	}
+	fmt.Printf("\nprimary %s stopped in immediate mode\n", old.Addr())
+	started := time.Now()
+	if err := promoted.Promote(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("standby %s promoted: it is now the primary, on timeline 2\n", promoted.Addr())
+	if err := d.waitFollowed(ctx, promoted); err != nil {
+		return err
+	}
+	fmt.Printf("\nBoth slots Ready on the new primary %s after the promotion was requested.\n",
+		time.Since(started).Round(10*time.Millisecond))
+	return d.showFailover(ctx, old, promoted)
+}
+
+// waitFollowed waits like a user would. Ready alone would return at once:
+// the slots still carry their Ready=True from before the crash, so first
+// wait until they name the promoted server as their host.
+func (d *demo) waitFollowed(ctx context.Context, promoted *pgtest.Server) error {
+	ctx, cancel := d.operator.Guard(ctx)
+	defer cancel()
+	for _, cond := range []string{"jsonpath={.status.host}=" + promoted.Addr(), "condition=Ready"} {
+		err := d.kubectlShow(ctx, "", "wait", "--for="+cond, "rslot", "--all", "--timeout=60s")
+		if err == nil {
+			continue
+		}
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
+		d.explainFailure()
+		return err
+	}
+	return nil
+}
+
+// showFailover prints the objects, the events and PostgreSQL's own view
+// after the failover, with what they mean for the slots' consumers.
+func (d *demo) showFailover(ctx context.Context, old, promoted *pgtest.Server) error {
+	if err := d.kubectlShow(ctx, "", "get", "pgserver,rslot", "-o", "wide"); err != nil {
+		return err
+	}
+	fmt.Print(`
+  The PostgresServer names the new PRIMARY on TIMELINE 2 (status.failovers
+  counts it, status.lastFailoverTime dates it); each slot's HOST moved to it.
+`)
+	// A field selector cannot OR reasons: one kubectl per reason of interest.
+	for _, reason := range []string{"Failover", "DataGap", "Created"} {
+		if err := d.kubectlShow(ctx, "", "get", "events", "--field-selector", "reason="+reason,
+			"--sort-by=.eventTime", "-o", "custom-columns=OBJECT:.involvedObject.name,TYPE:.type,REASON:.reason,MESSAGE:.message"); err != nil {
+			return err
+		}
+	}
+	if err := d.kubectlShow(ctx, "", "get", "rslot", "orders-cdc", "-o",
+		`jsonpath={.status.conditions[?(@.type=="DataGap")].message}{"\n"}{.status.lastDataGap}{"\n"}`); err != nil {
+		return err
+	}
+	fmt.Print(`
+  standby-b, the physical slot, was recreated (status.recreations 1) without a
+  DataGap: it holds only a WAL position for a standby, no decoded changes, so
+  nothing is lost; that standby reconnects to the new primary.
+
+  orders-cdc, the logical slot, was recreated too, but its consumer (Debezium,
+  a subscription) can only resume from the slot's position: the changes from
+  lastDataGap.fromLSN (the last position the consumer had confirmed) to
+  lastDataGap.toLSN (where the new slot starts) will never be decoded for it.
+  DataGap=True says so, with reason Failover, until someone has resynchronised
+  the consumer (for example a new snapshot of the affected tables) and
+  acknowledges the gap (docs/operations.md, "Data gaps"):
+
+    kubectl annotate rslot orders-cdc --overwrite \
+      pg.slotkeeper.dev/acknowledge-data-gap="$(kubectl get rslot orders-cdc -o jsonpath='{.status.lastDataGap.at}')"
+`)
+	if err := d.showPostgresSlots(ctx, promoted, "the new primary"); err != nil {
+		return err
+	}
+	fmt.Printf(`
+  standby1, the slot the old standby streamed through, stayed on the old
+  primary: the promoted server has only the slots the operator recreated.
+  PostgreSQL is now postgres://%s:%s@%s:%d/orders; the old primary %s is down.
+`, harness.Role, harness.Password, promoted.Host, promoted.Port, old.Addr())
+	return nil
+}

@@ -72,7 +72,7 @@ func (h *harness) stop() {
 
 // namespace creates a namespace with the credentials Secret and a server for
 // the given members.
-func (h *harness) namespace(ctx context.Context, poll time.Duration, members ...*pgtest.Server) (string, error) {
+func (h *harness) namespace(ctx context.Context, poll time.Duration, snap *api.StandbySnapshotSpec, members ...*pgtest.Server) (string, error) {
 	h.seq++
 	ns := fmt.Sprintf("bench-%d", h.seq)
 	objs := []client.Object{
@@ -86,6 +86,7 @@ func (h *harness) namespace(ctx context.Context, poll time.Duration, members ...
 	if poll > 0 {
 		ps.Spec.PollInterval = &metav1.Duration{Duration: poll}
 	}
+	ps.Spec.StandbySnapshot = snap
 	for _, m := range members {
 		ps.Spec.Hosts = append(ps.Spec.Hosts, api.HostPort{Host: m.Host, Port: int32(m.Port)})
 	}
@@ -142,4 +143,6 @@ func startPair(ctx context.Context, major int, name string) (*pgtest.Server, *pg
 	return p, s, err
 }
 
-func keyDB(ns string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: "db"} }
+func keyDB(ns string) client.ObjectKey { return keyOf(ns, "db") }
+
+func keyOf(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }

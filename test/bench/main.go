@@ -48,6 +48,9 @@ func run(out string, major int) error {
 	if r.ApplyToReady, err = h.applyToReady(ctx, major, 50); err != nil {
 		return fmt.Errorf("apply to ready: %w", err)
 	}
+	if r.SelfHeal, err = h.selfHeal(ctx, major); err != nil {
+		return err
+	}
 	for _, sc := range failoverScenarios {
 		fmt.Printf("failover: %d slot(s), pollInterval %v (0 = default)\n", sc.slots, sc.poll)
 		var runs []failoverResult

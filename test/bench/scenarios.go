@@ -54,7 +54,7 @@ func (h *harness) failover(ctx context.Context, major int, sc failoverScenario) 
 	}
 	defer p.Cleanup()
 	defer s.Cleanup()
-	ns, err := h.namespace(ctx, sc.poll, p, s)
+	ns, err := h.namespace(ctx, sc.poll, nil, p, s)
 	if err != nil {
 		return res, err
 	}
@@ -107,11 +107,11 @@ func (h *harness) applyToReady(ctx context.Context, major, n int) (latencies, er
 		return latencies{}, err
 	}
 	defer p.Cleanup()
-	ns, err := h.namespace(ctx, 0, p)
+	ns, err := h.namespace(ctx, 0, nil, p)
 	if err != nil {
 		return latencies{}, err
 	}
-	if err := h.waitServerReady(ctx, ns); err != nil {
+	if err := h.waitServer(ctx, ns); err != nil {
 		return latencies{}, err
 	}
 	var ds []time.Duration

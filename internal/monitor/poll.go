@@ -48,6 +48,11 @@ func (s *server) probe(ctx context.Context, ep Endpoint) Member {
 	slots, err := postgres.ListSlots(ctx, pool, id.VersionNum)
 	if err != nil {
 		m.SlotsErr = postgres.Classify(err)
+		if m.SlotsErr.Transient {
+			// The member went away between the two queries (a shutdown,
+			// say): it is unreachable, not a primary without slots.
+			m.Identity, m.Err = nil, m.SlotsErr
+		}
 		return m
 	}
 	m.Slots = make(map[string]postgres.Slot, len(slots))

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
@@ -46,6 +47,12 @@ func (s *server) hold(ctx context.Context, ep Endpoint, done chan struct{}) {
 	defer close(done)
 	conn, err := postgres.Connect(ctx, s.connConfig(ep, ""))
 	if err != nil {
+		// The primary the last poll saw does not answer: probe again soon.
+		select {
+		case <-ctx.Done():
+		case <-time.After(minRetry):
+			s.refresh()
+		}
 		return
 	}
 	defer conn.Close(context.Background())

@@ -113,6 +113,9 @@ func reportFailureContext() {
 	defer cancel()
 	objects, _, _ := kctl.Run(ctx, "", "get", "pgserver,rslot", "-A", "-o", "wide")
 	AddReportEntry("kubectl get pgserver,rslot -A -o wide", objects)
+	events, _, _ := kctl.Run(ctx, "", "get", "events", "-A", "--sort-by=.eventTime", "-o",
+		"custom-columns=TIME:.eventTime,NAMESPACE:.metadata.namespace,OBJECT:.involvedObject.name,TYPE:.type,REASON:.reason,MESSAGE:.message")
+	AddReportEntry("kubectl get events -A", events)
 	AddReportEntry("operator log tail", strings.Join(operator.Tail(80), "\n"))
 }
 

@@ -1,0 +1,63 @@
+package controllers_test
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+// invalidate makes PostgreSQL invalidate every inactive slot of s that
+// holds WAL: more WAL than max_slot_wal_keep_size, then a checkpoint.
+func invalidate(s *pgtest.Server) {
+	for range 3 {
+		Expect(s.Exec(bg, "CREATE TABLE IF NOT EXISTS churn(x text); INSERT INTO churn SELECT repeat('x', 1000) FROM generate_series(1, 2000)")).To(Succeed())
+		Expect(s.Exec(bg, "SELECT pg_switch_wal()")).To(Succeed())
+	}
+	Expect(s.Exec(bg, "CHECKPOINT")).To(Succeed())
+}
+
+var _ = Describe("invalidated slots", Ordered, func() {
+	var small *pgtest.Server
+	BeforeAll(func() {
+		var err error
+		small, err = pgtest.StartPrimary(context.Background(), pgtest.Options{Major: major, Name: "small-wal",
+			Settings: map[string]string{"max_slot_wal_keep_size": "1MB", "wal_keep_size": "0"}})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(small.Cleanup)
+		Expect(small.CreateRole(bg, opRole, opPassword, true)).To(Succeed())
+		Expect(small.CreateDatabase(bg, "orders")).To(Succeed())
+	})
+
+	It("recreates an invalidated logical slot with a DataGap (Recreate), and leaves one alone with Keep", func() {
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		ps := createServer(ns, "db", "pg", small)
+		recreate := logicalSlot(ns, "recreated", ps.Name)
+		keep := logicalSlot(ns, "kept", ps.Name)
+		keep.Spec.InvalidationPolicy = api.InvalidationKeep
+		Expect(k8s.Create(bg, recreate)).To(Succeed())
+		Expect(k8s.Create(bg, keep)).To(Succeed())
+		waitCondition(recreate, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		waitCondition(keep, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		from := recreate.Status.ConfirmedFlushLSN
+
+		invalidate(small)
+
+		gap := waitCondition(recreate, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonInvalidated)
+		Expect(gap.Message).To(ContainSubstring(from))
+		waitCondition(recreate, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(recreate.Status.Recreations).To(Equal(int32(1)))
+		Expect(recreate.Status.WALStatus).NotTo(Equal("lost"))
+
+		c := waitCondition(keep, api.ConditionStalled, metav1.ConditionTrue, api.ReasonInvalidated)
+		Expect(c.Message).To(ContainSubstring("invalidationPolicy"))
+		Expect(get(keep).Status.WALStatus).To(Equal("lost"))
+		Expect(keep.Status.Recreations).To(BeZero())
+		Expect(slotExists(small, "kept")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
+	})
+})

@@ -121,11 +121,27 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	oldBlocked := conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
 	in := slotInputs(rs, o, sc.row)
 	in.BlockedReason, in.BlockedMessage = sc.blockedReason, sc.blockedMessage
+	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
 	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)
 	rs.Status.ObservedGeneration = rs.Generation
 	emitTransition(r.Recorder, rs, old, readyOf(rs.Status.Conditions))
 	emitBlocked(r.Recorder, rs, oldBlocked, conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
 	publishMetrics(rs, sc.row)
+}
+
+// failoverReady evaluates spec.failover against the latest snapshot; only
+// a slot observed on the primary can be judged.
+func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
+	rs := sc.rs
+	if !rs.Spec.Failover || sc.snap == nil {
+		return nil, nil
+	}
+	var row *postgres.Slot
+	if sc.target != nil && sc.target.IsPrimary() {
+		row = sc.row
+	}
+	return status.FailoverReady(status.FailoverInputs{Generation: rs.Generation, Type: rs.Spec.Type,
+		Name: sc.name, Snapshot: sc.snap, Row: row})
 }
 
 func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {

@@ -105,10 +105,20 @@ func sameButFigures(a, b api.ReplicationSlotStatus) bool {
 	strip := func(s api.ReplicationSlotStatus) api.ReplicationSlotStatus {
 		s.RestartLSN, s.ConfirmedFlushLSN, s.RetainedWALBytes, s.RetainedWAL = "", "", nil, ""
 		s.SafeWALSizeBytes, s.LastObservedAt = nil, nil
+		s.Standbys = withoutLag(s.Standbys)
 		s.Conditions = stripMessages(s.Conditions, api.ConditionWALRetentionHealthy)
 		return s
 	}
 	return equality.Semantic.DeepEqual(strip(a), strip(b))
+}
+
+func withoutLag(in []api.StandbySlot) []api.StandbySlot {
+	out := make([]api.StandbySlot, len(in))
+	copy(out, in)
+	for i := range out {
+		out[i].LagBytes = nil
+	}
+	return out
 }
 
 // stripMessages blanks the message of one condition type, whose text

@@ -50,6 +50,11 @@ const (
 	ReasonWaitingForTransactions    = "WaitingForTransactions"
 	ReasonWaitingForStandbySnapshot = "WaitingForStandbySnapshot"
 	ReasonNotBlocked                = "NotBlocked"
+	ReasonSynced                    = "Synced"
+	ReasonNotSynced                 = "NotSynced"
+	ReasonNotPersistentYet          = "NotPersistentYet"
+	ReasonNoStandbys                = "NoStandbys"
+	ReasonFailoverPrerequisites     = "FailoverSlotPrerequisites"
 	ReasonError                     = "Error"
 )
 

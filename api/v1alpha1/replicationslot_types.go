@@ -166,6 +166,9 @@ type StandbySlot struct {
 	Ready      bool   `json:"ready"`
 	// +optional
 	LagBytes *int64 `json:"lagBytes,omitempty"`
+	// Message says what keeps this copy from being ready.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // Blocker is a transaction a slot creation waits for.

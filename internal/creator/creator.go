@@ -53,6 +53,11 @@ type Creator struct {
 	ctx  context.Context
 	jobs map[types.NamespacedName]*job
 	sems map[types.NamespacedName]chan struct{}
+	// pools hold the creations' connections, per server: reused, since a
+	// fresh authenticated connection per slot costs more than most
+	// creations, and apart from the monitor's pools because they carry no
+	// statement timeout.
+	pools map[types.NamespacedName]*postgres.Pools
 }
 
 // Start records the operator's lifetime and cancels every creation at its
@@ -69,6 +74,11 @@ func (c *Creator) Start(ctx context.Context) error {
 	for _, j := range jobs {
 		j.cancelAndWait()
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.pools {
+		p.CloseAll()
+	}
 	return nil
 }
 
@@ -77,7 +87,8 @@ func (c *Creator) NeedLeaderElection() bool { return true }
 
 // New returns an empty Creator.
 func New() *Creator {
-	return &Creator{jobs: map[types.NamespacedName]*job{}, sems: map[types.NamespacedName]chan struct{}{}}
+	return &Creator{jobs: map[types.NamespacedName]*job{}, sems: map[types.NamespacedName]chan struct{}{},
+		pools: map[types.NamespacedName]*postgres.Pools{}}
 }
 
 // Begin starts a creation unless one is already known for the slot. It
@@ -96,7 +107,12 @@ func (c *Creator) Begin(req Request) bool {
 		sem = make(chan struct{}, perServer)
 		c.sems[req.Server] = sem
 	}
-	j := newJob(req)
+	pools, ok := c.pools[req.Server]
+	if !ok {
+		pools = postgres.NewPools()
+		c.pools[req.Server] = pools
+	}
+	j := newJob(req, pools)
 	c.jobs[req.Slot] = j
 	go j.run(c.ctx, sem)
 	return true

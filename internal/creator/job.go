@@ -37,6 +37,7 @@ type State struct {
 
 type job struct {
 	req    Request
+	pools  *postgres.Pools
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -47,8 +48,8 @@ type job struct {
 	handled map[int32]bool
 }
 
-func newJob(req Request) *job {
-	return &job{req: req, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true, Recreate: req.Recreate, From: req.From, OnStandby: req.OnStandby}, handled: map[int32]bool{}}
+func newJob(req Request, pools *postgres.Pools) *job {
+	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true, Recreate: req.Recreate, From: req.From, OnStandby: req.OnStandby}, handled: map[int32]bool{}}
 }
 
 func (j *job) state() State {
@@ -103,11 +104,16 @@ func (j *job) run(parent context.Context, sem chan struct{}) {
 func (j *job) create(ctx context.Context) (postgres.LSN, error) {
 	cfg := j.req.Conn
 	cfg.StatementTimeout = creationTimeout
-	conn, err := postgres.Connect(ctx, cfg)
+	pool, err := j.pools.Get(ctx, cfg)
 	if err != nil {
 		return 0, err
 	}
-	defer conn.Close(context.Background())
+	// A cancelled creation closes its connection, and the pool drops it.
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
 	type result struct {
 		lsn postgres.LSN
 		err error

@@ -24,6 +24,9 @@ type SlotInputs struct {
 	// BlockedReason and BlockedMessage describe a creation that waits;
 	// empty when none does.
 	BlockedReason, BlockedMessage string
+	// FailoverReady is the condition for a slot with spec.failover, nil
+	// otherwise.
+	FailoverReady *metav1.Condition
 }
 
 // SlotConditions returns the conditions for the inputs, keeping the
@@ -34,6 +37,7 @@ func SlotConditions(existing []metav1.Condition, in SlotInputs) []metav1.Conditi
 	setOrRemove(&conds, api.ConditionWALRetentionHealthy, walRetention(in))
 	setOrRemove(&conds, api.ConditionDataGap, dataGap(in))
 	setOrRemove(&conds, api.ConditionCreationBlocked, creationBlocked(conds, in))
+	setOrRemove(&conds, api.ConditionFailoverReady, in.FailoverReady)
 	return conds
 }
 

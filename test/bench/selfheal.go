@@ -95,9 +95,10 @@ func (h *harness) standbyToReady(ctx context.Context, major int, heal bool, limi
 	return time.Since(t0), nil
 }
 
-// waitIdle waits for the bgwriter's running-xacts record for the setup's
-// WAL (the position moves once more, within ~25 s): after it an idle
-// primary writes none, which is the case self-heal exists for.
+// waitIdle waits until the primary's WAL position has not moved for 20 s
+// (at most a minute): the bgwriter has then written its last running-xacts
+// record for the setup's WAL, and an idle primary writes no more — the case
+// self-heal exists for.
 func waitIdle(ctx context.Context, p *pgtest.Server) {
 	conn, err := p.Connect(ctx, "postgres")
 	if err != nil {
@@ -109,9 +110,12 @@ func waitIdle(ctx context.Context, p *pgtest.Server) {
 		_ = conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&l)
 		return l
 	}
-	start := lsn()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && lsn() == start; {
+	last, since := lsn(), time.Now()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && time.Since(since) < 20*time.Second; {
 		time.Sleep(200 * time.Millisecond)
+		if cur := lsn(); cur != last {
+			last, since = cur, time.Now()
+		}
 	}
 }
 

@@ -14,13 +14,18 @@ import (
 // newPair starts a primary and a standby of its own, so a failover does not
 // change the roles of the suite's shared pair.
 func newPair(name string) (*pgtest.Server, *pgtest.Server) {
+	return newPairWith(name, nil)
+}
+
+// newPairWith is newPair with settings for the standby.
+func newPairWith(name string, standbySettings map[string]string) (*pgtest.Server, *pgtest.Server) {
 	ctx := context.Background()
 	p, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: name + "-primary"})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(p.Cleanup)
 	Expect(p.CreateRole(ctx, opRole, opPassword, true)).To(Succeed())
 	Expect(p.CreateDatabase(ctx, "orders")).To(Succeed())
-	s, err := p.AddStandby(ctx, "standby_"+name, nil)
+	s, err := p.AddStandby(ctx, "standby_"+name, standbySettings)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(s.Cleanup)
 	return p, s

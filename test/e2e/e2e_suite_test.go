@@ -1,7 +1,8 @@
 // Package e2e checks slotkeeper as a user meets it: the operator binary, a
 // real kube-apiserver (envtest) and a real PostgreSQL 17 primary with a
 // streaming standby, driven with kubectl only. The setup is test/harness,
-// the same as `make demo`'s.
+// the same as `make demo`'s. The failover specs start pairs of their own
+// (PostgreSQL 15 and 17), since a promotion cannot be undone.
 package e2e
 
 import (

@@ -1,0 +1,81 @@
+package controllers_test
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+// Failover slots are native from PostgreSQL 17 on; the specs exist where
+// they apply.
+var _ = Describe("failover-ready slots", func() {
+	if major < 17 {
+		It("report Unsupported before PostgreSQL 17", func() {
+			ns, ps := defaultServer()
+			rs := logicalSlot(ns, "fo-old", ps.Name)
+			rs.Spec.Failover = true
+			Expect(k8s.Create(bg, rs)).To(Succeed())
+			c := waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionFalse, api.ReasonUnsupported)
+			Expect(c.Message).To(ContainSubstring("PostgreSQL 17"))
+		})
+		return
+	}
+
+	It("name the missing slot-sync settings of a standby", func() {
+		ns, ps := defaultServer()
+		rs := logicalSlot(ns, "fo-prereq", ps.Name)
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		c := waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionFalse, api.ReasonFailoverPrerequisites)
+		Expect(c.Message).To(ContainSubstring("sync_replication_slots = on"))
+		Expect(c.Message).To(ContainSubstring("hot_standby_feedback = on"))
+		Expect(rs.Status.Standbys).To(HaveLen(1))
+		Expect(rs.Status.Standbys[0].Ready).To(BeFalse())
+	})
+
+	It("turn FailoverReady once the standby holds a persistent copy, and survive a failover without a gap", func() {
+		oldPrimary, promoted := newPairWith("fo17", map[string]string{
+			"sync_replication_slots": "on", "hot_standby_feedback": "on"})
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		ps := createServer(ns, "db", "pg", oldPrimary, promoted)
+		rs := logicalSlot(ns, "cdc-fo", ps.Name)
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		By("a consumer confirming progress lets the standby's copy persist")
+		Eventually(func(g Gomega) {
+			g.Expect(oldPrimary.Exec(bg, "CREATE TABLE IF NOT EXISTS t(x int); INSERT INTO t VALUES (1)")).To(Succeed())
+			g.Expect(oldPrimary.Exec(bg, "SELECT pg_replication_slot_advance('cdc_fo', pg_current_wal_lsn())")).To(Succeed())
+			c := getCondition(rs, api.ConditionFailoverReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+		}, "60s", "1s").Should(Succeed())
+		Expect(rs.Status.Standbys).To(ConsistOf(HaveField("Ready", true)))
+
+		By("failing over: the synchronized copy is used, nothing is lost")
+		Expect(oldPrimary.Crash()).To(Succeed())
+		Expect(promoted.Promote(context.Background())).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(get(rs).Status.Host).To(Equal(promoted.Addr()))
+		}).Should(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(rs.Status.Recreations).To(BeZero())
+		Expect(rs.Status.LastDataGap).To(BeNil())
+		Expect(rs.Status.Conditions).NotTo(ContainElement(HaveField("Type", api.ConditionDataGap)))
+	})
+})
+
+func getCondition(rs *api.ReplicationSlot, t string) *metav1.Condition {
+	for _, c := range get(rs).Status.Conditions {
+		if c.Type == t {
+			return &c
+		}
+	}
+	return nil
+}

@@ -10,6 +10,37 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 )
 
+var _ = Describe("physical failover slots", func() {
+	It("keep a copy on the standby, report FailoverReady, and are still there after a failover", func() {
+		oldPrimary, promoted := newPair("phys")
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		ps := createServer(ns, "db", "pg", oldPrimary, promoted)
+		rs := physicalSlot(ns, "cascade-fo", ps.Name)
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Eventually(slotExists(promoted, "cascade_fo")).Should(BeTrue(), "the copy on the standby")
+
+		By("once the slot's consumer has moved on, the copy keeps WAL from the same position")
+		Eventually(func(g Gomega) {
+			g.Expect(oldPrimary.Exec(bg, "CREATE TABLE IF NOT EXISTS p(x int); INSERT INTO p VALUES (1)")).To(Succeed())
+			g.Expect(oldPrimary.Exec(bg, "SELECT pg_replication_slot_advance('cascade_fo', pg_current_wal_lsn())")).To(Succeed())
+			c := getCondition(rs, api.ConditionFailoverReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+		}, "60s", "1s").Should(Succeed())
+
+		Expect(oldPrimary.Crash()).To(Succeed())
+		Expect(promoted.Promote(context.Background())).To(Succeed())
+		Eventually(func() string { return get(rs).Status.Host }).Should(Equal(promoted.Addr()))
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(rs.Status.Recreations).To(BeZero(), "the copy was used, not recreated")
+		deleteAndWait(rs)
+		Expect(slotExists(promoted, "cascade_fo")()).To(BeFalse())
+	})
+})
+
 // Failover slots are native from PostgreSQL 17 on; the specs exist where
 // they apply.
 var _ = Describe("failover-ready slots", func() {

@@ -97,6 +97,7 @@ func (r *ReplicationSlotReconciler) reconcileSlot(ctx context.Context, sc *slotS
 			return deref(o), err
 		}
 	}
+	r.syncPhysicalCopies(ctx, sc)
 	return availableOutcome(sc.row), nil
 }
 

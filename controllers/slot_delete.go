@@ -100,7 +100,11 @@ func (r *ReplicationSlotReconciler) dropForDeletion(ctx context.Context, sc *slo
 		return retrying(api.ReasonSlotActive, fmt.Sprintf(
 			"not dropping slot %q: it is active (pid %d); stop its consumer, or set deletionPolicy: Retain", sc.name, row.ActivePID))
 	}
-	return r.drop(ctx, sc)
+	if o := r.drop(ctx, sc); o != nil {
+		return o
+	}
+	r.dropCopies(ctx, sc)
+	return nil
 }
 
 func orError(o *status.Outcome, err error) *status.Outcome {

@@ -33,15 +33,14 @@ func FailoverReady(in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
 	case p == nil || in.Row == nil:
 		c.Reason, c.Message = api.ReasonNotSynced, "the slot is not on a reachable primary"
 		return c, nil
-	case in.Type != api.SlotLogical:
-		c.Reason, c.Message = api.ReasonUnsupported, "copies of physical slots on standbys are not kept by this version of slotkeeper"
+	case len(standbys) == 0:
+		c.Reason, c.Message = api.ReasonNoStandbys, "no reachable standby: a failover has nowhere to keep the slot"
 		return c, nil
+	case in.Type == api.SlotPhysical:
+		return physicalFailoverReady(c, standbys, in)
 	case p.Identity.VersionNum < 170000:
 		c.Reason = api.ReasonUnsupported
 		c.Message = fmt.Sprintf("failover slots need PostgreSQL 17 (the primary runs %s); a failover recreates this slot with a data gap", p.Identity.Version)
-		return c, nil
-	case len(standbys) == 0:
-		c.Reason, c.Message = api.ReasonNoStandbys, "no reachable standby: a failover has nowhere to keep the slot"
 		return c, nil
 	case !in.Row.Failover:
 		c.Reason = api.ReasonNotSynced
@@ -138,4 +137,33 @@ func failoverVerdict(views []api.StandbySlot) (metav1.ConditionStatus, string, s
 		return metav1.ConditionFalse, api.ReasonNotPersistentYet, strings.Join(notReady, "; ")
 	}
 	return metav1.ConditionFalse, api.ReasonNotSynced, strings.Join(notReady, "; ")
+}
+
+// physicalFailoverReady judges the operator-kept copies of a physical slot:
+// a copy is ready when it keeps WAL from the primary slot's restart_lsn on.
+func physicalFailoverReady(c *metav1.Condition, standbys []*monitor.Member, in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
+	views := make([]api.StandbySlot, 0, len(standbys))
+	for _, m := range standbys {
+		v := api.StandbySlot{Host: m.Host, Port: m.Port}
+		copyRow, ok := m.Slots[in.Name]
+		switch {
+		case !ok:
+			v.Message = "no copy yet"
+		case copyRow.RestartLSN == nil || in.Row.RestartLSN == nil:
+			v.Present, v.Persistent, v.Message = true, true, "no restart_lsn to compare yet"
+		case *copyRow.RestartLSN > *in.Row.RestartLSN:
+			v.Present, v.Persistent = true, true
+			v.Message = "the copy starts at " + copyRow.RestartLSN.String() + ", after the primary slot's " + in.Row.RestartLSN.String() + ": ready once the slot's consumer passes it"
+		default:
+			v.Present, v.Persistent, v.Ready = true, true, true
+			lag := int64(*in.Row.RestartLSN - *copyRow.RestartLSN)
+			v.LagBytes = &lag
+		}
+		views = append(views, v)
+	}
+	c.Status, c.Reason, c.Message = failoverVerdict(views)
+	if c.Reason == api.ReasonSynced {
+		c.Message = fmt.Sprintf("every standby (%d) holds a copy kept at the primary's restart_lsn", len(views))
+	}
+	return c, views
 }

@@ -32,6 +32,8 @@ type PostgresServerReconciler struct {
 	SecretReader client.Reader
 	Monitor      *monitor.Manager
 	Recorder     events.EventRecorder
+
+	written *readYourWrites[api.PostgresServerStatus]
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=postgresservers,verbs=get;list;watch;update;patch
@@ -46,8 +48,12 @@ func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, &ps); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Monitor.Remove(req.NamespacedName)
+			r.written.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if st, ok := r.written.newer(req.NamespacedName, ps.ResourceVersion); ok {
+		ps.Status = *st.DeepCopy()
 	}
 	if !ps.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &ps)
@@ -58,37 +64,52 @@ func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 	}
 	before := ps.DeepCopy()
-	r.observe(ctx, &ps)
-	return ctrl.Result{}, r.patchStatus(ctx, before, &ps)
+	failover := r.observe(ctx, &ps)
+	if err := r.patchStatus(ctx, before, &ps); err != nil {
+		return ctrl.Result{}, err
+	}
+	// Only once the failover is recorded: a reconcile of a stale object
+	// must not announce it twice.
+	if failover != "" {
+		r.Recorder.Eventf(&ps, nil, "Warning", "Failover", actionReconcile, "%s", failover)
+	}
+	return ctrl.Result{}, nil
 }
 
 // observe refreshes the monitor's configuration and fills status from its
-// latest snapshot.
-func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.PostgresServer) {
+// latest snapshot. It returns the description of a failover it recorded.
+func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.PostgresServer) string {
 	key := client.ObjectKeyFromObject(ps)
 	cfg, outcome := r.monitorConfig(ctx, ps)
 	if outcome != nil {
 		// Keep the monitor running with the last good credentials: a Secret
 		// being replaced must not blind the operator.
 		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: *outcome})
-		return
+		return ""
 	}
 	r.Monitor.Ensure(key, cfg)
 	slots, err := slotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
 	if err != nil {
 		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation,
 			Outcome: status.Outcome{Phase: status.Retrying, Reason: api.ReasonError, Message: err.Error()}})
-		return
+		return ""
 	}
 	snap := r.Monitor.Snapshot(key)
+	if snap == nil && readyOf(ps.Status.Conditions).Type != "" {
+		// Right after a (re)start, before the first probe: keep what status
+		// says rather than flap Ready; the first snapshot wakes us.
+		return ""
+	}
 	o, missing, known := status.ServerOutcome(snap, needsLogical(slots))
+	failover := ""
 	if snap != nil {
 		view := status.ViewServer(snap, managedNames(slots))
-		r.noteFailover(ps, view)
+		failover = noteFailover(ps, view)
 		applyServerView(ps, view)
 	}
 	r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: o,
 		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known})
+	return failover
 }
 
 func (r *PostgresServerReconciler) setConditions(ps *api.PostgresServer, in status.ServerInputs) {
@@ -110,15 +131,15 @@ func applyServerView(ps *api.PostgresServer, v status.ServerView) {
 
 // noteFailover counts a failover when the primary moved to another member,
 // or the same endpoint (a Service) now serves a newer timeline.
-func (r *PostgresServerReconciler) noteFailover(ps *api.PostgresServer, v status.ServerView) {
+func noteFailover(ps *api.PostgresServer, v status.ServerView) string {
 	if !status.IsFailover(ps.Status.Primary, ps.Status.Timeline, v.Primary, v.Timeline) {
-		return
+		return ""
 	}
 	now := metav1.Now()
 	ps.Status.Failovers++
 	ps.Status.LastFailoverTime = &now
-	r.Recorder.Eventf(ps, nil, "Warning", "Failover", actionReconcile,
-		"primary changed from %s (timeline %d) to %s (timeline %d)", ps.Status.Primary, ps.Status.Timeline, v.Primary, v.Timeline)
+	return fmt.Sprintf("primary changed from %s (timeline %d) to %s (timeline %d)",
+		ps.Status.Primary, ps.Status.Timeline, v.Primary, v.Timeline)
 }
 
 func splitClaims(snap *monitor.Snapshot) []string {
@@ -175,6 +196,8 @@ func (r *PostgresServerReconciler) patchStatus(ctx context.Context, before, ps *
 	err := r.Status().Patch(ctx, ps, client.MergeFrom(before))
 	if err != nil {
 		log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
+		return client.IgnoreNotFound(err)
 	}
-	return client.IgnoreNotFound(err)
+	r.written.remember(client.ObjectKeyFromObject(ps), ps.ResourceVersion, *ps.Status.DeepCopy())
+	return nil
 }

@@ -33,6 +33,8 @@ type ReplicationSlotReconciler struct {
 	Recorder events.EventRecorder
 	// ActionTimeout bounds one SQL action (create, drop).
 	ActionTimeout time.Duration
+
+	written *readYourWrites[api.ReplicationSlotStatus]
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch
@@ -51,7 +53,9 @@ type slotScope struct {
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool
-	ps       *api.PostgresServer
+	// firstObservation: the server has not been probed yet.
+	firstObservation bool
+	ps               *api.PostgresServer
 	// blockedReason and blockedMessage describe a waiting creation.
 	blockedReason, blockedMessage string
 }
@@ -63,8 +67,12 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if apierrors.IsNotFound(err) {
 			r.Monitor.Untrack(req.NamespacedName)
 			metrics.DeleteSlot(req.Namespace, req.Name)
+			r.written.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if st, ok := r.written.newer(req.NamespacedName, rs.ResourceVersion); ok {
+		rs.Status = *st.DeepCopy()
 	}
 	if !rs.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &rs)
@@ -80,6 +88,11 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	outcome, err := r.reconcileSlot(ctx, sc)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if sc.firstObservation && readyOf(rs.Status.Conditions).Type != "" {
+		// Right after a (re)start the monitor has not probed yet: keep the
+		// conditions as they are rather than flap Ready for a moment.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome)
 	return r.patchSlotStatus(ctx, before, &rs, outcome)
@@ -180,5 +193,6 @@ func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) s
 // wake-ups, and PostgresServers (a server appearing or recovering wakes its
 // slots).
 func (r *ReplicationSlotReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+	r.written = newReadYourWrites[api.ReplicationSlotStatus]()
 	return setupSlotController(mgr, r, workers)
 }

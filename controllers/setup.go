@@ -76,6 +76,7 @@ func (r *ReplicationSlotReconciler) slotsOfServerObject(ctx context.Context, o c
 // Secrets, their ReplicationSlots (for the managed-slot inventory) and the
 // monitor's wake-ups.
 func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.written = newReadYourWrites[api.PostgresServerStatus]()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&api.PostgresServer{}).
 		Named("postgresserver").

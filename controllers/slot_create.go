@@ -49,6 +49,9 @@ func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, 
 	rs := sc.rs
 	rs.Status.Owned = true
 	r.noteCreated(sc)
+	// The server's managed-slot count and the slot's own row come from the
+	// monitor: have it look now.
+	r.Monitor.Refresh(sc.serverKey)
 	switch {
 	case reason == "":
 		r.Recorder.Eventf(rs, nil, "Normal", "Created", actionCreate, "created %s slot %q on %s",

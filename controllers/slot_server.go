@@ -30,6 +30,7 @@ func (r *ReplicationSlotReconciler) resolveServer(ctx context.Context, sc *slotS
 	sc.ps = &ps
 	sc.snap = r.Monitor.Snapshot(sc.serverKey)
 	if sc.snap == nil {
+		sc.firstObservation = true
 		return serverNotReady(&ps), nil
 	}
 	if sc.snap.SplitBrain() {

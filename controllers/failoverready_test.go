@@ -66,6 +66,8 @@ var _ = Describe("failover-ready slots", func() {
 		Expect(c.Message).To(ContainSubstring("hot_standby_feedback = on"))
 		Expect(rs.Status.Standbys).To(HaveLen(1))
 		Expect(rs.Status.Standbys[0].Ready).To(BeFalse())
+		p := waitCondition(ps, api.ConditionPrerequisitesMet, metav1.ConditionFalse, api.ReasonFailoverPrerequisites)
+		Expect(p.Message).To(ContainSubstring("standby " + standby.Addr() + ": set sync_replication_slots = on"))
 	})
 
 	It("turn FailoverReady once the standby holds a persistent copy, and survive a failover without a gap", func() {

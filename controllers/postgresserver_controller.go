@@ -107,8 +107,12 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 		failover = noteFailover(ps, view)
 		applyServerView(ps, view)
 	}
-	r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: o,
-		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known})
+	in := status.ServerInputs{Generation: ps.Generation, Outcome: o,
+		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known}
+	if known && needsFailoverSlots(slots) {
+		in.FailoverMissing = status.FailoverPrerequisites(snap)
+	}
+	r.setConditions(ps, in)
 	return failover
 }
 
@@ -152,6 +156,15 @@ func splitClaims(snap *monitor.Snapshot) []string {
 func needsLogical(slots []api.ReplicationSlot) bool {
 	for i := range slots {
 		if slots[i].Spec.Type == api.SlotLogical {
+			return true
+		}
+	}
+	return false
+}
+
+func needsFailoverSlots(slots []api.ReplicationSlot) bool {
+	for i := range slots {
+		if slots[i].Spec.Type == api.SlotLogical && slots[i].Spec.Failover {
 			return true
 		}
 	}

@@ -167,3 +167,20 @@ func physicalFailoverReady(c *metav1.Condition, standbys []*monitor.Member, in F
 	}
 	return c, views
 }
+
+// FailoverPrerequisites lists, for each standby, the settings failover slots
+// need and it lacks — for the PostgresServer, when one of its logical slots
+// asks for failover on PostgreSQL 17+.
+func FailoverPrerequisites(snap *monitor.Snapshot) []string {
+	p := snap.PrimaryMember()
+	if p == nil || p.Identity.VersionNum < 170000 {
+		return nil
+	}
+	var out []string
+	for _, m := range streamingStandbys(snap) {
+		for _, miss := range SyncPrerequisites(m.Identity.Settings) {
+			out = append(out, "standby "+m.Addr()+": "+miss)
+		}
+	}
+	return out
+}

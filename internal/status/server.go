@@ -19,6 +19,9 @@ type ServerInputs struct {
 	// PrerequisitesKnown is false until the primary has been probed.
 	Missing            []string
 	PrerequisitesKnown bool
+	// FailoverMissing lists, per standby, the slot-sync settings that
+	// failover slots of this server need.
+	FailoverMissing []string
 }
 
 // ServerConditions returns the conditions for the inputs.
@@ -44,10 +47,14 @@ func prerequisites(in ServerInputs) *metav1.Condition {
 	if !in.PrerequisitesKnown {
 		return nil
 	}
-	if len(in.Missing) == 0 {
-		return &metav1.Condition{Status: metav1.ConditionTrue, Reason: api.ReasonAllPrerequisitesMet,
-			ObservedGeneration: in.Generation, Message: "the primary and the role meet every prerequisite"}
+	switch {
+	case len(in.Missing) > 0:
+		return &metav1.Condition{Status: metav1.ConditionFalse, Reason: api.ReasonPrerequisitesMissing,
+			ObservedGeneration: in.Generation, Message: strings.Join(append(in.Missing, in.FailoverMissing...), "; ")}
+	case len(in.FailoverMissing) > 0:
+		return &metav1.Condition{Status: metav1.ConditionFalse, Reason: api.ReasonFailoverPrerequisites,
+			ObservedGeneration: in.Generation, Message: "failover slots: " + strings.Join(in.FailoverMissing, "; ")}
 	}
-	return &metav1.Condition{Status: metav1.ConditionFalse, Reason: api.ReasonPrerequisitesMissing,
-		ObservedGeneration: in.Generation, Message: strings.Join(in.Missing, "; ")}
+	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: api.ReasonAllPrerequisitesMet,
+		ObservedGeneration: in.Generation, Message: "the primary and the role meet every prerequisite"}
 }

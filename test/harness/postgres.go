@@ -27,11 +27,8 @@ type Postgres struct {
 // and database the samples expect, then a streaming standby of it. pgtest
 // registers every server: call pgtest.CleanupAll when done, also on error.
 func StartPostgres(ctx context.Context, major int) (*Postgres, error) {
-	primary, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: "primary"})
+	primary, err := StartPrimary(ctx, major)
 	if err != nil {
-		return nil, err
-	}
-	if err := preparePrimary(ctx, primary); err != nil {
 		return nil, err
 	}
 	// After the role and database exist, so the standby has them from the start.
@@ -40,6 +37,20 @@ func StartPostgres(ctx context.Context, major int) (*Postgres, error) {
 		return nil, err
 	}
 	return &Postgres{Primary: primary, Standby: standby}, nil
+}
+
+// StartPrimary starts a primary of the given major version with the role
+// and database the samples expect, and no standby: for stories that need no
+// replica. pgtest registers it: call pgtest.CleanupAll (or its Cleanup).
+func StartPrimary(ctx context.Context, major int) (*pgtest.Server, error) {
+	primary, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: "primary"})
+	if err != nil {
+		return nil, err
+	}
+	if err := preparePrimary(ctx, primary); err != nil {
+		return nil, err
+	}
+	return primary, nil
 }
 
 // preparePrimary sets up what docs/postgres-role.md asks of an administrator.

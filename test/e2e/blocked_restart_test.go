@@ -98,6 +98,9 @@ var _ = Describe("a blocked logical slot creation across an operator restart", O
 		tx, err = pgx.ConnectConfig(ctx, cfg)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() { _ = tx.Close(context.Background()) })
+		// Runs first: the slot goes (or its waiting creation is cancelled)
+		// while PostgreSQL still answers.
+		DeferCleanup(deleteFailoverObjects, blockedNS)
 		txPid = tx.PgConn().PID()
 		_, err = tx.Exec(ctx, "BEGIN")
 		Expect(err).NotTo(HaveOccurred())
@@ -108,7 +111,6 @@ var _ = Describe("a blocked logical slot creation across an operator restart", O
 
 	It("waits for the transaction and reports it", func() {
 		kubectlIn(blockedManifest(primary), "apply", "-f", "-")
-		DeferCleanup(deleteFailoverObjects, blockedNS)
 		Eventually(jsonpath("rslot/blocked-cdc", creationBlocked, "-n", blockedNS)).Should(Equal("True"))
 		Eventually(jsonpath("rslot/blocked-cdc", "{.status.blockers[0].pid}", "-n", blockedNS)).
 			Should(Equal(strconv.FormatUint(uint64(txPid), 10)))
@@ -128,7 +130,6 @@ var _ = Describe("a blocked logical slot creation across an operator restart", O
 		DeferCleanup(restartOperatorIfDown)
 		Expect(operator.Exited()).To(BeTrue())
 		restartOperatorIfDown()
-		restarted = time.Now()
 
 		Consistently(jsonpath("rslot/blocked-cdc", readyStatus, "-n", blockedNS)).
 			WithTimeout(stillBlockedFor).ShouldNot(Equal("True"), "Ready while the blocking transaction is open")
@@ -153,9 +154,6 @@ var _ = Describe("a blocked logical slot creation across an operator restart", O
 			"the new operator process met the slot the old one's session created")
 	})
 })
-
-// restarted is when this story's operator process was started again.
-var restarted time.Time
 
 // slotCount is a poller of how many slots named name PostgreSQL shows.
 func slotCount(server *pgtest.Server, name string) func() (int, error) {

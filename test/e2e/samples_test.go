@@ -94,6 +94,7 @@ func samplesSpecs() {
 		Eventually(jsonpath("pgserver/demo-db", "{.status.slots.managed}")).
 			WithTimeout(max(time.Until(deadline), time.Millisecond)).Should(Equal("2"),
 			"SLOTS must show both slots within %s of their Ready", slotsCountLag)
+		AddReportEntry("SLOTS 2 seen after the slots' Ready", time.Since(samplesReady).Round(time.Millisecond).String())
 		rows := table(kubectl("get", "pgserver"))
 		Expect(rows).To(HaveLen(1))
 		r := rows[0]

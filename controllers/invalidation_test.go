@@ -61,3 +61,34 @@ var _ = Describe("invalidated slots", Ordered, func() {
 		Expect(slotExists(small, "kept")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
 	})
 })
+
+// idle_replication_slot_timeout exists from PostgreSQL 18 on.
+var _ = Describe("slots invalidated for being idle", func() {
+	if major < 18 {
+		return
+	}
+	It("are recreated with a DataGap naming the invalidation (idle_timeout)", func() {
+		idle, err := pgtest.StartPrimary(context.Background(), pgtest.Options{Major: major, Name: "idle-timeout",
+			Settings: map[string]string{"idle_replication_slot_timeout": "1s"}})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(idle.Cleanup)
+		Expect(idle.CreateRole(bg, opRole, opPassword, true)).To(Succeed())
+		Expect(idle.CreateDatabase(bg, "orders")).To(Succeed())
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		ps := createServer(ns, "db", "pg", idle)
+		rs := logicalSlot(ns, "idler", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		By("a checkpoint after the slot sat idle past the timeout invalidates it")
+		Eventually(func(g Gomega) {
+			g.Expect(idle.Exec(bg, "CHECKPOINT")).To(Succeed())
+			c := getCondition(rs, api.ConditionDataGap)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(api.ReasonInvalidated))
+		}, "30s", "1s").Should(Succeed())
+		Expect(get(rs).Status.Recreations).To(Equal(int32(1)))
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+	})
+})

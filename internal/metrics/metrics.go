@@ -10,25 +10,17 @@ import (
 
 var slotLabels = []string{"namespace", "name", "slot", "server"}
 
+func slotGauge(name, help string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, slotLabels)
+}
+
 var (
-	slotReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "slotkeeper_slot_ready", Help: "1 when the ReplicationSlot's Ready condition is True.",
-	}, slotLabels)
-	slotActive = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "slotkeeper_slot_active", Help: "1 when a consumer holds the slot.",
-	}, slotLabels)
-	slotRetained = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "slotkeeper_slot_retained_wal_bytes", Help: "WAL the slot keeps on the server (current WAL position minus restart_lsn).",
-	}, slotLabels)
-	slotBudget = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "slotkeeper_slot_wal_budget_bytes", Help: "spec.maxRetainedWAL of the slot, when set.",
-	}, slotLabels)
-	slotDataGap = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "slotkeeper_slot_data_gap", Help: "1 while the slot has an unacknowledged data gap.",
-	}, slotLabels)
-	slotRecreations = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "slotkeeper_slot_recreations", Help: "How often slotkeeper had to recreate the slot.",
-	}, slotLabels)
+	slotReady       = slotGauge("slotkeeper_slot_ready", "1 when the ReplicationSlot's Ready condition is True.")
+	slotActive      = slotGauge("slotkeeper_slot_active", "1 when a consumer holds the slot.")
+	slotRetained    = slotGauge("slotkeeper_slot_retained_wal_bytes", "WAL the slot keeps on the server (current WAL position minus restart_lsn).")
+	slotBudget      = slotGauge("slotkeeper_slot_wal_budget_bytes", "spec.maxRetainedWAL of the slot, when set.")
+	slotDataGap     = slotGauge("slotkeeper_slot_data_gap", "1 while the slot has an unacknowledged data gap.")
+	slotRecreations = slotGauge("slotkeeper_slot_recreations", "How often slotkeeper had to recreate the slot.")
 )
 
 func init() {

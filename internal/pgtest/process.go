@@ -44,7 +44,7 @@ func (s *Server) launch() (*process, error) {
 	defer logf.Close() // the child keeps its own descriptor
 	cmd := serverCommand(context.Background(), s.baseDir, filepath.Join(s.binDir, "postgres"), "-D", s.DataDir)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := startChild(cmd); err != nil {
+	if err := StartChild(cmd); err != nil {
 		return nil, err
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}

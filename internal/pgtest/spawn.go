@@ -32,8 +32,9 @@ func spawnLoop() {
 	}
 }
 
-// startChild starts cmd from the spawner thread.
-func startChild(cmd *exec.Cmd) error {
+// StartChild starts cmd from the spawner thread, so a child with Pdeathsig
+// dies exactly when this process does. Other test harnesses use it too.
+func StartChild(cmd *exec.Cmd) error {
 	spawnOnce.Do(func() { go spawnLoop() })
 	req := spawnRequest{cmd: cmd, done: make(chan error, 1)}
 	spawnRequests <- req

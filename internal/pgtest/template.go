@@ -72,7 +72,7 @@ func initTemplate(ctx context.Context, binDir, data string) error {
 		"-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := startChild(cmd); err != nil {
+	if err := StartChild(cmd); err != nil {
 		return fmt.Errorf("pgtest: initdb: %w", err)
 	}
 	if err := cmd.Wait(); err != nil {

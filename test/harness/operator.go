@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
 
 // Operator is the operator binary running as a child process.
@@ -67,7 +69,7 @@ func (o *Operator) spawn(mode int) error {
 	// Own process group: a terminal's Ctrl-C reaches only the caller, which
 	// then stops the operator in order. Pdeathsig: it dies with the caller.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := startChild(cmd); err != nil {
+	if err := pgtest.StartChild(cmd); err != nil {
 		_ = log.Close()
 		return err
 	}

@@ -68,6 +68,7 @@ var _ = Describe("failover-ready slots", func() {
 		Expect(rs.Status.Standbys[0].Ready).To(BeFalse())
 		p := waitCondition(ps, api.ConditionPrerequisitesMet, metav1.ConditionFalse, api.ReasonFailoverPrerequisites)
 		Expect(p.Message).To(ContainSubstring("standby " + standby.Addr() + ": set sync_replication_slots = on"))
+		Expect(p.Message).To(ContainSubstring("set synchronized_standby_slots = 'ctl_standby'"))
 	})
 
 	It("turn FailoverReady once the standby holds a persistent copy, and survive a failover without a gap", func() {

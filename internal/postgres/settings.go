@@ -16,7 +16,11 @@ type Settings struct {
 	MaxSlotWALKeepSize   string // "-1" or with unit, e.g. "10GB"
 	HotStandbyFeedback   string
 	SyncReplicationSlots string // PostgreSQL 17+
-	WALSenderTimeout     string
+	// SynchronizedStandbySlots (17+, primary side) lists the physical slots
+	// whose standbys must confirm WAL before logical failover slots may
+	// decode it.
+	SynchronizedStandbySlots string
+	WALSenderTimeout         string
 	// Standby-side settings. PrimaryConnInfo never contains a password.
 	PrimarySlotName string
 	PrimaryConnInfo string
@@ -26,7 +30,7 @@ type Settings struct {
 // do not exist on this version instead of failing like current_setting().
 var settingNames = []string{
 	"wal_level", "max_replication_slots", "max_wal_senders", "max_slot_wal_keep_size",
-	"hot_standby_feedback", "sync_replication_slots", "wal_sender_timeout",
+	"hot_standby_feedback", "sync_replication_slots", "synchronized_standby_slots", "wal_sender_timeout",
 	"primary_slot_name", "primary_conninfo",
 }
 
@@ -34,13 +38,14 @@ const errMsgSettingNotInt = "setting is not an integer"
 
 func settingsFromMap(m map[string]string) (Settings, error) {
 	s := Settings{
-		WALLevel:             m["wal_level"],
-		MaxSlotWALKeepSize:   m["max_slot_wal_keep_size"],
-		HotStandbyFeedback:   m["hot_standby_feedback"],
-		SyncReplicationSlots: m["sync_replication_slots"],
-		WALSenderTimeout:     m["wal_sender_timeout"],
-		PrimarySlotName:      m["primary_slot_name"],
-		PrimaryConnInfo:      StripPassword(m["primary_conninfo"]),
+		WALLevel:                 m["wal_level"],
+		MaxSlotWALKeepSize:       m["max_slot_wal_keep_size"],
+		HotStandbyFeedback:       m["hot_standby_feedback"],
+		SyncReplicationSlots:     m["sync_replication_slots"],
+		SynchronizedStandbySlots: m["synchronized_standby_slots"],
+		WALSenderTimeout:         m["wal_sender_timeout"],
+		PrimarySlotName:          m["primary_slot_name"],
+		PrimaryConnInfo:          StripPassword(m["primary_conninfo"]),
 	}
 	var err error
 	if s.MaxReplicationSlots, err = settingInt32(m, "max_replication_slots"); err != nil {

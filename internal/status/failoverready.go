@@ -177,10 +177,34 @@ func FailoverPrerequisites(snap *monitor.Snapshot) []string {
 		return nil
 	}
 	var out []string
+	var slots []string
 	for _, m := range streamingStandbys(snap) {
 		for _, miss := range SyncPrerequisites(m.Identity.Settings) {
 			out = append(out, "standby "+m.Addr()+": "+miss)
 		}
+		if s := m.Identity.Settings.PrimarySlotName; s != "" {
+			slots = append(slots, s)
+		}
+	}
+	if w := synchronizedStandbySlotsWarning(p.Identity.Settings.SynchronizedStandbySlots, slots); w != "" {
+		out = append(out, w)
 	}
 	return out
+}
+
+// synchronizedStandbySlotsWarning says how to set synchronized_standby_slots
+// on the primary when it misses a standby's physical slot: without it a
+// consumer can confirm changes a standby's copy has not received, and a
+// failover to that standby would replay or lose them.
+func synchronizedStandbySlotsWarning(setting string, standbySlots []string) string {
+	listed := map[string]bool{}
+	for _, s := range strings.Split(setting, ",") {
+		listed[strings.Trim(strings.TrimSpace(s), `"`)] = true
+	}
+	for _, s := range standbySlots {
+		if !listed[s] {
+			return fmt.Sprintf("primary: set synchronized_standby_slots = '%s' so no consumer gets ahead of the standbys' copies", strings.Join(standbySlots, ","))
+		}
+	}
+	return ""
 }

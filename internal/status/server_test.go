@@ -158,3 +158,23 @@ func TestGapReason(t *testing.T) {
 		}
 	}
 }
+
+func TestSynchronizedStandbySlotsWarning(t *testing.T) {
+	cases := []struct {
+		setting string
+		slots   []string
+		warn    bool
+	}{
+		{"", []string{"a"}, true},
+		{"a", []string{"a"}, false},
+		{"a, b", []string{"b", "a"}, false},
+		{"a", []string{"a", "b"}, true},
+		{"", nil, false},
+	}
+	for _, tc := range cases {
+		got := synchronizedStandbySlotsWarning(tc.setting, tc.slots)
+		if (got != "") != tc.warn {
+			t.Errorf("%q %v: %q", tc.setting, tc.slots, got)
+		}
+	}
+}

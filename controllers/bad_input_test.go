@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"context"
 	"net"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -120,20 +119,12 @@ var _ = Describe("bad input", func() {
 	Context("server prerequisites", Ordered, func() {
 		var replica *pgtest.Server
 		BeforeAll(func() {
-			var err error
-			replica, err = pgtest.StartPrimary(context.Background(), pgtest.Options{Major: major, Name: "walreplica",
-				Settings: map[string]string{"wal_level": "replica"}})
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(replica.Cleanup)
-			Expect(replica.CreateRole(bg, opRole, opPassword, true)).To(Succeed())
+			replica = startServer("walreplica", map[string]string{"wal_level": "replica"})
 			Expect(replica.CreateRole(bg, "norepl", "norepl-pw", false)).To(Succeed())
-			Expect(replica.CreateDatabase(bg, "orders")).To(Succeed())
 		})
 
 		It("reports wal_level too low for a logical slot", func() {
-			ns := newNamespace()
-			createSecret(ns, "pg", opRole, opPassword)
-			ps := createServer(ns, "db", "pg", replica)
+			ns, ps := serverOn(replica)
 			rs := logicalSlot(ns, "needs-logical", ps.Name)
 			Expect(k8s.Create(bg, rs)).To(Succeed())
 			c := waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonWALLevelTooLow)

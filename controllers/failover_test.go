@@ -19,13 +19,8 @@ func newPair(name string) (*pgtest.Server, *pgtest.Server) {
 
 // newPairWith is newPair with settings for the standby.
 func newPairWith(name string, standbySettings map[string]string) (*pgtest.Server, *pgtest.Server) {
-	ctx := context.Background()
-	p, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: name + "-primary"})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(p.Cleanup)
-	Expect(p.CreateRole(ctx, opRole, opPassword, true)).To(Succeed())
-	Expect(p.CreateDatabase(ctx, "orders")).To(Succeed())
-	s, err := p.AddStandby(ctx, "standby_"+name, standbySettings)
+	p := startServer(name+"-primary", nil)
+	s, err := p.AddStandby(context.Background(), "standby_"+name, standbySettings)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(s.Cleanup)
 	return p, s
@@ -34,9 +29,8 @@ func newPairWith(name string, standbySettings map[string]string) (*pgtest.Server
 // slotsOnPair declares a logical and a physical slot on a server of the
 // pair and waits until both are Ready.
 func slotsOnPair(members ...*pgtest.Server) (*api.PostgresServer, *api.ReplicationSlot, *api.ReplicationSlot) {
-	ns := newNamespace()
-	createSecret(ns, "pg", opRole, opPassword)
-	ps := createServer(ns, "db", "pg", members...)
+	_, ps := serverOn(members...)
+	ns := ps.Namespace
 	lg := logicalSlot(ns, "cdc", ps.Name)
 	ph := physicalSlot(ns, "replica", ps.Name)
 	Expect(k8s.Create(bg, lg)).To(Succeed())

@@ -13,9 +13,7 @@ import (
 var _ = Describe("physical failover slots", func() {
 	It("keep a copy on the standby, report FailoverReady, and are still there after a failover", func() {
 		oldPrimary, promoted := newPair("phys")
-		ns := newNamespace()
-		createSecret(ns, "pg", opRole, opPassword)
-		ps := createServer(ns, "db", "pg", oldPrimary, promoted)
+		ns, ps := serverOn(oldPrimary, promoted)
 		rs := physicalSlot(ns, "cascade-fo", ps.Name)
 		rs.Spec.Failover = true
 		Expect(k8s.Create(bg, rs)).To(Succeed())
@@ -74,9 +72,7 @@ var _ = Describe("failover-ready slots", func() {
 	It("turn FailoverReady once the standby holds a persistent copy, and survive a failover without a gap", func() {
 		oldPrimary, promoted := newPairWith("fo17", map[string]string{
 			"sync_replication_slots": "on", "hot_standby_feedback": "on"})
-		ns := newNamespace()
-		createSecret(ns, "pg", opRole, opPassword)
-		ps := createServer(ns, "db", "pg", oldPrimary, promoted)
+		ns, ps := serverOn(oldPrimary, promoted)
 		rs := logicalSlot(ns, "cdc-fo", ps.Name)
 		rs.Spec.Failover = true
 		Expect(k8s.Create(bg, rs)).To(Succeed())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -48,9 +49,26 @@ func createServerWith(ns, name, secret string, mutate func(*api.PostgresServer),
 // defaultServer is a server for the suite's primary and standby with working
 // credentials, in a new namespace.
 func defaultServer() (string, *api.PostgresServer) {
+	return serverOn(primary, standby)
+}
+
+// serverOn is a new namespace with the suite's credentials and a server
+// "db" for the given members.
+func serverOn(members ...*pgtest.Server) (string, *api.PostgresServer) {
 	ns := newNamespace()
 	createSecret(ns, "pg", opRole, opPassword)
-	return ns, createServer(ns, "db", "pg", primary, standby)
+	return ns, createServer(ns, "db", "pg", members...)
+}
+
+// startServer starts a primary of its own for one spec or container, with
+// the operator's role and the orders database, removed at its end.
+func startServer(name string, settings map[string]string) *pgtest.Server {
+	s, err := pgtest.StartPrimary(context.Background(), pgtest.Options{Major: major, Name: name, Settings: settings})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(s.Cleanup)
+	Expect(s.CreateRole(bg, opRole, opPassword, true)).To(Succeed())
+	Expect(s.CreateDatabase(bg, "orders")).To(Succeed())
+	return s
 }
 
 func logicalSlot(ns, name, server string) *api.ReplicationSlot {

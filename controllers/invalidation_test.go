@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"context"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -24,19 +23,11 @@ func invalidate(s *pgtest.Server) {
 var _ = Describe("invalidated slots", Ordered, func() {
 	var small *pgtest.Server
 	BeforeAll(func() {
-		var err error
-		small, err = pgtest.StartPrimary(context.Background(), pgtest.Options{Major: major, Name: "small-wal",
-			Settings: map[string]string{"max_slot_wal_keep_size": "1MB", "wal_keep_size": "0"}})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(small.Cleanup)
-		Expect(small.CreateRole(bg, opRole, opPassword, true)).To(Succeed())
-		Expect(small.CreateDatabase(bg, "orders")).To(Succeed())
+		small = startServer("small-wal", map[string]string{"max_slot_wal_keep_size": "1MB", "wal_keep_size": "0"})
 	})
 
 	It("recreates an invalidated logical slot with a DataGap (Recreate), and leaves one alone with Keep", func() {
-		ns := newNamespace()
-		createSecret(ns, "pg", opRole, opPassword)
-		ps := createServer(ns, "db", "pg", small)
+		ns, ps := serverOn(small)
 		recreate := logicalSlot(ns, "recreated", ps.Name)
 		keep := logicalSlot(ns, "kept", ps.Name)
 		keep.Spec.InvalidationPolicy = api.InvalidationKeep
@@ -68,15 +59,8 @@ var _ = Describe("slots invalidated for being idle", func() {
 		return
 	}
 	It("are recreated with a DataGap naming the invalidation (idle_timeout)", func() {
-		idle, err := pgtest.StartPrimary(context.Background(), pgtest.Options{Major: major, Name: "idle-timeout",
-			Settings: map[string]string{"idle_replication_slot_timeout": "1s"}})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(idle.Cleanup)
-		Expect(idle.CreateRole(bg, opRole, opPassword, true)).To(Succeed())
-		Expect(idle.CreateDatabase(bg, "orders")).To(Succeed())
-		ns := newNamespace()
-		createSecret(ns, "pg", opRole, opPassword)
-		ps := createServer(ns, "db", "pg", idle)
+		idle := startServer("idle-timeout", map[string]string{"idle_replication_slot_timeout": "1s"})
+		ns, ps := serverOn(idle)
 		rs := logicalSlot(ns, "idler", ps.Name)
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)

@@ -45,20 +45,9 @@ recovery and recreates every slot there.
 // the slots still carry their Ready=True from before the crash, so first
 // wait until they name the promoted server as their host.
 func (d *demo) waitFollowed(ctx context.Context, promoted *pgtest.Server) error {
-	ctx, cancel := d.operator.Guard(ctx)
-	defer cancel()
-	for _, cond := range []string{"jsonpath={.status.host}=" + promoted.Addr(), "condition=Ready"} {
-		err := d.kubectlShow(ctx, "", "wait", "--for="+cond, "rslot", "--all", "--timeout=60s")
-		if err == nil {
-			continue
-		}
-		if cause := context.Cause(ctx); cause != nil {
-			err = cause
-		}
-		d.explainFailure()
-		return err
-	}
-	return nil
+	return d.waitAll(ctx,
+		[]string{"--for=jsonpath={.status.host}=" + promoted.Addr(), "rslot", "--all", "--timeout=60s"},
+		[]string{"--for=condition=Ready", "rslot", "--all", "--timeout=60s"})
 }
 
 // showFailover prints the objects, the events and PostgreSQL's own view

@@ -23,10 +23,19 @@ func (d *demo) applySamples(ctx context.Context) error {
 // waitReady waits the way a user or a CI pipeline would: kubectl wait on the
 // Ready condition. On failure it shows why before giving up.
 func (d *demo) waitReady(ctx context.Context) error {
+	return d.waitAll(ctx,
+		[]string{"--for=condition=Ready", "pgserver", "--all", "--timeout=120s"},
+		[]string{"--for=condition=Ready", "rslot", "--all", "--timeout=120s"})
+}
+
+// waitAll runs `kubectl wait` with each argument list in turn, guarded by
+// the operator process: if the operator dies, the wait ends with that cause
+// and the demo explains what the objects and the operator said.
+func (d *demo) waitAll(ctx context.Context, waits ...[]string) error {
 	ctx, cancel := d.operator.Guard(ctx)
 	defer cancel()
-	for _, kind := range []string{"pgserver", "rslot"} {
-		err := d.kubectlShow(ctx, "", "wait", "--for=condition=Ready", kind, "--all", "--timeout=120s")
+	for _, args := range waits {
+		err := d.kubectlShow(ctx, "", append([]string{"wait"}, args...)...)
 		if err == nil {
 			continue
 		}

@@ -171,6 +171,21 @@ type StandbySlot struct {
 	Message string `json:"message,omitempty"`
 }
 
+// SlotCopy is a slot slotkeeper made, or left behind, on another member:
+// only slots recorded here are ever changed or dropped on a standby.
+type SlotCopy struct {
+	Host string `json:"host"`
+	Port int32  `json:"port,omitempty"`
+	// StartLSN is where a logical copy began decoding: before the
+	// consumer confirms past it, changes in between would be lost.
+	// +optional
+	StartLSN string `json:"startLSN,omitempty"`
+	// Former marks the slot a former primary still holds after a failover:
+	// stale, and dropped once that member runs as a standby.
+	// +optional
+	Former bool `json:"former,omitempty"`
+}
+
 // Blocker is a transaction a slot creation waits for.
 type Blocker struct {
 	PID int32 `json:"pid"`
@@ -245,6 +260,16 @@ type ReplicationSlotStatus struct {
 	// +optional
 	// +listType=atomic
 	Standbys []StandbySlot `json:"standbys,omitempty"`
+	// Copies lists the copies slotkeeper keeps on standbys (physical slots,
+	// and logical slots before PostgreSQL 17) and stale slots it will drop.
+	// +optional
+	// +listType=atomic
+	Copies []SlotCopy `json:"copies,omitempty"`
+	// FailoverEnabled is true when slotkeeper created the slot with
+	// failover or switched it on; only then does it switch failover off
+	// again when spec.failover is turned off.
+	// +optional
+	FailoverEnabled bool `json:"failoverEnabled,omitempty"`
 	// +optional
 	// +listType=atomic
 	Blockers []Blocker `json:"blockers,omitempty"`

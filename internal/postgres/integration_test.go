@@ -66,6 +66,7 @@ func TestPostgreSQL(t *testing.T) {
 			t.Run("IdentifyPrimary", e.testIdentifyPrimary)
 			t.Run("IdentifyStandby", e.testIdentifyStandby)
 			t.Run("Slots", e.testSlots)
+			t.Run("SetFailover", e.testSetFailover)
 			t.Run("LSNScan", e.testLSNScan)
 			t.Run("ListSlotsOnStandby", e.testListSlotsOnStandby)
 			t.Run("Errors", e.testErrors)

@@ -58,6 +58,17 @@ type slotScope struct {
 	ps               *api.PostgresServer
 	// blockedReason and blockedMessage describe a waiting creation.
 	blockedReason, blockedMessage string
+	// copyNotes say, per standby address, what keeps its copy from being
+	// ready; failoverNote why the failover property could not be switched.
+	copyNotes    map[string]string
+	failoverNote string
+}
+
+func (sc *slotScope) note(m *monitor.Member, msg string) {
+	if sc.copyNotes == nil {
+		sc.copyNotes = map[string]string{}
+	}
+	sc.copyNotes[m.Addr()] = msg
 }
 
 // Reconcile brings one ReplicationSlot's slot and status in line.
@@ -110,7 +121,7 @@ func (r *ReplicationSlotReconciler) reconcileSlot(ctx context.Context, sc *slotS
 			return deref(o), err
 		}
 	}
-	r.syncPhysicalCopies(ctx, sc)
+	r.syncStandbyCopies(ctx, sc)
 	return availableOutcome(sc.row), nil
 }
 
@@ -155,7 +166,7 @@ func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
 		row = sc.row
 	}
 	return status.FailoverReady(status.FailoverInputs{Generation: rs.Generation, Type: rs.Spec.Type,
-		Name: sc.name, Snapshot: sc.snap, Row: row})
+		Name: sc.name, Snapshot: sc.snap, Row: row, Copies: rs.Status.Copies, Notes: sc.copyNotes, FlagNote: sc.failoverNote})
 }
 
 func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {

@@ -2,70 +2,251 @@ package controllers
 
 import (
 	"context"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/types"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
-// syncPhysicalCopies keeps, for a physical slot with failover: true, a copy
-// on every reachable standby, advanced to the primary's restart_lsn (never
-// past the standby's replay position). A standby that replicated through the
-// slot can then go on from a promoted standby without a WAL gap. Failures
-// are left to FailoverReady to report; they never fail the reconcile.
-func (r *ReplicationSlotReconciler) syncPhysicalCopies(ctx context.Context, sc *slotScope) {
-	rs := sc.rs
-	if !rs.Spec.Failover || rs.Spec.Type != api.SlotPhysical || sc.row == nil || !sc.target.IsPrimary() {
+// Standby copies. For spec.failover slotkeeper keeps a copy of the slot on
+// every standby where PostgreSQL does not: physical slots on every version
+// (advanced to the primary's restart_lsn) and logical slots before
+// PostgreSQL 17 (created on the standby, advanced to the primary's
+// confirmed_flush_lsn). From 17 on PostgreSQL's slot sync worker keeps
+// logical copies itself. Every copy slotkeeper makes is recorded in
+// status.copies, and only recorded slots are ever changed or dropped on a
+// standby; a former primary's slot is recorded at the failover, so that it
+// is dropped once that member rejoins as a standby.
+
+// syncStandbyCopies runs after the slot was found on the primary. Failures
+// never fail the reconcile: FailoverReady reports them per standby.
+func (r *ReplicationSlotReconciler) syncStandbyCopies(ctx context.Context, sc *slotScope) {
+	if sc.row == nil || sc.target == nil || !sc.target.IsPrimary() || !sc.rs.Status.Owned {
 		return
 	}
-	for i := range sc.snap.Members {
-		m := &sc.snap.Members[i]
-		if m.Identity == nil || !m.Identity.InRecovery || m.Slots == nil {
-			continue
-		}
-		r.syncCopy(ctx, sc, m)
+	r.syncFailoverFlag(ctx, sc)
+	for _, m := range standbyMembers(sc.snap) {
+		r.syncStandby(ctx, sc, m)
 	}
+	pruneCopies(sc)
+	markConsistent(sc)
 }
 
-func (r *ReplicationSlotReconciler) syncCopy(ctx context.Context, sc *slotScope, m *monitor.Member) {
+// standbyMembers are the standbys of the primary's cluster whose slots
+// were listed: only on those does slotkeeper act.
+func standbyMembers(snap *monitor.Snapshot) []*monitor.Member {
+	var out []*monitor.Member
+	for _, m := range snap.Standbys() {
+		if m.Slots != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// copyKind says who keeps standby copies of this slot.
+type copyKind int
+
+const (
+	copiesNone     copyKind = iota // no copies (failover off, or unsupported)
+	copiesPhysical                 // slotkeeper, at the primary's restart_lsn
+	copiesLogical                  // slotkeeper, at the primary's confirmed_flush_lsn (16)
+	copiesNative                   // PostgreSQL's slot sync worker (17+)
+)
+
+func kindOf(sc *slotScope) copyKind {
+	rs, v := sc.rs, sc.target.Identity.VersionNum
+	switch {
+	case !rs.Spec.Failover:
+		return copiesNone
+	case rs.Spec.Type == api.SlotPhysical:
+		return copiesPhysical
+	case v >= 170000:
+		return copiesNative
+	case v >= 160000:
+		return copiesLogical
+	}
+	return copiesNone
+}
+
+func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotScope, m *monitor.Member) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
-	if err != nil {
-		return
-	}
-	copyRow, ok := m.Slots[sc.name]
-	if !ok {
-		if _, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, true); err == nil {
-			r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate,
-				"created a copy of slot %q on standby %s", sc.name, m.Addr())
-			r.Monitor.Refresh(sc.serverKey)
+	row, present := m.Slots[sc.name]
+	rec := findCopy(sc.rs.Status.Copies, m.Endpoint)
+	kind := kindOf(sc)
+	switch {
+	case rec != nil && rec.Former:
+		r.dropStale(ctx, sc, m, row, present)
+	case kind == copiesNative:
+		if present && staleFailoverSlot(sc.rs, &row) {
+			r.dropStale(ctx, sc, m, row, present)
 		}
-		return
-	}
-	if copyRow.Type != "physical" || sc.row.RestartLSN == nil {
-		return
-	}
-	target := min(*sc.row.RestartLSN, m.Identity.WALPosition)
-	if copyRow.RestartLSN == nil || *copyRow.RestartLSN < target {
-		_, _ = postgres.AdvanceSlot(ctx, pool, sc.name, target)
+	case kind == copiesNone:
+		r.dropCopy(ctx, sc, m, rec, present)
+	case rec == nil && present && !r.copyCreating(sc, m):
+		sc.note(m, "a slot of this name exists on this standby that slotkeeper did not make; drop it there so slotkeeper can keep a copy")
+	case kind == copiesPhysical:
+		r.keepPhysicalCopy(ctx, sc, m, rec, row, present)
+	default:
+		r.keepLogicalCopy(ctx, sc, m, rec, row, present)
 	}
 }
 
-// dropCopies drops the copies of a physical failover slot on the standbys,
-// when the slot itself is dropped.
-func (r *ReplicationSlotReconciler) dropCopies(ctx context.Context, sc *slotScope) {
-	rs := sc.rs
-	if !rs.Spec.Failover || rs.Spec.Type != api.SlotPhysical || sc.snap == nil {
+// staleFailoverSlot recognises, on a PostgreSQL 17+ standby, the failover
+// slot a former primary kept: failover = true but not synced. It blocks the
+// sync worker ("same name slot already exists") and is never what the
+// consumer uses; a standby cannot create failover slots of its own.
+func staleFailoverSlot(rs *api.ReplicationSlot, row *postgres.Slot) bool {
+	return row.Failover && !row.Synced && Mismatch(rs, row) == ""
+}
+
+// dropStale drops a former primary's leftover slot on a standby: the
+// primary's slot is the live one. A held slot is left and reported.
+func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope, m *monitor.Member, row postgres.Slot, present bool) {
+	if present && row.Active {
+		sc.note(m, "the former primary's slot here is still held (pid "+itoa(row.ActivePID)+"); slotkeeper drops it once released")
 		return
 	}
-	for i := range sc.snap.Members {
-		m := &sc.snap.Members[i]
-		if m.Identity == nil || !m.Identity.InRecovery {
-			continue
+	if present {
+		if err := r.dropOn(ctx, sc, m); err != nil {
+			sc.note(m, "cannot drop the former primary's stale slot: "+err.Error())
+			return
 		}
-		if pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, ""); err == nil {
-			_ = postgres.DropSlot(ctx, pool, sc.name)
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "StaleSlotDropped", actionDrop,
+			"dropped the stale copy of slot %q that %s kept from when it was primary, so the standby follows the live slot", sc.name, m.Addr())
+	}
+	removeCopy(sc, m.Endpoint)
+}
+
+// dropCopy removes a copy slotkeeper made once failover is switched off.
+func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy, present bool) {
+	r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
+	if rec == nil {
+		return
+	}
+	if present {
+		if err := r.dropOn(ctx, sc, m); err != nil {
+			return
+		}
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyDropped", actionDrop,
+			"dropped the copy of slot %q on standby %s (failover is off)", sc.name, m.Addr())
+	}
+	removeCopy(sc, m.Endpoint)
+}
+
+// dropOn drops the slot on one member; a missing slot counts as dropped.
+func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *monitor.Member) error {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	if err == nil {
+		err = postgres.DropSlot(ctx, pool, sc.name)
+	}
+	r.Monitor.Refresh(sc.serverKey)
+	if e := postgres.Classify(err); e != nil && e.Reason != postgres.ReasonSlotNotFound {
+		return e
+	}
+	return nil
+}
+
+// keepPhysicalCopy creates the copy, or advances it to the primary's
+// restart_lsn (never past what the standby has replayed).
+func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	if err != nil {
+		sc.note(m, "cannot connect: "+err.Error())
+		return
+	}
+	switch {
+	case rec == nil:
+		if _, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, true); err != nil {
+			sc.note(m, "cannot create the copy: "+err.Error())
+			return
+		}
+		addCopy(sc, api.SlotCopy{Host: m.Host, Port: m.Port})
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate,
+			"created a copy of slot %q on standby %s", sc.name, m.Addr())
+		r.Monitor.Refresh(sc.serverKey)
+	case !present:
+		removeCopy(sc, m.Endpoint) // dropped behind our back: made again next pass
+	case sc.row.RestartLSN != nil:
+		target := min(*sc.row.RestartLSN, m.Identity.WALPosition)
+		if row.RestartLSN == nil || *row.RestartLSN < target {
+			if _, err := postgres.AdvanceSlot(ctx, pool, sc.name, target); err != nil {
+				sc.note(m, "cannot advance the copy: "+err.Error())
+			}
+		}
+	}
+}
+
+func copyKey(rs *api.ReplicationSlot, ep monitor.Endpoint) types.NamespacedName {
+	return types.NamespacedName{Namespace: rs.Namespace, Name: rs.Name + "@" + ep.Addr()}
+}
+
+func findCopy(copies []api.SlotCopy, ep monitor.Endpoint) *api.SlotCopy {
+	for i := range copies {
+		if copies[i].Host == ep.Host && copies[i].Port == ep.Port {
+			return &copies[i]
+		}
+	}
+	return nil
+}
+
+func addCopy(sc *slotScope, c api.SlotCopy) {
+	removeCopy(sc, monitor.Endpoint{Host: c.Host, Port: c.Port})
+	sc.rs.Status.Copies = append(sc.rs.Status.Copies, c)
+}
+
+func removeCopy(sc *slotScope, ep monitor.Endpoint) {
+	sc.rs.Status.Copies = slices.DeleteFunc(sc.rs.Status.Copies, func(c api.SlotCopy) bool {
+		return c.Host == ep.Host && c.Port == ep.Port
+	})
+	if len(sc.rs.Status.Copies) == 0 {
+		sc.rs.Status.Copies = nil
+	}
+}
+
+// markConsistent records the copies the consumer has confirmed past, in
+// the same pass that FailoverReady judges them ready, so the record a
+// failover reads never lags the condition.
+func markConsistent(sc *slotScope) {
+	confirmed := sc.row.ConfirmedFlushLSN
+	for i := range sc.rs.Status.Copies {
+		c := &sc.rs.Status.Copies[i]
+		start, err := postgres.ParseLSN(c.StartLSN)
+		if c.StartLSN != "" && err == nil && confirmed != nil && *confirmed >= start {
+			c.Consistent = true
+		}
+	}
+}
+
+// pruneCopies forgets records of members the server no longer lists.
+func pruneCopies(sc *slotScope) {
+	sc.rs.Status.Copies = slices.DeleteFunc(sc.rs.Status.Copies, func(c api.SlotCopy) bool {
+		for _, m := range sc.snap.Members {
+			if m.Host == c.Host && m.Port == c.Port {
+				return false
+			}
+		}
+		return true
+	})
+	if len(sc.rs.Status.Copies) == 0 {
+		sc.rs.Status.Copies = nil
+	}
+}
+
+// dropCopies drops, when the slot itself is dropped, every copy slotkeeper
+// recorded on a standby, and cancels copies still being created.
+func (r *ReplicationSlotReconciler) dropCopies(ctx context.Context, sc *slotScope) {
+	if sc.snap == nil {
+		return
+	}
+	for _, m := range standbyMembers(sc.snap) {
+		r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
+		if findCopy(sc.rs.Status.Copies, m.Endpoint) != nil {
+			_ = r.dropOn(ctx, sc, m)
 		}
 	}
 }

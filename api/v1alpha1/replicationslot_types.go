@@ -180,6 +180,10 @@ type SlotCopy struct {
 	// consumer confirms past it, changes in between would be lost.
 	// +optional
 	StartLSN string `json:"startLSN,omitempty"`
+	// Consistent is set once the consumer has confirmed past StartLSN: from
+	// then on a failover to this standby loses nothing.
+	// +optional
+	Consistent bool `json:"consistent,omitempty"`
 	// Former marks the slot a former primary still holds after a failover:
 	// stale, and dropped once that member runs as a standby.
 	// +optional

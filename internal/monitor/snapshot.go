@@ -127,3 +127,22 @@ func NewSnapshotForTest(members []Member) *Snapshot {
 	s.choosePrimary("")
 	return s
 }
+
+// Standbys returns the reachable members in recovery that belong to the
+// primary's cluster: a member refused for its system identifier is never
+// treated as a standby (nothing is read from or done on it).
+func (s *Snapshot) Standbys() []*Member {
+	p := s.PrimaryMember()
+	var out []*Member
+	for i := range s.Members {
+		m := &s.Members[i]
+		if m.Identity == nil || !m.Identity.InRecovery {
+			continue
+		}
+		if p != nil && m.Identity.SystemIdentifier != p.Identity.SystemIdentifier {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -19,16 +19,31 @@ type FailoverInputs struct {
 	Snapshot   *monitor.Snapshot
 	// Row is the slot on the primary.
 	Row *postgres.Slot
+	// Copies are the copies slotkeeper keeps (status.copies).
+	Copies []api.SlotCopy
+	// Notes say, per standby address, what the last attempt to keep its
+	// copy met; FlagNote why failover could not be switched on.
+	Notes    map[string]string
+	FlagNote string
+}
+
+// judged is one standby's view with the reason it is not ready.
+type judged struct {
+	view   api.StandbySlot
+	reason string // ReasonSynced when ready
 }
 
 // FailoverReady answers, for a slot with spec.failover, whether a failover
-// right now would keep it at its position: on PostgreSQL 17+ every streaming
-// standby must hold a synchronized, persistent, valid copy and meet the
-// slot-sync prerequisites. It also returns each standby's view.
+// right now would keep it at its position: every streaming standby must
+// hold a valid copy at or behind the consumer's position and meet the
+// prerequisites. Who keeps the copies depends on the version: PostgreSQL's
+// slot sync worker for logical slots on 17+, slotkeeper for logical slots
+// on 16 and for physical slots. It also returns each standby's view.
 func FailoverReady(in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
 	c := &metav1.Condition{Type: api.ConditionFailoverReady, Status: metav1.ConditionFalse, ObservedGeneration: in.Generation}
 	p := in.Snapshot.PrimaryMember()
 	standbys := streamingStandbys(in.Snapshot)
+	var judge func(*monitor.Member, FailoverInputs) judged
 	switch {
 	case p == nil || in.Row == nil:
 		c.Reason, c.Message = api.ReasonNotSynced, "the slot is not on a reachable primary"
@@ -37,79 +52,181 @@ func FailoverReady(in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
 		c.Reason, c.Message = api.ReasonNoStandbys, "no reachable standby: a failover has nowhere to keep the slot"
 		return c, nil
 	case in.Type == api.SlotPhysical:
-		return physicalFailoverReady(c, standbys, in)
-	case p.Identity.VersionNum < 170000:
+		judge = physicalCopy
+	case p.Identity.VersionNum < 160000:
 		c.Reason = api.ReasonUnsupported
-		c.Message = fmt.Sprintf("failover slots need PostgreSQL 17 (the primary runs %s); a failover recreates this slot with a data gap", p.Identity.Version)
+		c.Message = fmt.Sprintf("logical failover slots need PostgreSQL 16 (slotkeeper keeps the standby copies) or 17+ (PostgreSQL syncs them); the primary runs %s, so a failover recreates this slot and reports the data gap. Upgrade to 17 or later", p.Identity.Version)
 		return c, nil
+	case p.Identity.VersionNum < 170000:
+		judge = keptLogicalCopy
 	case !in.Row.Failover:
 		c.Reason = api.ReasonNotSynced
-		c.Message = "the slot was not created as a failover slot (failover = false); recreate it, or enable it with ALTER_REPLICATION_SLOT " + in.Name + " (FAILOVER true)"
+		c.Message = "the slot's failover property is off; slotkeeper switches it on with ALTER_REPLICATION_SLOT"
+		if in.FlagNote != "" {
+			c.Message = in.FlagNote
+		}
 		return c, nil
+	default:
+		judge = syncedCopy
 	}
+	all := make([]judged, 0, len(standbys))
 	views := make([]api.StandbySlot, 0, len(standbys))
 	for _, s := range standbys {
-		views = append(views, standbyView(s, in.Name, in.Row))
+		j := judge(s, in)
+		if note := in.Notes[s.Addr()]; note != "" && !j.view.Ready && j.reason != api.ReasonFailoverPrerequisites {
+			j.view.Message = note
+		}
+		all = append(all, j)
+		views = append(views, j.view)
 	}
-	c.Status, c.Reason, c.Message = failoverVerdict(views)
+	c.Status, c.Reason, c.Message = failoverVerdict(all)
 	return c, views
 }
 
-func streamingStandbys(snap *monitor.Snapshot) []*monitor.Member {
-	var out []*monitor.Member
-	for i := range snap.Members {
-		m := &snap.Members[i]
-		if m.Identity != nil && m.Identity.InRecovery {
-			out = append(out, m)
-		}
-	}
-	return out
+func streamingStandbys(snap *monitor.Snapshot) []*monitor.Member { return snap.Standbys() }
+
+func notReady(v api.StandbySlot, reason, msg string) judged {
+	v.Message = msg
+	return judged{view: v, reason: reason}
 }
 
-// standbyView judges one standby: its prerequisites first, then its copy.
-func standbyView(m *monitor.Member, name string, primaryRow *postgres.Slot) api.StandbySlot {
+func ready(v api.StandbySlot) judged {
+	v.Ready = true
+	return judged{view: v, reason: api.ReasonSynced}
+}
+
+func lagBytes(primary, copy *postgres.LSN) *int64 {
+	if primary == nil || copy == nil || *primary < *copy {
+		return nil
+	}
+	lag := int64(*primary - *copy)
+	return &lag
+}
+
+// syncedCopy judges a PostgreSQL 17+ standby: its slot-sync settings
+// first, then the copy the sync worker keeps.
+func syncedCopy(m *monitor.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
-	copyRow, ok := m.Slots[name]
+	row, ok := m.Slots[in.Name]
 	if ok {
-		v.Present, v.Synced, v.Persistent = true, copyRow.Synced, !copyRow.Temporary
-		if a, b := primaryRow.ConfirmedFlushLSN, copyRow.ConfirmedFlushLSN; a != nil && b != nil && *a >= *b {
-			lag := int64(*a - *b)
-			v.LagBytes = &lag
-		}
+		v.Present, v.Synced, v.Persistent = true, row.Synced, !row.Temporary
+		v.LagBytes = lagBytes(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
 	}
-	missing := SyncPrerequisites(m.Identity.Settings)
+	if missing := SyncPrerequisites(m.Identity.Settings); len(missing) > 0 {
+		return notReady(v, api.ReasonFailoverPrerequisites, strings.Join(missing, "; "))
+	}
 	switch {
-	case len(missing) > 0:
-		v.Message = strings.Join(missing, "; ")
 	case !ok:
-		v.Message = "no synchronized copy yet"
-	case !copyRow.Synced:
-		v.Message = "a slot of this name exists but is not a synchronized copy (a leftover from when this member was primary?)"
-	case copyRow.InvalidationReason != "":
-		v.Message = "the copy is invalidated (" + copyRow.InvalidationReason + ")"
-	case copyRow.Temporary:
-		v.Message = "the copy is still temporary: it persists once the primary's slot moves past it (the consumer must confirm progress)"
-	default:
-		v.Ready = true
+		return notReady(v, api.ReasonNotSynced, "no synchronized copy yet")
+	case !row.Synced:
+		return notReady(v, api.ReasonNotSynced, "a slot of this name exists but is not a synchronized copy (a leftover from when this member was primary?)")
+	case row.InvalidationReason != "":
+		return notReady(v, api.ReasonNotSynced, "the copy is invalidated ("+row.InvalidationReason+")")
+	case row.Temporary:
+		return notReady(v, api.ReasonNotPersistentYet, "the copy is still temporary: it persists once the primary's slot moves past it (the consumer must confirm progress)")
 	}
-	return v
+	return ready(v)
 }
 
-// SyncPrerequisites lists the standby settings slot synchronization needs,
-// each with its fix.
+// keptLogicalCopy judges a PostgreSQL 16 standby holding a copy slotkeeper
+// made: it is usable only once the consumer has confirmed past the point
+// where the copy began decoding.
+func keptLogicalCopy(m *monitor.Member, in FailoverInputs) judged {
+	v := api.StandbySlot{Host: m.Host, Port: m.Port}
+	row, ok := m.Slots[in.Name]
+	rec := findCopy(in.Copies, m.Endpoint)
+	if ok && rec != nil && !rec.Former {
+		v.Present, v.Persistent = true, !row.Temporary
+		v.LagBytes = lagBytes(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
+	}
+	if missing := KeptCopyPrerequisites(m.Identity.Settings); len(missing) > 0 {
+		return notReady(v, api.ReasonFailoverPrerequisites, strings.Join(missing, "; "))
+	}
+	switch {
+	case !ok || rec == nil || rec.Former:
+		return notReady(v, api.ReasonNotSynced, "no copy yet")
+	case row.Temporary:
+		return notReady(v, api.ReasonNotSynced, "a temporary slot of this name holds the place of the copy")
+	case row.Conflicting || row.InvalidationReason != "" || row.WALStatus == "lost":
+		return notReady(v, api.ReasonNotSynced, "the copy is invalidated (a recovery conflict removed rows it needs: is hot_standby_feedback on?); slotkeeper makes a new one")
+	case !copyConsistent(rec, in.Row.ConfirmedFlushLSN):
+		return notReady(v, api.ReasonNotPersistentYet, fmt.Sprintf(
+			"the copy begins at %s, after the consumer's confirmed position %s: a failover now would lose the changes in between; ready once the consumer confirms past %s",
+			rec.StartLSN, lsnText(in.Row.ConfirmedFlushLSN), rec.StartLSN))
+	}
+	v.Synced = true
+	return ready(v)
+}
+
+func copyConsistent(rec *api.SlotCopy, confirmed *postgres.LSN) bool {
+	if rec.Consistent {
+		return true
+	}
+	start, err := postgres.ParseLSN(rec.StartLSN)
+	return err == nil && confirmed != nil && *confirmed >= start
+}
+
+func lsnText(l *postgres.LSN) string {
+	if l == nil {
+		return "(none yet)"
+	}
+	return l.String()
+}
+
+// physicalCopy judges the copy slotkeeper keeps of a physical slot: ready
+// when it keeps WAL from the primary slot's restart_lsn on.
+func physicalCopy(m *monitor.Member, in FailoverInputs) judged {
+	v := api.StandbySlot{Host: m.Host, Port: m.Port}
+	row, ok := m.Slots[in.Name]
+	rec := findCopy(in.Copies, m.Endpoint)
+	switch {
+	case !ok || rec == nil || rec.Former:
+		return notReady(v, api.ReasonNotSynced, "no copy yet")
+	case row.RestartLSN == nil || in.Row.RestartLSN == nil:
+		v.Present, v.Persistent = true, true
+		return notReady(v, api.ReasonNotSynced, "no restart_lsn to compare yet")
+	case *row.RestartLSN > *in.Row.RestartLSN:
+		v.Present, v.Persistent = true, true
+		return notReady(v, api.ReasonNotPersistentYet, "the copy starts at "+row.RestartLSN.String()+", after the primary slot's "+in.Row.RestartLSN.String()+": ready once the slot's consumer passes it")
+	}
+	v.Present, v.Persistent, v.Synced = true, true, true
+	v.LagBytes = lagBytes(in.Row.RestartLSN, row.RestartLSN)
+	return ready(v)
+}
+
+func findCopy(copies []api.SlotCopy, ep monitor.Endpoint) *api.SlotCopy {
+	for i := range copies {
+		if copies[i].Host == ep.Host && copies[i].Port == ep.Port {
+			return &copies[i]
+		}
+	}
+	return nil
+}
+
+// SyncPrerequisites lists the standby settings PostgreSQL 17's slot
+// synchronization needs, each with its fix.
 func SyncPrerequisites(s postgres.Settings) []string {
 	var out []string
 	if s.SyncReplicationSlots != "on" {
 		out = append(out, "set sync_replication_slots = on (otherwise only a manual pg_sync_replication_slots() syncs)")
 	}
+	out = append(out, KeptCopyPrerequisites(s)...)
+	if !strings.Contains(s.PrimaryConnInfo, "dbname=") {
+		out = append(out, "add dbname=... to primary_conninfo")
+	}
+	return out
+}
+
+// KeptCopyPrerequisites lists the standby settings a logical copy needs:
+// decoding on the standby (wal_level), and the primary keeping the catalog
+// rows the copy still needs (hot_standby_feedback through a slot).
+func KeptCopyPrerequisites(s postgres.Settings) []string {
+	var out []string
 	if s.HotStandbyFeedback != "on" {
 		out = append(out, "set hot_standby_feedback = on")
 	}
 	if s.PrimarySlotName == "" {
 		out = append(out, "set primary_slot_name")
-	}
-	if !strings.Contains(s.PrimaryConnInfo, "dbname=") {
-		out = append(out, "add dbname=... to primary_conninfo")
 	}
 	if s.WALLevel != "logical" {
 		out = append(out, "set wal_level = logical")
@@ -117,74 +234,53 @@ func SyncPrerequisites(s postgres.Settings) []string {
 	return out
 }
 
-func failoverVerdict(views []api.StandbySlot) (metav1.ConditionStatus, string, string) {
-	var notReady []string
-	temporary, prereq := false, false
-	for _, v := range views {
-		if v.Ready {
+// failoverVerdict sums the standbys up: True when all are ready, else the
+// most actionable reason with every standby's message.
+func failoverVerdict(all []judged) (metav1.ConditionStatus, string, string) {
+	var msgs []string
+	reasons := map[string]bool{}
+	for _, j := range all {
+		if j.reason == api.ReasonSynced {
 			continue
 		}
-		notReady = append(notReady, fmt.Sprintf("%s:%d: %s", v.Host, v.Port, v.Message))
-		temporary = temporary || (v.Present && !v.Persistent)
-		prereq = prereq || strings.HasPrefix(v.Message, "set ") || strings.HasPrefix(v.Message, "add ")
+		msgs = append(msgs, fmt.Sprintf("%s:%d: %s", j.view.Host, j.view.Port, j.view.Message))
+		reasons[j.reason] = true
 	}
-	switch {
-	case len(notReady) == 0:
-		return metav1.ConditionTrue, api.ReasonSynced, fmt.Sprintf("every standby (%d) holds a synchronized, persistent copy", len(views))
-	case prereq:
-		return metav1.ConditionFalse, api.ReasonFailoverPrerequisites, strings.Join(notReady, "; ")
-	case temporary:
-		return metav1.ConditionFalse, api.ReasonNotPersistentYet, strings.Join(notReady, "; ")
+	if len(msgs) == 0 {
+		return metav1.ConditionTrue, api.ReasonSynced, fmt.Sprintf("every standby (%d) holds a copy at or behind the consumer's position", len(all))
 	}
-	return metav1.ConditionFalse, api.ReasonNotSynced, strings.Join(notReady, "; ")
-}
-
-// physicalFailoverReady judges the operator-kept copies of a physical slot:
-// a copy is ready when it keeps WAL from the primary slot's restart_lsn on.
-func physicalFailoverReady(c *metav1.Condition, standbys []*monitor.Member, in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
-	views := make([]api.StandbySlot, 0, len(standbys))
-	for _, m := range standbys {
-		v := api.StandbySlot{Host: m.Host, Port: m.Port}
-		copyRow, ok := m.Slots[in.Name]
-		switch {
-		case !ok:
-			v.Message = "no copy yet"
-		case copyRow.RestartLSN == nil || in.Row.RestartLSN == nil:
-			v.Present, v.Persistent, v.Message = true, true, "no restart_lsn to compare yet"
-		case *copyRow.RestartLSN > *in.Row.RestartLSN:
-			v.Present, v.Persistent = true, true
-			v.Message = "the copy starts at " + copyRow.RestartLSN.String() + ", after the primary slot's " + in.Row.RestartLSN.String() + ": ready once the slot's consumer passes it"
-		default:
-			v.Present, v.Persistent, v.Ready = true, true, true
-			lag := int64(*in.Row.RestartLSN - *copyRow.RestartLSN)
-			v.LagBytes = &lag
+	for _, r := range []string{api.ReasonFailoverPrerequisites, api.ReasonNotPersistentYet} {
+		if reasons[r] {
+			return metav1.ConditionFalse, r, strings.Join(msgs, "; ")
 		}
-		views = append(views, v)
 	}
-	c.Status, c.Reason, c.Message = failoverVerdict(views)
-	if c.Reason == api.ReasonSynced {
-		c.Message = fmt.Sprintf("every standby (%d) holds a copy kept at the primary's restart_lsn", len(views))
-	}
-	return c, views
+	return metav1.ConditionFalse, api.ReasonNotSynced, strings.Join(msgs, "; ")
 }
 
 // FailoverPrerequisites lists, for each standby, the settings failover slots
 // need and it lacks — for the PostgresServer, when one of its logical slots
-// asks for failover on PostgreSQL 17+.
+// asks for failover on PostgreSQL 16+.
 func FailoverPrerequisites(snap *monitor.Snapshot) []string {
 	p := snap.PrimaryMember()
-	if p == nil || p.Identity.VersionNum < 170000 {
+	if p == nil || p.Identity.VersionNum < 160000 {
 		return nil
+	}
+	need := SyncPrerequisites
+	if p.Identity.VersionNum < 170000 {
+		need = KeptCopyPrerequisites
 	}
 	var out []string
 	var slots []string
 	for _, m := range streamingStandbys(snap) {
-		for _, miss := range SyncPrerequisites(m.Identity.Settings) {
+		for _, miss := range need(m.Identity.Settings) {
 			out = append(out, "standby "+m.Addr()+": "+miss)
 		}
 		if s := m.Identity.Settings.PrimarySlotName; s != "" {
 			slots = append(slots, s)
 		}
+	}
+	if p.Identity.VersionNum < 170000 {
+		return out
 	}
 	if w := synchronizedStandbySlotsWarning(p.Identity.Settings.SynchronizedStandbySlots, slots); w != "" {
 		out = append(out, w)
@@ -194,8 +290,8 @@ func FailoverPrerequisites(snap *monitor.Snapshot) []string {
 
 // synchronizedStandbySlotsWarning says how to set synchronized_standby_slots
 // on the primary when it misses a standby's physical slot: without it a
-// consumer can confirm changes a standby's copy has not received, and a
-// failover to that standby would replay or lose them.
+// consumer can confirm changes a standby has not received, and a failover
+// to that standby would lose them for that consumer.
 func synchronizedStandbySlotsWarning(setting string, standbySlots []string) string {
 	listed := map[string]bool{}
 	for _, s := range strings.Split(setting, ",") {

@@ -1,0 +1,97 @@
+package controllers
+
+import (
+	"context"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// syncFailoverFlag makes a PostgreSQL 17+ logical slot's failover property
+// follow spec.failover: an adopted slot, or one created before the spec
+// asked, is switched on with ALTER_REPLICATION_SLOT. It is switched off
+// only if slotkeeper switched it on; PostgreSQL's sync worker then drops
+// the standby copies itself. A held slot cannot be altered: the attempt is
+// repeated and FailoverReady says why.
+func (r *ReplicationSlotReconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) {
+	rs, row := sc.rs, sc.row
+	if rs.Spec.Type != api.SlotLogical || sc.target.Identity.VersionNum < 170000 {
+		return
+	}
+	want := rs.Spec.Failover
+	switch {
+	case want && row.Failover:
+		rs.Status.FailoverEnabled = true
+		return
+	case !want && (!row.Failover || !rs.Status.FailoverEnabled):
+		rs.Status.FailoverEnabled = false
+		return
+	}
+	if row.Active {
+		sc.failoverNote = "cannot switch failover " + onOff(want) + " while the slot is held (pid " + itoa(row.ActivePID) + "); slotkeeper retries once the consumer releases it"
+		return
+	}
+	cfg, ok := r.Monitor.ConnConfig(sc.serverKey, sc.target.Endpoint, rs.Spec.Database)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
+	defer cancel()
+	if err := postgres.SetSlotFailover(ctx, cfg, sc.name, want); err != nil {
+		sc.failoverNote = "cannot switch failover " + onOff(want) + " with ALTER_REPLICATION_SLOT: " + err.Error()
+		return
+	}
+	rs.Status.FailoverEnabled = want
+	row.Failover = want
+	r.Recorder.Eventf(rs, nil, "Normal", "FailoverSwitched", "Alter",
+		"switched failover %s for slot %q on %s", onOff(want), sc.name, sc.target.Addr())
+	r.Monitor.Refresh(sc.serverKey)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// moveHost records a failover for the copies: the new primary's copy is
+// now the slot itself, and the old primary's slot is stale, to be dropped
+// once that member rejoins as a standby. For a PostgreSQL 16 logical copy
+// the consumer must have confirmed past the copy's start before the
+// failover; if it had not, the changes in between were never decoded, and
+// that is recorded as a data gap.
+func (r *ReplicationSlotReconciler) moveHost(sc *slotScope, row *postgres.Slot) {
+	st := &sc.rs.Status
+	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || !sc.target.IsPrimary() {
+		return
+	}
+	if c := findCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && c.StartLSN != "" && !c.Consistent && row != nil {
+		r.unreadyCopyGap(sc, c.StartLSN)
+	}
+	removeCopy(sc, sc.target.Endpoint)
+	if old := memberByAddr(sc, st.Host); old != nil {
+		addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
+	}
+}
+
+func (r *ReplicationSlotReconciler) unreadyCopyGap(sc *slotScope, start string) {
+	from := sc.rs.Status.ConfirmedFlushLSN
+	to, err := postgres.ParseLSN(start)
+	if f, ferr := postgres.ParseLSN(from); err != nil || (ferr == nil && f >= to) {
+		return
+	}
+	sc.rs.Status.LastDataGap = newGap(api.ReasonFailover, from, to)
+	r.Recorder.Eventf(sc.rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
+		"failed over to %s before its copy of slot %q was consistent: changes from %s to %s were never decoded",
+		sc.target.Addr(), sc.name, from, start)
+}
+
+func memberByAddr(sc *slotScope, addr string) *api.SlotCopy {
+	for _, m := range sc.snap.Members {
+		if m.Addr() == addr {
+			return &api.SlotCopy{Host: m.Host, Port: m.Port}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package controllers
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/creator"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// copyRetry is how long a failed copy creation is reported before the next
+// attempt.
+const copyRetry = 10 * time.Second
+
+// keepLogicalCopy keeps an operator-made logical copy on a PostgreSQL 16
+// standby: created there in the background (a creation on a standby waits
+// for a running-xacts record from the primary, which the self-heal
+// provides), then advanced to the primary's confirmed_flush_lsn, never past
+// what the standby has replayed.
+func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
+	key := copyKey(sc.rs, m.Endpoint)
+	if st, ok := r.Creator.State(key); ok {
+		r.followCopyCreation(sc, m, st)
+		return
+	}
+	switch {
+	case rec == nil && len(status.KeptCopyPrerequisites(m.Identity.Settings)) > 0:
+		// A copy without them could be invalidated by the next vacuum:
+		// none is made, and FailoverReady names what is missing.
+	case rec == nil:
+		r.beginCopy(sc, m)
+	case !present:
+		removeCopy(sc, m.Endpoint) // dropped behind our back: made again next pass
+	default:
+		r.advanceLogicalCopy(ctx, sc, m, rec, row)
+	}
+}
+
+func (r *ReplicationSlotReconciler) copyCreating(sc *slotScope, m *monitor.Member) bool {
+	_, ok := r.Creator.State(copyKey(sc.rs, m.Endpoint))
+	return ok
+}
+
+func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *monitor.Member) {
+	conn, ok := r.Monitor.ConnConfig(sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
+	if !ok {
+		return
+	}
+	rsKey := client.ObjectKeyFromObject(sc.rs)
+	heal, _ := status.SelfHeal(snapshotMode(sc.ps), sc.target.Identity)
+	r.Creator.Begin(creator.Request{
+		Server: sc.serverKey, Slot: copyKey(sc.rs, m.Endpoint), Conn: conn, VersionNum: m.Identity.VersionNum,
+		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: PluginName(sc.rs), TwoPhase: sc.rs.Spec.TwoPhase},
+		Target:  r.poolGetter(sc, m.Endpoint), Primary: r.poolGetter(sc, sc.target.Endpoint), OnStandby: true,
+		Snapshot: heal, Interval: snapshotInterval(sc.ps),
+		Wake: func() { r.Monitor.Wake(rsKey) },
+	})
+	sc.note(m, "creating a copy on this standby")
+}
+
+// followCopyCreation records a finished copy with where it starts, and
+// reports one under way or failed.
+func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *monitor.Member, st creator.State) {
+	key := copyKey(sc.rs, m.Endpoint)
+	switch {
+	case !st.Done && len(st.Blockers) > 0:
+		sc.note(m, "creating a copy on this standby: waiting for "+strconv.Itoa(len(st.Blockers))+" transaction(s) on the primary to end")
+	case !st.Done:
+		sc.note(m, "creating a copy on this standby")
+	case st.Err != nil:
+		e := postgres.Classify(st.Err)
+		sc.note(m, "cannot create the copy: "+e.Error())
+		if time.Since(st.FinishedAt) >= copyRetry {
+			r.Creator.Forget(key)
+		}
+	default:
+		r.Creator.Forget(key)
+		addCopy(sc, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: st.LSN.String()})
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate,
+			"created a copy of slot %q on standby %s, starting at %s", sc.name, m.Addr(), st.LSN)
+		r.Monitor.Refresh(sc.serverKey)
+	}
+}
+
+// advanceLogicalCopy moves the copy to the primary slot's confirmed
+// position.
+func (r *ReplicationSlotReconciler) advanceLogicalCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy, row postgres.Slot) {
+	confirmed := sc.row.ConfirmedFlushLSN
+	if confirmed == nil {
+		return
+	}
+	target := min(*confirmed, m.Identity.WALPosition)
+	if row.ConfirmedFlushLSN != nil && *row.ConfirmedFlushLSN >= target {
+		return
+	}
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
+	if err == nil {
+		_, err = postgres.AdvanceSlot(ctx, pool, sc.name, target)
+	}
+	if err != nil {
+		sc.note(m, "cannot advance the copy: "+err.Error())
+	}
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }

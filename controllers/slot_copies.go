@@ -170,7 +170,7 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 			"created a copy of slot %q on standby %s", sc.name, m.Addr())
 		r.Monitor.Refresh(sc.serverKey)
 	case !present:
-		removeCopy(sc, m.Endpoint) // dropped behind our back: made again next pass
+		r.forgetIfGone(ctx, sc, m)
 	case sc.row.RestartLSN != nil:
 		target := min(*sc.row.RestartLSN, m.Identity.WALPosition)
 		if row.RestartLSN == nil || *row.RestartLSN < target {
@@ -178,6 +178,19 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 				sc.note(m, "cannot advance the copy: "+err.Error())
 			}
 		}
+	}
+}
+
+// forgetIfGone forgets a recorded copy the snapshot does not list, once a
+// direct read confirms it is gone (dropped behind slotkeeper's back): the
+// snapshot can predate the copy's creation. The next pass makes it again.
+func (r *ReplicationSlotReconciler) forgetIfGone(ctx context.Context, sc *slotScope, m *monitor.Member) {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	if err != nil {
+		return
+	}
+	if row, err := postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name); err == nil && row == nil {
+		removeCopy(sc, m.Endpoint)
 	}
 }
 

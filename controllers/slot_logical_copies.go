@@ -36,7 +36,7 @@ func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slo
 	case rec == nil:
 		r.beginCopy(sc, m)
 	case !present:
-		removeCopy(sc, m.Endpoint) // dropped behind our back: made again next pass
+		r.forgetIfGone(ctx, sc, m)
 	default:
 		r.advanceLogicalCopy(ctx, sc, m, rec, row)
 	}

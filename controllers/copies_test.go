@@ -1,0 +1,151 @@
+package controllers_test
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+// querySlotBool reads one boolean column of a slot as the superuser.
+func querySlotBool(s *pgtest.Server, slot, column string) func() (bool, error) {
+	return func() (bool, error) {
+		conn, err := s.Connect(bg, "postgres")
+		if err != nil {
+			return false, err
+		}
+		defer conn.Close(bg)
+		var v bool
+		err = conn.QueryRow(bg, "SELECT "+column+" FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&v)
+		return v, err
+	}
+}
+
+// rowCount polls the number of rows of a table in database postgres.
+func rowCount(s *pgtest.Server, table string) func() (int, error) {
+	return func() (int, error) {
+		conn, err := s.Connect(bg, "postgres")
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close(bg)
+		var n int
+		err = conn.QueryRow(bg, "SELECT count(*) FROM "+table).Scan(&n)
+		return n, err
+	}
+}
+
+// recycleWAL writes and switches WAL segments and checkpoints, so that a
+// server keeps only the WAL some slot still holds.
+func recycleWAL(s *pgtest.Server) {
+	for range 4 {
+		Expect(s.Exec(bg, "CREATE TABLE IF NOT EXISTS filler(x text)")).To(Succeed())
+		Expect(s.Exec(bg, "INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 2000)")).To(Succeed())
+		Expect(s.Exec(bg, "SELECT pg_switch_wal()")).To(Succeed())
+	}
+	Expect(s.Exec(bg, "CHECKPOINT")).To(Succeed())
+}
+
+var _ = Describe("standby copies", func() {
+	It("let a standby that replicated through a physical failover slot resume from the promoted node, with its WAL recycled", func() {
+		p := startServer("cascade-primary", nil)
+		// The promoted standby keeps no WAL of its own accord: only the
+		// copy can hold what the cascaded standby still needs.
+		promoted, err := p.AddStandby(bg, "standby_cascade", map[string]string{"wal_keep_size": "0"})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(promoted.Cleanup)
+		follower, err := p.AddStandby(bg, "cascade_fo", nil)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(follower.Cleanup)
+
+		ns, ps := serverOn(p, promoted)
+		rs := physicalSlot(ns, "cascade-fo", ps.Name)
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(get(rs).Status.Owned).To(BeTrue(), "the follower's slot was adopted")
+		Expect(p.Exec(bg, "CREATE TABLE before_failover(x int)")).To(Succeed())
+		Expect(p.Exec(bg, "INSERT INTO before_failover VALUES (1)")).To(Succeed())
+		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		Expect(get(rs).Status.Copies).To(ConsistOf(HaveField("Port", int32(promoted.Port))))
+		// Both standbys have everything before the primary goes.
+		Eventually(rowCount(promoted, "before_failover")).Should(Equal(1))
+		Eventually(rowCount(follower, "before_failover")).Should(Equal(1))
+
+		Expect(follower.Stop()).To(Succeed())
+		Expect(p.Crash()).To(Succeed())
+		Expect(promoted.Promote(context.Background())).To(Succeed())
+		Eventually(func() string { return get(rs).Status.Host }).Should(Equal(promoted.Addr()))
+		recycleWAL(promoted)
+
+		Expect(follower.Rejoin(bg, promoted, "cascade_fo")).To(Succeed(), "the follower streams from the promoted node through the copy")
+		Expect(promoted.Exec(bg, "INSERT INTO before_failover VALUES (2)")).To(Succeed())
+		Eventually(rowCount(follower, "before_failover")).Should(Equal(2))
+		Expect(get(rs).Status.Recreations).To(BeZero())
+	})
+
+	It("drop their copies when failover is switched off, and never touch a same-named slot they did not make", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "copy-off", ps.Name)
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		Eventually(slotExists(standby, "copy_off")).Should(BeTrue())
+		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(HaveLen(1))
+		rs.Spec.Failover = false
+		Expect(k8s.Update(bg, rs)).To(Succeed())
+		Eventually(slotExists(standby, "copy_off")).Should(BeFalse())
+		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(BeEmpty())
+		Eventually(eventNotes(ns, "CopyDropped")).Should(ContainElement(ContainSubstring("failover is off")))
+
+		By("a slot of the same name on the standby that slotkeeper did not make")
+		Expect(standby.Exec(bg, "SELECT pg_create_physical_replication_slot('twin', true)")).To(Succeed())
+		twin := physicalSlot(ns, "twin", ps.Name)
+		twin.Spec.Failover = true
+		Expect(k8s.Create(bg, twin)).To(Succeed())
+		c := waitCondition(twin, api.ConditionFailoverReady, metav1.ConditionFalse, api.ReasonNotSynced)
+		Expect(c.Message).To(ContainSubstring("slotkeeper did not make"))
+		deleteAndWait(twin)
+		Expect(slotExists(standby, "twin")()).To(BeTrue(), "never dropped")
+		Expect(standby.Exec(bg, "SELECT pg_drop_replication_slot('twin')")).To(Succeed())
+	})
+
+	if major < 17 {
+		return
+	}
+	It("drop a former primary's stale failover slot once it rejoins as a standby, so the sync resumes", func() {
+		syncSettings := map[string]string{"sync_replication_slots": "on", "hot_standby_feedback": "on"}
+		oldPrimary, promoted := newPairWith("stale", syncSettings)
+		ns, ps := serverOn(oldPrimary, promoted)
+		rs := logicalSlot(ns, "cdc-stale", ps.Name)
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(oldPrimary.Exec(bg, "CREATE TABLE IF NOT EXISTS t(x int)")).To(Succeed())
+			g.Expect(oldPrimary.Exec(bg, "INSERT INTO t VALUES (1)")).To(Succeed())
+			g.Expect(oldPrimary.Exec(bg, "SELECT pg_replication_slot_advance('cdc_stale', pg_current_wal_lsn())")).To(Succeed())
+			g.Expect(getCondition(rs, api.ConditionFailoverReady)).To(HaveField("Status", metav1.ConditionTrue))
+		}, "60s", "1s").Should(Succeed())
+
+		By("a switchover: the old primary keeps its slot, failover = true and synced = false")
+		Expect(oldPrimary.Stop()).To(Succeed())
+		Expect(promoted.Promote(context.Background())).To(Succeed())
+		Eventually(func() string { return get(rs).Status.Host }).Should(Equal(promoted.Addr()))
+		Expect(oldPrimary.SetSettings(bg, syncSettings, false)).To(Succeed())
+		Expect(oldPrimary.Rejoin(bg, promoted, "rejoined")).To(Succeed())
+
+		Eventually(eventNotes(ns, "StaleSlotDropped")).Should(ContainElement(ContainSubstring(oldPrimary.Addr())))
+		Eventually(func(g Gomega) {
+			g.Expect(promoted.Exec(bg, "INSERT INTO t VALUES (2)")).To(Succeed())
+			g.Expect(promoted.Exec(bg, "SELECT pg_replication_slot_advance('cdc_stale', pg_current_wal_lsn())")).To(Succeed())
+			g.Expect(querySlotBool(oldPrimary, "cdc_stale", "synced")()).To(BeTrue(), "the sync worker took over")
+			c := getCondition(rs, api.ConditionFailoverReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+		}, "90s", "1s").Should(Succeed())
+		Expect(get(rs).Status.Copies).To(BeEmpty())
+	})
+})

@@ -20,16 +20,17 @@ import (
 func main() {
 	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the repository root)")
 	major := flag.Int("major", 17, "PostgreSQL major version")
+	only := flag.String("only", "", "run only this scenario ("+failoverReadyName+"; PGTEST_MAJORS picks its majors) and replace only its section of the file")
 	flag.Parse()
 	logf.SetLogger(logr.Discard())
-	if err := run(*out, *major); err != nil {
+	if err := run(*out, *major, *only); err != nil {
 		pgtest.CleanupAll()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, major int) error {
+func run(out string, major int, only string) error {
 	root, err := pgtest.RepoRoot()
 	if err != nil {
 		return err
@@ -44,6 +45,13 @@ func run(out string, major int) error {
 	}
 	defer h.stop()
 	defer pgtest.CleanupAll()
+	switch only {
+	case "":
+	case failoverReadyName:
+		return h.failoverReadyBench(ctx, out)
+	default:
+		return fmt.Errorf("-only %q: no such scenario (%s)", only, failoverReadyName)
+	}
 	r := &report{Major: major, Started: time.Now()}
 	if r.ApplyToReady, err = h.applyToReady(ctx, major, 50); err != nil {
 		return fmt.Errorf("apply to ready: %w", err)
@@ -63,5 +71,8 @@ func run(out string, major int) error {
 		}
 		r.Failovers = append(r.Failovers, runs)
 	}
-	return r.write(out)
+	if err := r.write(out); err != nil {
+		return err
+	}
+	return h.failoverReadyBench(ctx, out)
 }

@@ -56,7 +56,7 @@ var _ = Describe("FailoverReady with kubectl", func() {
 		DeferCleanup(pair.Cleanup)
 		ns := "e2e-failover-ready"
 		kubectlIn(failoverSlotManifest(ns, pair), "apply", "-f", "-")
-		DeferCleanup(kubectl, "delete", "namespace", ns, "--wait=true", "--timeout=60s")
+		DeferCleanup(deleteFailoverObjects, ns)
 		kubectl("wait", "--for=condition=Ready", "rslot/fo", "-n", ns, "--timeout=60s")
 
 		By("the standby lacks the slot-sync settings: False, naming them")

@@ -127,11 +127,18 @@ var _ = Describe("logical slots on a standby", func() {
 	}
 
 	It("report the GRANT to run when the role may not call pg_log_standby_snapshot()", func() {
-		Expect(primary.CreateRole(bg, "noexec", "noexec-pw", true)).To(Succeed())
+		// A quiet primary of its own: on the shared one, another spec's
+		// activity makes the bgwriter log a running-xacts record that
+		// completes the creation before the condition can be seen.
+		quiet, quietStandby := newPair("nogrant")
+		Expect(quiet.CreateRole(bg, "noexec", "noexec-pw", true)).To(Succeed())
 		ns := newNamespace()
 		createSecret(ns, "pg", "noexec", "noexec-pw")
-		ps := createServer(ns, "db", "pg", primary, standby)
-		rs := standbySlot(ns, "no-grant", ps.Name)
+		ps := createServer(ns, "db", "pg", quiet, quietStandby)
+		waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
+		waitIdle(quiet)
+		rs := logicalSlot(ns, "no-grant", ps.Name)
+		rs.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: quietStandby.Host, Port: int32(quietStandby.Port)}
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		c := waitCondition(rs, api.ConditionCreationBlocked, metav1.ConditionTrue, api.ReasonWaitingForStandbySnapshot)
 		Expect(c.Message).To(ContainSubstring("GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO noexec"))

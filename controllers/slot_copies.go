@@ -9,6 +9,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // Standby copies. For spec.failover slotkeeper keeps a copy of the slot on
@@ -76,7 +77,7 @@ func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotSco
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	row, present := m.Slots[sc.name]
-	rec := findCopy(sc.rs.Status.Copies, m.Endpoint)
+	rec := status.FindCopy(sc.rs.Status.Copies, m.Endpoint)
 	kind := kindOf(sc)
 	switch {
 	case rec != nil && rec.Former:
@@ -198,15 +199,6 @@ func copyKey(rs *api.ReplicationSlot, ep monitor.Endpoint) types.NamespacedName 
 	return types.NamespacedName{Namespace: rs.Namespace, Name: rs.Name + "@" + ep.Addr()}
 }
 
-func findCopy(copies []api.SlotCopy, ep monitor.Endpoint) *api.SlotCopy {
-	for i := range copies {
-		if copies[i].Host == ep.Host && copies[i].Port == ep.Port {
-			return &copies[i]
-		}
-	}
-	return nil
-}
-
 func addCopy(sc *slotScope, c api.SlotCopy) {
 	removeCopy(sc, monitor.Endpoint{Host: c.Host, Port: c.Port})
 	sc.rs.Status.Copies = append(sc.rs.Status.Copies, c)
@@ -258,7 +250,7 @@ func (r *ReplicationSlotReconciler) dropCopies(ctx context.Context, sc *slotScop
 	}
 	for _, m := range standbyMembers(sc.snap) {
 		r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
-		if findCopy(sc.rs.Status.Copies, m.Endpoint) != nil {
+		if status.FindCopy(sc.rs.Status.Copies, m.Endpoint) != nil {
 			_ = r.dropOn(ctx, sc, m)
 		}
 	}

@@ -19,11 +19,8 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 		return retrying(api.ReasonServerUnavailable, fmt.Sprintf("cannot list slots on %s: %v", t.Addr(), t.SlotsErr)), nil
 	}
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
-	if row, ok := t.Slots[sc.name]; ok {
-		r.moveHost(sc, &row)
-	} else {
-		r.moveHost(sc, nil)
-	}
+	_, present := t.Slots[sc.name]
+	r.moveHost(sc, present)
 	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok {
 		return r.followCreation(ctx, sc, st)
 	}

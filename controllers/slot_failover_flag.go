@@ -5,6 +5,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // syncFailoverFlag makes a PostgreSQL 17+ logical slot's failover property
@@ -61,12 +62,12 @@ func onOff(b bool) string {
 // the consumer must have confirmed past the copy's start before the
 // failover; if it had not, the changes in between were never decoded, and
 // that is recorded as a data gap.
-func (r *ReplicationSlotReconciler) moveHost(sc *slotScope, row *postgres.Slot) {
+func (r *ReplicationSlotReconciler) moveHost(sc *slotScope, present bool) {
 	st := &sc.rs.Status
 	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || !sc.target.IsPrimary() {
 		return
 	}
-	if c := findCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && c.StartLSN != "" && !c.Consistent && row != nil {
+	if c := status.FindCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && c.StartLSN != "" && !c.Consistent && present {
 		r.unreadyCopyGap(sc, c.StartLSN)
 	}
 	removeCopy(sc, sc.target.Endpoint)

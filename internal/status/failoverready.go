@@ -134,7 +134,7 @@ func syncedCopy(m *monitor.Member, in FailoverInputs) judged {
 func keptLogicalCopy(m *monitor.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
-	rec := findCopy(in.Copies, m.Endpoint)
+	rec := FindCopy(in.Copies, m.Endpoint)
 	if ok && rec != nil && !rec.Former {
 		v.Present, v.Persistent = true, !row.Temporary
 		v.LagBytes = lagBytes(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
@@ -178,7 +178,7 @@ func lsnText(l *postgres.LSN) string {
 func physicalCopy(m *monitor.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
-	rec := findCopy(in.Copies, m.Endpoint)
+	rec := FindCopy(in.Copies, m.Endpoint)
 	switch {
 	case !ok || rec == nil || rec.Former:
 		return notReady(v, api.ReasonNotSynced, "no copy yet")
@@ -194,7 +194,8 @@ func physicalCopy(m *monitor.Member, in FailoverInputs) judged {
 	return ready(v)
 }
 
-func findCopy(copies []api.SlotCopy, ep monitor.Endpoint) *api.SlotCopy {
+// FindCopy returns the record of the copy on a member, or nil.
+func FindCopy(copies []api.SlotCopy, ep monitor.Endpoint) *api.SlotCopy {
 	for i := range copies {
 		if copies[i].Host == ep.Host && copies[i].Port == ep.Port {
 			return &copies[i]

@@ -40,35 +40,15 @@ const creationBlocked = `{.status.conditions[?(@.type=="CreationBlocked")].statu
 // readyStatus is the jsonpath of the Ready condition's status.
 const readyStatus = `{.status.conditions[?(@.type=="Ready")].status}`
 
-// blockedManifest is a namespace with the credentials, a PostgresServer "db"
-// for primary alone and a logical slot "blocked-cdc".
+// blockedManifest is serverManifest for primary alone, with a logical slot
+// "blocked-cdc".
 func blockedManifest(primary *pgtest.Server) string {
-	return fmt.Sprintf(`apiVersion: v1
-kind: Namespace
-metadata: {name: %[1]s}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: pg, namespace: %[1]s}
-type: kubernetes.io/basic-auth
-stringData: {username: %[2]s, password: %[3]s}
----
-apiVersion: pg.slotkeeper.dev/v1alpha1
-kind: PostgresServer
-metadata: {name: db, namespace: %[1]s}
-spec:
-  hosts:
-  - {host: %[4]s, port: %[5]d}
-  credentialsSecretRef: {name: pg}
-  tls: {mode: disable}
-  pollInterval: %[6]s
----
+	return serverManifest(blockedNS, blockedPollInterval, primary) + fmt.Sprintf(`---
 apiVersion: pg.slotkeeper.dev/v1alpha1
 kind: ReplicationSlot
 metadata: {name: blocked-cdc, namespace: %[1]s}
-spec: {serverRef: {name: db}, type: Logical, database: %[7]s}
-`, blockedNS, harness.Role, harness.Password, primary.Host, primary.Port,
-		blockedPollInterval, harness.Database)
+spec: {serverRef: {name: db}, type: Logical, database: %[2]s}
+`, blockedNS, harness.Database)
 }
 
 // Issue: restart safety of blocked creation. A logical slot's creation waits

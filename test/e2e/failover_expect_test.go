@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 	"github.com/slotkeeper/slotkeeper/test/harness"
 )
 
@@ -18,10 +19,13 @@ import (
 // monitor's sentinel connection breaks when the primary goes away.
 const failoverPollInterval = 2 * time.Second
 
-// failoverManifest is a namespace with the credentials, a PostgresServer
-// "db" for both members of pair, a logical slot "cdc" and a physical slot
-// "replica", the same kinds as the samples.
-func failoverManifest(ns string, pair *harness.Postgres) string {
+// serverManifest is a namespace with the credentials and a PostgresServer
+// "db" for the given members, polled every poll.
+func serverManifest(ns string, poll time.Duration, members ...*pgtest.Server) string {
+	var hosts strings.Builder
+	for _, m := range members {
+		fmt.Fprintf(&hosts, "  - {host: %s, port: %d}\n", m.Host, m.Port)
+	}
 	return fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata: {name: %[1]s}
@@ -37,23 +41,27 @@ kind: PostgresServer
 metadata: {name: db, namespace: %[1]s}
 spec:
   hosts:
-  - {host: %[4]s, port: %[5]d}
-  - {host: %[6]s, port: %[7]d}
-  credentialsSecretRef: {name: pg}
+%[4]s  credentialsSecretRef: {name: pg}
   tls: {mode: disable}
-  pollInterval: %[8]s
----
+  pollInterval: %[5]s
+`, ns, harness.Role, harness.Password, hosts.String(), poll)
+}
+
+// failoverManifest is serverManifest for both members of pair, with a
+// logical slot "cdc" and a physical slot "replica", the same kinds as the
+// samples.
+func failoverManifest(ns string, pair *harness.Postgres) string {
+	return serverManifest(ns, failoverPollInterval, pair.Primary, pair.Standby) + fmt.Sprintf(`---
 apiVersion: pg.slotkeeper.dev/v1alpha1
 kind: ReplicationSlot
 metadata: {name: cdc, namespace: %[1]s}
-spec: {serverRef: {name: db}, type: Logical, database: %[9]s}
+spec: {serverRef: {name: db}, type: Logical, database: %[2]s}
 ---
 apiVersion: pg.slotkeeper.dev/v1alpha1
 kind: ReplicationSlot
 metadata: {name: replica, namespace: %[1]s}
 spec: {serverRef: {name: db}, type: Physical}
-`, ns, harness.Role, harness.Password, pair.Primary.Host, pair.Primary.Port,
-		pair.Standby.Host, pair.Standby.Port, failoverPollInterval, harness.Database)
+`, ns, harness.Database)
 }
 
 // dataGap is the jsonpath of the DataGap condition as "status reason".

@@ -13,33 +13,12 @@ import (
 
 // failoverSlotManifest declares a failover slot "fo" on its own pair.
 func failoverSlotManifest(ns string, pair *harness.Postgres) string {
-	return fmt.Sprintf(`apiVersion: v1
-kind: Namespace
-metadata: {name: %[1]s}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: pg, namespace: %[1]s}
-type: kubernetes.io/basic-auth
-stringData: {username: %[2]s, password: %[3]s}
----
-apiVersion: pg.slotkeeper.dev/v1alpha1
-kind: PostgresServer
-metadata: {name: db, namespace: %[1]s}
-spec:
-  hosts:
-  - {host: %[4]s, port: %[5]d}
-  - {host: %[6]s, port: %[7]d}
-  credentialsSecretRef: {name: pg}
-  tls: {mode: disable}
-  pollInterval: 1s
----
+	return serverManifest(ns, time.Second, pair.Primary, pair.Standby) + fmt.Sprintf(`---
 apiVersion: pg.slotkeeper.dev/v1alpha1
 kind: ReplicationSlot
 metadata: {name: fo, namespace: %[1]s}
-spec: {serverRef: {name: db}, type: Logical, database: %[8]s, plugin: test_decoding, failover: true}
-`, ns, harness.Role, harness.Password, pair.Primary.Host, pair.Primary.Port,
-		pair.Standby.Host, pair.Standby.Port, harness.Database)
+spec: {serverRef: {name: db}, type: Logical, database: %[2]s, plugin: test_decoding, failover: true}
+`, ns, harness.Database)
 }
 
 // failoverColumn is the FAILOVER cell of `kubectl get rslot -o wide`.

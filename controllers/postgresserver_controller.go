@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -48,6 +49,7 @@ func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, &ps); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Monitor.Remove(req.NamespacedName)
+			metrics.DeleteServer(req.Namespace, req.Name)
 			r.written.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -102,17 +104,19 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 	}
 	o, missing, known := status.ServerOutcome(snap, needsLogical(slots))
 	failover := ""
+	in := status.ServerInputs{Generation: ps.Generation, Outcome: o,
+		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known}
 	if snap != nil {
 		view := status.ViewServer(snap, managedNames(slots))
 		failover = noteFailover(ps, view)
 		applyServerView(ps, view)
+		in.UnmanagedRetention = status.UnmanagedRetention(ps.Generation, view.Slots, view.Unmanaged, unmanagedBudget(ps))
 	}
-	in := status.ServerInputs{Generation: ps.Generation, Outcome: o,
-		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known}
 	if known && needsFailoverSlots(slots) {
 		in.FailoverMissing = status.FailoverPrerequisites(snap)
 	}
 	r.setConditions(ps, in)
+	publishServerMetrics(ps, snap)
 	return failover
 }
 
@@ -196,6 +200,7 @@ func (r *PostgresServerReconciler) finalize(ctx context.Context, ps *api.Postgre
 		return ctrl.Result{RequeueAfter: deletionRecheck}, r.patchStatus(ctx, before, ps)
 	}
 	r.Monitor.Remove(client.ObjectKeyFromObject(ps))
+	metrics.DeleteServer(ps.Namespace, ps.Name)
 	if controllerutil.RemoveFinalizer(ps, api.ServerFinalizerName) {
 		return ctrl.Result{}, r.Update(ctx, ps)
 	}

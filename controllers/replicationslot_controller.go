@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -151,7 +150,7 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	rs.Status.ObservedGeneration = rs.Generation
 	emitTransition(r.Recorder, rs, old, readyOf(rs.Status.Conditions))
 	emitBlocked(r.Recorder, rs, oldBlocked, conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
-	publishMetrics(rs, sc.row)
+	publishMetrics(rs, sc)
 }
 
 // failoverReady evaluates spec.failover against the latest snapshot; only
@@ -172,19 +171,6 @@ func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
 func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {
 	st, ok := r.Creator.State(client.ObjectKeyFromObject(rs))
 	return ok && !st.Done
-}
-
-// publishMetrics exports the live figures (status keeps them at most every
-// 30 s).
-func publishMetrics(rs *api.ReplicationSlot, row *postgres.Slot) {
-	in := slotInputs(rs, status.Outcome{}, row)
-	m := metrics.Slot{Namespace: rs.Namespace, Name: rs.Name, SlotName: rs.Status.SlotName, Server: rs.Spec.ServerRef.Name,
-		Ready: readyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: ptr.Deref(rs.Status.Active, false),
-		DataGap: in.Gap != nil && !in.Acknowledged, BudgetBytes: in.BudgetBytes, Recreations: rs.Status.Recreations}
-	if row != nil {
-		m.RetainedBytes = row.RetainedBytes
-	}
-	metrics.SetSlot(m)
 }
 
 func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) status.SlotInputs {

@@ -58,7 +58,7 @@ func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, 
 			rs.Spec.Type, sc.name, sc.target.Addr())
 	case rs.Spec.Type == api.SlotLogical:
 		rs.Status.Recreations++
-		rs.Status.LastDataGap = newGap(reason, from, start)
+		recordGap(rs, newGap(reason, from, start))
 		r.Recorder.Eventf(rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
 			"recreated slot %q on %s (%s): changes from %s to %s were never decoded", sc.name, sc.target.Addr(), reason, from, start)
 	default:
@@ -77,6 +77,14 @@ func lastConfirmed(inStatus string, seen *postgres.LSN) string {
 		return seen.String()
 	}
 	return inStatus
+}
+
+// recordGap makes g the slot's last data gap and adds it to the total.
+func recordGap(rs *api.ReplicationSlot, g *api.DataGap) {
+	rs.Status.LastDataGap = g
+	if g.Bytes != nil {
+		rs.Status.DataGapBytesTotal += *g.Bytes
+	}
 }
 
 func newGap(reason, from string, to postgres.LSN) *api.DataGap {

@@ -118,14 +118,25 @@ func Mismatch(rs *api.ReplicationSlot, row *postgres.Slot) string {
 // Invalidated reports whether PostgreSQL has invalidated the slot: it can
 // no longer be used and only recreating it helps.
 func Invalidated(row *postgres.Slot) bool {
-	return row.WALStatus == "lost" || row.InvalidationReason != "" || row.Conflicting
+	return invalidationOf(row) != ""
+}
+
+// invalidationOf names why PostgreSQL invalidated the slot: 17+ say so;
+// 16 only flags logical slots conflicting; any version shows wal_status lost.
+func invalidationOf(row *postgres.Slot) string {
+	switch {
+	case row.InvalidationReason != "":
+		return row.InvalidationReason
+	case row.Conflicting:
+		return "conflicting"
+	case row.WALStatus == "lost":
+		return "wal_removed"
+	}
+	return ""
 }
 
 func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
-	why := row.InvalidationReason
-	if why == "" {
-		why = "wal_status " + row.WALStatus
-	}
+	why := invalidationOf(row)
 	if sc.rs.Spec.InvalidationPolicy == api.InvalidationKeep {
 		return stalled(api.ReasonInvalidated, fmt.Sprintf(
 			"PostgreSQL invalidated the slot (%s); its consumer cannot continue. Set invalidationPolicy: Recreate, or recreate the object", why)), nil

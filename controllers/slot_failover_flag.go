@@ -82,7 +82,7 @@ func (r *ReplicationSlotReconciler) unreadyCopyGap(sc *slotScope, start string) 
 	if f, ferr := postgres.ParseLSN(from); err != nil || (ferr == nil && f >= to) {
 		return
 	}
-	sc.rs.Status.LastDataGap = newGap(api.ReasonFailover, from, to)
+	recordGap(sc.rs, newGap(api.ReasonFailover, from, to))
 	r.Recorder.Eventf(sc.rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
 		"failed over to %s before its copy of slot %q was consistent: changes from %s to %s were never decoded",
 		sc.target.Addr(), sc.name, from, start)

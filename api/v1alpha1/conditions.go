@@ -12,6 +12,9 @@ const (
 	ConditionFailoverReady       = "FailoverReady"
 	ConditionWALRetentionHealthy = "WALRetentionHealthy"
 	ConditionDataGap             = "DataGap"
+	// ConditionUnmanagedWALRetentionHealthy (PostgresServer) turns False
+	// when inactive unmanaged slots retain more WAL than the budget.
+	ConditionUnmanagedWALRetentionHealthy = "UnmanagedWALRetentionHealthy"
 )
 
 // Condition reasons.

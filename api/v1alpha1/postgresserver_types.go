@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -98,6 +99,11 @@ type PostgresServerSpec struct {
 	// +kubebuilder:default={mode: Auto, interval: "1s"}
 	// +optional
 	StandbySnapshot *StandbySnapshotSpec `json:"standbySnapshot,omitempty"`
+	// MaxUnmanagedRetainedWAL is how much WAL the inactive slots that no
+	// ReplicationSlot manages may retain together before the condition
+	// UnmanagedWALRetentionHealthy turns False. Default 10Gi.
+	// +optional
+	MaxUnmanagedRetainedWAL *resource.Quantity `json:"maxUnmanagedRetainedWAL,omitempty"`
 }
 
 // MemberRole is what a member currently is.
@@ -161,6 +167,12 @@ type SlotCounts struct {
 	Managed           int32 `json:"managed"`
 	Unmanaged         int32 `json:"unmanaged"`
 	InactiveUnmanaged int32 `json:"inactiveUnmanaged"`
+	// UnmanagedRetainedWALBytes is the WAL all unmanaged slots retain,
+	// InactiveUnmanagedRetainedWALBytes the part held by inactive ones
+	// (each rounded down to 16 MiB). A WAL segment pinned by several
+	// slots counts once per slot, so the sum can exceed the disk used.
+	UnmanagedRetainedWALBytes         int64 `json:"unmanagedRetainedWALBytes,omitempty"`
+	InactiveUnmanagedRetainedWALBytes int64 `json:"inactiveUnmanagedRetainedWALBytes,omitempty"`
 }
 
 // UnmanagedSlot is a slot on the primary that no ReplicationSlot owns.
@@ -174,6 +186,9 @@ type UnmanagedSlot struct {
 	Active bool   `json:"active"`
 	// +optional
 	RetainedWALBytes *int64 `json:"retainedWALBytes,omitempty"`
+	// InactiveSince is when the slot lost its consumer (PostgreSQL 17+).
+	// +optional
+	InactiveSince *metav1.Time `json:"inactiveSince,omitempty"`
 	// LikelyOwner is a hint: the consumer's application_name, or the standby
 	// whose primary_slot_name matches.
 	// +optional

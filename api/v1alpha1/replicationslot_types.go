@@ -261,6 +261,10 @@ type ReplicationSlotStatus struct {
 	Recreations int32 `json:"recreations,omitempty"`
 	// +optional
 	LastDataGap *DataGap `json:"lastDataGap,omitempty"`
+	// DataGapBytesTotal adds up the bytes of every data gap recorded for
+	// this object (gaps of unknown size count 0).
+	// +optional
+	DataGapBytesTotal int64 `json:"dataGapBytesTotal,omitempty"`
 	// +optional
 	// +listType=atomic
 	Standbys []StandbySlot `json:"standbys,omitempty"`

@@ -1,6 +1,7 @@
-// Package metrics exports live slot figures to Prometheus through the
-// controller-runtime registry (served on the manager's /metrics). Status
-// carries the same figures only every 30 s; alerts belong here.
+// Package metrics exports live slot and server figures to Prometheus through
+// the controller-runtime registry (served on the manager's /metrics). Status
+// carries the same figures only every 30 s; alerts belong here. The names
+// are a contract with config/prometheus/rules.yaml and docs/metrics.md.
 package metrics
 
 import (
@@ -8,58 +9,36 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-var slotLabels = []string{"namespace", "name", "slot", "server"}
-
-func slotGauge(name, help string) *prometheus.GaugeVec {
-	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, slotLabels)
-}
-
+// Label sets. Slot series join server series on (namespace, server).
 var (
-	slotReady       = slotGauge("slotkeeper_slot_ready", "1 when the ReplicationSlot's Ready condition is True.")
-	slotActive      = slotGauge("slotkeeper_slot_active", "1 when a consumer holds the slot.")
-	slotRetained    = slotGauge("slotkeeper_slot_retained_wal_bytes", "WAL the slot keeps on the server (current WAL position minus restart_lsn).")
-	slotBudget      = slotGauge("slotkeeper_slot_wal_budget_bytes", "spec.maxRetainedWAL of the slot, when set.")
-	slotDataGap     = slotGauge("slotkeeper_slot_data_gap", "1 while the slot has an unacknowledged data gap.")
-	slotRecreations = slotGauge("slotkeeper_slot_recreations", "How often slotkeeper had to recreate the slot.")
+	slotLabels   = []string{"namespace", "name", "slot", "server"}
+	serverLabels = []string{"namespace", "server"}
+	memberLabels = []string{"namespace", "server", "member"}
 )
 
+// names lists every metric family as it is declared, for Names.
+var names []string
+
+func gauge(name, help string, labels ...string) *prometheus.GaugeVec {
+	names = append(names, name)
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+}
+
+func register(cs ...prometheus.Collector) {
+	metrics.Registry.MustRegister(cs...)
+}
+
 func init() {
-	metrics.Registry.MustRegister(slotReady, slotActive, slotRetained, slotBudget, slotDataGap, slotRecreations)
+	register(slotReady, slotActive, slotRetained, slotBudget, slotLag, slotSafeWAL, slotWALStatus,
+		slotInvalid, slotInactiveAt, slotFailover, slotBlocked, slotDataGap, slotRecreated, slotGapBytes)
+	register(serverUp, memberUp, memberPrimary, serverTimeline, serverFailovers, unmanagedSlots,
+		unmanagedRetained, unmanagedBudget, probeDuration)
 }
 
-// Slot is one ReplicationSlot's figures.
-type Slot struct {
-	Namespace, Name, SlotName, Server string
-	Ready, Active, DataGap            bool
-	RetainedBytes, BudgetBytes        *int64
-	Recreations                       int32
-}
-
-// SetSlot publishes a slot's figures.
-func SetSlot(s Slot) {
-	l := prometheus.Labels{"namespace": s.Namespace, "name": s.Name, "slot": s.SlotName, "server": s.Server}
-	slotReady.With(l).Set(b2f(s.Ready))
-	slotActive.With(l).Set(b2f(s.Active))
-	slotDataGap.With(l).Set(b2f(s.DataGap))
-	slotRecreations.With(l).Set(float64(s.Recreations))
-	setOptional(slotRetained, l, s.RetainedBytes)
-	setOptional(slotBudget, l, s.BudgetBytes)
-}
-
-// DeleteSlot forgets every series of a ReplicationSlot.
-func DeleteSlot(namespace, name string) {
-	l := prometheus.Labels{"namespace": namespace, "name": name}
-	for _, v := range []*prometheus.GaugeVec{slotReady, slotActive, slotRetained, slotBudget, slotDataGap, slotRecreations} {
-		v.DeletePartialMatch(l)
-	}
-}
-
-func setOptional(v *prometheus.GaugeVec, l prometheus.Labels, p *int64) {
-	if p == nil {
-		v.Delete(l)
-		return
-	}
-	v.With(l).Set(float64(*p))
+// Names lists the name of every metric family the operator exports (the
+// _bucket/_sum/_count series of histograms are under their base name).
+func Names() []string {
+	return append([]string(nil), names...)
 }
 
 func b2f(b bool) float64 {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -22,7 +23,9 @@ func (s *server) poll(ctx context.Context) *Snapshot {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start := time.Now()
 			snap.Members[i] = s.probe(ctx, ep)
+			metrics.ObserveProbe(s.key.Namespace, s.key.Name, ep.Addr(), time.Since(start))
 		}()
 	}
 	wg.Wait()

@@ -22,6 +22,9 @@ type ServerInputs struct {
 	// FailoverMissing lists, per standby, the slot-sync settings that
 	// failover slots of this server need.
 	FailoverMissing []string
+	// UnmanagedRetention is the UnmanagedWALRetentionHealthy condition;
+	// nil keeps the last one while the primary's slots are unknown.
+	UnmanagedRetention *metav1.Condition
 }
 
 // ServerConditions returns the conditions for the inputs.
@@ -30,6 +33,9 @@ func ServerConditions(existing []metav1.Condition, in ServerInputs) []metav1.Con
 	applyOutcome(&conds, in.Generation, in.Outcome)
 	setOrRemove(&conds, api.ConditionSplitBrain, splitBrain(in))
 	setOrRemove(&conds, api.ConditionPrerequisitesMet, prerequisites(in))
+	if in.UnmanagedRetention != nil {
+		setOrRemove(&conds, api.ConditionUnmanagedWALRetentionHealthy, in.UnmanagedRetention)
+	}
 	return conds
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
@@ -104,11 +106,15 @@ func TestViewServerUnmanaged(t *testing.T) {
 	if v.Slots.Managed != 1 || v.Slots.Unmanaged != 3 || v.Slots.InactiveUnmanaged != 2 {
 		t.Fatalf("counts %+v", v.Slots)
 	}
-	if v.Unmanaged[0].Name != "big" || v.Unmanaged[0].LikelyOwner != "debezium (pid 7)" {
+	// Sums are quantised like every byte figure: 50 MiB active, 100 B inactive.
+	if v.Slots.UnmanagedRetainedWALBytes != 48<<20 || v.Slots.InactiveUnmanagedRetainedWALBytes != QuantizeBytes(100) {
+		t.Fatalf("retained sums %+v", v.Slots)
+	}
+	if v.Unmanaged[0].Name != "big" || v.Unmanaged[0].LikelyOwner != "held by debezium (pid 7)" {
 		t.Fatalf("largest first with its consumer: %+v", v.Unmanaged[0])
 	}
 	for _, u := range v.Unmanaged {
-		if u.Name == "sb" && u.LikelyOwner != "standby h:2" {
+		if u.Name == "sb" && u.LikelyOwner != "primary_slot_name of standby h:2" {
 			t.Fatalf("standby owner hint: %+v", u)
 		}
 	}
@@ -178,3 +184,49 @@ func TestSynchronizedStandbySlotsWarning(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmanagedRetention(t *testing.T) {
+	top := []api.UnmanagedSlot{
+		{Name: "busy", Active: true, RetainedWALBytes: ptrTo(int64(40 << 30))},
+		{Name: "old_cdc", RetainedWALBytes: ptrTo(int64(12 << 30)), LikelyOwner: "Debezium"},
+		{Name: "pgl_x", RetainedWALBytes: ptrTo(int64(1 << 30)), LikelyOwner: "pglogical"},
+	}
+	cases := []struct {
+		name     string
+		counts   *api.SlotCounts
+		budget   int64
+		status   metav1.ConditionStatus
+		reason   string
+		contains []string
+	}{
+		{"unknown", nil, 1, "", "", nil},
+		{"within", &api.SlotCounts{InactiveUnmanaged: 2, InactiveUnmanagedRetainedWALBytes: 10 << 30}, 10 << 30,
+			metav1.ConditionTrue, api.ReasonWithinBudget, []string{"2 inactive", "10.0GiB", "budget 10.0GiB"}},
+		{"over: names inactive holders only, never the active one", &api.SlotCounts{InactiveUnmanaged: 2, InactiveUnmanagedRetainedWALBytes: 13 << 30}, 10 << 30,
+			metav1.ConditionFalse, api.ReasonOverBudget, []string{"13.0GiB", "10.0GiB", "old_cdc (12.0GiB, Debezium)", "pgl_x (1.0GiB, pglogical)", "never drops"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := UnmanagedRetention(3, c.counts, top, c.budget)
+			if c.counts == nil {
+				if got != nil {
+					t.Fatalf("want no condition, got %+v", got)
+				}
+				return
+			}
+			if got.Status != c.status || got.Reason != c.reason || got.ObservedGeneration != 3 {
+				t.Fatalf("got %+v", got)
+			}
+			for _, s := range c.contains {
+				if !strings.Contains(got.Message, s) {
+					t.Errorf("message %q lacks %q", got.Message, s)
+				}
+			}
+			if strings.Contains(got.Message, "busy") {
+				t.Errorf("active slot named as a holder: %q", got.Message)
+			}
+		})
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,17 +1,10 @@
 package status
 
 import (
-	"fmt"
-	"sort"
-
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
-
-// MaxUnmanagedListed caps status.unmanagedSlots so a server with thousands
-// of foreign slots cannot blow up the object.
-const MaxUnmanagedListed = 20
 
 // ServerView is what a snapshot says about a server, in API terms.
 type ServerView struct {
@@ -85,62 +78,6 @@ func viewSettings(id *postgres.Identity) *api.ServerSettings {
 		SyncReplicationSlots: s.SyncReplicationSlots,
 		WALSenderTimeout:     s.WALSenderTimeout,
 	}
-}
-
-func viewSlots(snap *monitor.Snapshot, p *monitor.Member, managed map[string]bool) (*api.SlotCounts, []api.UnmanagedSlot) {
-	counts := &api.SlotCounts{}
-	var list []api.UnmanagedSlot
-	for name, sl := range p.Slots {
-		if managed[name] {
-			counts.Managed++
-			continue
-		}
-		counts.Unmanaged++
-		if !sl.Active {
-			counts.InactiveUnmanaged++
-		}
-		list = append(list, viewUnmanaged(snap, sl))
-	}
-	sort.Slice(list, func(i, j int) bool {
-		a, b := deref(list[i].RetainedWALBytes), deref(list[j].RetainedWALBytes)
-		if a != b {
-			return a > b
-		}
-		return list[i].Name < list[j].Name
-	})
-	if len(list) > MaxUnmanagedListed {
-		list = list[:MaxUnmanagedListed]
-	}
-	return counts, list
-}
-
-func viewUnmanaged(snap *monitor.Snapshot, sl postgres.Slot) api.UnmanagedSlot {
-	u := api.UnmanagedSlot{Name: sl.Name, Type: api.SlotPhysical, Database: sl.Database,
-		Plugin: sl.Plugin, Active: sl.Active, LikelyOwner: likelyOwner(snap, sl)}
-	if sl.Type == "logical" {
-		u.Type = api.SlotLogical
-	}
-	if sl.RetainedBytes != nil {
-		q := QuantizeBytes(*sl.RetainedBytes)
-		u.RetainedWALBytes = &q
-	}
-	return u
-}
-
-// likelyOwner names the consumer holding the slot, or the member that
-// streams through it (its primary_slot_name), as a hint for a DBA deciding
-// whether the slot is still wanted.
-func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
-	if sl.Consumer != nil && sl.Consumer.ApplicationName != "" {
-		return fmt.Sprintf("%s (pid %d)", sl.Consumer.ApplicationName, sl.Consumer.PID)
-	}
-	for i := range snap.Members {
-		m := &snap.Members[i]
-		if m.Identity != nil && m.Identity.InRecovery && m.Identity.Settings.PrimarySlotName == sl.Name {
-			return "standby " + m.Addr()
-		}
-	}
-	return ""
 }
 
 func deref(p *int64) int64 {

@@ -1,0 +1,63 @@
+package controllers
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/metrics"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// publishMetrics exports the live figures on every reconcile; status keeps
+// them at most every 30 s.
+func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
+	in := slotInputs(rs, status.Outcome{}, sc.row)
+	m := metrics.Slot{Namespace: rs.Namespace, Name: rs.Name, SlotName: rs.Status.SlotName, Server: rs.Spec.ServerRef.Name,
+		Ready: readyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: ptr.Deref(rs.Status.Active, false),
+		DataGap: in.Gap != nil && !in.Acknowledged, BudgetBytes: in.BudgetBytes, Recreations: rs.Status.Recreations,
+		DataGapBytesTotal: rs.Status.DataGapBytesTotal, BlockedSeconds: blockedSeconds(rs.Status.Conditions),
+		FailoverReady: failoverReadyFlag(rs)}
+	if row := sc.row; row != nil {
+		m.RetainedBytes, m.SafeWALSizeBytes = row.RetainedBytes, row.SafeWALSize
+		m.WALStatus, m.InvalidationReason = row.WALStatus, invalidationOf(row)
+		m.LagBytes = lagBytes(sc, row)
+		if row.InactiveSince != nil && !row.Active {
+			m.InactiveSince = ptr.To(float64(row.InactiveSince.Unix()))
+		}
+	}
+	metrics.SetSlot(m)
+}
+
+// lagBytes is how far the consumer is behind the holding member's WAL
+// position: confirmed_flush_lsn for logical slots, restart_lsn for physical.
+func lagBytes(sc *slotScope, row *postgres.Slot) *int64 {
+	at := row.RestartLSN
+	if row.ConfirmedFlushLSN != nil {
+		at = row.ConfirmedFlushLSN
+	}
+	if at == nil || sc.target == nil || sc.target.Identity == nil {
+		return nil
+	}
+	lag := max(int64(sc.target.Identity.WALPosition)-int64(*at), 0)
+	return &lag
+}
+
+func blockedSeconds(conds []metav1.Condition) float64 {
+	c := conditionOf(conds, api.ConditionCreationBlocked)
+	if c.Status != metav1.ConditionTrue {
+		return 0
+	}
+	return time.Since(c.LastTransitionTime.Time).Seconds()
+}
+
+func failoverReadyFlag(rs *api.ReplicationSlot) *bool {
+	c := conditionOf(rs.Status.Conditions, api.ConditionFailoverReady)
+	if !rs.Spec.Failover || c.Type == "" {
+		return nil
+	}
+	return ptr.To(c.Status == metav1.ConditionTrue)
+}

@@ -1,0 +1,141 @@
+package status
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// MaxUnmanagedListed caps status.unmanagedSlots so a server with thousands
+// of foreign slots cannot blow up the object.
+const MaxUnmanagedListed = 20
+
+// DefaultUnmanagedBudget is the WAL inactive unmanaged slots may retain
+// together when spec.maxUnmanagedRetainedWAL is not set: large enough not
+// to fire on a briefly disconnected standby, small enough to page before a
+// typical volume fills.
+const DefaultUnmanagedBudget = 10 << 30
+
+// viewSlots counts the primary's slots and lists the unmanaged ones,
+// largest retention first. Nothing here drops or adopts them.
+func viewSlots(snap *monitor.Snapshot, p *monitor.Member, managed map[string]bool) (*api.SlotCounts, []api.UnmanagedSlot) {
+	counts := &api.SlotCounts{}
+	var list []api.UnmanagedSlot
+	for name, sl := range p.Slots {
+		if managed[name] {
+			counts.Managed++
+			continue
+		}
+		countUnmanaged(counts, sl)
+		list = append(list, viewUnmanaged(snap, sl))
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := deref(list[i].RetainedWALBytes), deref(list[j].RetainedWALBytes)
+		if a != b {
+			return a > b
+		}
+		return list[i].Name < list[j].Name
+	})
+	if len(list) > MaxUnmanagedListed {
+		list = list[:MaxUnmanagedListed]
+	}
+	counts.UnmanagedRetainedWALBytes = QuantizeBytes(counts.UnmanagedRetainedWALBytes)
+	counts.InactiveUnmanagedRetainedWALBytes = QuantizeBytes(counts.InactiveUnmanagedRetainedWALBytes)
+	return counts, list
+}
+
+func countUnmanaged(c *api.SlotCounts, sl postgres.Slot) {
+	c.Unmanaged++
+	b := deref(sl.RetainedBytes)
+	c.UnmanagedRetainedWALBytes += b
+	if !sl.Active {
+		c.InactiveUnmanaged++
+		c.InactiveUnmanagedRetainedWALBytes += b
+	}
+}
+
+func viewUnmanaged(snap *monitor.Snapshot, sl postgres.Slot) api.UnmanagedSlot {
+	u := api.UnmanagedSlot{Name: sl.Name, Type: api.SlotPhysical, Database: sl.Database,
+		Plugin: sl.Plugin, Active: sl.Active, LikelyOwner: likelyOwner(snap, sl)}
+	if sl.Type == "logical" {
+		u.Type = api.SlotLogical
+	}
+	if sl.RetainedBytes != nil {
+		q := QuantizeBytes(*sl.RetainedBytes)
+		u.RetainedWALBytes = &q
+	}
+	if sl.InactiveSince != nil && !sl.Active {
+		t := metav1.NewTime(sl.InactiveSince.Truncate(1e9))
+		u.InactiveSince = &t
+	}
+	return u
+}
+
+// likelyOwner combines what the name and plugin suggest with who holds the
+// slot now (the walsender's application_name) or which member streams
+// through it (its primary_slot_name): a hint for a DBA deciding whether the
+// slot is still wanted.
+func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
+	var seen []string
+	if c := sl.Consumer; c != nil && c.ApplicationName != "" {
+		seen = append(seen, fmt.Sprintf("held by %s (pid %d)", c.ApplicationName, c.PID))
+	}
+	if m := streamingMember(snap, sl.Name); m != "" {
+		seen = append(seen, "primary_slot_name of standby "+m)
+	}
+	// The generic physical guess only when nothing better is known.
+	hint := OwnerHint(sl.Name, sl.Plugin, sl.Type == "physical" && len(seen) == 0)
+	if hint != "" {
+		seen = append([]string{hint}, seen...)
+	}
+	return strings.Join(seen, "; ")
+}
+
+func streamingMember(snap *monitor.Snapshot, name string) string {
+	for i := range snap.Members {
+		m := &snap.Members[i]
+		if m.Identity != nil && m.Identity.InRecovery && m.Identity.Settings.PrimarySlotName == name {
+			return m.Addr()
+		}
+	}
+	return ""
+}
+
+// UnmanagedRetention is the UnmanagedWALRetentionHealthy condition, or nil
+// while the primary's slots are unknown. top names the largest holders.
+func UnmanagedRetention(gen int64, c *api.SlotCounts, top []api.UnmanagedSlot, budget int64) *metav1.Condition {
+	if c == nil {
+		return nil
+	}
+	held := c.InactiveUnmanagedRetainedWALBytes
+	if held <= budget {
+		return &metav1.Condition{Status: metav1.ConditionTrue, Reason: api.ReasonWithinBudget, ObservedGeneration: gen,
+			Message: fmt.Sprintf("%d inactive unmanaged slot(s) retain %s of WAL, budget %s",
+				c.InactiveUnmanaged, FormatBytes(held), FormatBytes(budget))}
+	}
+	return &metav1.Condition{Status: metav1.ConditionFalse, Reason: api.ReasonOverBudget, ObservedGeneration: gen,
+		Message: fmt.Sprintf("%d inactive unmanaged slot(s) retain %s of WAL, over the budget of %s (spec.maxUnmanagedRetainedWAL): %s. "+
+			"slotkeeper never drops them: check with their owner, then SELECT pg_drop_replication_slot('<name>') or manage one with a ReplicationSlot",
+			c.InactiveUnmanaged, FormatBytes(held), FormatBytes(budget), inactiveHolders(top))}
+}
+
+func inactiveHolders(top []api.UnmanagedSlot) string {
+	var out []string
+	for _, u := range top {
+		if u.Active || len(out) == 3 {
+			continue
+		}
+		s := fmt.Sprintf("%s (%s", u.Name, FormatBytes(deref(u.RetainedWALBytes)))
+		if u.LikelyOwner != "" {
+			s += ", " + u.LikelyOwner
+		}
+		out = append(out, s+")")
+	}
+	return "largest " + strings.Join(out, ", ")
+}

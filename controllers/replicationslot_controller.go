@@ -54,6 +54,9 @@ type slotScope struct {
 	deleting bool
 	// firstObservation: the server has not been probed yet.
 	firstObservation bool
+	// stillSince is since when the slot's consumer position has not moved
+	// (zero when unknown), for judging whether a holder is stale.
+	stillSince time.Time
 	ps               *api.PostgresServer
 	// blockedReason and blockedMessage describe a waiting creation.
 	blockedReason, blockedMessage string
@@ -61,6 +64,13 @@ type slotScope struct {
 	// ready; failoverNote why the failover property could not be switched.
 	copyNotes    map[string]string
 	failoverNote string
+}
+
+func (r *ReplicationSlotReconciler) newScope(rs *api.ReplicationSlot) *slotScope {
+	sc := &slotScope{rs: rs, name: SlotName(rs),
+		serverKey: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}}
+	sc.stillSince, _ = r.Monitor.LastProgress(sc.serverKey, sc.name)
+	return sc
 }
 
 func (sc *slotScope) note(m *monitor.Member, msg string) {
@@ -93,8 +103,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 	}
 	before := rs.DeepCopy()
-	sc := &slotScope{rs: &rs, name: SlotName(&rs),
-		serverKey: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}}
+	sc := r.newScope(&rs)
 	outcome, err := r.reconcileSlot(ctx, sc)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -121,7 +130,7 @@ func (r *ReplicationSlotReconciler) reconcileSlot(ctx context.Context, sc *slotS
 		}
 	}
 	r.syncStandbyCopies(ctx, sc)
-	return availableOutcome(sc.row), nil
+	return availableOutcome(sc), nil
 }
 
 func deref(o *status.Outcome) status.Outcome {
@@ -141,6 +150,9 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	}
 	if sc.row != nil {
 		observeRow(rs, sc.target, sc.row)
+		if rs.Status.Consumer != nil {
+			_, rs.Status.Consumer.Stale = holder(sc, sc.row)
+		}
 	}
 	oldBlocked := conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
 	in := slotInputs(rs, o, sc.row)

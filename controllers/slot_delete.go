@@ -39,8 +39,8 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 		r.Recorder.Eventf(rs, nil, "Normal", "Released", actionRelease, "slot %q left in place: %s", SlotName(rs), why)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
-	sc := &slotScope{rs: rs, name: SlotName(rs), deleting: true,
-		serverKey: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}}
+	sc := r.newScope(rs)
+	sc.deleting = true
 	o := r.dropForDeletion(ctx, sc)
 	if o == nil {
 		return ctrl.Result{}, r.release(ctx, rs)
@@ -97,8 +97,9 @@ func (r *ReplicationSlotReconciler) dropForDeletion(ctx context.Context, sc *slo
 		return nil
 	}
 	if row.Active {
+		who, _ := holder(sc, row)
 		return retrying(api.ReasonSlotActive, fmt.Sprintf(
-			"not dropping slot %q: it is active (pid %d); stop its consumer, or set deletionPolicy: Retain", sc.name, row.ActivePID))
+			"not dropping slot %q while it is in use: %s; or set deletionPolicy: Retain to leave it in place", sc.name, who))
 	}
 	if o := r.drop(ctx, sc); o != nil {
 		return o

@@ -142,8 +142,9 @@ func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *s
 			"PostgreSQL invalidated the slot (%s); its consumer cannot continue. Set invalidationPolicy: Recreate, or recreate the object", why)), nil
 	}
 	if row.Active {
+		who, _ := holder(sc, row)
 		return retrying(api.ReasonSlotActive, fmt.Sprintf(
-			"the slot is invalidated (%s) but still held by pid %d; slotkeeper never drops an active slot", why, row.ActivePID)), nil
+			"the slot is invalidated (%s) but still in use, and slotkeeper never drops an active slot: %s", why, who)), nil
 	}
 	if o := r.drop(ctx, sc); o != nil {
 		return o, nil

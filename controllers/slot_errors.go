@@ -41,6 +41,10 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 	}
 	switch {
 	case e.Reason == postgres.ReasonSlotActive:
+		if sc.row != nil && sc.row.Active {
+			who, _ := holder(sc, sc.row)
+			msg += "; " + who
+		}
 		return retrying(api.ReasonSlotActive, msg)
 	case e.Reason == postgres.ReasonSlotExists:
 		// Lost a race with another creator (or a stale snapshot): look again.

@@ -62,9 +62,17 @@ func timePtr(t *time.Time) *metav1.Time {
 	return &mt
 }
 
-// availableOutcome is the Ready=True outcome, with who consumes the slot.
-func availableOutcome(row *postgres.Slot) status.Outcome {
+// availableOutcome is the Ready=True outcome, with who consumes the slot
+// and a warning when that consumer looks stale.
+func availableOutcome(sc *slotScope) status.Outcome {
+	row := sc.row
 	o := status.Outcome{Phase: status.Available, Reason: api.ReasonAvailable, Message: "slot exists"}
+	if row != nil && row.Active {
+		if who, stale := holder(sc, row); stale {
+			o.Message = "active, " + who
+			return o
+		}
+	}
 	switch {
 	case row == nil:
 	case row.Active && row.Consumer != nil && row.Consumer.ApplicationName != "":

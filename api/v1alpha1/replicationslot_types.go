@@ -141,6 +141,12 @@ type Consumer struct {
 	BackendStart *metav1.Time `json:"backendStart,omitempty"`
 	// +optional
 	State string `json:"state,omitempty"`
+	// Stale is true when the holder looks gone: no reply from its client,
+	// or no progress while behind, for longer than wal_sender_timeout. The
+	// Ready or SlotActive message says what to do; slotkeeper never
+	// terminates a consumer on its own.
+	// +optional
+	Stale bool `json:"stale,omitempty"`
 }
 
 // DataGap is a window of changes that no consumer of the slot will ever see.

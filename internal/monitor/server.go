@@ -40,11 +40,15 @@ type server struct {
 	// snapshot that lost it: after a failover it holds the last position
 	// the old primary confirmed, fresher than any status write.
 	lastSeen map[string]postgres.Slot
+	// progress tracks, per slot on the primary, since when its consumer
+	// position has stood still.
+	progress map[string]progressMark
 }
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
 	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1),
-		pools: postgres.NewPools(), lastSeen: map[string]postgres.Slot{}}
+		pools: postgres.NewPools(), lastSeen: map[string]postgres.Slot{},
+		progress: map[string]progressMark{}}
 }
 
 func (s *server) start(ctx context.Context) {
@@ -157,6 +161,7 @@ func (s *server) publish(ctx context.Context, snap *Snapshot) {
 		for name, row := range p.Slots {
 			s.lastSeen[name] = row
 		}
+		s.noteProgress(p, snap.At)
 	}
 	s.mu.Unlock()
 	s.mgr.notify(ctx, s.key, prev, snap)

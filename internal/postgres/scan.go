@@ -15,6 +15,8 @@ type slotRow struct {
 	consumerPID                          *int32
 	appName, clientAddr, state           *string
 	backendStart                         *time.Time
+	senderState                          *string
+	replyTime                            *time.Time
 }
 
 // scanSlot is a pgx.RowToFunc for the columns of slotSelect, in order.
@@ -28,6 +30,7 @@ func scanSlot(row pgx.CollectableRow) (Slot, error) {
 		&s.TwoPhase, &r.twoPhaseAt, &s.Failover, &s.Synced, &s.Conflicting,
 		&r.invalidationReason, &s.InactiveSince, &s.RetainedBytes,
 		&r.consumerPID, &r.appName, &r.clientAddr, &r.state, &r.backendStart,
+		&r.senderState, &r.replyTime,
 	)
 	if err != nil {
 		return Slot{}, err
@@ -61,6 +64,7 @@ func (r *slotRow) fill(s Slot) (Slot, error) {
 		s.Consumer = &Consumer{
 			PID: *r.consumerPID, ApplicationName: deref(r.appName),
 			ClientAddr: deref(r.clientAddr), State: deref(r.state), BackendStart: r.backendStart,
+			SenderState: deref(r.senderState), ReplyTime: r.replyTime,
 		}
 	}
 	return s, nil

@@ -38,6 +38,12 @@ type Consumer struct {
 	ClientAddr      string // "" for Unix-socket connections
 	State           string
 	BackendStart    *time.Time
+	// SenderState is the walsender's state (startup, catchup, streaming,
+	// backup, stopping); "" for a slot held by a SQL function.
+	SenderState string
+	// ReplyTime is when the walsender last heard from its client; nil when
+	// it never did or the slot is not held through a walsender.
+	ReplyTime *time.Time
 }
 
 // Server versions at which pg_replication_slots gained columns.
@@ -78,10 +84,12 @@ func slotSelect(versionNum int) string {
 		     THEN COALESCE(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())
 		     ELSE pg_current_wal_lsn() END, s.restart_lsn)::bigint`,
 		"a.pid", "a.application_name", "host(a.client_addr)", "a.state", "a.backend_start",
+		"r.state", "r.reply_time",
 	}
 	return "SELECT " + strings.Join(cols, ",\n       ") + `
 FROM pg_replication_slots s
-LEFT JOIN pg_stat_activity a ON a.pid = s.active_pid`
+LEFT JOIN pg_stat_activity a ON a.pid = s.active_pid
+LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid`
 }
 
 // ListSlots reads every slot on the server in one query, ordered by name.

@@ -57,7 +57,7 @@ type slotScope struct {
 	// stillSince is since when the slot's consumer position has not moved
 	// (zero when unknown), for judging whether a holder is stale.
 	stillSince time.Time
-	ps               *api.PostgresServer
+	ps         *api.PostgresServer
 	// blockedReason and blockedMessage describe a waiting creation.
 	blockedReason, blockedMessage string
 	// copyNotes say, per standby address, what keeps its copy from being

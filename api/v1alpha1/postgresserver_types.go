@@ -197,6 +197,7 @@ type UnmanagedSlot struct {
 
 // PostgresServerStatus is the operator's view of the cluster.
 type PostgresServerStatus struct {
+	// +kubebuilder:default=0
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// +listType=map
@@ -247,7 +248,11 @@ type PostgresServer struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   PostgresServerSpec   `json:"spec"`
+	Spec PostgresServerSpec `json:"spec"`
+	// The defaults give a new object observedGeneration 0 before the first
+	// reconcile, so kstatus (Flux, kubectl wait tooling) reports it as in
+	// progress instead of current.
+	// +kubebuilder:default={observedGeneration: 0}
 	Status PostgresServerStatus `json:"status,omitempty"`
 }
 

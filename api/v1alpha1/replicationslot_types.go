@@ -215,6 +215,7 @@ type Blocker struct {
 
 // ReplicationSlotStatus is the truth about the slot as last observed.
 type ReplicationSlotStatus struct {
+	// +kubebuilder:default=0
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// +listType=map
@@ -314,7 +315,11 @@ type ReplicationSlot struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   ReplicationSlotSpec   `json:"spec"`
+	Spec ReplicationSlotSpec `json:"spec"`
+	// The defaults give a new object observedGeneration 0 before the first
+	// reconcile, so kstatus (Flux, kubectl wait tooling) reports it as in
+	// progress instead of current.
+	// +kubebuilder:default={observedGeneration: 0}
 	Status ReplicationSlotStatus `json:"status,omitempty"`
 }
 

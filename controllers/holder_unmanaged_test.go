@@ -1,0 +1,109 @@
+package controllers_test
+
+import (
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// A primary of its own with a short wal_sender_timeout, so a holder that
+// answers keepalives but confirms nothing looks stale within seconds.
+var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
+	var p *pgtest.Server
+	var ns string
+	var ps *api.PostgresServer
+
+	BeforeAll(func() {
+		p = startServer("holders", map[string]string{"wal_sender_timeout": "2s"})
+		ns = newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		ps = createServerWith(ns, "db", "pg", func(ps *api.PostgresServer) {
+			ps.Spec.MaxUnmanagedRetainedWAL = ptr.To(resource.MustParse("16Mi"))
+		}, p)
+	})
+
+	It("names a stale holder, tells how to end it, and never drops the slot while it is held", func() {
+		rs := logicalSlot(ns, "held", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		release, err := postgres.HoldSlot(bg, p.DSN("postgres", "", "orders"), "held", true)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(release)
+		// The holder replies to keepalives but confirms nothing; WAL moves on.
+		Expect(p.Exec(bg, "CREATE TABLE t(x int); INSERT INTO t SELECT generate_series(1, 1000)")).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(bg, client.ObjectKeyFromObject(rs), rs)).To(Succeed())
+			g.Expect(rs.Status.Consumer).NotTo(BeNil())
+			g.Expect(rs.Status.Consumer.Stale).To(BeTrue())
+		}).WithTimeout(time.Minute).Should(Succeed()) // an Available slot is re-judged every 30 s
+		pid := rs.Status.Consumer.PID
+		Expect(rs.Status.Consumer.ApplicationName).To(Equal(postgres.HoldApplicationName))
+		ready := meta.FindStatusCondition(rs.Status.Conditions, api.ConditionReady)
+		Expect(ready.Message).To(And(ContainSubstring(fmt.Sprintf("held by pid %d", pid)),
+			ContainSubstring("application "+postgres.HoldApplicationName), ContainSubstring("walsender streaming"),
+			ContainSubstring("confirmed nothing since"), ContainSubstring("wal_sender_timeout (2s)")))
+
+		Expect(k8s.Delete(bg, rs)).To(Succeed())
+		c := waitCondition(rs, api.ConditionReady, metav1.ConditionFalse, api.ReasonSlotActive)
+		Expect(c.Message).To(And(ContainSubstring("looks stale"),
+			ContainSubstring(fmt.Sprintf("pg_terminate_backend(%d)", pid)), ContainSubstring("never terminates")))
+		Consistently(slotExists(p, "held"), "3s").Should(BeTrue())
+
+		release()
+		Eventually(slotExists(p, "held")).Should(BeFalse())
+	})
+
+	It("inventories unmanaged slots with owner hints and flags their retention over budget", func() {
+		for _, q := range []string{
+			"SELECT pg_create_logical_replication_slot('debezium_orders', 'pgoutput')",
+			"SELECT pg_create_logical_replication_slot('pgl_orders_provider', 'test_decoding')",
+			"SELECT pg_create_physical_replication_slot('_cnpg_cluster_2', true)",
+		} {
+			Expect(p.Exec(bg, q)).To(Succeed())
+		}
+		DeferCleanup(func() {
+			for _, n := range []string{"debezium_orders", "pgl_orders_provider", "_cnpg_cluster_2"} {
+				_ = p.Exec(bg, "SELECT pg_drop_replication_slot($1)", n)
+			}
+		})
+		// Each switch starts a new 16 MiB segment: the slots now pin more
+		// than the 16Mi budget together.
+		for range 3 {
+			Expect(p.Exec(bg, "INSERT INTO t VALUES (1); SELECT pg_switch_wal()")).To(Succeed())
+		}
+
+		c := waitCondition(ps, api.ConditionUnmanagedWALRetentionHealthy, metav1.ConditionFalse, api.ReasonOverBudget)
+		Expect(c.Message).To(And(ContainSubstring("3 inactive unmanaged slot(s)"), ContainSubstring("budget of 16.0MiB"),
+			ContainSubstring("never drops them")))
+		owners := map[string]string{}
+		for _, u := range get(ps).Status.UnmanagedSlots {
+			owners[u.Name] = u.LikelyOwner
+		}
+		Expect(owners).To(HaveKeyWithValue("debezium_orders", "Debezium"))
+		Expect(owners).To(HaveKeyWithValue("pgl_orders_provider", "pglogical"))
+		Expect(owners).To(HaveKeyWithValue("_cnpg_cluster_2", "CloudNativePG replica slot"))
+		Expect(ps.Status.Slots.InactiveUnmanaged).To(Equal(int32(3)))
+		Expect(ps.Status.Slots.InactiveUnmanagedRetainedWALBytes).To(BeNumerically(">", 16<<20))
+
+		patch := client.MergeFrom(ps.DeepCopy())
+		ps.Spec.MaxUnmanagedRetainedWAL = ptr.To(resource.MustParse("10Gi"))
+		Expect(k8s.Patch(bg, ps, patch)).To(Succeed())
+		waitCondition(ps, api.ConditionUnmanagedWALRetentionHealthy, metav1.ConditionTrue, api.ReasonWithinBudget)
+		for _, n := range []string{"debezium_orders", "pgl_orders_provider", "_cnpg_cluster_2"} {
+			Expect(slotExists(p, n)()).To(BeTrue(), "slotkeeper must never drop %s", n)
+		}
+	})
+})

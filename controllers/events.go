@@ -46,6 +46,21 @@ func emitBlocked(rec events.EventRecorder, obj runtime.Object, old, cur metav1.C
 	rec.Eventf(obj, nil, corev1.EventTypeWarning, cur.Reason, actionCreate, "%s", cur.Message)
 }
 
+// emitRetention records a Warning Event when WALRetentionHealthy turns
+// False or changes reason, and a Normal one when it recovers.
+func emitRetention(rec events.EventRecorder, obj runtime.Object, old, cur metav1.Condition) {
+	if rec == nil || cur.Type == "" || (old.Status == cur.Status && old.Reason == cur.Reason) {
+		return
+	}
+	if cur.Status == metav1.ConditionTrue {
+		if old.Type != "" {
+			rec.Eventf(obj, nil, corev1.EventTypeNormal, cur.Reason, actionReconcile, "WAL retention back within budget: %s", cur.Message)
+		}
+		return
+	}
+	rec.Eventf(obj, nil, corev1.EventTypeWarning, cur.Reason, actionReconcile, "%s", cur.Message)
+}
+
 // emitTransition records an Event when Ready changes status or reason, so
 // `kubectl events` tells the story of an object without reading its status.
 func emitTransition(rec events.EventRecorder, obj runtime.Object, old, cur metav1.Condition) {

@@ -106,4 +106,29 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 			Expect(slotExists(p, n)()).To(BeTrue(), "slotkeeper must never drop %s", n)
 		}
 	})
+
+	It("reports retention over the slot's budget with what holds it back, and back within it once consumed", func() {
+		rs := logicalSlot(ns, "budgeted", ps.Name)
+		rs.Spec.MaxRetainedWAL = ptr.To(resource.MustParse("16Mi"))
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionWALRetentionHealthy, metav1.ConditionTrue, api.ReasonWithinBudget)
+
+		for range 2 {
+			Expect(p.Exec(bg, "INSERT INTO t VALUES (2); SELECT pg_switch_wal()")).To(Succeed())
+		}
+		c := waitCondition(rs, api.ConditionWALRetentionHealthy, metav1.ConditionFalse, api.ReasonOverBudget)
+		Expect(c.Message).To(And(ContainSubstring("over the budget of 16.0MiB (spec.maxRetainedWAL)"),
+			ContainSubstring("no consumer connected")))
+		Eventually(eventNotes(ns, api.ReasonOverBudget)).Should(ContainElement(ContainSubstring("budget of 16.0MiB")))
+
+		// A consumer catching up is what ends it: move the slot to the end of WAL.
+		conn, err := p.Connect(bg, "orders") // a logical slot moves only from its own database
+		Expect(err).NotTo(HaveOccurred())
+		defer conn.Close(bg)
+		_, err = conn.Exec(bg, "SELECT pg_replication_slot_advance('budgeted', pg_current_wal_lsn())")
+		Expect(err).NotTo(HaveOccurred())
+		waitCondition(rs, api.ConditionWALRetentionHealthy, metav1.ConditionTrue, api.ReasonWithinBudget)
+		Eventually(eventNotes(ns, api.ReasonWithinBudget)).Should(ContainElement(ContainSubstring("back within budget")))
+		Expect(get(rs).Status.Recreations).To(BeZero())
+	})
 })

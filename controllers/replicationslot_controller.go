@@ -155,6 +155,7 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 		}
 	}
 	oldBlocked := conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
+	oldRetention := conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy)
 	in := slotInputs(rs, o, sc.row)
 	in.BlockedReason, in.BlockedMessage = sc.blockedReason, sc.blockedMessage
 	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
@@ -162,6 +163,7 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	rs.Status.ObservedGeneration = rs.Generation
 	emitTransition(r.Recorder, rs, old, readyOf(rs.Status.Conditions))
 	emitBlocked(r.Recorder, rs, oldBlocked, conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
+	emitRetention(r.Recorder, rs, oldRetention, conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
 	publishMetrics(rs, sc)
 }
 
@@ -187,7 +189,8 @@ func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {
 
 func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) status.SlotInputs {
 	in := status.SlotInputs{Generation: rs.Generation, Outcome: o, Gap: rs.Status.LastDataGap,
-		Observed: row != nil, WALStatus: rs.Status.WALStatus, RetainedBytes: rs.Status.RetainedWALBytes}
+		Observed: row != nil, WALStatus: rs.Status.WALStatus, RetainedBytes: rs.Status.RetainedWALBytes,
+		SafeWALSizeBytes: rs.Status.SafeWALSizeBytes, HeldBack: heldBack(&rs.Status)}
 	if q := rs.Spec.MaxRetainedWAL; q != nil {
 		b := q.Value()
 		in.BudgetBytes = &b

@@ -70,7 +70,8 @@ var _ = Describe("ReplicationSlot lifecycle", func() {
 
 		Expect(k8s.Delete(bg, rs)).To(Succeed())
 		c := waitCondition(rs, api.ConditionReady, metav1.ConditionFalse, api.ReasonSlotActive)
-		Expect(c.Message).To(ContainSubstring("active"))
+		Expect(c.Message).To(And(ContainSubstring("in use: held by pid"),
+			ContainSubstring("application "+postgres.HoldApplicationName), ContainSubstring("it is live")))
 		Consistently(slotExists(primary, "busy"), "2s").Should(BeTrue())
 
 		release()

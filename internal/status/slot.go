@@ -18,6 +18,11 @@ type SlotInputs struct {
 	WALStatus     string
 	RetainedBytes *int64
 	BudgetBytes   *int64
+	// SafeWALSizeBytes is how much more WAL may be written before the slot
+	// is at risk (nil: no max_slot_wal_keep_size); HeldBack says what keeps
+	// the slot from moving: its consumer, or since when it has none.
+	SafeWALSizeBytes *int64
+	HeldBack         string
 	// Gap is the last data gap; Acknowledged hides it.
 	Gap          *api.DataGap
 	Acknowledged bool
@@ -69,15 +74,30 @@ func walRetention(in SlotInputs) *metav1.Condition {
 		c.Message = "PostgreSQL removed WAL this slot needed; the slot is invalidated"
 	case in.WALStatus == "unreserved":
 		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonUnreserved
-		c.Message = "the slot retains more WAL than max_slot_wal_keep_size allows and will be invalidated at the next checkpoint unless its consumer catches up"
+		c.Message = "the slot retains more WAL than max_slot_wal_keep_size allows and will be invalidated at the next checkpoint unless its consumer catches up" +
+			heldBack(in)
 	case in.RetainedBytes != nil && in.BudgetBytes != nil && *in.RetainedBytes > *in.BudgetBytes:
 		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonOverBudget
 		c.Message = fmt.Sprintf("retains %s of WAL, over the budget of %s (spec.maxRetainedWAL)",
-			FormatBytes(*in.RetainedBytes), FormatBytes(*in.BudgetBytes))
+			FormatBytes(*in.RetainedBytes), FormatBytes(*in.BudgetBytes)) + safeWAL(in) + heldBack(in)
 	case in.RetainedBytes != nil:
 		c.Message = fmt.Sprintf("retains %s of WAL", FormatBytes(*in.RetainedBytes))
 	}
 	return c
+}
+
+func heldBack(in SlotInputs) string {
+	if in.HeldBack == "" {
+		return ""
+	}
+	return "; " + in.HeldBack
+}
+
+func safeWAL(in SlotInputs) string {
+	if in.SafeWALSizeBytes == nil {
+		return ""
+	}
+	return fmt.Sprintf("; %s more WAL until max_slot_wal_keep_size invalidates it", FormatBytes(max(*in.SafeWALSizeBytes, 0)))
 }
 
 func dataGap(in SlotInputs) *metav1.Condition {

@@ -67,13 +67,19 @@ func TestWALRetention(t *testing.T) {
 		in     SlotInputs
 		status metav1.ConditionStatus
 		reason string
+		// message parts, when the message matters
+		says []string
 	}{
-		{"not observed", SlotInputs{}, "", ""},
-		{"within budget", SlotInputs{Observed: true, WALStatus: "reserved", RetainedBytes: i64(10), BudgetBytes: i64(100)}, metav1.ConditionTrue, api.ReasonWithinBudget},
-		{"no budget", SlotInputs{Observed: true, WALStatus: "reserved", RetainedBytes: i64(1 << 40)}, metav1.ConditionTrue, api.ReasonWithinBudget},
-		{"over budget", SlotInputs{Observed: true, WALStatus: "extended", RetainedBytes: i64(200), BudgetBytes: i64(100)}, metav1.ConditionFalse, api.ReasonOverBudget},
-		{"unreserved", SlotInputs{Observed: true, WALStatus: "unreserved", RetainedBytes: i64(1)}, metav1.ConditionFalse, api.ReasonUnreserved},
-		{"lost", SlotInputs{Observed: true, WALStatus: "lost"}, metav1.ConditionFalse, api.ReasonLost},
+		{"not observed", SlotInputs{}, "", "", nil},
+		{"within budget", SlotInputs{Observed: true, WALStatus: "reserved", RetainedBytes: i64(10), BudgetBytes: i64(100)}, metav1.ConditionTrue, api.ReasonWithinBudget, nil},
+		{"no budget", SlotInputs{Observed: true, WALStatus: "reserved", RetainedBytes: i64(1 << 40)}, metav1.ConditionTrue, api.ReasonWithinBudget, nil},
+		{"over budget", SlotInputs{Observed: true, WALStatus: "extended", RetainedBytes: i64(200), BudgetBytes: i64(100)}, metav1.ConditionFalse, api.ReasonOverBudget, nil},
+		{"over budget says figure, budget, headroom and holder", SlotInputs{Observed: true, WALStatus: "extended", RetainedBytes: i64(3 << 30), BudgetBytes: i64(1 << 30),
+			SafeWALSizeBytes: i64(512 << 20), HeldBack: "no consumer since 2026-11-22T03:00:00Z"}, metav1.ConditionFalse, api.ReasonOverBudget,
+			[]string{"retains 3.0GiB", "budget of 1.0GiB", "512.0MiB more WAL until max_slot_wal_keep_size", "no consumer since 2026-11-22T03:00:00Z"}},
+		{"unreserved", SlotInputs{Observed: true, WALStatus: "unreserved", RetainedBytes: i64(1), HeldBack: "consumer debezium (pid 7)"}, metav1.ConditionFalse, api.ReasonUnreserved,
+			[]string{"invalidated at the next checkpoint", "consumer debezium (pid 7)"}},
+		{"lost", SlotInputs{Observed: true, WALStatus: "lost"}, metav1.ConditionFalse, api.ReasonLost, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +92,11 @@ func TestWALRetention(t *testing.T) {
 			}
 			if got == nil || got.Status != tc.status || got.Reason != tc.reason {
 				t.Fatalf("got %+v", got)
+			}
+			for _, part := range tc.says {
+				if !strings.Contains(got.Message, part) {
+					t.Errorf("%q lacks %q", got.Message, part)
+				}
 			}
 		})
 	}

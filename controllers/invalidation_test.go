@@ -41,11 +41,13 @@ var _ = Describe("invalidated slots", Ordered, func() {
 		gap := waitCondition(recreate, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonInvalidated)
 		Expect(gap.Message).To(ContainSubstring(from))
 		waitCondition(recreate, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		Expect(recreate.Status.Recreations).To(Equal(int32(1)))
+		// The churn may go on past the first recreation and invalidate the
+		// new slot too: each one is a recreation of its own.
+		Expect(recreate.Status.Recreations).To(BeNumerically(">=", 1))
 		Expect(recreate.Status.WALStatus).NotTo(Equal("lost"))
 
 		c := waitCondition(keep, api.ConditionStalled, metav1.ConditionTrue, api.ReasonInvalidated)
-		Expect(c.Message).To(ContainSubstring("invalidationPolicy"))
+		Expect(c.Message).To(And(ContainSubstring("invalidationPolicy"), ContainSubstring("wal_removed")))
 		Expect(get(keep).Status.WALStatus).To(Equal("lost"))
 		Expect(keep.Status.Recreations).To(BeZero())
 		Expect(slotExists(small, "kept")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
@@ -57,12 +59,16 @@ var _ = Describe("slots invalidated for being idle", func() {
 	if major < 18 {
 		return
 	}
-	It("are recreated with a DataGap naming the invalidation (idle_timeout)", func() {
+	It("are recreated with a DataGap naming the invalidation (idle_timeout), or kept Stalled with Keep", func() {
 		idle := startServer("idle-timeout", map[string]string{"idle_replication_slot_timeout": "1s"})
 		ns, ps := serverOn(idle)
 		rs := logicalSlot(ns, "idler", ps.Name)
-		Expect(k8s.Create(bg, rs)).To(Succeed())
-		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		keep := logicalSlot(ns, "idle-keep", ps.Name)
+		keep.Spec.InvalidationPolicy = api.InvalidationKeep
+		for _, o := range []*api.ReplicationSlot{rs, keep} {
+			Expect(k8s.Create(bg, o)).To(Succeed())
+			waitCondition(o, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		}
 
 		By("a checkpoint after the slot sat idle past the timeout invalidates it")
 		Eventually(func(g Gomega) {
@@ -73,5 +79,10 @@ var _ = Describe("slots invalidated for being idle", func() {
 		}, "30s", "1s").Should(Succeed())
 		Expect(get(rs).Status.Recreations).To(Equal(int32(1)))
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		c := waitCondition(keep, api.ConditionStalled, metav1.ConditionTrue, api.ReasonInvalidated)
+		Expect(c.Message).To(ContainSubstring("idle_timeout"))
+		Expect(get(keep).Status.InvalidationReason).To(Equal("idle_timeout"))
+		Expect(slotExists(idle, "idle_keep")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
 	})
 })

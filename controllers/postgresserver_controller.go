@@ -75,7 +75,10 @@ func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if failover != "" {
 		r.Recorder.Eventf(&ps, nil, "Warning", "Failover", actionReconcile, "%s", failover)
 	}
-	return ctrl.Result{}, nil
+	// The monitor wakes us on every change of roles or slots, but not for
+	// figures (unmanaged retained WAL, lag) or a retry after an error: look
+	// again on the same slow schedule as the slots' figures.
+	return ctrl.Result{RequeueAfter: figureRefresh}, nil
 }
 
 // observe refreshes the monitor's configuration and fills status from its

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"slices"
+
 	"k8s.io/utils/ptr"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -26,7 +28,10 @@ func publishServerMetrics(ps *api.PostgresServer, snap *monitor.Snapshot) {
 		m.Up = snap.PrimaryMember() != nil
 		for i := range snap.Members {
 			mem := &snap.Members[i]
-			m.Members = append(m.Members, metrics.Member{Addr: mem.Addr(), Up: mem.Reachable(), Primary: mem.IsPrimary()})
+			// Claims holds only members of the server's own cluster: one
+			// refused for a foreign system identifier is never a primary.
+			m.Members = append(m.Members, metrics.Member{Addr: mem.Addr(), Up: mem.Reachable(),
+				Primary: slices.Contains(snap.Claims, mem.Addr())})
 		}
 	}
 	if c := ps.Status.Slots; c != nil && m.Up {

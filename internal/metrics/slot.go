@@ -78,8 +78,12 @@ func forget(l prometheus.Labels) {
 	for _, v := range append(plainSlotGauges, slotWALStatus, slotInvalid) {
 		v.DeletePartialMatch(l)
 	}
-	slotRecreated.deletePrefix(l["namespace"], l["name"], l["slot"], l["server"])
-	slotGapBytes.deletePrefix(l["namespace"], l["name"], l["slot"], l["server"])
+	prefix := []string{l["namespace"], l["name"]}
+	if l["slot"] != "" || l["server"] != "" {
+		prefix = append(prefix, l["slot"], l["server"])
+	}
+	slotRecreated.deletePrefix(prefix...)
+	slotGapBytes.deletePrefix(prefix...)
 }
 
 func setWALStatus(l prometheus.Labels, current string) {

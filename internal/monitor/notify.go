@@ -3,6 +3,8 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -45,7 +47,10 @@ func serverFingerprint(s *Snapshot) string {
 		mb := &s.Members[i]
 		out += "|" + mb.Addr() + memberFingerprint(mb)
 		out += fmt.Sprint(len(mb.Slots), errReason(mb.SlotsErr))
-		for name, sl := range mb.Slots {
+		// In name order: map order is random and would wake the server
+		// object on every poll.
+		for _, name := range slices.Sorted(maps.Keys(mb.Slots)) {
+			sl := mb.Slots[name]
 			out += fmt.Sprint(name, sl.Active, sl.WALStatus)
 		}
 	}

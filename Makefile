@@ -50,6 +50,9 @@ help: ## Show this help.
 .PHONY: tools
 tools: ## Build/install controller-gen, envtest (kube-apiserver, etcd, kubectl), helm, promtool and PostgreSQL into bin/.
 	@# The envtest build is CPU-bound and the PostgreSQL install network-bound: overlap them.
+	@if [[ ! -x "$(ENVTEST_DIR)/kube-apiserver" || ! -x "$(HELM)" ]]; then \
+		echo "make tools: first run: building kube-apiserver, etcd and kubectl from Go modules (5-10 minutes on 2 cores)"; \
+		echo "            and helm (about a minute), installing PostgreSQL 15-18 and promtool; later runs reuse bin/"; fi
 	@$(MAKE) --no-print-directory -j5 controller-gen envtest postgres helm promtool
 
 .PHONY: controller-gen

@@ -53,4 +53,26 @@ var _ = Describe("logical slots on a standby invalidated by removed catalog rows
 		Expect(get(recreate).Status.Recreations).To(Equal(int32(1)))
 		Expect(recreate.Status.InvalidationReason).To(BeEmpty())
 	})
+
+	It("are invalidated when the primary drops to wal_level replica (wal_level_insufficient), and Keep says so", func() {
+		p, sb := newPair("walleveldrop")
+		ns, ps := serverOn(p, sb)
+		keep := logicalSlot(ns, "level-keep", ps.Name)
+		keep.Spec.InvalidationPolicy = api.InvalidationKeep
+		keep.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: sb.Host, Port: int32(sb.Port)}
+		Expect(p.Exec(bg, "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "+opRole)).To(Succeed())
+		Expect(k8s.Create(bg, keep)).To(Succeed())
+		waitCondition(keep, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		Expect(p.SetSettings(bg, map[string]string{"wal_level": "replica"}, true)).To(Succeed())
+
+		want := "wal_level_insufficient"
+		if major == 16 {
+			want = "conflicting"
+		}
+		c := waitCondition(keep, api.ConditionStalled, metav1.ConditionTrue, api.ReasonInvalidated)
+		Expect(c.Message).To(ContainSubstring(want))
+		Expect(slotExists(sb, "level_keep")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
+		Expect(get(keep).Status.Recreations).To(BeZero())
+	})
 })

@@ -141,7 +141,15 @@ test: tools verify-generated fmt-check vet build ## Everything CI runs: generate
 		echo "== controllers suite on PostgreSQL $$m"; \
 		$(TEST_ENV) CONTROLLERS_PG_MAJOR=$$m go test $(GO_TEST_FLAGS) ./controllers/; \
 	done
+	@# go test above ran every fuzz target's committed corpus; now fuzz briefly.
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 	@echo "make test: generated files, gofmt, vet and all tests passed"
+
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Run every Go fuzz target for FUZZTIME each (failing inputs land in <pkg>/testdata/fuzz).
+	FUZZTIME=$(FUZZTIME) bash hack/fuzz.sh
 
 .PHONY: test-unit
 test-unit: ## Fast tests only (go test -short: tests needing PostgreSQL or kube-apiserver skip).

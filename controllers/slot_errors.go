@@ -19,6 +19,7 @@ var stalledReasons = map[postgres.Reason]string{
 	postgres.ReasonAuthenticationFailed: api.ReasonAuthenticationFailed,
 	postgres.ReasonDatabaseMissing:      api.ReasonInvalidSpec,
 	postgres.ReasonInvalidName:          api.ReasonInvalidSpec,
+	postgres.ReasonInvalidInput:         api.ReasonInvalidSpec,
 	postgres.ReasonUnsupported:          api.ReasonUnsupported,
 }
 

@@ -92,9 +92,11 @@ type ReplicationSlotSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="database is immutable"
 	// +optional
 	Database string `json:"database,omitempty"`
-	// Plugin is the output plugin of a Logical slot (default pgoutput).
+	// Plugin is the output plugin of a Logical slot (default pgoutput): a
+	// library name, never a path.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="plugin is immutable"
 	// +optional
 	Plugin string `json:"plugin,omitempty"`

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +26,7 @@ const (
 	errMsgNoHost    = "connection config: host is required"
 	errMsgNoUser    = "connection config: user is required"
 	errMsgBadPort   = "connection config: port out of range"
+	errMsgNUL       = "connection config: the %s contains a NUL byte, which cannot be sent to PostgreSQL; fix the value"
 	errMsgParseBase = "connection config: cannot initialise pgx config"
 )
 
@@ -90,6 +93,13 @@ func (c ConnConfig) validate() error {
 		return &Error{Reason: ReasonUnknown, Message: errMsgNoUser}
 	case c.Port < 0 || c.Port > 65535:
 		return &Error{Reason: ReasonUnknown, Message: errMsgBadPort}
+	}
+	// The protocol cannot carry a NUL byte; say which field has one instead
+	// of failing like an unreachable server (and retrying forever).
+	for _, f := range [][2]string{{"host", c.Host}, {"database", c.Database}, {"user", c.User}, {"password", c.Password}} {
+		if strings.ContainsRune(f[1], 0) {
+			return &Error{Reason: ReasonInvalidInput, Message: fmt.Sprintf(errMsgNUL, f[0])}
+		}
 	}
 	return nil
 }

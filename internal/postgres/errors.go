@@ -29,9 +29,11 @@ const (
 	ReasonServerUnavailable    Reason = "ServerUnavailable"
 	ReasonSlotNotFound         Reason = "SlotNotFound"
 	ReasonInvalidName          Reason = "InvalidName"
-	ReasonDatabaseMissing      Reason = "DatabaseMissing"
-	ReasonUnsupported          Reason = "Unsupported"
-	ReasonUnknown              Reason = "Unknown"
+	// ReasonInvalidInput: a value that cannot be sent at all (a NUL byte).
+	ReasonInvalidInput    Reason = "InvalidInput"
+	ReasonDatabaseMissing Reason = "DatabaseMissing"
+	ReasonUnsupported     Reason = "Unsupported"
+	ReasonUnknown         Reason = "Unknown"
 )
 
 // Error is a classified PostgreSQL failure. SQLState, Detail and Hint come

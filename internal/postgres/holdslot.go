@@ -51,16 +51,17 @@ func HoldSlot(ctx context.Context, dsn, slot string, logical bool) (release func
 	if err != nil {
 		return nil, err
 	}
-	// The slot name is spliced into the command because the replication
-	// protocol has no parameters; ValidateSlotName allowed only [a-z0-9_].
-	command := "START_REPLICATION SLOT " + slot + " LOGICAL 0/0" + options
+	// The replication protocol has no parameters: the validated name is
+	// quoted, since a bare name starting with a digit is a syntax error.
+	quoted := pgx.Identifier{slot}.Sanitize()
+	command := "START_REPLICATION SLOT " + quoted + " LOGICAL 0/0" + options
 	if !logical {
 		var start string
 		if start, err = currentFlushLSN(ctx, conn); err != nil {
 			_ = conn.Close(ctx)
 			return nil, err
 		}
-		command = "START_REPLICATION SLOT " + slot + " PHYSICAL " + start
+		command = "START_REPLICATION SLOT " + quoted + " PHYSICAL " + start
 	}
 	if err := startStreaming(ctx, conn, command); err != nil {
 		_ = conn.Close(ctx)

@@ -9,12 +9,18 @@ const MaxNameLen = 63
 // slotNamePattern is what ReplicationSlotValidateName accepts.
 var slotNamePattern = regexp.MustCompile(`^[a-z0-9_]+$`)
 
+// pluginPattern is a plain library name. PostgreSQL loads an output plugin
+// by file name and takes a name with a slash as a path, so a plugin name
+// must never be able to point at an arbitrary library on the server.
+var pluginPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
 const (
 	errMsgNameEmpty     = "slot name is empty"
 	errMsgNameTooLong   = "slot name is longer than 63 bytes"
 	errMsgNameChars     = "slot name may only contain a-z, 0-9 and _"
 	errMsgPluginEmpty   = "output plugin is empty"
 	errMsgPluginTooLong = "output plugin name is longer than 63 bytes"
+	errMsgPluginChars   = "output plugin may only contain letters, digits, _, . and - (a library name, not a path)"
 )
 
 // ValidateSlotName checks a slot name without asking the server; the
@@ -38,6 +44,8 @@ func validatePlugin(plugin string) error {
 		return invalidName(errMsgPluginEmpty, plugin)
 	case len(plugin) > MaxNameLen:
 		return invalidName(errMsgPluginTooLong, plugin)
+	case !pluginPattern.MatchString(plugin):
+		return invalidName(errMsgPluginChars, plugin)
 	}
 	return nil
 }

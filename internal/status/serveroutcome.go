@@ -37,6 +37,8 @@ func noPrimary(snap *monitor.Snapshot) Outcome {
 		switch e.Reason {
 		case postgres.ReasonAuthenticationFailed, postgres.ReasonPermissionDenied, postgres.ReasonDatabaseMissing:
 			return Outcome{Phase: Stalled, Reason: string(e.Reason), Message: memberErrors(snap)}
+		case postgres.ReasonInvalidInput:
+			return Outcome{Phase: Stalled, Reason: api.ReasonInvalidSpec, Message: memberErrors(snap)}
 		}
 		if reachable(snap) == 0 {
 			return Outcome{Phase: Retrying, Reason: api.ReasonServerUnavailable, Message: memberErrors(snap)}

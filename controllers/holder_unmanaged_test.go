@@ -116,7 +116,7 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 		for range 2 {
 			Expect(p.Exec(bg, "INSERT INTO t VALUES (2); SELECT pg_switch_wal()")).To(Succeed())
 		}
-		c := waitCondition(rs, api.ConditionWALRetentionHealthy, metav1.ConditionFalse, api.ReasonOverBudget)
+		c := waitRetention(rs, metav1.ConditionFalse, api.ReasonOverBudget)
 		Expect(c.Message).To(And(ContainSubstring("over the budget of 16.0MiB (spec.maxRetainedWAL)"),
 			ContainSubstring("no consumer connected")))
 		Eventually(eventNotes(ns, api.ReasonOverBudget)).Should(ContainElement(ContainSubstring("budget of 16.0MiB")))
@@ -127,8 +127,23 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 		defer conn.Close(bg)
 		_, err = conn.Exec(bg, "SELECT pg_replication_slot_advance('budgeted', pg_current_wal_lsn())")
 		Expect(err).NotTo(HaveOccurred())
-		waitCondition(rs, api.ConditionWALRetentionHealthy, metav1.ConditionTrue, api.ReasonWithinBudget)
+		waitRetention(rs, metav1.ConditionTrue, api.ReasonWithinBudget)
 		Eventually(eventNotes(ns, api.ReasonWithinBudget)).Should(ContainElement(ContainSubstring("back within budget")))
 		Expect(get(rs).Status.Recreations).To(BeZero())
 	})
 })
+
+// waitRetention waits for WALRetentionHealthy. Moving WAL does not wake a
+// Ready slot (only state changes do); its figures are judged on the 30 s
+// refresh, so the wait covers one refresh and a poll.
+func waitRetention(rs *api.ReplicationSlot, st metav1.ConditionStatus, reason string) metav1.Condition {
+	var found metav1.Condition
+	EventuallyWithOffset(1, func(g Gomega) {
+		c := getCondition(rs, api.ConditionWALRetentionHealthy)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(st), c.Message)
+		g.Expect(c.Reason).To(Equal(reason), c.Message)
+		found = *c
+	}).WithTimeout(75 * time.Second).Should(Succeed())
+	return found
+}

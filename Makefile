@@ -164,7 +164,7 @@ test-e2e: tools build ## End-to-end: operator binary + kube-apiserver + real Pos
 	$(TEST_ENV) go test $(GO_TEST_FLAGS) ./test/e2e/...
 
 .PHONY: bench
-bench: tools ## Measure latency and failover recovery against real PostgreSQL and kube-apiserver; writes BENCHMARKS.md.
+bench: tools build ## Measure latency, failover, blocked creation, failover-ready and scale (1,000 slots, SQL per poll, API writes, connections, RSS) against real components; writes BENCHMARKS.md.
 	$(TEST_ENV) go run ./test/bench
 
 .PHONY: demo

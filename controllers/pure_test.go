@@ -106,3 +106,26 @@ func TestSameButFigures(t *testing.T) {
 		t.Error("activity is meaningful")
 	}
 }
+
+func TestFiguresMoved(t *testing.T) {
+	small, smallPlus, big, bigPlus := int64(1<<20), int64(1<<20+4096), int64(40<<20), int64(40<<20+4096)
+	a := api.ReplicationSlotStatus{RestartLSN: "0/1", RetainedWALBytes: &big}
+	cases := map[string]struct {
+		b    api.ReplicationSlotStatus
+		want bool
+	}{
+		"nothing":                          {a, false},
+		"a few bytes of WAL above 16 MiB":  {api.ReplicationSlotStatus{RestartLSN: "0/1", RetainedWALBytes: &bigPlus}, false},
+		"from 40 MiB down to 1 MiB":        {api.ReplicationSlotStatus{RestartLSN: "0/1", RetainedWALBytes: &small}, true},
+		"the consumer confirmed something": {api.ReplicationSlotStatus{RestartLSN: "0/2", RetainedWALBytes: &big}, true},
+	}
+	for name, tc := range cases {
+		if got := figuresMoved(a, tc.b); got != tc.want {
+			t.Errorf("%s: figuresMoved = %v", name, got)
+		}
+	}
+	c := api.ReplicationSlotStatus{RetainedWALBytes: &small}
+	if figuresMoved(c, api.ReplicationSlotStatus{RetainedWALBytes: &smallPlus}) {
+		t.Error("a few KiB of WAL on a small slot is not a meaningful move")
+	}
+}

@@ -96,6 +96,9 @@ func (r *ReplicationSlotReconciler) patchSlotStatus(ctx context.Context, before,
 	}
 	last := before.Status.LastObservedAt
 	if last != nil && sameButFigures(before.Status, rs.Status) {
+		if !figuresMoved(before.Status, rs.Status) {
+			return res, nil // the status still tells the truth closely enough
+		}
 		if wait := figureRefresh - time.Since(last.Time); wait > 0 {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}
@@ -107,6 +110,33 @@ func (r *ReplicationSlotReconciler) patchSlotStatus(ctx context.Context, before,
 	}
 	r.written.remember(client.ObjectKeyFromObject(rs), rs.ResourceVersion, *rs.Status.DeepCopy())
 	return res, nil
+}
+
+// figuresMoved reports whether the figures moved meaningfully: a consumer
+// confirmed something, or a byte count crossed a quantum (1 MiB below
+// 16 MiB, QuantizeBytes' 16 MiB above).
+// WAL written by checkpoints on an idle server grows an idle slot's
+// retention by a few bytes at a time and must not rewrite its status.
+func figuresMoved(a, b api.ReplicationSlotStatus) bool {
+	q := func(p *int64) int64 {
+		switch {
+		case p == nil:
+			return -1
+		case *p < 16<<20:
+			return *p >> 20
+		}
+		return status.QuantizeBytes(*p)
+	}
+	if a.RestartLSN != b.RestartLSN || a.ConfirmedFlushLSN != b.ConfirmedFlushLSN ||
+		q(a.RetainedWALBytes) != q(b.RetainedWALBytes) || q(a.SafeWALSizeBytes) != q(b.SafeWALSizeBytes) {
+		return true
+	}
+	for i := range a.Standbys {
+		if i >= len(b.Standbys) || q(a.Standbys[i].LagBytes) != q(b.Standbys[i].LagBytes) {
+			return true
+		}
+	}
+	return len(a.Standbys) != len(b.Standbys)
 }
 
 // sameButFigures compares two statuses ignoring the fast-moving figures.

@@ -13,14 +13,16 @@ import (
 )
 
 // Pool sizing: slotkeeper issues a handful of short queries per reconcile,
-// so two connections per database are plenty and idle ones are released
-// quickly to not hold server connection slots.
+// so two connections per database are plenty. Idle ones are released soon
+// (the health check is what closes them): a burst of creations in a
+// database must not hold server connection slots for minutes, while the
+// maintenance pool, used by every poll (5 s by default), keeps its one.
 const (
 	poolMaxConns          = 2
 	poolMinConns          = 0
-	poolMaxConnIdleTime   = time.Minute
+	poolMaxConnIdleTime   = 15 * time.Second
 	poolMaxConnLifetime   = 30 * time.Minute
-	poolHealthCheckPeriod = 30 * time.Second
+	poolHealthCheckPeriod = 5 * time.Second
 )
 
 // PoolKey identifies a cached pool: one per server, database and role.

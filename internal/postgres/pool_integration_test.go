@@ -21,7 +21,7 @@ func (e *env) testPools(t *testing.T) {
 	if _, err := Identify(ctx, p1); err != nil {
 		t.Fatalf("Identify through a pool: %v", err)
 	}
-	if c := p1.Config(); c.MaxConns != 2 || c.MinConns != 0 || c.MaxConnIdleTime != time.Minute ||
+	if c := p1.Config(); c.MaxConns != 2 || c.MinConns != 0 || c.MaxConnIdleTime != 15*time.Second ||
 		c.ConnConfig.RuntimeParams["application_name"] != ApplicationName {
 		t.Errorf("pool config: max %d min %d idle %v", c.MaxConns, c.MinConns, c.MaxConnIdleTime)
 	}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -183,28 +180,4 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
-}
-
-// spliceSection replaces the section that starts with heading in the
-// Markdown file at path (up to the next "## " heading), or appends it; the
-// rest of the file is kept.
-func spliceSection(path, heading, section string) error {
-	old, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		old, err = []byte("# Benchmarks\n"), nil
-	}
-	if err != nil {
-		return err
-	}
-	text := string(old)
-	start := strings.Index(text, "\n"+heading+"\n")
-	if start < 0 {
-		return os.WriteFile(path, []byte(strings.TrimRight(text, "\n")+"\n\n"+section), 0o644)
-	}
-	start++
-	rest := ""
-	if i := strings.Index(text[start+len(heading):], "\n## "); i >= 0 {
-		rest = "\n" + text[start+len(heading)+i+1:]
-	}
-	return os.WriteFile(path, []byte(text[:start]+section+rest), 0o644)
 }

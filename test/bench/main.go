@@ -19,18 +19,22 @@ import (
 
 func main() {
 	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the repository root)")
-	major := flag.Int("major", 17, "PostgreSQL major version")
-	only := flag.String("only", "", "run only this scenario ("+failoverReadyName+"; PGTEST_MAJORS picks its majors) and replace only its section of the file")
+	major := flag.Int("major", 17, "PostgreSQL major version (the scale scenario always uses 17)")
+	only := flag.String("only", "", "run only this scenario ("+failoverReadyName+": PGTEST_MAJORS picks its majors; "+scaleName+") and replace only its section of the file")
+	var sc scaleOptions
+	flag.DurationVar(&sc.window, "scale-window", 2*time.Minute, "scale: length of each steady-state window (10 slots, then 2,000)")
+	flag.StringVar(&sc.observe, "scale-observe", observeWatch, "scale: how all Ready is seen: "+observeWatch+" or "+observeList+" (a List every 100 ms)")
+	flag.IntVar(&sc.slots, "scale-slots", 1000, "scale: slots per kind (logical, physical); lower only to try the scenario out")
 	flag.Parse()
 	logf.SetLogger(logr.Discard())
-	if err := run(*out, *major, *only); err != nil {
+	if err := run(*out, *major, *only, sc); err != nil {
 		pgtest.CleanupAll()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, major int, only string) error {
+func run(out string, major int, only string, sc scaleOptions) error {
 	root, err := pgtest.RepoRoot()
 	if err != nil {
 		return err
@@ -39,18 +43,36 @@ func run(out string, major int, only string) error {
 		out = filepath.Join(root, "BENCHMARKS.md")
 	}
 	ctx := context.Background()
+	defer pgtest.CleanupAll()
+	switch only {
+	case "":
+	case scaleName:
+		return scaleBench(ctx, out, sc)
+	case failoverReadyName:
+		return inProcess(ctx, root, out, major, only)
+	default:
+		return fmt.Errorf("-only %q: no such scenario (%s, %s)", only, failoverReadyName, scaleName)
+	}
+	if err := inProcess(ctx, root, out, major, ""); err != nil {
+		return err
+	}
+	// After the in-process harness is gone: the scale scenario runs the
+	// operator binary against its own kube-apiserver, and idle controllers
+	// would only add noise.
+	return scaleBench(ctx, out, sc)
+}
+
+// inProcess runs the scenarios that use the in-process controllers: all of
+// them, or only the one named.
+func inProcess(ctx context.Context, root, out string, major int, only string) error {
 	h, err := startHarness(ctx, root)
 	if err != nil {
 		return err
 	}
 	defer h.stop()
 	defer pgtest.CleanupAll()
-	switch only {
-	case "":
-	case failoverReadyName:
+	if only == failoverReadyName {
 		return h.failoverReadyBench(ctx, out)
-	default:
-		return fmt.Errorf("-only %q: no such scenario (%s)", only, failoverReadyName)
 	}
 	r := &report{Major: major, Started: time.Now()}
 	if r.ApplyToReady, err = h.applyToReady(ctx, major, 50); err != nil {

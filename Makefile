@@ -157,7 +157,13 @@ test-unit: ## Fast tests only (go test -short: tests needing PostgreSQL or kube-
 
 .PHONY: test-integration
 test-integration: tools ## Tests against real PostgreSQL and envtest, without the e2e package.
-	$(TEST_ENV) go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/e2e)
+	$(TEST_ENV) go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/e2e -e /test/chaos)
+
+CHAOS_TEST_TIMEOUT ?= 60m
+
+.PHONY: test-chaos
+test-chaos: tools build ## Fault injection, full counts: SIGKILL, PostgreSQL crash, slow/black-holed network, conflicts, credentials, leader election, failover (make test runs the short form).
+	$(TEST_ENV) CHAOS=full go test -count=1 -timeout $(CHAOS_TEST_TIMEOUT) -v ./test/chaos/ -ginkgo.v
 
 .PHONY: test-e2e
 test-e2e: tools build ## End-to-end: operator binary + kube-apiserver + real PostgreSQL.

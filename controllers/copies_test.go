@@ -7,6 +7,8 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
@@ -95,8 +97,10 @@ var _ = Describe("standby copies", func() {
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		Eventually(slotExists(standby, "copy_off")).Should(BeTrue())
 		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(HaveLen(1))
+		// A patch: an update would race the operator's status writes.
+		patch := client.MergeFrom(rs.DeepCopy())
 		rs.Spec.Failover = false
-		Expect(k8s.Update(bg, rs)).To(Succeed())
+		Expect(k8s.Patch(bg, rs, patch)).To(Succeed())
 		Eventually(slotExists(standby, "copy_off")).Should(BeFalse())
 		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(BeEmpty())
 		Eventually(eventNotes(ns, "CopyDropped")).Should(ContainElement(ContainSubstring("failover is off")))

@@ -82,6 +82,10 @@ func (sc *slotScope) note(m *monitor.Member, msg string) {
 
 // Reconcile brings one ReplicationSlot's slot and status in line.
 func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	// A safety net under the per-call bounds: no reconcile holds a worker
+	// for longer than two actions and a read, whatever a server does.
+	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+readTimeout)
+	defer cancel()
 	var rs api.ReplicationSlot
 	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
 		if apierrors.IsNotFound(err) {

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -152,8 +153,16 @@ func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *s
 	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
 }
 
+// readTimeout bounds a read in a reconcile like the monitor's probe: a
+// black-holed server (no RST) must not hold a worker that other servers'
+// slots are waiting for, and statement_timeout cannot help when no byte
+// reaches the server.
+const readTimeout = 5 * time.Second
+
 // readSlot reads the slot straight from the target member.
 func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
 		return nil, errorOutcome(postgres.Classify(err), sc)

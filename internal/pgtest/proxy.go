@@ -1,21 +1,32 @@
 package pgtest
 
 import (
-	"io"
 	"net"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Proxy is a TCP forwarder on 127.0.0.1 that stands for a Service name in
 // front of PostgreSQL: tests repoint it to another server, as a Service's
-// endpoints change after a failover, or cut its connections.
+// endpoints change after a failover, or cut its connections. Fault tests
+// also slow it down (SetDelay) or black-hole it (Blackhole).
 type Proxy struct {
 	ln net.Listener
 
 	mu     sync.Mutex
 	target string
 	conns  map[net.Conn]struct{}
+	// delay is what every forwarded chunk waits (SetDelay).
+	delay time.Duration
+	// flowing is closed while data flows; while black-holed it is an open
+	// channel that Blackhole(false) closes, waking every held transfer.
+	flowing chan struct{}
+	// closed is closed by Close, so nothing waits for a heal that never comes.
+	closed    chan struct{}
+	closeOnce sync.Once
+	// clients counts accepted client connections not yet finished.
+	clients int
 }
 
 // StartProxy listens on a free loopback port and forwards to target.
@@ -24,7 +35,9 @@ func StartProxy(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	flowing := make(chan struct{})
+	close(flowing)
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, flowing: flowing, closed: make(chan struct{})}
 	go p.accept()
 	return p, nil
 }
@@ -58,7 +71,51 @@ func (p *Proxy) CutAll() {
 // Close stops listening and cuts every connection.
 func (p *Proxy) Close() {
 	_ = p.ln.Close()
+	p.closeOnce.Do(func() { close(p.closed) })
 	p.CutAll()
+}
+
+// SetDelay makes every chunk forwarded from then on, in both directions,
+// wait d before it is written: a slow network (each PostgreSQL round trip
+// costs 2d), unlike a cut one, keeps connections open and makes timeouts,
+// not errors, the client's problem. 0 turns the delay off. Chunks already
+// waiting keep the delay they started with.
+func (p *Proxy) SetDelay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = max(d, 0)
+}
+
+// Blackhole(true) stops all forwarding without closing anything: open
+// connections stay established but no byte passes in either direction
+// (nothing more is read, and a chunk already read is held), and new
+// connections are accepted but not connected to the target. Neither side
+// sees a FIN or an RST, as when a firewall starts dropping packets or a
+// host vanishes: only the client's own timeouts can end its waits.
+// Blackhole(false) heals it: held bytes and connections go through, as TCP
+// retransmission would deliver them after a transient black hole.
+func (p *Proxy) Blackhole(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.flowing: // flowing now
+		if on {
+			p.flowing = make(chan struct{})
+		}
+	default: // black-holed now
+		if !on {
+			close(p.flowing)
+		}
+	}
+}
+
+// Clients is the number of client connections accepted and not yet
+// finished, including those held by Blackhole: to check that a client does
+// not pile up connections while the network misbehaves.
+func (p *Proxy) Clients() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.clients
 }
 
 func (p *Proxy) accept() {
@@ -72,19 +129,33 @@ func (p *Proxy) accept() {
 }
 
 func (p *Proxy) forward(client net.Conn) {
+	p.track(client)
+	p.mu.Lock()
+	p.clients++
+	p.mu.Unlock()
+	defer func() {
+		p.untrack(client)
+		_ = client.Close()
+		p.mu.Lock()
+		p.clients--
+		p.mu.Unlock()
+	}()
+	// A black-holed proxy accepts but does not connect onward.
+	if _, ok := p.wait(); !ok {
+		return
+	}
 	p.mu.Lock()
 	target := p.target
 	p.mu.Unlock()
 	server, err := net.Dial("tcp", target)
 	if err != nil {
-		_ = client.Close()
 		return
 	}
-	p.track(client, server)
-	defer p.untrack(client, server)
+	p.track(server)
+	defer p.untrack(server)
 	done := make(chan struct{}, 2)
 	pipe := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
+		p.copy(dst, src)
 		_ = dst.Close()
 		_ = src.Close()
 		done <- struct{}{}
@@ -93,6 +164,69 @@ func (p *Proxy) forward(client net.Conn) {
 	go pipe(client, server)
 	<-done
 	<-done
+}
+
+// copy forwards src to dst chunk by chunk, like io.Copy, honouring the
+// delay and the black hole before every read and every write.
+func (p *Proxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32*1024)
+	for {
+		if _, ok := p.wait(); !ok {
+			return
+		}
+		n, rerr := src.Read(buf)
+		if n > 0 && !p.pass() {
+			return
+		}
+		if n > 0 {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if rerr != nil {
+			return
+		}
+	}
+}
+
+// pass holds a chunk that was read: through the delay, and for as long as
+// the proxy is black-holed. It reports false when the proxy was closed.
+func (p *Proxy) pass() bool {
+	d, ok := p.wait()
+	if !ok {
+		return false
+	}
+	if d > 0 {
+		select {
+		case <-time.After(d):
+		case <-p.closed:
+			return false
+		}
+		// Black-holed during the delay: hold the chunk too.
+		if _, ok := p.wait(); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// wait blocks while the proxy is black-holed and returns the current
+// delay; false means the proxy was closed.
+func (p *Proxy) wait() (time.Duration, bool) {
+	p.mu.Lock()
+	flowing, d := p.flowing, p.delay
+	p.mu.Unlock()
+	select {
+	case <-p.closed:
+		return 0, false
+	default:
+	}
+	select {
+	case <-flowing:
+		return d, true
+	case <-p.closed:
+		return 0, false
+	}
 }
 
 func (p *Proxy) track(cs ...net.Conn) {

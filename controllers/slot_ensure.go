@@ -128,9 +128,11 @@ func invalidationOf(row *postgres.Slot) string {
 	switch {
 	case row.InvalidationReason != "":
 		return row.InvalidationReason
-	case row.Conflicting:
+	case row.Conflicting && row.RestartLSN != nil:
+		// 16 shows every invalidated logical slot as conflicting and lost;
+		// only a clash with recovery keeps its restart_lsn.
 		return "conflicting"
-	case row.WALStatus == "lost":
+	case row.WALStatus == "lost", row.Conflicting:
 		return "wal_removed"
 	}
 	return ""

@@ -35,10 +35,7 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 // lagBytes is how far the consumer is behind the holding member's WAL
 // position: confirmed_flush_lsn for logical slots, restart_lsn for physical.
 func lagBytes(sc *slotScope, row *postgres.Slot) *int64 {
-	at := row.RestartLSN
-	if row.ConfirmedFlushLSN != nil {
-		at = row.ConfirmedFlushLSN
-	}
+	at := row.ConsumerPosition()
 	if at == nil || sc.target == nil || sc.target.Identity == nil {
 		return nil
 	}

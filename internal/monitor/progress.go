@@ -16,28 +16,16 @@ type progressMark struct {
 	since time.Time
 }
 
-// position is what a consumer moves: confirmed_flush_lsn for logical
-// slots, restart_lsn for physical ones.
-func position(row postgres.Slot) (postgres.LSN, bool) {
-	switch {
-	case row.ConfirmedFlushLSN != nil:
-		return *row.ConfirmedFlushLSN, true
-	case row.RestartLSN != nil:
-		return *row.RestartLSN, true
-	}
-	return 0, false
-}
-
 // noteProgress updates the marks from a primary's slots; s.mu is held.
 func (s *server) noteProgress(p *Member, at time.Time) {
 	for name, row := range p.Slots {
-		lsn, ok := position(row)
-		if !ok {
+		lsn := row.ConsumerPosition()
+		if lsn == nil {
 			delete(s.progress, name)
 			continue
 		}
-		if m, seen := s.progress[name]; !seen || m.at != lsn {
-			s.progress[name] = progressMark{at: lsn, since: at}
+		if m, seen := s.progress[name]; !seen || m.at != *lsn {
+			s.progress[name] = progressMark{at: *lsn, since: at}
 		}
 	}
 	for name := range s.progress {

@@ -31,6 +31,15 @@ type Slot struct {
 	Consumer      *Consumer
 }
 
+// ConsumerPosition is what a consumer moves: confirmed_flush_lsn for a
+// logical slot, restart_lsn for a physical one; nil when neither is set.
+func (s *Slot) ConsumerPosition() *LSN {
+	if s.ConfirmedFlushLSN != nil {
+		return s.ConfirmedFlushLSN
+	}
+	return s.RestartLSN
+}
+
 // Consumer is the pg_stat_activity row of the walsender using a slot.
 type Consumer struct {
 	PID             int32

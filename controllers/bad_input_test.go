@@ -116,6 +116,29 @@ var _ = Describe("bad input", func() {
 		Expect(slotExists(primary, "shared_slot")()).To(BeFalse())
 	})
 
+	It("gives a slot one owner across namespaces whose PostgresServers reach the same cluster", func() {
+		nsA, psA := defaultServer()
+		nsB, psB := defaultServer()
+		a := physicalSlot(nsA, "team-a", psA.Name)
+		a.Spec.SlotName = "shared_across"
+		Expect(k8s.Create(bg, a)).To(Succeed())
+		waitCondition(a, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		b := physicalSlot(nsB, "team-b", psB.Name)
+		b.Spec.SlotName = "shared_across"
+		Expect(k8s.Create(bg, b)).To(Succeed())
+		c := waitCondition(b, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		Expect(c.Message).To(ContainSubstring(nsA + "/team-a"))
+		Expect(get(b).Status.Owned).To(BeFalse())
+
+		By("deleting the owner: the slot stays, and the other team's object takes it over")
+		deleteAndWait(a)
+		Expect(slotExists(primary, "shared_across")()).To(BeTrue())
+		waitCondition(b, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(get(b).Status.Owned).To(BeTrue())
+		deleteAndWait(b)
+		Expect(slotExists(primary, "shared_across")()).To(BeFalse())
+	})
+
 	Context("server prerequisites", Ordered, func() {
 		var replica *pgtest.Server
 		BeforeAll(func() {

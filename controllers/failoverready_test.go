@@ -14,16 +14,16 @@ var _ = Describe("physical failover slots", func() {
 	It("keep a copy on the standby, report FailoverReady, and are still there after a failover", func() {
 		oldPrimary, promoted := newPair("phys")
 		ns, ps := serverOn(oldPrimary, promoted)
-		rs := physicalSlot(ns, "cascade-fo", ps.Name)
+		rs := physicalSlot(ns, "phys-fo", ps.Name)
 		rs.Spec.Failover = true
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		Eventually(slotExists(promoted, "cascade_fo")).Should(BeTrue(), "the copy on the standby")
+		Eventually(slotExists(promoted, "phys_fo")).Should(BeTrue(), "the copy on the standby")
 
 		By("once the slot's consumer has moved on, the copy keeps WAL from the same position")
 		Eventually(func(g Gomega) {
 			g.Expect(oldPrimary.Exec(bg, "CREATE TABLE IF NOT EXISTS p(x int); INSERT INTO p VALUES (1)")).To(Succeed())
-			g.Expect(oldPrimary.Exec(bg, "SELECT pg_replication_slot_advance('cascade_fo', pg_current_wal_lsn())")).To(Succeed())
+			g.Expect(oldPrimary.Exec(bg, "SELECT pg_replication_slot_advance('phys_fo', pg_current_wal_lsn())")).To(Succeed())
 			c := getCondition(rs, api.ConditionFailoverReady)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
@@ -35,7 +35,7 @@ var _ = Describe("physical failover slots", func() {
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 		Expect(rs.Status.Recreations).To(BeZero(), "the copy was used, not recreated")
 		deleteAndWait(rs)
-		Expect(slotExists(promoted, "cascade_fo")()).To(BeFalse())
+		Expect(slotExists(promoted, "phys_fo")()).To(BeFalse())
 	})
 })
 

@@ -15,9 +15,9 @@ import (
 const (
 	// indexServer finds the slots of a PostgresServer.
 	indexServer = "spec.serverRef.name"
-	// indexServerSlot finds every object naming one slot of one server, to
-	// detect objects that compete for the same slot.
-	indexServerSlot = "serverSlot"
+	// indexSlotName finds every object, in any namespace, naming a slot:
+	// objects behind different PostgresServers of one cluster compete too.
+	indexSlotName = "slotName"
 )
 
 // SetupIndexes registers the field indexes the reconcilers use.
@@ -27,13 +27,10 @@ func SetupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	return idx.IndexField(ctx, &api.ReplicationSlot{}, indexServerSlot, func(o client.Object) []string {
-		rs := o.(*api.ReplicationSlot)
-		return []string{serverSlotKey(rs.Spec.ServerRef.Name, SlotName(rs))}
+	return idx.IndexField(ctx, &api.ReplicationSlot{}, indexSlotName, func(o client.Object) []string {
+		return []string{SlotName(o.(*api.ReplicationSlot))}
 	})
 }
-
-func serverSlotKey(server, slot string) string { return server + "/" + slot }
 
 // slotsOfServer lists the ReplicationSlots that reference a server.
 func slotsOfServer(ctx context.Context, c client.Client, ns, server string) ([]api.ReplicationSlot, error) {

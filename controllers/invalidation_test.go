@@ -28,7 +28,7 @@ var _ = Describe("invalidated slots", Ordered, func() {
 	It("recreates an invalidated logical slot with a DataGap (Recreate), and leaves one alone with Keep", func() {
 		ns, ps := serverOn(small)
 		recreate := logicalSlot(ns, "recreated", ps.Name)
-		keep := logicalSlot(ns, "kept", ps.Name)
+		keep := logicalSlot(ns, "kept-invalidated", ps.Name)
 		keep.Spec.InvalidationPolicy = api.InvalidationKeep
 		Expect(k8s.Create(bg, recreate)).To(Succeed())
 		Expect(k8s.Create(bg, keep)).To(Succeed())
@@ -50,7 +50,7 @@ var _ = Describe("invalidated slots", Ordered, func() {
 		Expect(c.Message).To(And(ContainSubstring("invalidationPolicy"), ContainSubstring("wal_removed")))
 		Expect(get(keep).Status.WALStatus).To(Equal("lost"))
 		Expect(keep.Status.Recreations).To(BeZero())
-		Expect(slotExists(small, "kept")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
+		Expect(slotExists(small, "kept_invalidated")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
 	})
 })
 

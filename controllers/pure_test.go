@@ -28,7 +28,11 @@ func TestSlotName(t *testing.T) {
 func TestOldestOwner(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(name string, at time.Time) api.ReplicationSlot {
-		return api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(at)}}
+		ns, n, _ := strings.Cut(name, "/")
+		if n == "" {
+			ns, n = "", name
+		}
+		return api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: n, CreationTimestamp: metav1.NewTime(at)}}
 	}
 	cases := []struct {
 		objs []api.ReplicationSlot
@@ -37,6 +41,9 @@ func TestOldestOwner(t *testing.T) {
 		{[]api.ReplicationSlot{mk("b", t0.Add(time.Second)), mk("a", t0.Add(2*time.Second))}, "b"},
 		{[]api.ReplicationSlot{mk("z", t0), mk("y", t0)}, "y"},
 		{[]api.ReplicationSlot{mk("only", t0)}, "only"},
+		// Across namespaces the namespace breaks the tie before the name.
+		{[]api.ReplicationSlot{mk("team-b/a", t0), mk("team-a/z", t0)}, "z"},
+		{[]api.ReplicationSlot{mk("team-b/a", t0), mk("team-a/z", t0.Add(time.Second))}, "a"},
 	}
 	for _, tc := range cases {
 		if got := OldestOwner(tc.objs).Name; got != tc.want {

@@ -7,9 +7,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -56,7 +59,34 @@ func setupSlotController(mgr ctrl.Manager, r *ReplicationSlotReconciler, workers
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Watches(&api.PostgresServer{}, handler.EnqueueRequestsFromMapFunc(r.slotsOfServerObject)).
 		WatchesRawSource(source.Channel(r.Monitor.SlotEvents(), &handler.EnqueueRequestForObject{})).
+		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(r.namesakes),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc:  func(event.CreateEvent) bool { return false },
+				UpdateFunc:  func(event.UpdateEvent) bool { return false },
+				GenericFunc: func(event.GenericEvent) bool { return false },
+			})).
 		Complete(r)
+}
+
+// namesakes maps the deletion of a ReplicationSlot to every other object
+// naming the same slot, in any namespace: one of them may own it now, and
+// should not wait for its next requeue to take over.
+func (r *ReplicationSlotReconciler) namesakes(ctx context.Context, o client.Object) []reconcile.Request {
+	rs, ok := o.(*api.ReplicationSlot)
+	if !ok {
+		return nil
+	}
+	var list api.ReplicationSlotList
+	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: SlotName(rs)}); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		if list.Items[i].UID != rs.UID {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return out
 }
 
 // slotsOfServerObject maps a PostgresServer event to its ReplicationSlots.

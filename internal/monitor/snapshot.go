@@ -50,6 +50,9 @@ type Snapshot struct {
 	Claims []string
 	// Refused explains members refused for belonging to another cluster.
 	Refused []string
+	// SystemIdentifier is the cluster's: the one recorded before, else the
+	// primary's; "" until a primary was seen.
+	SystemIdentifier string
 }
 
 // PrimaryMember returns the single primary, or nil.
@@ -118,6 +121,7 @@ func (s *Snapshot) choosePrimary(expected string) {
 	if len(s.Claims) != 1 {
 		s.Primary = -1
 	}
+	s.SystemIdentifier = sysid
 }
 
 // NewSnapshotForTest builds a snapshot from members as a poll would, for

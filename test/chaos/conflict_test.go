@@ -43,15 +43,8 @@ var _ = Describe("conflicting objects created concurrently", Label("conflict"), 
 
 	// Two teams, each with a namespace, a PostgresServer and a role of its
 	// own, reach the same PostgreSQL at the same address and declare the
-	// same slot name.
-	//
-	// KNOWN TO FAIL: ownership is only checked within a namespace today, so
-	// both objects own the slot and deleting one team's objects drops the
-	// other's slots. Declared in the full form (make test-chaos), where it
-	// fails until that is fixed, and left out of make test meanwhile.
-	if !full {
-		return
-	}
+	// same slot name. PostgreSQL has one slot of that name, so exactly one
+	// object may own it, and deleting the other team's objects keeps it.
 	Describe("across namespaces", Ordered, ContinueOnFailure, func() {
 		var s, t *scenario
 		BeforeAll(func() {

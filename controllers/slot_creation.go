@@ -34,7 +34,7 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 			Failover: sc.rs.Spec.Failover && id.VersionNum >= 170000 && !id.InRecovery},
 		Target: r.poolGetter(sc, sc.target.Endpoint), Primary: r.poolGetter(sc, primary.Endpoint), OnStandby: id.InRecovery,
 		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: terminateAfter(sc.rs),
-		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from,
+		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from, Circumstances: circumstances(id),
 	})
 	if !started {
 		return retrying(api.ReasonCreating, "the operator is not leading or is stopping")
@@ -59,17 +59,39 @@ func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slot
 		return r.creationOutcome(sc, st), nil
 	}
 	if st.Err != nil {
-		o := errorOutcome(postgres.Classify(st.Err), sc)
-		// A failed creation is kept (and reported) for a while before the
-		// next attempt, so a missing plugin or right does not turn into a
-		// loop of creations.
-		if time.Since(st.FinishedAt) >= requeueAfter[o.Phase] {
-			r.Creator.Forget(key)
-		}
-		return o, nil
+		return errorOutcome(postgres.Classify(st.Err), sc), nil
 	}
 	r.Creator.Forget(key)
 	return r.created(ctx, sc, st.Recreate, st.From, st.LSN)
+}
+
+// retryCreation forgets a failed creation when it is time for another
+// attempt, so the caller goes on to a fresh one in the same reconcile. A
+// failure is kept (and reported) for its phase's requeue interval, so a
+// missing plugin or right does not become a loop of creations; but when the
+// member changed since the attempt began (REPLICATION granted, a setting
+// changed, PostgreSQL restarted after a crash) the next attempt is not made
+// to wait for it.
+func (r *ReplicationSlotReconciler) retryCreation(sc *slotScope, st creator.State) bool {
+	if !st.Done || st.Err == nil {
+		return false
+	}
+	o := errorOutcome(postgres.Classify(st.Err), sc)
+	if time.Since(st.FinishedAt) < requeueAfter[o.Phase] && st.Circumstances == circumstances(sc.target.Identity) {
+		return false
+	}
+	r.Creator.Forget(client.ObjectKeyFromObject(sc.rs))
+	return true
+}
+
+// circumstances summarises what of a member can decide a creation's fate
+// and change without slotkeeper: the role's rights, the settings, a restart,
+// promotion.
+func circumstances(id *postgres.Identity) string {
+	if id == nil {
+		return ""
+	}
+	return fmt.Sprint(id.Rights, id.Settings, id.PostmasterStart.UnixNano(), id.InRecovery, id.Timeline)
 }
 
 // creationOutcome describes a waiting creation: Reconciling, and

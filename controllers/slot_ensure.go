@@ -22,7 +22,7 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
 	_, present := t.Slots[sc.name]
 	r.moveHost(sc, present)
-	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok {
+	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok && !r.retryCreation(sc, st) {
 		return r.followCreation(ctx, sc, st)
 	}
 	if row, ok := t.Slots[sc.name]; ok {

@@ -44,6 +44,10 @@ type Request struct {
 	// Recreate is the data-gap reason when the slot is created again ("" for
 	// a first creation), From the last confirmed position before.
 	Recreate, From string
+	// Circumstances is an opaque summary of the member when the creation
+	// began (rights, settings, restarts); a failed creation is retried at
+	// once when they change instead of after its hold.
+	Circumstances string
 }
 
 // Creator keeps at most one creation per ReplicationSlot. It is a
@@ -58,6 +62,10 @@ type Creator struct {
 	// creations, and apart from the monitor's pools because they carry no
 	// statement timeout.
 	pools map[types.NamespacedName]*postgres.Pools
+	// running counts the creations under way per server; the server's
+	// pools and lane are let go when it drops to zero, so a deleted or
+	// re-pointed server leaves no connections or health checks behind.
+	running map[types.NamespacedName]int
 }
 
 // Start records the operator's lifetime and cancels every creation at its
@@ -88,7 +96,7 @@ func (c *Creator) NeedLeaderElection() bool { return true }
 // New returns an empty Creator.
 func New() *Creator {
 	return &Creator{jobs: map[types.NamespacedName]*job{}, sems: map[types.NamespacedName]chan struct{}{},
-		pools: map[types.NamespacedName]*postgres.Pools{}}
+		pools: map[types.NamespacedName]*postgres.Pools{}, running: map[types.NamespacedName]int{}}
 }
 
 // Begin starts a creation unless one is already known for the slot. It
@@ -114,8 +122,39 @@ func (c *Creator) Begin(req Request) bool {
 	}
 	j := newJob(req, pools)
 	c.jobs[req.Slot] = j
-	go j.run(c.ctx, sem)
+	c.running[req.Server]++
+	go func() {
+		j.run(c.ctx, sem)
+		c.ended(req.Server)
+	}()
 	return true
+}
+
+// ended lets a server's pools and lane go with its last running creation.
+// A burst of creations overlaps (they queue for the lane), so the pools are
+// reused within it; the next burst opens new ones.
+func (c *Creator) ended(server types.NamespacedName) {
+	c.mu.Lock()
+	c.running[server]--
+	if c.running[server] > 0 {
+		c.mu.Unlock()
+		return
+	}
+	pools := c.pools[server]
+	delete(c.running, server)
+	delete(c.pools, server)
+	delete(c.sems, server)
+	c.mu.Unlock()
+	if pools != nil {
+		pools.CloseAll()
+	}
+}
+
+// Servers reports how many servers the Creator holds pools for.
+func (c *Creator) Servers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pools)
 }
 
 // State returns the state of the slot's creation, if there is one.

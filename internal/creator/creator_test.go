@@ -58,6 +58,21 @@ func TestBlockedCreation(t *testing.T) {
 	if st.Err != nil || st.LSN == 0 {
 		t.Fatalf("creation: lsn %s err %v", st.LSN, st.Err)
 	}
+	// With its last creation over, the server's pool is closed: the
+	// creation's session is gone from PostgreSQL.
+	creationSessions := func() (n int) {
+		err := blocker.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE usename = 'sk' AND query LIKE '%create_logical_replication_slot%'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); c.Servers() > 0 || creationSessions() > 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the creation ended: pools for %d servers, %d creation sessions open", c.Servers(), creationSessions())
+		}
+	}
 }
 
 func waitRunning(t *testing.T, c *Creator) {

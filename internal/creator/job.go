@@ -30,9 +30,9 @@ type State struct {
 	// Terminated lists blockers ended because of TerminateAfter; Refused
 	// those PostgreSQL would not let the operator end.
 	Terminated, Refused []postgres.Blocker
-	// Recreate and From come from the request.
-	Recreate, From string
-	OnStandby      bool
+	// Recreate, From and Circumstances come from the request.
+	Recreate, From, Circumstances string
+	OnStandby                     bool
 }
 
 type job struct {
@@ -49,7 +49,9 @@ type job struct {
 }
 
 func newJob(req Request, pools *postgres.Pools) *job {
-	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true, Recreate: req.Recreate, From: req.From, OnStandby: req.OnStandby}, handled: map[int32]bool{}}
+	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true,
+		Recreate: req.Recreate, From: req.From, Circumstances: req.Circumstances, OnStandby: req.OnStandby},
+		handled: map[int32]bool{}}
 }
 
 func (j *job) state() State {

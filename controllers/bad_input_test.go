@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"net"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -129,6 +130,19 @@ var _ = Describe("bad input", func() {
 		c := waitCondition(b, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
 		Expect(c.Message).To(ContainSubstring(nsA + "/team-a"))
 		Expect(get(b).Status.Owned).To(BeFalse())
+
+		By("the other team's server does not count the slot as unmanaged")
+		Expect(primary.Exec(bg, "SELECT pg_create_physical_replication_slot('xns_canary')")).To(Succeed())
+		DeferCleanup(primary.Exec, bg, "SELECT pg_drop_replication_slot('xns_canary')")
+		unmanaged := func() []string {
+			var names []string
+			for _, u := range get(psB).Status.UnmanagedSlots {
+				names = append(names, u.Name)
+			}
+			return names
+		}
+		Eventually(unmanaged).WithTimeout(time.Minute).Should(ContainElement("xns_canary"))
+		Expect(unmanaged()).NotTo(ContainElement("shared_across"))
 
 		By("deleting the owner: the slot stays, and the other team's object takes it over")
 		deleteAndWait(a)

@@ -18,6 +18,9 @@ const (
 	// indexSlotName finds every object, in any namespace, naming a slot:
 	// objects behind different PostgresServers of one cluster compete too.
 	indexSlotName = "slotName"
+	// indexSystemID finds the PostgresServers, in any namespace, that reach
+	// one PostgreSQL cluster.
+	indexSystemID = "status.systemIdentifier"
 )
 
 // SetupIndexes registers the field indexes the reconcilers use.
@@ -27,9 +30,45 @@ func SetupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	return idx.IndexField(ctx, &api.ReplicationSlot{}, indexSlotName, func(o client.Object) []string {
+	if err := idx.IndexField(ctx, &api.ReplicationSlot{}, indexSlotName, func(o client.Object) []string {
 		return []string{SlotName(o.(*api.ReplicationSlot))}
+	}); err != nil {
+		return err
+	}
+	return idx.IndexField(ctx, &api.PostgresServer{}, indexSystemID, func(o client.Object) []string {
+		if id := o.(*api.PostgresServer).Status.SystemIdentifier; id != "" {
+			return []string{id}
+		}
+		return nil
 	})
+}
+
+// slotsOfCluster lists the ReplicationSlots of every PostgresServer, in any
+// namespace, that reaches the cluster with system identifier sysid, besides
+// those of the server itself: the cluster has one set of slot names, and a
+// slot another team manages through its own PostgresServer is not
+// unmanaged.
+func slotsOfCluster(ctx context.Context, c client.Client, self *api.PostgresServer, sysid string) ([]api.ReplicationSlot, error) {
+	slots, err := slotsOfServer(ctx, c, self.Namespace, self.Name)
+	if err != nil || sysid == "" {
+		return slots, err
+	}
+	var servers api.PostgresServerList
+	if err := c.List(ctx, &servers, client.MatchingFields{indexSystemID: sysid}); err != nil {
+		return nil, err
+	}
+	for i := range servers.Items {
+		o := &servers.Items[i]
+		if o.UID == self.UID {
+			continue
+		}
+		more, err := slotsOfServer(ctx, c, o.Namespace, o.Name)
+		if err != nil {
+			return nil, err
+		}
+		slots = append(slots, more...)
+	}
+	return slots, nil
 }
 
 // slotsOfServer lists the ReplicationSlots that reference a server.

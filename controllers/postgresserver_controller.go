@@ -110,7 +110,11 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 	in := status.ServerInputs{Generation: ps.Generation, Outcome: o,
 		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known}
 	if snap != nil {
-		view := status.ViewServer(snap, managedNames(slots))
+		managed, err := slotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier)
+		if err != nil {
+			managed = slots
+		}
+		view := status.ViewServer(snap, managedNames(managed))
 		failover = noteFailover(ps, view)
 		applyServerView(ps, view)
 		in.UnmanagedRetention = status.UnmanagedRetention(ps.Generation, view.Slots, view.Unmanaged, unmanagedBudget(ps))

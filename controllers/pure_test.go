@@ -25,7 +25,7 @@ func TestSlotName(t *testing.T) {
 	}
 }
 
-func TestOldestOwner(t *testing.T) {
+func TestSlotOwner(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(name string, at time.Time) api.ReplicationSlot {
 		ns, n, _ := strings.Cut(name, "/")
@@ -33,6 +33,10 @@ func TestOldestOwner(t *testing.T) {
 			ns, n = "", name
 		}
 		return api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: n, CreationTimestamp: metav1.NewTime(at)}}
+	}
+	owned := func(rs api.ReplicationSlot) api.ReplicationSlot {
+		rs.Status.Owned = true
+		return rs
 	}
 	cases := []struct {
 		objs []api.ReplicationSlot
@@ -44,13 +48,19 @@ func TestOldestOwner(t *testing.T) {
 		// Across namespaces the namespace breaks the tie before the name.
 		{[]api.ReplicationSlot{mk("team-b/a", t0), mk("team-a/z", t0)}, "z"},
 		{[]api.ReplicationSlot{mk("team-b/a", t0), mk("team-a/z", t0.Add(time.Second))}, "a"},
+		// An object that owns the slot keeps it against an older newcomer
+		// (same second, or a cache that lagged); among several owners the
+		// oldest wins.
+		{[]api.ReplicationSlot{mk("team-b/a", t0), owned(mk("team-a/z", t0))}, "z"},
+		{[]api.ReplicationSlot{mk("old", t0), owned(mk("new", t0.Add(time.Hour)))}, "new"},
+		{[]api.ReplicationSlot{owned(mk("y", t0.Add(time.Second))), owned(mk("x", t0.Add(2*time.Second))), mk("w", t0)}, "y"},
 	}
 	for _, tc := range cases {
-		if got := OldestOwner(tc.objs).Name; got != tc.want {
-			t.Errorf("OldestOwner = %q, want %q", got, tc.want)
+		if got := SlotOwner(tc.objs).Name; got != tc.want {
+			t.Errorf("SlotOwner = %q, want %q", got, tc.want)
 		}
 	}
-	if OldestOwner(nil) != nil {
+	if SlotOwner(nil) != nil {
 		t.Error("no objects, no owner")
 	}
 }

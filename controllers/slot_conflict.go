@@ -66,15 +66,21 @@ func (r *ReplicationSlotReconciler) systemIdentifier(ctx context.Context, key ty
 	return ps.Status.SystemIdentifier
 }
 
-// OldestOwner decides which of several objects naming one slot owns it: the
-// oldest, ties broken by namespace and name, so every reconcile of every
-// object agrees.
-func OldestOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
+// SlotOwner decides which of several objects naming one slot owns it. An
+// object that already owns the slot keeps it: creation times have one-second
+// resolution, so a newcomer created in the same second must not take the
+// slot from the object that created it. Without such an incumbent (or with
+// several, after a race) the oldest wins, ties broken by namespace and name,
+// so every reconcile of every object agrees.
+func SlotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 	if len(objs) == 0 {
 		return nil
 	}
 	sorted := append([]api.ReplicationSlot(nil), objs...)
 	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].Status.Owned != sorted[j].Status.Owned {
+			return sorted[i].Status.Owned
+		}
 		a, b := sorted[i].CreationTimestamp, sorted[j].CreationTimestamp
 		if !a.Equal(&b) {
 			return a.Before(&b)
@@ -93,7 +99,7 @@ func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.Re
 	if err != nil || len(others) == 0 {
 		return "", err
 	}
-	owner := OldestOwner(append(others, *rs))
+	owner := SlotOwner(append(others, *rs))
 	if owner.UID == rs.UID {
 		return "", nil
 	}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // Event actions, the verb part of events.k8s.io Events.
@@ -63,8 +64,8 @@ func emitRetention(rec events.EventRecorder, obj runtime.Object, old, cur metav1
 
 // emitTransition records an Event when Ready changes status or reason, so
 // `kubectl events` tells the story of an object without reading its status.
-func emitTransition(rec events.EventRecorder, obj runtime.Object, old, cur metav1.Condition) {
-	if rec == nil || (old.Status == cur.Status && old.Reason == cur.Reason) {
+func emitTransition(rec events.EventRecorder, obj runtime.Object, old, cur metav1.Condition, quiet bool) {
+	if rec == nil || quiet || (old.Status == cur.Status && old.Reason == cur.Reason) {
 		return
 	}
 	kind := corev1.EventTypeWarning
@@ -72,4 +73,15 @@ func emitTransition(rec events.EventRecorder, obj runtime.Object, old, cur metav
 		kind = corev1.EventTypeNormal
 	}
 	rec.Eventf(obj, nil, kind, cur.Reason, actionReconcile, "Ready=%s: %s", cur.Status, cur.Message)
+}
+
+// quietTransition says which Ready transitions tell nothing an Event of
+// their own does not: an object's first state when it is only a step under
+// way (a new slot being created, a server being probed), and Ready=True in
+// the reconcile that announced the slot as Created or Adopted. Each Event is
+// an API write; with a thousand slots applied at once these were two of a
+// slot's seven.
+func quietTransition(old, cur metav1.Condition, phase status.Phase, announced bool) bool {
+	first := old.Type == ""
+	return (first && phase == status.Progressing) || (announced && cur.Status == metav1.ConditionTrue)
 }

@@ -131,7 +131,8 @@ func (r *PostgresServerReconciler) setConditions(ps *api.PostgresServer, in stat
 	old := readyOf(ps.Status.Conditions)
 	ps.Status.Conditions = status.ServerConditions(ps.Status.Conditions, in)
 	ps.Status.ObservedGeneration = ps.Generation
-	emitTransition(r.Recorder, ps, old, readyOf(ps.Status.Conditions))
+	cur := readyOf(ps.Status.Conditions)
+	emitTransition(r.Recorder, ps, old, cur, quietTransition(old, cur, in.Outcome.Phase, false))
 }
 
 func applyServerView(ps *api.PostgresServer, v status.ServerView) {

@@ -64,6 +64,9 @@ type slotScope struct {
 	// ready; failoverNote why the failover property could not be switched.
 	copyNotes    map[string]string
 	failoverNote string
+	// announced: this reconcile recorded the slot's creation or adoption
+	// in an Event, which also says it is there.
+	announced bool
 }
 
 func (r *ReplicationSlotReconciler) newScope(rs *api.ReplicationSlot) *slotScope {
@@ -165,7 +168,8 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
 	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)
 	rs.Status.ObservedGeneration = rs.Generation
-	emitTransition(r.Recorder, rs, old, readyOf(rs.Status.Conditions))
+	cur := readyOf(rs.Status.Conditions)
+	emitTransition(r.Recorder, rs, old, cur, quietTransition(old, cur, o.Phase, sc.announced))
 	emitBlocked(r.Recorder, rs, oldBlocked, conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
 	emitRetention(r.Recorder, rs, oldRetention, conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
 	publishMetrics(rs, sc)

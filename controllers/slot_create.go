@@ -48,6 +48,7 @@ func (r *ReplicationSlotReconciler) startCreation(ctx context.Context, sc *slotS
 func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN) (*status.Outcome, error) {
 	rs := sc.rs
 	rs.Status.Owned = true
+	sc.announced = true
 	r.noteCreated(sc)
 	// The server's managed-slot count and the slot's own row come from the
 	// monitor: have it look now.

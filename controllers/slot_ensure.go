@@ -90,6 +90,7 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 			"slot %q already exists on %s and spec.adoption is Never; drop it yourself or set adoption: IfMatching", sc.name, sc.target.Addr()))
 	}
 	sc.rs.Status.Owned = true
+	sc.announced = true
 	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
 		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
 	return nil

@@ -82,8 +82,8 @@ func (j *job) cancelAndWait() {
 	<-j.done
 }
 
-// run waits for a free lane, creates the slot on a connection of its own and
-// watches the wait until the creation ends.
+// run waits for a free lane and a connection, creates the slot and watches
+// the wait until the creation ends.
 func (j *job) run(parent context.Context, sem chan struct{}) {
 	defer close(j.done)
 	ctx, cancel := context.WithCancel(parent)
@@ -98,7 +98,6 @@ func (j *job) run(parent context.Context, sem chan struct{}) {
 		j.finish(0, ctx.Err())
 		return
 	}
-	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })
 	lsn, err := j.create(ctx)
 	j.finish(lsn, err)
 }
@@ -111,11 +110,15 @@ func (j *job) create(ctx context.Context) (postgres.LSN, error) {
 		return 0, err
 	}
 	// A cancelled creation closes its connection, and the pool drops it.
+	// The pool holds fewer connections per database than the server has
+	// lanes, so a creation stays queued until it has one: only then does it
+	// wait for PostgreSQL, and only that wait is shown as blocked.
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Release()
+	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })
 	type result struct {
 		lsn postgres.LSN
 		err error

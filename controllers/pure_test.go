@@ -196,3 +196,28 @@ func TestQuietTransition(t *testing.T) {
 		}
 	}
 }
+
+func TestSameCluster(t *testing.T) {
+	live := clusterView{sysid: "7", primary: "7@t1", probed: true}
+	cases := []struct {
+		name            string
+		a, b            clusterView
+		primary, system bool
+	}{
+		{"one running primary", live, live, true, true},
+		{"a clone restored from the same backup", live, clusterView{sysid: "7", primary: "7@t2", probed: true}, false, true},
+		{"the other server reaches no primary now", live, clusterView{sysid: "7", probed: true}, false, true},
+		{"the other server not probed since the operator started", live, clusterView{sysid: "7"}, true, true},
+		{"another cluster", live, clusterView{sysid: "8", primary: "8@t1", probed: true}, false, false},
+		{"never reached", live, clusterView{probed: true}, false, false},
+		{"neither known", clusterView{}, clusterView{}, false, false},
+	}
+	for _, tc := range cases {
+		if got := samePrimary(tc.a, tc.b); got != tc.primary {
+			t.Errorf("%s: samePrimary = %v, want %v", tc.name, got, tc.primary)
+		}
+		if got := sameSystem(tc.a, tc.b); got != tc.system {
+			t.Errorf("%s: sameSystem = %v, want %v", tc.name, got, tc.system)
+		}
+	}
+}

@@ -18,6 +18,12 @@ import (
 // Age is judged by resourceVersion, which the API server derives from etcd's
 // revision and so grows monotonically; a version that does not parse as a
 // number is never judged older.
+//
+// An entry lives only until the cache has caught up: the informer never
+// goes back to an older version of an object, so once it has handed out
+// the written version (or a later one) the entry can never be used again,
+// and keeping a copy of every object's status would cost memory in
+// proportion to the number of objects.
 type readYourWrites[S any] struct {
 	mu sync.Mutex
 	m  map[types.NamespacedName]written[S]
@@ -46,7 +52,8 @@ func (c *readYourWrites[S]) remember(key types.NamespacedName, rv string, status
 }
 
 // newer returns the remembered status when it is newer than the cached
-// object's resourceVersion.
+// object's resourceVersion, and drops the entry when the cache has caught
+// up with it.
 func (c *readYourWrites[S]) newer(key types.NamespacedName, cachedRV string) (S, bool) {
 	var zero S
 	n, err := strconv.ParseUint(cachedRV, 10, 64)
@@ -56,7 +63,11 @@ func (c *readYourWrites[S]) newer(key types.NamespacedName, cachedRV string) (S,
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w, ok := c.m[key]
-	if !ok || w.rv <= n {
+	if !ok {
+		return zero, false
+	}
+	if w.rv <= n {
+		delete(c.m, key)
 		return zero, false
 	}
 	return w.status, true

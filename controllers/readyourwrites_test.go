@@ -16,7 +16,7 @@ func TestReadYourWrites(t *testing.T) {
 	cases := []struct {
 		cached string
 		want   bool
-	}{{"9", true}, {"10", false}, {"11", false}, {"not-a-number", false}}
+	}{{"9", true}, {"not-a-number", false}, {"9", true}}
 	for _, tc := range cases {
 		got, ok := c.newer(key, tc.cached)
 		if ok != tc.want || (ok && got != "written at 10") {
@@ -30,5 +30,28 @@ func TestReadYourWrites(t *testing.T) {
 	c.forget(key)
 	if _, ok := c.newer(key, "1"); ok {
 		t.Fatal("forgotten")
+	}
+}
+
+// Once the cache has caught up with a write the entry is dropped: the
+// informer never goes back, so it could not be used again.
+func TestReadYourWritesDropsCaughtUp(t *testing.T) {
+	for _, cached := range []string{"10", "11"} {
+		c := newReadYourWrites[string]()
+		key := types.NamespacedName{Namespace: "ns", Name: "a"}
+		c.remember(key, "10", "written at 10")
+		if got, ok := c.newer(key, cached); ok {
+			t.Errorf("cached %s: got %q, want nothing", cached, got)
+		}
+		if len(c.m) != 0 {
+			t.Errorf("cached %s: %d entries left, want 0", cached, len(c.m))
+		}
+		if _, ok := c.newer(key, "9"); ok {
+			t.Errorf("cached %s: a dropped entry was used", cached)
+		}
+		c.remember(key, "12", "written at 12")
+		if got, ok := c.newer(key, "11"); !ok || got != "written at 12" {
+			t.Errorf("cached %s: a write after the drop is not remembered: %q, %v", cached, got, ok)
+		}
 	}
 }

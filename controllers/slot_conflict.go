@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -11,21 +12,56 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 )
 
+// Slot names belong to a PostgreSQL cluster, not to a PostgresServer
+// object: two teams whose PostgresServers (in any namespaces, under any host
+// names) reach one cluster compete for one slot name. Two tests of "the same
+// cluster" serve two purposes:
+//
+//   - for ownership, the same running primary: the same system identifier
+//     and the same postmaster start time, as both servers' monitors see it.
+//     Clusters restored from one backup share a system identifier but never
+//     a running primary, so each keeps its own slots; a PostgresServer that
+//     reaches no primary holds no names against others meanwhile.
+//   - for deletion, only the system identifier: a slot is never dropped
+//     while an object behind any server of that identifier declares it, even
+//     one that is unreachable right now or was just restarted. Leaving a
+//     slot in place is recoverable; dropping another team's is not.
+type sameCluster func(a, b clusterView) bool
+
+// clusterView is what is known of the cluster behind one PostgresServer.
+type clusterView struct {
+	// sysid is the system identifier, "" when never seen.
+	sysid string
+	// primary identifies the running primary (system identifier and
+	// postmaster start); "" when none is reachable.
+	primary string
+	// probed: the monitor has a snapshot; before the first probe after an
+	// operator start only the identifier recorded in status is known.
+	probed bool
+}
+
+// sameSystem is the deletion test.
+func sameSystem(a, b clusterView) bool { return a.sysid != "" && a.sysid == b.sysid }
+
+// samePrimary is the ownership test. A server not probed yet is judged by
+// its recorded identifier, so an operator restart does not hand an owned
+// slot to a newcomer for the moment before the owner's first probe.
+func samePrimary(a, b clusterView) bool {
+	if !a.probed || !b.probed {
+		return sameSystem(a, b)
+	}
+	return a.primary != "" && a.primary == b.primary
+}
+
 // competitors lists the other live objects that declare the same slot on the
-// same PostgreSQL cluster. PostgreSQL names slots per cluster, not per
-// PostgresServer object, so two teams whose PostgresServers (in any
-// namespaces) reach one cluster compete for one slot. A cluster is known by
-// its system identifier; two clusters restored from one backup share it,
-// which at worst refuses a slot with a Conflict that names the other object
-// (safe), whereas missing a real competitor would let one team's deletion
-// drop the other's slot.
-func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.ReplicationSlot) ([]api.ReplicationSlot, error) {
+// same cluster, by the given test.
+func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.ReplicationSlot, same sameCluster) ([]api.ReplicationSlot, error) {
 	var list api.ReplicationSlotList
 	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: SlotName(rs)}); err != nil {
 		return nil, err
 	}
 	var out []api.ReplicationSlot
-	sysid, known := "", false
+	var mine *clusterView
 	for _, o := range list.Items {
 		if o.UID == rs.UID || !o.DeletionTimestamp.IsZero() {
 			continue
@@ -34,10 +70,11 @@ func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.Rep
 			out = append(out, o)
 			continue
 		}
-		if !known {
-			sysid, known = r.systemIdentifier(ctx, serverKeyOf(rs)), true
+		if mine == nil {
+			v := r.clusterOf(ctx, serverKeyOf(rs))
+			mine = &v
 		}
-		if sysid != "" && r.systemIdentifier(ctx, serverKeyOf(&o)) == sysid {
+		if same(*mine, r.clusterOf(ctx, serverKeyOf(&o))) {
 			out = append(out, o)
 		}
 	}
@@ -52,18 +89,25 @@ func serverKeyOf(rs *api.ReplicationSlot) types.NamespacedName {
 	return types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}
 }
 
-// systemIdentifier is the cluster behind a PostgresServer: the monitor's
-// latest view, else the one recorded in its status (kept across operator
-// restarts), else "" when it was never reached.
-func (r *ReplicationSlotReconciler) systemIdentifier(ctx context.Context, key types.NamespacedName) string {
-	if snap := r.Monitor.Snapshot(key); snap != nil && snap.SystemIdentifier != "" {
-		return snap.SystemIdentifier
+// clusterOf reads the cluster behind a PostgresServer from the monitor's
+// latest snapshot, and the identifier recorded in its status (kept across
+// operator restarts) when the monitor has none.
+func (r *ReplicationSlotReconciler) clusterOf(ctx context.Context, key types.NamespacedName) clusterView {
+	v := clusterView{}
+	if snap := r.Monitor.Snapshot(key); snap != nil {
+		v.probed, v.sysid = true, snap.SystemIdentifier
+		if p := snap.PrimaryMember(); p != nil {
+			v.sysid = p.Identity.SystemIdentifier
+			v.primary = p.Identity.SystemIdentifier + "@" + p.Identity.PostmasterStart.UTC().Format(time.RFC3339Nano)
+		}
 	}
-	var ps api.PostgresServer
-	if err := r.Get(ctx, key, &ps); err != nil {
-		return ""
+	if v.sysid == "" {
+		var ps api.PostgresServer
+		if err := r.Get(ctx, key, &ps); err == nil {
+			v.sysid = ps.Status.SystemIdentifier
+		}
 	}
-	return ps.Status.SystemIdentifier
+	return v
 }
 
 // SlotOwner decides which of several objects naming one slot owns it. An
@@ -95,7 +139,7 @@ func SlotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 
 // conflictWith returns a message when another object owns the slot.
 func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (string, error) {
-	others, err := r.competitors(ctx, rs)
+	others, err := r.competitors(ctx, rs, samePrimary)
 	if err != nil || len(others) == 0 {
 		return "", err
 	}

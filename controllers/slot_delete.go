@@ -65,12 +65,12 @@ func (r *ReplicationSlotReconciler) keepSlot(ctx context.Context, rs *api.Replic
 	if !rs.Status.Owned {
 		return true, "this object never created or adopted it", nil
 	}
-	others, err := r.competitors(ctx, rs)
+	others, err := r.competitors(ctx, rs, sameSystem)
 	if err != nil {
 		return false, "", err
 	}
 	if len(others) > 0 {
-		return true, fmt.Sprintf("ReplicationSlot %q also declares it", others[0].Name), nil
+		return true, alsoDeclared(rs, &others[0]), nil
 	}
 	var ps api.PostgresServer
 	err = r.Get(ctx, types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}, &ps)
@@ -127,4 +127,14 @@ func (r *ReplicationSlotReconciler) release(ctx context.Context, rs *api.Replica
 func deletionBackoff(rs *api.ReplicationSlot) time.Duration {
 	d := time.Since(rs.DeletionTimestamp.Time) / 4
 	return min(max(d, 2*time.Second), time.Minute)
+}
+
+// alsoDeclared names the object that keeps a slot from being dropped.
+func alsoDeclared(rs, other *api.ReplicationSlot) string {
+	if sameServer(rs, other) {
+		return fmt.Sprintf("ReplicationSlot %q also declares it", other.Name)
+	}
+	return fmt.Sprintf("ReplicationSlot %s/%s also declares it, through PostgresServer %s/%s on a cluster with the same system identifier; "+
+		"delete that object too, or drop the slot by hand if that server is another cluster restored from the same backup",
+		other.Namespace, other.Name, other.Namespace, other.Spec.ServerRef.Name)
 }

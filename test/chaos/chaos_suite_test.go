@@ -41,15 +41,18 @@ type Counts struct {
 	ConflictPairs         int // scenario 5
 	LeaderSlots           int // scenario 7 (full only)
 	FailoverSlots         int // scenario 8 (full only)
+	// control-plane restarts: slots declared across outages, in rounds
+	ControlPlaneSlots, ControlPlaneRounds int
 }
 
 var counts = func() Counts {
 	if full {
 		return Counts{KillSlots: 300, KillRounds: 10, CrashSlots: 100, Crashes: 3, SlowSlots: 20,
-			BlackholeSlots: 20, ConflictPairs: 10, LeaderSlots: 100, FailoverSlots: 100}
+			BlackholeSlots: 20, ConflictPairs: 10, LeaderSlots: 100, FailoverSlots: 100,
+			ControlPlaneSlots: 120, ControlPlaneRounds: 2}
 	}
 	return Counts{KillSlots: 60, KillRounds: 3, CrashSlots: 30, Crashes: 1, SlowSlots: 6,
-		BlackholeSlots: 12, ConflictPairs: 10}
+		BlackholeSlots: 12, ConflictPairs: 10, ControlPlaneSlots: 30, ControlPlaneRounds: 1}
 }()
 
 func TestChaos(t *testing.T) {

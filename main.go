@@ -24,6 +24,7 @@ import (
 
 type options struct {
 	metricsAddr, probeAddr string
+	pprofAddr              string
 	leaderElect            bool
 	leaderElectionNS       string
 	slotWorkers            int
@@ -34,6 +35,7 @@ func parseFlags() (options, zap.Options) {
 	var o options
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the metrics endpoint; 0 disables it")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the health probes; 0 disables them")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof endpoints, for profiling; empty (the default) or 0 disables them")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so only one replica acts")
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's)")
 	flag.IntVar(&o.slotWorkers, "slot-workers", 8, "ReplicationSlots reconciled at once")
@@ -62,6 +64,7 @@ func run(o options) error {
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              "slotkeeper.pg.slotkeeper.dev",
 		LeaderElectionNamespace:       o.leaderElectionNS,

@@ -29,8 +29,7 @@ func register(cs ...prometheus.Collector) {
 }
 
 func init() {
-	register(slotReady, slotActive, slotRetained, slotBudget, slotLag, slotSafeWAL, slotWALStatus,
-		slotInvalid, slotInactiveAt, slotFailover, slotBlocked, slotDataGap, slotRecreated, slotGapBytes)
+	register(slots)
 	register(serverUp, memberUp, memberPrimary, serverTimeline, serverFailovers, unmanagedSlots,
 		unmanagedRetained, unmanagedBudget, probeDuration)
 }

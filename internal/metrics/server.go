@@ -85,3 +85,19 @@ func DeleteServer(namespace, name string) {
 	probeDuration.DeletePartialMatch(l)
 	serverFailovers.deletePrefix(namespace, name)
 }
+
+func setOptional(v *prometheus.GaugeVec, l prometheus.Labels, p *int64) {
+	if p == nil {
+		v.Delete(l)
+		return
+	}
+	v.With(l).Set(float64(*p))
+}
+
+func with(l prometheus.Labels, k, v string) prometheus.Labels {
+	out := prometheus.Labels{k: v}
+	for lk, lv := range l {
+		out[lk] = lv
+	}
+	return out
+}

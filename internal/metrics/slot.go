@@ -1,32 +1,41 @@
 package metrics
 
 import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
+// The slot families. One collector holds every ReplicationSlot's figures in
+// one compact record and writes its series when scraped: a GaugeVec child
+// per series kept its own copy of the four label pairs, and with a dozen
+// series per slot that was most of the operator's memory at a few thousand
+// slots. The series are the same: names, help, types, labels and values.
 var (
-	slotReady      = gauge("slotkeeper_slot_ready", "1 when the ReplicationSlot's Ready condition is True.", slotLabels...)
-	slotActive     = gauge("slotkeeper_slot_active", "1 when a consumer holds the slot.", slotLabels...)
-	slotRetained   = gauge("slotkeeper_slot_retained_wal_bytes", "WAL the slot keeps on the server (current WAL position minus restart_lsn).", slotLabels...)
-	slotBudget     = gauge("slotkeeper_slot_wal_budget_bytes", "spec.maxRetainedWAL of the slot, when set.", slotLabels...)
-	slotLag        = gauge("slotkeeper_slot_lag_bytes", "How far the consumer is behind: current WAL position minus confirmed_flush_lsn (logical) or restart_lsn (physical).", slotLabels...)
-	slotSafeWAL    = gauge("slotkeeper_slot_safe_wal_size_bytes", "WAL that can still be written before the slot is at risk of invalidation (pg_replication_slots.safe_wal_size); absent when max_slot_wal_keep_size is -1.", slotLabels...)
-	slotWALStatus  = gauge("slotkeeper_slot_wal_status", "1 for the slot's current wal_status (reserved, extended, unreserved, lost), 0 for the others.", append(slotLabels, "status")...)
-	slotInvalid    = gauge("slotkeeper_slot_invalidated", "1 while PostgreSQL reports the slot invalidated, with the reason.", append(slotLabels, "reason")...)
-	slotInactiveAt = gauge("slotkeeper_slot_inactive_since_timestamp_seconds", "When the slot last lost its consumer, as Unix time (PostgreSQL 17+ inactive_since); absent while active.", slotLabels...)
-	slotFailover   = gauge("slotkeeper_slot_failover_ready", "1 when FailoverReady is True; absent for slots without spec.failover.", slotLabels...)
-	slotBlocked    = gauge("slotkeeper_slot_creation_blocked_seconds", "How long the slot's creation has been blocked (CreationBlocked=True); 0 when not blocked.", slotLabels...)
-	slotDataGap    = gauge("slotkeeper_slot_data_gap", "1 while the slot has an unacknowledged data gap.", slotLabels...)
-	slotRecreated  = newStatusCounter("slotkeeper_slot_recreations_total", "How often slotkeeper had to recreate the slot (status.recreations).", slotLabels...)
-	slotGapBytes   = newStatusCounter("slotkeeper_slot_data_gap_bytes_total", "WAL bytes never decoded for the slot's consumer over all data gaps (status.dataGapBytesTotal).", slotLabels...)
+	slotReady      = slotFamily("slotkeeper_slot_ready", "1 when the ReplicationSlot's Ready condition is True.", gaugeKind)
+	slotActive     = slotFamily("slotkeeper_slot_active", "1 when a consumer holds the slot.", gaugeKind)
+	slotRetained   = slotFamily("slotkeeper_slot_retained_wal_bytes", "WAL the slot keeps on the server (current WAL position minus restart_lsn).", gaugeKind)
+	slotBudget     = slotFamily("slotkeeper_slot_wal_budget_bytes", "spec.maxRetainedWAL of the slot, when set.", gaugeKind)
+	slotLag        = slotFamily("slotkeeper_slot_lag_bytes", "How far the consumer is behind: current WAL position minus confirmed_flush_lsn (logical) or restart_lsn (physical).", gaugeKind)
+	slotSafeWAL    = slotFamily("slotkeeper_slot_safe_wal_size_bytes", "WAL that can still be written before the slot is at risk of invalidation (pg_replication_slots.safe_wal_size); absent when max_slot_wal_keep_size is -1.", gaugeKind)
+	slotWALStatus  = slotFamily("slotkeeper_slot_wal_status", "1 for the slot's current wal_status (reserved, extended, unreserved, lost), 0 for the others.", gaugeKind, "status")
+	slotInvalid    = slotFamily("slotkeeper_slot_invalidated", "1 while PostgreSQL reports the slot invalidated, with the reason.", gaugeKind, "reason")
+	slotInactiveAt = slotFamily("slotkeeper_slot_inactive_since_timestamp_seconds", "When the slot last lost its consumer, as Unix time (PostgreSQL 17+ inactive_since); absent while active.", gaugeKind)
+	slotFailover   = slotFamily("slotkeeper_slot_failover_ready", "1 when FailoverReady is True; absent for slots without spec.failover.", gaugeKind)
+	slotBlocked    = slotFamily("slotkeeper_slot_creation_blocked_seconds", "How long the slot's creation has been blocked (CreationBlocked=True); 0 when not blocked.", gaugeKind)
+	slotDataGap    = slotFamily("slotkeeper_slot_data_gap", "1 while the slot has an unacknowledged data gap.", gaugeKind)
+	slotRecreated  = slotFamily("slotkeeper_slot_recreations_total", "How often slotkeeper had to recreate the slot (status.recreations).", counterKind)
+	slotGapBytes   = slotFamily("slotkeeper_slot_data_gap_bytes_total", "WAL bytes never decoded for the slot's consumer over all data gaps (status.dataGapBytesTotal).", counterKind)
 )
 
 // WALStatuses are the values pg_replication_slots.wal_status takes.
 var WALStatuses = []string{"reserved", "extended", "unreserved", "lost"}
 
-// plainSlotGauges carry exactly the slot labels.
-var plainSlotGauges = []*prometheus.GaugeVec{slotReady, slotActive, slotRetained, slotBudget, slotLag,
-	slotSafeWAL, slotInactiveAt, slotFailover, slotBlocked, slotDataGap}
+// slots holds the figures of every ReplicationSlot.
+var slots = newSlotCollector()
 
 // Slot is one ReplicationSlot's figures; nil pointers are unknown and
 // remove the series rather than report a false zero.
@@ -44,92 +53,181 @@ type Slot struct {
 }
 
 // SetSlot publishes a slot's figures. Series are updated in place, never
-// deleted and re-added, so a scrape cannot catch an alert's series missing.
-func SetSlot(s Slot) {
-	l := prometheus.Labels{"namespace": s.Namespace, "name": s.Name, "slot": s.SlotName, "server": s.Server}
-	if last := seen.swap(s.Namespace, s.Name, l, s.InvalidationReason); last != nil {
-		forget(last)
-	}
-	slotReady.With(l).Set(b2f(s.Ready))
-	slotActive.With(l).Set(b2f(s.Active))
-	slotDataGap.With(l).Set(b2f(s.DataGap))
-	slotBlocked.With(l).Set(s.BlockedSeconds)
-	setOptional(slotRetained, l, s.RetainedBytes)
-	setOptional(slotBudget, l, s.BudgetBytes)
-	setOptional(slotLag, l, s.LagBytes)
-	setOptional(slotSafeWAL, l, s.SafeWALSizeBytes)
-	setOptionalFloat(slotInactiveAt, l, s.InactiveSince)
-	setFailover(l, s.FailoverReady)
-	setWALStatus(l, s.WALStatus)
-	setInvalidated(l, s.InvalidationReason)
-	values := []string{s.Namespace, s.Name, s.SlotName, s.Server}
-	slotRecreated.set(float64(s.Recreations), values...)
-	slotGapBytes.set(float64(s.DataGapBytesTotal), values...)
-}
+// deleted and re-added, so a scrape cannot catch an alert's series missing;
+// a change of slot name, server, wal_status or invalidation reason replaces
+// the outdated series at once.
+func SetSlot(s Slot) { slots.set(s) }
 
 // DeleteSlot forgets every series of a ReplicationSlot.
-func DeleteSlot(namespace, name string) {
-	seen.drop(namespace, name)
-	forget(prometheus.Labels{"namespace": namespace, "name": name})
+func DeleteSlot(namespace, name string) { slots.drop(namespace, name) }
+
+type metricKind int
+
+const (
+	gaugeKind metricKind = iota
+	counterKind
+)
+
+// family is one slot metric family. Its index orders the values of a
+// slotRecord; the families with an extra label (status, reason) take none.
+type family struct {
+	name  string
+	help  string
+	desc  *prometheus.Desc
+	kind  metricKind
+	index int
 }
 
-// forget removes every series matching the labels in l.
-func forget(l prometheus.Labels) {
-	for _, v := range append(plainSlotGauges, slotWALStatus, slotInvalid) {
-		v.DeletePartialMatch(l)
-	}
-	prefix := []string{l["namespace"], l["name"]}
-	if l["slot"] != "" || l["server"] != "" {
-		prefix = append(prefix, l["slot"], l["server"])
-	}
-	slotRecreated.deletePrefix(prefix...)
-	slotGapBytes.deletePrefix(prefix...)
+var families []*family
+
+func slotFamily(name, help string, kind metricKind, extra ...string) *family {
+	names = append(names, name)
+	f := &family{name: name, help: help, kind: kind, index: len(families),
+		desc: prometheus.NewDesc(name, help, append(append([]string(nil), slotLabels...), extra...), nil)}
+	families = append(families, f)
+	return f
 }
 
-func setWALStatus(l prometheus.Labels, current string) {
-	if current == "" {
-		slotWALStatus.DeletePartialMatch(l)
-		return
+// slotRecord is what one ReplicationSlot exports. labels are its four
+// label pairs in the order Prometheus wants them (by name: name, namespace,
+// server, slot), shared by all its series.
+type slotRecord struct {
+	labels    []*dto.LabelPair
+	values    [16]float64
+	present   uint32 // bit f.index: the series of family f exists
+	walStatus string // "" when unknown: no wal_status series
+	reason    string // "" when not invalidated
+}
+
+func (r *slotRecord) put(f *family, v float64) {
+	r.values[f.index] = v
+	r.present |= 1 << f.index
+}
+
+func (r *slotRecord) putOptional(f *family, p *int64) {
+	if p != nil {
+		r.put(f, float64(*p))
 	}
+}
+
+type slotCollector struct {
+	mu    sync.RWMutex
+	slots map[[2]string]*slotRecord // by namespace, name
+}
+
+func newSlotCollector() *slotCollector {
+	return &slotCollector{slots: map[[2]string]*slotRecord{}}
+}
+
+func (c *slotCollector) set(s Slot) {
+	// A label value must be UTF-8, or the whole scrape fails (a GaugeVec
+	// panicked instead). Kubernetes names and PostgreSQL's slot names and
+	// reasons always are; a hostile server's text need not be.
+	s.Namespace, s.Name, s.SlotName, s.Server = validUTF8(s.Namespace), validUTF8(s.Name), validUTF8(s.SlotName), validUTF8(s.Server)
+	s.InvalidationReason = validUTF8(s.InvalidationReason)
+	r := &slotRecord{walStatus: s.WALStatus, reason: s.InvalidationReason}
+	r.put(slotReady, b2f(s.Ready))
+	r.put(slotActive, b2f(s.Active))
+	r.put(slotDataGap, b2f(s.DataGap))
+	r.put(slotBlocked, s.BlockedSeconds)
+	r.putOptional(slotRetained, s.RetainedBytes)
+	r.putOptional(slotBudget, s.BudgetBytes)
+	r.putOptional(slotLag, s.LagBytes)
+	r.putOptional(slotSafeWAL, s.SafeWALSizeBytes)
+	if s.InactiveSince != nil {
+		r.put(slotInactiveAt, *s.InactiveSince)
+	}
+	if s.FailoverReady != nil {
+		r.put(slotFailover, b2f(*s.FailoverReady))
+	}
+	r.put(slotRecreated, float64(s.Recreations))
+	r.put(slotGapBytes, float64(s.DataGapBytesTotal))
+	key := [2]string{s.Namespace, s.Name}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.slots[key]; old != nil && old.labels[2].GetValue() == s.Server && old.labels[3].GetValue() == s.SlotName {
+		r.labels = old.labels
+	} else {
+		r.labels = []*dto.LabelPair{pair("name", s.Name), pair("namespace", s.Namespace),
+			pair("server", s.Server), pair("slot", s.SlotName)}
+	}
+	c.slots[key] = r
+}
+
+func (c *slotCollector) drop(namespace, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.slots, [2]string{namespace, name})
+}
+
+func (c *slotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range families {
+		ch <- f.desc
+	}
+}
+
+// statusPairs are the wal_status label pairs, shared by every slot.
+var statusPairs = func() map[string]*dto.LabelPair {
+	out := map[string]*dto.LabelPair{}
 	for _, st := range WALStatuses {
-		slotWALStatus.With(with(l, "status", st)).Set(b2f(st == current))
-	}
-}
-
-func setInvalidated(l prometheus.Labels, reason string) {
-	if reason != "" {
-		slotInvalid.With(with(l, "reason", reason)).Set(1)
-	}
-}
-
-func setFailover(l prometheus.Labels, ready *bool) {
-	if ready == nil {
-		slotFailover.Delete(l)
-		return
-	}
-	slotFailover.With(l).Set(b2f(*ready))
-}
-
-func setOptional(v *prometheus.GaugeVec, l prometheus.Labels, p *int64) {
-	if p == nil {
-		v.Delete(l)
-		return
-	}
-	v.With(l).Set(float64(*p))
-}
-
-func setOptionalFloat(v *prometheus.GaugeVec, l prometheus.Labels, p *float64) {
-	if p == nil {
-		v.Delete(l)
-		return
-	}
-	v.With(l).Set(*p)
-}
-
-func with(l prometheus.Labels, k, v string) prometheus.Labels {
-	out := prometheus.Labels{k: v}
-	for lk, lv := range l {
-		out[lk] = lv
+		out[st] = pair("status", st)
 	}
 	return out
+}()
+
+func (c *slotCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, r := range c.slots {
+		for _, f := range families {
+			if r.present&(1<<f.index) != 0 {
+				ch <- &slotMetric{f: f, labels: r.labels, value: r.values[f.index]}
+			}
+		}
+		if r.walStatus != "" {
+			for _, st := range WALStatuses {
+				// "status" sorts after every slot label.
+				labels := append(append(make([]*dto.LabelPair, 0, 5), r.labels...), statusPairs[st])
+				ch <- &slotMetric{f: slotWALStatus, labels: labels, value: b2f(st == r.walStatus)}
+			}
+		}
+		if r.reason != "" {
+			// "reason" sorts between "namespace" and "server".
+			labels := append(append(append(make([]*dto.LabelPair, 0, 5), r.labels[:2]...), pair("reason", r.reason)), r.labels[2:]...)
+			ch <- &slotMetric{f: slotInvalid, labels: labels, value: 1}
+		}
+	}
+}
+
+// slotMetric is one series at scrape time.
+type slotMetric struct {
+	f      *family
+	labels []*dto.LabelPair
+	value  float64
+}
+
+func (m *slotMetric) Desc() *prometheus.Desc { return m.f.desc }
+
+// Write fills out as a GaugeVec's or a constant counter's child would. The
+// label pairs are shared, which Prometheus allows: they are immutable.
+func (m *slotMetric) Write(out *dto.Metric) error {
+	v := m.value
+	out.Label = m.labels
+	if m.f.kind == counterKind {
+		out.Counter = &dto.Counter{Value: &v}
+	} else {
+		out.Gauge = &dto.Gauge{Value: &v}
+	}
+	return nil
+}
+
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+func pair(name, value string) *dto.LabelPair {
+	return &dto.LabelPair{Name: &name, Value: &value}
 }

@@ -127,11 +127,11 @@ func (m *Manager) LastConfirmed(key types.NamespacedName, slot string) *postgres
 	if s == nil {
 		return nil
 	}
-	row, ok := s.lastSeenSlot(slot)
+	lsn, ok := s.lastConfirmedOf(slot)
 	if !ok {
 		return nil
 	}
-	return row.ConfirmedFlushLSN
+	return &lsn
 }
 
 // Pool returns a connection pool to one member and database of a server,

@@ -1,10 +1,13 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -17,13 +20,29 @@ import (
 // changed, and each ReplicationSlot whose slot or member changed. Figures
 // that move all the time (LSNs, byte counts) are left out on purpose: the
 // reconcilers refresh them on their own slower schedule.
+//
+// The fingerprints are built once per snapshot and member, each into one
+// buffer: with thousands of slots, concatenating strings slot by slot
+// allocated memory quadratic in the number of slots on every poll.
 func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cur *Snapshot) {
-	if prev == nil || serverFingerprint(prev) != serverFingerprint(cur) {
+	if prev == nil || fingerprintOf(prev) != fingerprintOf(cur) {
 		m.send(ctx, m.serverEvents, key)
 	}
-	for slot, objs := range m.tracker.watchers(key) {
-		if prev != nil && slotFingerprint(prev, slot) == slotFingerprint(cur, slot) {
-			continue
+	watchers := m.tracker.watchers(key)
+	if len(watchers) == 0 {
+		return
+	}
+	var was, is bytes.Buffer
+	pf, cf := newSlotFingerprinter(prev), newSlotFingerprinter(cur)
+	for slot, objs := range watchers {
+		if prev != nil {
+			was.Reset()
+			is.Reset()
+			pf.write(&was, slot)
+			cf.write(&is, slot)
+			if bytes.Equal(was.Bytes(), is.Bytes()) {
+				continue
+			}
 		}
 		for _, obj := range objs {
 			m.send(ctx, m.slotEvents, obj)
@@ -41,20 +60,32 @@ func (m *Manager) send(ctx context.Context, ch chan event.GenericEvent, key type
 	}
 }
 
+// fingerprintOf is the snapshot's server fingerprint, computed when it was
+// published (see server.publish) or now.
+func fingerprintOf(s *Snapshot) string {
+	if s.fingerprint != "" {
+		return s.fingerprint
+	}
+	return serverFingerprint(s)
+}
+
 func serverFingerprint(s *Snapshot) string {
-	out := fmt.Sprint(s.Claims, s.Refused)
+	var b strings.Builder
+	fmt.Fprint(&b, s.Claims, s.Refused)
 	for i := range s.Members {
 		mb := &s.Members[i]
-		out += "|" + mb.Addr() + memberFingerprint(mb)
-		out += fmt.Sprint(len(mb.Slots), errReason(mb.SlotsErr))
+		b.WriteString("|")
+		b.WriteString(mb.Addr())
+		b.WriteString(memberFingerprint(mb))
+		fmt.Fprint(&b, len(mb.Slots), errReason(mb.SlotsErr))
 		// In name order: map order is random and would wake the server
 		// object on every poll.
 		for _, name := range slices.Sorted(maps.Keys(mb.Slots)) {
 			sl := mb.Slots[name]
-			out += fmt.Sprint(name, sl.Active, sl.WALStatus)
+			fmt.Fprint(&b, name, sl.Active, sl.WALStatus)
 		}
 	}
-	return out
+	return b.String()
 }
 
 func memberFingerprint(mb *Member) string {
@@ -66,22 +97,48 @@ func memberFingerprint(mb *Member) string {
 		id.PostmasterStart.UnixNano(), id.Settings, id.Rights)
 }
 
-// slotFingerprint covers the slot on every member (location may be a
-// standby) plus the members' roles, so a failover wakes every slot.
-func slotFingerprint(s *Snapshot, slot string) string {
-	out := fmt.Sprint(s.Claims)
+// slotFingerprinter writes slot fingerprints of one snapshot; the parts
+// every slot shares (claims, members' identities) are formatted once.
+type slotFingerprinter struct {
+	s       *Snapshot
+	claims  string
+	members []string // per member: "|" + address + member fingerprint
+}
+
+func newSlotFingerprinter(s *Snapshot) *slotFingerprinter {
+	if s == nil {
+		return nil
+	}
+	f := &slotFingerprinter{s: s, claims: fmt.Sprint(s.Claims), members: make([]string, len(s.Members))}
 	for i := range s.Members {
 		mb := &s.Members[i]
-		out += "|" + mb.Addr() + memberFingerprint(mb)
-		sl, ok := mb.Slots[slot]
+		f.members[i] = "|" + mb.Addr() + memberFingerprint(mb)
+	}
+	return f
+}
+
+// write writes the fingerprint of one slot: the slot on every member
+// (location may be a standby) plus the members' roles, so a failover wakes
+// every slot.
+func (f *slotFingerprinter) write(w io.Writer, slot string) {
+	_, _ = io.WriteString(w, f.claims)
+	for i := range f.s.Members {
+		_, _ = io.WriteString(w, f.members[i])
+		sl, ok := f.s.Members[i].Slots[slot]
 		if !ok {
-			out += ":absent"
+			_, _ = io.WriteString(w, ":absent")
 			continue
 		}
-		out += fmt.Sprint(sl.Type, sl.Plugin, sl.Database, sl.Temporary, sl.Active, sl.ActivePID,
+		fmt.Fprint(w, sl.Type, sl.Plugin, sl.Database, sl.Temporary, sl.Active, sl.ActivePID,
 			sl.WALStatus, sl.InvalidationReason, sl.Conflicting, sl.Synced, sl.Failover)
 	}
-	return out
+}
+
+// slotFingerprint is the fingerprint of one slot in a snapshot.
+func slotFingerprint(s *Snapshot, slot string) string {
+	var b strings.Builder
+	newSlotFingerprinter(s).write(&b, slot)
+	return b.String()
 }
 
 func errReason(e *postgres.Error) string {

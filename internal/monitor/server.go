@@ -36,10 +36,12 @@ type server struct {
 	pools  *postgres.Pools
 
 	sentinel sentinel
-	// lastSeen keeps each slot's latest row from the primary, beyond the
-	// snapshot that lost it: after a failover it holds the last position
-	// the old primary confirmed, fresher than any status write.
-	lastSeen map[string]postgres.Slot
+	// lastConfirmed keeps each slot's latest confirmed_flush_lsn from the
+	// primary, beyond the snapshot that lost it: after a failover it holds
+	// the last position the old primary confirmed, fresher than any status
+	// write. Only that figure of the row is ever read, so only it is kept;
+	// a slot whose latest row had none has no entry.
+	lastConfirmed map[string]postgres.LSN
 	// progress tracks, per slot on the primary, since when its consumer
 	// position has stood still.
 	progress map[string]progressMark
@@ -47,7 +49,7 @@ type server struct {
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
 	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1),
-		pools: postgres.NewPools(), lastSeen: map[string]postgres.Slot{},
+		pools: postgres.NewPools(), lastConfirmed: map[string]postgres.LSN{},
 		progress: map[string]progressMark{}}
 }
 
@@ -88,11 +90,13 @@ func (s *server) latest() *Snapshot {
 	return s.snap
 }
 
-func (s *server) lastSeenSlot(name string) (postgres.Slot, bool) {
+// lastConfirmedOf is the latest confirmed_flush_lsn seen for a slot on a
+// primary; ok is false when none was.
+func (s *server) lastConfirmedOf(name string) (postgres.LSN, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	row, ok := s.lastSeen[name]
-	return row, ok
+	lsn, ok := s.lastConfirmed[name]
+	return lsn, ok
 }
 
 func (s *server) refresh() {
@@ -151,6 +155,7 @@ func (s *server) run(ctx context.Context) {
 
 // publish stores the snapshot and wakes the objects whose view changed.
 func (s *server) publish(ctx context.Context, snap *Snapshot) {
+	snap.fingerprint = serverFingerprint(snap)
 	s.mu.Lock()
 	prev := s.snap
 	if prev != nil {
@@ -159,7 +164,11 @@ func (s *server) publish(ctx context.Context, snap *Snapshot) {
 	s.snap = snap
 	if p := snap.PrimaryMember(); p != nil {
 		for name, row := range p.Slots {
-			s.lastSeen[name] = row
+			if row.ConfirmedFlushLSN != nil {
+				s.lastConfirmed[name] = *row.ConfirmedFlushLSN
+			} else {
+				delete(s.lastConfirmed, name)
+			}
 		}
 		s.noteProgress(p, snap.At)
 	}

@@ -53,6 +53,10 @@ type Snapshot struct {
 	// SystemIdentifier is the cluster's: the one recorded before, else the
 	// primary's; "" until a primary was seen.
 	SystemIdentifier string
+
+	// fingerprint is serverFingerprint's result, set before the snapshot
+	// is published so the next poll's comparison need not rebuild it.
+	fingerprint string
 }
 
 // PrimaryMember returns the single primary, or nil.

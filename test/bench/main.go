@@ -25,6 +25,8 @@ func main() {
 	flag.DurationVar(&sc.window, "scale-window", 2*time.Minute, "scale: length of each steady-state window (10 slots, then 2,000)")
 	flag.StringVar(&sc.observe, "scale-observe", observeWatch, "scale: how all Ready is seen: "+observeWatch+" or "+observeList+" (a List every 100 ms)")
 	flag.IntVar(&sc.slots, "scale-slots", 1000, "scale: slots per kind (logical, physical); lower only to try the scenario out")
+	flag.StringVar(&sc.profileDir, "scale-profile-dir", "", "scale: run the operator with --pprof-bind-address and write its heap profile and memory statistics into this directory after each window")
+	flag.StringVar(&sc.operatorEnv, "scale-operator-env", "", "scale: extra environment of the operator process, KEY=VALUE[,KEY=VALUE] (e.g. GOMEMLIMIT=80MiB)")
 	flag.Parse()
 	logf.SetLogger(logr.Discard())
 	if err := run(*out, *major, *only, sc); err != nil {

@@ -39,6 +39,12 @@ type scaleOptions struct {
 	window  time.Duration // each steady window
 	slots   int           // per kind
 	observe string        // how all Ready is seen: observeWatch or observeList
+	// profileDir, when set, turns the operator's pprof endpoint on and
+	// receives its heap profile and memory statistics after each window.
+	profileDir string
+	// operatorEnv is extra KEY=VALUE environment for the operator process
+	// (GOMEMLIMIT=..., GOGC=...), comma-separated.
+	operatorEnv string
 }
 
 // batchResult is one "N slots applied at once" figure.
@@ -71,7 +77,7 @@ func scaleBench(ctx context.Context, out string, opts scaleOptions) error {
 	if opts.observe != observeWatch && opts.observe != observeList {
 		return fmt.Errorf("-scale-observe %q: %s or %s", opts.observe, observeWatch, observeList)
 	}
-	r, err := startScaleRig(ctx, opts.observe)
+	r, err := startScaleRig(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("scale: %w", err)
 	}

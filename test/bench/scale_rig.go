@@ -34,6 +34,8 @@ type scaleRig struct {
 	poll     time.Duration // the server's spec.pollInterval as defaulted
 	metrics  string        // the operator's metrics address
 	observe  string        // observeWatch or observeList
+	pprof    string        // the operator's pprof address, "" when off
+	opts     scaleOptions
 	cleanups []func()
 }
 
@@ -46,8 +48,8 @@ func (r *scaleRig) close() {
 }
 
 // startScaleRig starts everything; on error whatever started is stopped.
-func startScaleRig(ctx context.Context, observe string) (r *scaleRig, err error) {
-	r = &scaleRig{observe: observe}
+func startScaleRig(ctx context.Context, opts scaleOptions) (r *scaleRig, err error) {
+	r = &scaleRig{observe: opts.observe, opts: opts}
 	defer func() {
 		if err != nil {
 			r.close()
@@ -125,7 +127,19 @@ func (r *scaleRig) startOperator(ctx context.Context, paths th.Paths) error {
 	if r.metrics, err = freeAddr(); err != nil {
 		return err
 	}
-	op, err := th.StartOperator(bin, r.kube.Kubeconfig, filepath.Join(r.dir, "operator.log"), "--metrics-bind-address="+r.metrics)
+	args := []string{"--metrics-bind-address=" + r.metrics}
+	if r.opts.profileDir != "" {
+		if r.pprof, err = freeAddr(); err != nil {
+			return err
+		}
+		args = append(args, "--pprof-bind-address="+r.pprof)
+	}
+	restore, err := setOperatorEnv(r.opts.operatorEnv)
+	if err != nil {
+		return err
+	}
+	op, err := th.StartOperator(bin, r.kube.Kubeconfig, filepath.Join(r.dir, "operator.log"), args...)
+	restore()
 	if err != nil {
 		return err
 	}

@@ -83,6 +83,9 @@ func (r *scaleRig) steady(ctx context.Context, phase string, slots int, window t
 	}
 	r.samp.setPhase(phase + "-done")
 	res.CPU, res.GoHeap = procCPU(r.op.Pid())-cpu0, goHeap(ctx, r.metrics)
+	if err := r.saveProfile(ctx, phase); err != nil {
+		fmt.Println("scale: profile:", err)
+	}
 	if res.WALBytes, err = walSince(ctx, conn, startLSN); err != nil {
 		return res, err
 	}

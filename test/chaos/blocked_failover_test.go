@@ -237,18 +237,12 @@ func isQueued(rs *api.ReplicationSlot) bool {
 // lock held by the blocker as objects say they are blocked.
 func expectWaitingInPostgres(pg *pgtest.Server, role string, b blocker, blocked int) {
 	GinkgoHelper()
-	Eventually(func() (int, error) {
-		ctx, cancel := ctxFor(15 * time.Second)
-		defer cancel()
-		conn, err := pg.Connect(ctx, "postgres")
-		if err != nil {
-			return 0, err
-		}
-		defer func() { _ = conn.Close(context.Background()) }()
-		var n int
-		err = conn.QueryRow(ctx, `SELECT count(*)::int FROM pg_stat_activity
-			WHERE usename = $1 AND wait_event = 'transactionid' AND $2 = ANY (pg_blocking_pids(pid))`,
-			role, b.pid).Scan(&n)
+	Eventually(func() (n int, err error) {
+		err = withConn(pg, func(ctx context.Context, conn *pgx.Conn) error {
+			return conn.QueryRow(ctx, `SELECT count(*)::int FROM pg_stat_activity
+				WHERE usename = $1 AND wait_event = 'transactionid' AND $2 = ANY (pg_blocking_pids(pid))`,
+				role, b.pid).Scan(&n)
+		})
 		return n, err
 	}).Should(Equal(blocked), "the operator's sessions waiting for pid %d on %s", b.pid, pg.Addr())
 }
@@ -257,16 +251,9 @@ func expectWaitingInPostgres(pg *pgtest.Server, role string, b blocker, blocked 
 // them: what each creation really waits on, beside what status says.
 func reportSessions(pg *pgtest.Server, role string) {
 	GinkgoHelper()
-	ctx, cancel := ctxFor(15 * time.Second)
-	defer cancel()
-	conn, err := pg.Connect(ctx, "postgres")
-	Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = conn.Close(context.Background()) }()
-	rows, err := conn.Query(ctx, `SELECT format('pid %s db %s %s wait %s/%s blocked by %s: %s', pid, datname, state,
+	lines, err := queryStrings(pg, `SELECT format('pid %s db %s %s wait %s/%s blocked by %s: %s', pid, datname, state,
 			wait_event_type, wait_event, pg_blocking_pids(pid), left(query, 80))
 		FROM pg_stat_activity WHERE usename = $1 ORDER BY datname, pid`, role)
-	Expect(err).NotTo(HaveOccurred())
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	Expect(err).NotTo(HaveOccurred())
 	report("blocked failover: sessions of "+role+" on the primary before the crash", strings.Join(lines, "\n"))
 }
@@ -372,22 +359,11 @@ func expectNoHalfCreatedSlots(pg *pgtest.Server, prefix string) {
 }
 
 func halfCreated(pg *pgtest.Server, prefix string) ([]string, error) {
-	ctx, cancel := ctxFor(15 * time.Second)
-	defer cancel()
-	conn, err := pg.Connect(ctx, "postgres")
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = conn.Close(context.Background()) }()
-	rows, err := conn.Query(ctx, `SELECT format('%s (temporary %s, active pid %s, confirmed %s)',
+	return queryStrings(pg, `SELECT format('%s (temporary %s, active pid %s, confirmed %s)',
 			slot_name, temporary, active_pid, confirmed_flush_lsn)
 		FROM pg_replication_slots
 		WHERE starts_with(slot_name, $1)
 		  AND (temporary OR active OR (slot_type = 'logical' AND confirmed_flush_lsn IS NULL))`, prefix)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // expectMetricsAgree: /metrics tells what status tells: no blocked

@@ -29,26 +29,48 @@ func pgSlots(pg *pgtest.Server) (map[string]harness.Slot, error) {
 	return out, nil
 }
 
-// roleConnections counts the sessions of role per database.
-func roleConnections(pg *pgtest.Server, role string) (map[string]int, error) {
+// withConn runs fn on a fresh connection to pg's maintenance database,
+// bounded to 15 s, as the suite's checks read PostgreSQL directly.
+func withConn(pg *pgtest.Server, fn func(context.Context, *pgx.Conn) error) error {
 	ctx, cancel := ctxFor(15 * time.Second)
 	defer cancel()
 	conn, err := pg.Connect(ctx, "postgres")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
-	rows, err := conn.Query(ctx, `SELECT coalesce(datname, ''), count(*)::int FROM pg_stat_activity
-		WHERE usename = $1 GROUP BY 1`, role)
-	if err != nil {
-		return nil, err
-	}
+	return fn(ctx, conn)
+}
+
+// queryStrings returns the one text column of a query's rows.
+func queryStrings(pg *pgtest.Server, sql string, args ...any) (out []string, err error) {
+	err = withConn(pg, func(ctx context.Context, conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return out, err
+}
+
+// roleConnections counts the sessions of role per database.
+func roleConnections(pg *pgtest.Server, role string) (map[string]int, error) {
 	out := map[string]int{}
-	var db string
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&db, &n}, func() error {
-		out[db] = n
-		return nil
+	err := withConn(pg, func(ctx context.Context, conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT coalesce(datname, ''), count(*)::int FROM pg_stat_activity
+			WHERE usename = $1 GROUP BY 1`, role)
+		if err != nil {
+			return err
+		}
+		var db string
+		var n int
+		_, err = pgx.ForEachRow(rows, []any{&db, &n}, func() error {
+			out[db] = n
+			return nil
+		})
+		return err
 	})
 	return out, err
 }

@@ -121,7 +121,29 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome)
-	return r.patchSlotStatus(ctx, before, &rs, outcome)
+	res, err := r.patchSlotStatus(ctx, before, &rs, outcome)
+	return soonWhileSnapshotBehind(sc, res), err
+}
+
+// snapshotCatchUp bounds the next look at a slot the monitor has not seen
+// yet (just created, or found by a direct read): the monitor wakes an
+// object when its slot changes between two snapshots, so a slot dropped
+// before any snapshot held it would otherwise go unnoticed until the next
+// figure refresh.
+const snapshotCatchUp = 2 * time.Second
+
+func soonWhileSnapshotBehind(sc *slotScope, res ctrl.Result) ctrl.Result {
+	t := sc.target
+	if sc.row == nil || t == nil || t.Slots == nil {
+		return res
+	}
+	if _, seen := t.Slots[sc.name]; seen {
+		return res
+	}
+	if res.RequeueAfter == 0 || res.RequeueAfter > snapshotCatchUp {
+		res.RequeueAfter = snapshotCatchUp
+	}
+	return res
 }
 
 // reconcileSlot runs the phases in order; each returns an outcome to stop

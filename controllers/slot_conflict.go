@@ -95,10 +95,11 @@ func serverKeyOf(rs *api.ReplicationSlot) types.NamespacedName {
 func (r *ReplicationSlotReconciler) clusterOf(ctx context.Context, key types.NamespacedName) clusterView {
 	v := clusterView{}
 	if snap := r.Monitor.Snapshot(key); snap != nil {
+		// A primary is never one refused for another identifier, so the
+		// snapshot's identifier is the primary's.
 		v.probed, v.sysid = true, snap.SystemIdentifier
 		if p := snap.PrimaryMember(); p != nil {
-			v.sysid = p.Identity.SystemIdentifier
-			v.primary = p.Identity.SystemIdentifier + "@" + p.Identity.PostmasterStart.UTC().Format(time.RFC3339Nano)
+			v.primary = v.sysid + "@" + p.Identity.PostmasterStart.UTC().Format(time.RFC3339Nano)
 		}
 	}
 	if v.sysid == "" {

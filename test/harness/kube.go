@@ -98,8 +98,8 @@ func (k *Kube) cleanup() error {
 }
 
 // newEnvironment is envtest with etcd's data and the API server's
-// certificates in state, so that either can be restarted (RestartAPIServer,
-// RestartEtcd) and keep its objects, address and certificates.
+// certificates in state, so that either can be restarted (StopAPIServer/StartAPIServer,
+// StopEtcd/StartEtcd) and keep its objects, address and certificates.
 func newEnvironment(assets, root, state string) (*envtest.Environment, error) {
 	data, certs := filepath.Join(state, "etcd"), filepath.Join(state, "apiserver")
 	for _, d := range []string{data, certs} {
@@ -161,16 +161,6 @@ func (k *Kube) StartAPIServer() error {
 	return k.WaitReady(readyTimeout)
 }
 
-// RestartAPIServer stops kube-apiserver, leaves it down for down and starts
-// it again.
-func (k *Kube) RestartAPIServer(down time.Duration) error {
-	if err := k.StopAPIServer(); err != nil {
-		return err
-	}
-	time.Sleep(down)
-	return k.StartAPIServer()
-}
-
 // StopEtcd stops etcd under a running kube-apiserver.
 func (k *Kube) StopEtcd() error {
 	return k.Env.ControlPlane.Etcd.Stop()
@@ -183,15 +173,6 @@ func (k *Kube) StartEtcd() error {
 		return err
 	}
 	return k.WaitReady(readyTimeout)
-}
-
-// RestartEtcd stops etcd, leaves it down for down and starts it again.
-func (k *Kube) RestartEtcd(down time.Duration) error {
-	if err := k.StopEtcd(); err != nil {
-		return err
-	}
-	time.Sleep(down)
-	return k.StartEtcd()
 }
 
 // WaitReady polls the API server's /readyz until it answers 200 (etcd

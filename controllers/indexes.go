@@ -71,9 +71,12 @@ func slotsOfCluster(ctx context.Context, c client.Client, self *api.PostgresServ
 	return slots, nil
 }
 
-// slotsOfServer lists the ReplicationSlots that reference a server.
+// slotsOfServer lists the ReplicationSlots that reference a server. The
+// objects are the cache's own, not copies (a server with thousands of slots
+// would otherwise copy them all on every server reconcile): callers only
+// read them.
 func slotsOfServer(ctx context.Context, c client.Client, ns, server string) ([]api.ReplicationSlot, error) {
 	var list api.ReplicationSlotList
-	err := c.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexServer: server})
+	err := c.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexServer: server}, client.UnsafeDisableDeepCopy)
 	return list.Items, err
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
@@ -224,26 +223,25 @@ func TestSameCluster(t *testing.T) {
 	}
 }
 
-func TestSoonWhileSnapshotBehind(t *testing.T) {
+func TestSnapshotBehind(t *testing.T) {
 	row := &postgres.Slot{Name: "s"}
 	seen := &monitor.Member{Slots: map[string]postgres.Slot{"s": *row}}
 	unseen := &monitor.Member{Slots: map[string]postgres.Slot{}}
+	now := time.Now()
 	cases := []struct {
 		name string
 		sc   slotScope
-		in   time.Duration
-		want time.Duration
+		want bool
 	}{
-		{"in the snapshot", slotScope{name: "s", row: row, target: seen}, 30 * time.Second, 30 * time.Second},
-		{"read directly, not in the snapshot yet", slotScope{name: "s", row: row, target: unseen}, 30 * time.Second, snapshotCatchUp},
-		{"already sooner", slotScope{name: "s", row: row, target: unseen}, time.Second, time.Second},
-		{"no requeue asked", slotScope{name: "s", row: row, target: unseen}, 0, snapshotCatchUp},
-		{"no slot", slotScope{name: "s", target: unseen}, 30 * time.Second, 30 * time.Second},
-		{"slots not listed", slotScope{name: "s", row: row, target: &monitor.Member{}}, 30 * time.Second, 30 * time.Second},
+		{"in the snapshot", slotScope{name: "s", row: row, target: seen, seenAt: now}, false},
+		{"created or read directly, not in the snapshot yet", slotScope{name: "s", row: row, target: unseen, seenAt: now}, true},
+		{"row from the snapshot", slotScope{name: "s", row: row, target: unseen}, false},
+		{"no slot", slotScope{name: "s", target: unseen, seenAt: now}, false},
+		{"slots not listed", slotScope{name: "s", row: row, target: &monitor.Member{}, seenAt: now}, false},
 	}
 	for _, tc := range cases {
-		if got := soonWhileSnapshotBehind(&tc.sc, ctrl.Result{RequeueAfter: tc.in}).RequeueAfter; got != tc.want {
-			t.Errorf("%s: requeue after %v, want %v", tc.name, got, tc.want)
+		if got := snapshotBehind(&tc.sc); got != tc.want {
+			t.Errorf("%s: behind = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -49,6 +49,11 @@ type slotScope struct {
 	target    *monitor.Member
 	// row is the slot as last observed on the target, nil when absent.
 	row *postgres.Slot
+	// seenAt is when this reconcile first knew the slot existed on the
+	// target outside the snapshot (it created or read it); zero otherwise.
+	seenAt time.Time
+	// nameTaken: a creation found the slot name in use on the target.
+	nameTaken bool
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool
@@ -121,29 +126,29 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome)
-	res, err := r.patchSlotStatus(ctx, before, &rs, outcome)
-	return soonWhileSnapshotBehind(sc, res), err
+	r.expectWhileSnapshotBehind(sc)
+	return r.patchSlotStatus(ctx, before, &rs, outcome)
 }
 
-// snapshotCatchUp bounds the next look at a slot the monitor has not seen
-// yet (just created, or found by a direct read): the monitor wakes an
-// object when its slot changes between two snapshots, so a slot dropped
-// before any snapshot held it would otherwise go unnoticed until the next
-// figure refresh.
-const snapshotCatchUp = 2 * time.Second
+// expectWhileSnapshotBehind asks the monitor to check a slot it has not seen
+// yet (just created, or found by a direct read) in its next snapshot: the
+// monitor wakes an object when its slot changes between two snapshots, so
+// a slot dropped before any snapshot held it would otherwise go unnoticed
+// until the next figure refresh.
+func (r *ReplicationSlotReconciler) expectWhileSnapshotBehind(sc *slotScope) {
+	if snapshotBehind(sc) {
+		r.Monitor.Expect(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs), sc.seenAt)
+	}
+}
 
-func soonWhileSnapshotBehind(sc *slotScope, res ctrl.Result) ctrl.Result {
+// snapshotBehind: the reconcile knows the slot, the snapshot does not.
+func snapshotBehind(sc *slotScope) bool {
 	t := sc.target
-	if sc.row == nil || t == nil || t.Slots == nil {
-		return res
+	if sc.row == nil || t == nil || t.Slots == nil || sc.seenAt.IsZero() {
+		return false
 	}
-	if _, seen := t.Slots[sc.name]; seen {
-		return res
-	}
-	if res.RequeueAfter == 0 || res.RequeueAfter > snapshotCatchUp {
-		res.RequeueAfter = snapshotCatchUp
-	}
-	return res
+	_, seen := t.Slots[sc.name]
+	return !seen
 }
 
 // reconcileSlot runs the phases in order; each returns an outcome to stop

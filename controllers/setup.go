@@ -54,10 +54,11 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 
 func setupSlotController(mgr ctrl.Manager, r *ReplicationSlotReconciler, workers int) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&api.ReplicationSlot{}).
+		For(&api.ReplicationSlot{}, builder.WithPredicates(updatesOnly(slotUpdateWakesSlot))).
 		Named("replicationslot").
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
-		Watches(&api.PostgresServer{}, handler.EnqueueRequestsFromMapFunc(r.slotsOfServerObject)).
+		Watches(&api.PostgresServer{}, handler.EnqueueRequestsFromMapFunc(r.slotsOfServerObject),
+			builder.WithPredicates(updatesOnly(serverUpdateWakesSlots))).
 		WatchesRawSource(source.Channel(r.Monitor.SlotEvents(), &handler.EnqueueRequestForObject{})).
 		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(r.namesakes),
 			builder.WithPredicates(predicate.Funcs{
@@ -112,7 +113,8 @@ func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("postgresserver").
 		// Metadata only: Secret contents are read on demand and never cached.
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.serversOfSecret)).
-		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(serverOfSlot)).
+		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(serverOfSlot),
+			builder.WithPredicates(updatesOnly(slotUpdateWakesServer))).
 		WatchesRawSource(source.Channel(r.Monitor.ServerEvents(), &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }

@@ -87,9 +87,9 @@ func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotSco
 			r.dropStale(ctx, sc, m, row, present)
 		}
 	case kind == copiesNone:
-		r.dropCopy(ctx, sc, m, rec, present)
+		r.dropCopy(ctx, sc, m, rec)
 	case rec == nil && present && !r.copyCreating(sc, m):
-		sc.note(m, "a slot of this name exists on this standby that slotkeeper did not make; drop it there so slotkeeper can keep a copy")
+		sc.note(m, foreignCopyNote)
 	case kind == copiesPhysical:
 		r.keepPhysicalCopy(ctx, sc, m, rec, row, present)
 	default:
@@ -113,7 +113,7 @@ func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope
 		return
 	}
 	if present {
-		if err := r.dropOn(ctx, sc, m); err != nil {
+		if _, err := r.dropOn(ctx, sc, m); err != nil {
 			sc.note(m, "cannot drop the former primary's stale slot: "+err.Error())
 			return
 		}
@@ -124,32 +124,41 @@ func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope
 }
 
 // dropCopy removes a copy slotkeeper made once failover is switched off.
-func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy, present bool) {
+// The copy is dropped whether or not the snapshot shows it yet (one made
+// moments ago may not be in it); the record stays, and the drop is tried
+// again, until the standby has no such slot.
+func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy) {
 	r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
 	if rec == nil {
 		return
 	}
-	if present {
-		if err := r.dropOn(ctx, sc, m); err != nil {
-			return
-		}
+	dropped, err := r.dropOn(ctx, sc, m)
+	if err != nil {
+		return
+	}
+	if dropped {
 		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyDropped", actionDrop,
 			"dropped the copy of slot %q on standby %s (failover is off)", sc.name, m.Addr())
 	}
 	removeCopy(sc, m.Endpoint)
 }
 
-// dropOn drops the slot on one member; a missing slot counts as dropped.
-func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *monitor.Member) error {
+// dropOn drops the slot on one member and says whether there was one; a
+// missing slot is no error.
+func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *monitor.Member) (bool, error) {
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err == nil {
 		err = postgres.DropSlot(ctx, pool, sc.name)
 	}
 	r.Monitor.Refresh(sc.serverKey)
-	if e := postgres.Classify(err); e != nil && e.Reason != postgres.ReasonSlotNotFound {
-		return e
+	e := postgres.Classify(err)
+	switch {
+	case e == nil:
+		return true, nil
+	case e.Reason == postgres.ReasonSlotNotFound:
+		return false, nil
 	}
-	return nil
+	return false, e
 }
 
 // keepPhysicalCopy creates the copy, or advances it to the primary's
@@ -163,7 +172,7 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 	switch {
 	case rec == nil:
 		if _, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, true); err != nil {
-			sc.note(m, "cannot create the copy: "+err.Error())
+			noteCopyFailure(sc, m, postgres.Classify(err))
 			return
 		}
 		addCopy(sc, api.SlotCopy{Host: m.Host, Port: m.Port})
@@ -180,6 +189,21 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 			}
 		}
 	}
+}
+
+// foreignCopyNote: the standby has a slot of this name nobody recorded as a
+// copy; slotkeeper leaves it alone.
+const foreignCopyNote = "a slot of this name exists on this standby that slotkeeper did not make; drop it there so slotkeeper can keep a copy"
+
+// noteCopyFailure says why a copy could not be made. A name already taken
+// is a slot slotkeeper did not make (one made moments ago may not be in the
+// snapshot yet).
+func noteCopyFailure(sc *slotScope, m *monitor.Member, e *postgres.Error) {
+	if e != nil && e.Reason == postgres.ReasonSlotExists {
+		sc.note(m, foreignCopyNote)
+		return
+	}
+	sc.note(m, "cannot create the copy: "+e.Error())
 }
 
 // forgetIfGone forgets a recorded copy the snapshot does not list, once a
@@ -251,7 +275,7 @@ func (r *ReplicationSlotReconciler) dropCopies(ctx context.Context, sc *slotScop
 	for _, m := range standbyMembers(sc.snap) {
 		r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
 		if status.FindCopy(sc.rs.Status.Copies, m.Endpoint) != nil {
-			_ = r.dropOn(ctx, sc, m)
+			_, _ = r.dropOn(ctx, sc, m)
 		}
 	}
 }

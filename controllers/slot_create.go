@@ -34,18 +34,23 @@ func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope,
 // logical one to the background creator.
 func (r *ReplicationSlotReconciler) startCreation(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
 	if sc.rs.Spec.Type == api.SlotLogical {
-		return r.beginLogical(ctx, sc, reason, from), nil
+		return r.beginLogical(ctx, sc, reason, from)
 	}
-	lsn, o := r.createPhysical(ctx, sc)
+	row, o := r.createPhysical(ctx, sc)
 	if o != nil {
 		return o, nil
 	}
-	return r.created(ctx, sc, reason, from, lsn)
+	var start postgres.LSN
+	if row.RestartLSN != nil {
+		start = *row.RestartLSN
+	}
+	return r.created(ctx, sc, reason, from, start, row)
 }
 
 // created records a finished creation: ownership, the timeline, a data gap
-// for a recreated logical slot, and the Event.
-func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN) (*status.Outcome, error) {
+// for a recreated logical slot, and the Event. row is the new slot's row
+// when the creation read it, else it is read here.
+func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
 	rs := sc.rs
 	rs.Status.Owned = true
 	sc.announced = true
@@ -66,6 +71,10 @@ func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, 
 		rs.Status.Recreations++
 		r.Recorder.Eventf(rs, nil, "Warning", reason, actionRecreate, "recreated physical slot %q on %s (%s)",
 			sc.name, sc.target.Addr(), reason)
+	}
+	if row != nil {
+		sc.row = row
+		return nil, nil
 	}
 	return r.readBack(ctx, sc)
 }
@@ -103,21 +112,26 @@ func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
 	sc.rs.Status.CreatedOnTimeline = sc.target.Identity.Timeline
 }
 
-// createPhysical creates a physical slot from the maintenance database.
-func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slotScope) (postgres.LSN, *status.Outcome) {
+// createPhysical creates a physical slot from the maintenance database and
+// returns its row, read in the same round trip.
+func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
-		return 0, errorOutcome(postgres.Classify(err), sc)
+		return nil, errorOutcome(postgres.Classify(err), sc)
 	}
 	reserve := sc.rs.Spec.ReserveWAL == nil || *sc.rs.Spec.ReserveWAL
-	lsn, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, reserve)
-	r.Monitor.Refresh(sc.serverKey)
-	if err != nil {
-		return 0, errorOutcome(postgres.Classify(err), sc)
+	row, err := postgres.CreatePhysicalSlotRow(ctx, pool, sc.target.Identity.VersionNum, sc.name, reserve)
+	if err == nil {
+		sc.seenAt = time.Now()
 	}
-	return lsn, nil
+	r.Monitor.Refresh(sc.serverKey)
+	if e := postgres.Classify(err); e != nil {
+		sc.nameTaken = e.Reason == postgres.ReasonSlotExists
+		return nil, errorOutcome(e, sc)
+	}
+	return row, nil
 }
 
 // readBack reads the slot after an action so status shows it at once.

@@ -17,13 +17,19 @@ import (
 // maxBlockersShown caps status.blockers.
 const maxBlockersShown = 10
 
-// beginLogical hands a logical slot creation to the background creator and
-// reports it as under way.
-func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotScope, reason, from string) *status.Outcome {
+// quickCreation is how long the reconcile that begins a logical creation
+// waits for it: an unblocked creation takes milliseconds, and recording it
+// at once saves a status write ("creating") and a second reconcile per
+// slot. A blocked creation goes on in the background after it.
+const quickCreation = 300 * time.Millisecond
+
+// beginLogical hands a logical slot creation to the background creator,
+// waits briefly for it, and reports it as done or under way.
+func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
 	key := client.ObjectKeyFromObject(sc.rs)
 	conn, ok := r.Monitor.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
 	if !ok {
-		return retrying(api.ReasonServerUnavailable, "the server is not monitored yet")
+		return retrying(api.ReasonServerUnavailable, "the server is not monitored yet"), nil
 	}
 	primary := sc.snap.PrimaryMember()
 	heal, _ := status.SelfHeal(snapshotMode(sc.ps), primary.Identity)
@@ -37,9 +43,12 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from, Circumstances: circumstances(id),
 	})
 	if !started {
-		return retrying(api.ReasonCreating, "the operator is not leading or is stopping")
+		return retrying(api.ReasonCreating, "the operator is not leading or is stopping"), nil
 	}
-	return progressing(api.ReasonCreating, "creating the slot on "+sc.target.Addr())
+	if st, ok := r.Creator.Await(key, quickCreation); ok {
+		return r.followCreation(ctx, sc, st)
+	}
+	return progressing(api.ReasonCreating, "creating the slot on "+sc.target.Addr()), nil
 }
 
 // poolGetter returns the server's current pool to a member's maintenance
@@ -59,10 +68,18 @@ func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slot
 		return r.creationOutcome(sc, st), nil
 	}
 	if st.Err != nil {
-		return errorOutcome(postgres.Classify(st.Err), sc), nil
+		e := postgres.Classify(st.Err)
+		if e.Reason == postgres.ReasonSlotExists {
+			// The name is taken: the slot is read and judged next, not
+			// created again after a hold.
+			sc.nameTaken = true
+			r.Creator.Forget(key)
+		}
+		return errorOutcome(e, sc), nil
 	}
 	r.Creator.Forget(key)
-	return r.created(ctx, sc, st.Recreate, st.From, st.LSN)
+	sc.seenAt = st.FinishedAt
+	return r.created(ctx, sc, st.Recreate, st.From, st.LSN, st.Row)
 }
 
 // retryCreation forgets a failed creation when it is time for another

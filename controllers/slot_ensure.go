@@ -28,6 +28,14 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 	if row, ok := t.Slots[sc.name]; ok {
 		return r.ensurePresent(ctx, sc, &row)
 	}
+	if firstCreation(sc.rs) {
+		// Creating is its own check: PostgreSQL refuses a name in use, and
+		// only then is the slot read and judged like any existing one. A
+		// batch of new slots saves a round trip each.
+		if o, err := r.create(ctx, sc); err != nil || !sc.nameTaken {
+			return o, err
+		}
+	}
 	// The snapshot can predate a change (our own creation, for one): confirm
 	// with a direct read before creating or declaring the slot lost.
 	row, o := r.readSlot(ctx, sc)
@@ -42,6 +50,11 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 		return r.recreate(ctx, sc, status.GapReason(st.Host, st.ObservedTimeline, sc.target.Addr(), id.Timeline), nil)
 	}
 	return r.create(ctx, sc)
+}
+
+// firstCreation: a slot the object has never had.
+func firstCreation(rs *api.ReplicationSlot) bool {
+	return !(rs.Status.Owned && seenBefore(rs))
 }
 
 // seenBefore reports whether this object has observed its slot; only then
@@ -173,6 +186,9 @@ func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope)
 	row, err := postgres.GetSlot(ctx, pool, sc.target.Identity.VersionNum, sc.name)
 	if err != nil {
 		return nil, errorOutcome(postgres.Classify(err), sc)
+	}
+	if row != nil && sc.seenAt.IsZero() {
+		sc.seenAt = time.Now()
 	}
 	return row, nil
 }

@@ -74,8 +74,7 @@ func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *monitor
 	case !st.Done:
 		sc.note(m, "creating a copy on this standby")
 	case st.Err != nil:
-		e := postgres.Classify(st.Err)
-		sc.note(m, "cannot create the copy: "+e.Error())
+		noteCopyFailure(sc, m, postgres.Classify(st.Err))
 		if time.Since(st.FinishedAt) >= copyRetry {
 			r.Creator.Forget(key)
 		}

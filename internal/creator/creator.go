@@ -168,6 +168,33 @@ func (c *Creator) State(slot types.NamespacedName) (State, bool) {
 	return j.state(), true
 }
 
+// Await waits up to d for the slot's creation to finish and returns its
+// state then. Most creations take milliseconds: the reconcile that started
+// one can record the result itself instead of reporting a creation under
+// way and being woken again. The creation's wake-ups are held back while
+// the caller waits, since it reads the state when it stops.
+func (c *Creator) Await(slot types.NamespacedName, d time.Duration) (State, bool) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	c.mu.Unlock()
+	if !ok {
+		return State{}, false
+	}
+	j.mu.Lock()
+	j.awaited++
+	j.mu.Unlock()
+	t := time.NewTimer(d)
+	select {
+	case <-j.done:
+	case <-t.C:
+	}
+	t.Stop()
+	j.mu.Lock()
+	j.awaited--
+	j.mu.Unlock()
+	return j.state(), true
+}
+
 // TakeTerminations returns the blockers terminated or refused since the
 // last call, so each gets exactly one Event.
 func (c *Creator) TakeTerminations(slot types.NamespacedName) (ended, refused []postgres.Blocker) {

@@ -102,3 +102,76 @@ func waitState(t *testing.T, c *Creator, key types.NamespacedName, ok func(State
 	t.Fatalf("state not reached: %+v", s)
 	return s
 }
+
+// TestAwait: the reconcile that begins a creation can wait for a quick one
+// to finish, and is not woken for what it saw itself; a creation that is
+// still blocked when the wait ends goes on and wakes as before.
+func TestAwait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL; run without -short (make test)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p := pgtest.StartPrimaryT(t, pgtest.Options{Major: 17, Name: "await"})
+	if err := p.CreateRole(ctx, "sk", "sk", true); err != nil {
+		t.Fatal(err)
+	}
+	cfg := postgres.ConnConfig{Host: p.Host, Port: p.Port, User: "sk", Password: "sk", Database: "postgres", TLSMode: "disable"}
+	pool, err := postgres.NewPools().Get(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New()
+	go func() { _ = c.Start(ctx) }()
+	waitRunning(t, c)
+	get := func(context.Context) (postgres.Querier, error) { return pool, nil }
+	woke := make(chan struct{}, 100)
+	begin := func(name string) types.NamespacedName {
+		key := types.NamespacedName{Namespace: "ns", Name: name}
+		c.Begin(Request{Server: key, Slot: key, Conn: cfg, VersionNum: 170000, Target: get, Primary: get,
+			Options: postgres.LogicalSlotOptions{Name: name, Plugin: "pgoutput"}, Interval: 200 * time.Millisecond,
+			Wake: func() { woke <- struct{}{} }})
+		return key
+	}
+
+	quick := begin("quick")
+	st, ok := c.Await(quick, 10*time.Second)
+	if !ok || !st.Done || st.Err != nil || st.LSN == 0 {
+		t.Fatalf("quick creation after Await: found %v, %+v", ok, st)
+	}
+	if r := st.Row; r == nil || r.Name != "quick" || r.Type != "logical" || r.ConfirmedFlushLSN == nil || *r.ConfirmedFlushLSN != st.LSN {
+		t.Fatalf("the creation's row: %+v, want the new slot at %s", r, st.LSN)
+	}
+	if len(woke) != 0 {
+		t.Fatalf("the awaited creation woke its reconcile %d times", len(woke))
+	}
+
+	// A transaction with an xid holds the next creation.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT txid_current()"); err != nil {
+		t.Fatal(err)
+	}
+	slow := begin("slow")
+	t0 := time.Now()
+	if st, _ := c.Await(slow, 300*time.Millisecond); st.Done {
+		t.Fatalf("a blocked creation finished: %+v", st)
+	}
+	if waited := time.Since(t0); waited < 300*time.Millisecond || waited > 5*time.Second {
+		t.Fatalf("Await returned after %s, want its bound of 300ms", waited)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woke:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the creation finished after the wait without waking its reconcile")
+	}
+	waitState(t, c, slow, func(s State) bool { return s.Done && s.Err == nil })
+	if _, ok := c.Await(types.NamespacedName{Name: "unknown"}, time.Second); ok {
+		t.Fatal("Await found a creation nobody began")
+	}
+}

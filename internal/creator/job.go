@@ -22,7 +22,10 @@ type State struct {
 	Done       bool
 	FinishedAt time.Time
 	LSN        postgres.LSN
-	Err        error
+	// Row is the new slot as read right after its creation, on the same
+	// connection; nil when that read failed.
+	Row *postgres.Slot
+	Err error
 	// Blockers are the transactions the creation waits for, oldest first.
 	Blockers      []postgres.Blocker
 	SnapshotCalls int
@@ -43,6 +46,9 @@ type job struct {
 
 	mu sync.Mutex
 	st State
+	// awaited counts reconciles waiting for this creation (Await): they
+	// see its state when they stop waiting, so it does not wake them.
+	awaited int
 	// handled holds blockers already terminated or refused; only the
 	// watcher goroutine uses it.
 	handled map[int32]bool
@@ -66,8 +72,9 @@ func (j *job) state() State {
 func (j *job) update(f func(*State)) {
 	j.mu.Lock()
 	f(&j.st)
+	wake := j.awaited == 0
 	j.mu.Unlock()
-	if j.req.Wake != nil {
+	if wake && j.req.Wake != nil {
 		j.req.Wake()
 	}
 }
@@ -95,19 +102,19 @@ func (j *job) run(parent context.Context, sem chan struct{}) {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
-		j.finish(0, ctx.Err())
+		j.finish(0, nil, ctx.Err())
 		return
 	}
-	lsn, err := j.create(ctx)
-	j.finish(lsn, err)
+	lsn, row, err := j.create(ctx)
+	j.finish(lsn, row, err)
 }
 
-func (j *job) create(ctx context.Context) (postgres.LSN, error) {
+func (j *job) create(ctx context.Context) (postgres.LSN, *postgres.Slot, error) {
 	cfg := j.req.Conn
 	cfg.StatementTimeout = creationTimeout
 	pool, err := j.pools.Get(ctx, cfg)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	// A cancelled creation closes its connection, and the pool drops it.
 	// The pool holds fewer connections per database than the server has
@@ -115,34 +122,41 @@ func (j *job) create(ctx context.Context) (postgres.LSN, error) {
 	// wait for PostgreSQL, and only that wait is shown as blocked.
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer conn.Release()
 	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })
 	type result struct {
 		lsn postgres.LSN
+		row *postgres.Slot
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
 		lsn, err := postgres.CreateLogicalSlot(ctx, conn, j.req.VersionNum, j.req.Options)
-		done <- result{lsn, err}
+		var row *postgres.Slot
+		if err == nil {
+			// Read back here, where the connection is at hand, rather
+			// than in the reconcile through the shared maintenance pool.
+			row, _ = postgres.GetSlot(ctx, conn, j.req.VersionNum, j.req.Options.Name)
+		}
+		done <- result{lsn, row, err}
 	}()
 	tick := time.NewTicker(j.interval())
 	defer tick.Stop()
 	for {
 		select {
 		case r := <-done:
-			return r.lsn, r.err
+			return r.lsn, r.row, r.err
 		case <-tick.C:
 			j.watch(ctx)
 		}
 	}
 }
 
-func (j *job) finish(lsn postgres.LSN, err error) {
+func (j *job) finish(lsn postgres.LSN, row *postgres.Slot, err error) {
 	j.update(func(s *State) {
-		s.Done, s.FinishedAt, s.LSN, s.Err, s.Blockers = true, time.Now(), lsn, err, nil
+		s.Done, s.FinishedAt, s.LSN, s.Row, s.Err, s.Blockers = true, time.Now(), lsn, row, err, nil
 	})
 }
 

@@ -28,6 +28,8 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 	if prev == nil || fingerprintOf(prev) != fingerprintOf(cur) {
 		m.send(ctx, m.serverEvents, key)
 	}
+	settled := m.tracker.due(key, cur.At)
+	m.notifyMissing(ctx, cur, settled)
 	watchers := m.tracker.watchers(key)
 	if len(watchers) == 0 {
 		return
@@ -43,6 +45,32 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 			if bytes.Equal(was.Bytes(), is.Bytes()) {
 				continue
 			}
+		}
+		known := arrivalOnly(pf, cf, slot)
+		for _, obj := range objs {
+			if known && slices.Contains(settled[slot], obj) {
+				continue
+			}
+			m.send(ctx, m.slotEvents, obj)
+		}
+	}
+}
+
+// arrivalOnly: the slot is new in this snapshot and nothing else of it or
+// the members changed. An object that expected it (it created or read the
+// slot itself, see Expect) has nothing to learn from that; waking it would
+// only reconcile every new slot twice.
+func arrivalOnly(pf, cf *slotFingerprinter, slot string) bool {
+	return pf != nil && !pf.s.holds(slot) && cf.s.holds(slot) &&
+		pf.claims == cf.claims && slices.Equal(pf.members, cf.members)
+}
+
+// notifyMissing wakes the objects whose expected slot (see Expect) this
+// snapshot lacks on every member.
+func (m *Manager) notifyMissing(ctx context.Context, cur *Snapshot, settled map[string][]types.NamespacedName) {
+	for slot, objs := range settled {
+		if cur.holds(slot) {
+			continue
 		}
 		for _, obj := range objs {
 			m.send(ctx, m.slotEvents, obj)

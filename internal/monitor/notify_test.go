@@ -199,3 +199,77 @@ func TestLastConfirmed(t *testing.T) {
 		t.Fatalf("a after a row without confirmed_flush_lsn: %v", *got)
 	}
 }
+
+// An object that saw its slot before any snapshot did (Expect) is woken by
+// the first snapshot polled after that moment which lacks the slot: it was
+// dropped before the monitor ever saw it, which no fingerprint shows. The
+// slot's arrival in the snapshot is no news to it, but is to others
+// watching the name, and so is any change of the members.
+func TestExpectWakesWhenSlotMissing(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
+	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
+	promoted := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 2}
+	snapOf := func(id *postgres.Identity, at time.Time, slots ...string) *Snapshot {
+		rows := map[string]postgres.Slot{}
+		for _, s := range slots {
+			rows[s] = postgres.Slot{Name: s, Type: "physical"}
+		}
+		s := NewSnapshotForTest([]Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: rows}})
+		s.At = at
+		return s
+	}
+	snapAt := func(at time.Time, slots ...string) *Snapshot { return snapOf(id, at, slots...) }
+	woken := func(m *Manager) int {
+		n := 0
+		for len(m.SlotEvents()) > 0 {
+			<-m.SlotEvents()
+			n++
+		}
+		return n
+	}
+	seen := time.Now()
+	other := types.NamespacedName{Namespace: "other", Name: "obj"}
+	cases := []struct {
+		name     string
+		cur      *Snapshot
+		want     int
+		otherToo bool // another object watches the same name
+	}{
+		{"poll began before the slot was seen: not settled", snapAt(seen.Add(-time.Millisecond)), 0, false},
+		{"later poll lacks the slot: dropped", snapAt(seen.Add(time.Millisecond)), 1, false},
+		{"later poll has it: arrival was expected", snapAt(seen.Add(time.Millisecond), "a"), 0, false},
+		{"arrival wakes the other watcher", snapAt(seen.Add(time.Millisecond), "a"), 1, true},
+		{"arrival with a promotion", snapOf(promoted, seen.Add(time.Millisecond), "a"), 1, false},
+		{"poll began before the slot was seen, has it", snapAt(seen.Add(-time.Millisecond), "a"), 1, false},
+	}
+	for _, tc := range cases {
+		m := New()
+		m.Track(key, "a", obj)
+		if tc.otherToo {
+			m.Track(key, "a", other)
+		}
+		m.Expect(key, "a", obj, seen)
+		m.notify(context.Background(), key, snapAt(seen.Add(-time.Second)), tc.cur)
+		if got := woken(m); got != tc.want {
+			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)
+		}
+		// Settled or not, a snapshot that has the slot wakes no one more.
+		later := snapAt(seen.Add(time.Second), "a")
+		m.notify(context.Background(), key, later, later)
+		if got := woken(m); got != 0 {
+			t.Errorf("%s: a steady snapshot woke %d times", tc.name, got)
+		}
+	}
+	// Once settled, a later snapshot without the slot wakes by fingerprint
+	// only when the previous one had it: expectations are not kept.
+	m := New()
+	m.Track(key, "a", obj)
+	m.Expect(key, "a", obj, seen)
+	empty := snapAt(seen.Add(time.Millisecond))
+	m.notify(context.Background(), key, empty, empty)
+	m.notify(context.Background(), key, empty, snapAt(seen.Add(time.Second)))
+	if got := woken(m); got != 1 {
+		t.Errorf("settled expectation: woken %d times, want 1", got)
+	}
+}

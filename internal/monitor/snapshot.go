@@ -59,6 +59,16 @@ type Snapshot struct {
 	fingerprint string
 }
 
+// holds reports whether any member lists the slot.
+func (s *Snapshot) holds(slot string) bool {
+	for i := range s.Members {
+		if _, ok := s.Members[i].Slots[slot]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // PrimaryMember returns the single primary, or nil.
 func (s *Snapshot) PrimaryMember() *Member {
 	if s == nil || s.Primary < 0 {

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -15,6 +16,9 @@ type tracker struct {
 type trackedSlot struct {
 	server types.NamespacedName
 	slot   string
+	// expected is when the object last found its slot by reading it
+	// directly while the snapshot lacked it (zero: no such read pending).
+	expected time.Time
 }
 
 func newTracker() *tracker {
@@ -24,7 +28,42 @@ func newTracker() *tracker {
 func (t *tracker) track(server types.NamespacedName, slot string, obj types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.byObj[obj] = trackedSlot{server: server, slot: slot}
+	ts := trackedSlot{server: server, slot: slot}
+	if old, ok := t.byObj[obj]; ok && old.server == server && old.slot == slot {
+		ts.expected = old.expected
+	}
+	t.byObj[obj] = ts
+}
+
+// expect records that obj saw its slot before any snapshot did.
+func (t *tracker) expect(server types.NamespacedName, slot string, obj types.NamespacedName, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ts, ok := t.byObj[obj]; ok && ts.server == server && ts.slot == slot {
+		ts.expected = at
+		t.byObj[obj] = ts
+	}
+}
+
+// due returns, by slot name, the objects of a server whose expectation a
+// snapshot whose poll began at pollStart settles (it began after the
+// read), and forgets those expectations.
+func (t *tracker) due(server types.NamespacedName, pollStart time.Time) map[string][]types.NamespacedName {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out map[string][]types.NamespacedName
+	for obj, ts := range t.byObj {
+		if ts.server != server || ts.expected.IsZero() || !pollStart.After(ts.expected) {
+			continue
+		}
+		if out == nil {
+			out = map[string][]types.NamespacedName{}
+		}
+		out[ts.slot] = append(out[ts.slot], obj)
+		ts.expected = time.Time{}
+		t.byObj[obj] = ts
+	}
+	return out
 }
 
 func (t *tracker) untrack(obj types.NamespacedName) {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,25 @@ func (e *env) testErrors(t *testing.T) {
 		pe := wantReason(t, "duplicate", second(CreatePhysicalSlot(ctx, conn, "dup", false)), ReasonSlotExists)
 		if pe.SQLState != "42710" {
 			t.Errorf("SQLSTATE %s", pe.SQLState)
+		}
+		_, err := CreatePhysicalSlotRow(ctx, conn, v, "dup", true)
+		if pe := wantReason(t, "duplicate, created with its row", err, ReasonSlotExists); pe.SQLState != "42710" {
+			t.Errorf("SQLSTATE %s", pe.SQLState)
+		}
+		// The connection is usable after the failed batch.
+		if s, err := GetSlot(ctx, conn, v, "dup"); err != nil || s == nil {
+			t.Fatalf("after a failed batch: %v, %v", s, err)
+		}
+	})
+	t.Run("CreatedWithItsRow", func(t *testing.T) {
+		for _, reserve := range []bool{true, false} {
+			name := fmt.Sprintf("with_row_%v", reserve)
+			row, err := CreatePhysicalSlotRow(ctx, conn, v, name, reserve)
+			must(t, err)
+			must(t, DropSlot(ctx, conn, name))
+			if row.Name != name || row.Type != "physical" || row.Active || (row.RestartLSN != nil) != reserve {
+				t.Errorf("reserve %v: row %+v", reserve, row)
+			}
 		}
 	})
 	t.Run("PluginMissing", func(t *testing.T) {

@@ -57,8 +57,12 @@ type batchResult struct {
 	Postgres time.Duration // PostgreSQL's serial creation of N slots
 	Writes   []apiWrite    // write requests kube-apiserver served from the first create to all Ready
 	CPU      time.Duration // the operator's CPU time over the same span
-	List     time.Duration // one List of the whole batch, once it was Ready
-	ObjBytes int           // one object as JSON, on average
+	Machine  cpuSample     // CPU of kube-apiserver, etcd, PostgreSQL and the whole machine, same span
+	// Controllers are the operator's reconciles over the same span, per
+	// controller.
+	Controllers map[string]controllerStats
+	List        time.Duration // one List of the whole batch, once it was Ready
+	ObjBytes    int           // one object as JSON, on average
 }
 
 type scaleResult struct {
@@ -68,7 +72,10 @@ type scaleResult struct {
 	Logical, Physical batchResult
 	Small, Large      steadyResult
 	PeakRSS           int64 // KiB, VmHWM of the operator at the end
-	ApplyConns        int   // max operator connections while the batches were applied
+	// APIFloor is kube-apiserver's own time for one batch's fewest writes
+	// (see apiFloor), measured before the operator started.
+	APIFloor   time.Duration
+	ApplyConns int // max operator connections while the batches were applied
 }
 
 // scaleBench runs the scenario and splices its section into out.
@@ -100,6 +107,7 @@ func (r *scaleRig) measure(ctx context.Context, res *scaleResult) error {
 	ctx, cancel := r.op.Guard(ctx)
 	defer cancel()
 	var err error
+	res.APIFloor = r.floor
 	res.Logical = batchResult{Kind: "logical", N: res.Opts.slots}
 	res.Physical = batchResult{Kind: "physical", N: res.Opts.slots}
 	if res.Version, err = serverVersion(ctx, r.pg); err != nil {

@@ -49,7 +49,7 @@ func (r *scaleRig) applyBatch(ctx context.Context, b *batchResult) error {
 	if err != nil {
 		return err
 	}
-	cpu0 := procCPU(r.op.Pid())
+	cpu0, machine0, ctl0 := procCPU(r.op.Pid()), sampleCPU(), scrapeControllers(ctx, r.metrics)
 	t0 := time.Now()
 	if err := r.createAll(ctx, b.Kind, b.N); err != nil {
 		return err
@@ -57,6 +57,7 @@ func (r *scaleRig) applyBatch(ctx context.Context, b *batchResult) error {
 	b.Created = time.Since(t0)
 	seen(t0)
 	b.CPU = procCPU(r.op.Pid()) - cpu0
+	b.Machine, b.Controllers = sampleCPU().sub(machine0), subControllers(scrapeControllers(ctx, r.metrics), ctl0)
 	b.List, b.ObjBytes = r.timeList(ctx, b.Kind)
 	after, err := scrapeWrites(ctx, r.cs)
 	if err != nil {
@@ -64,6 +65,7 @@ func (r *scaleRig) applyBatch(ctx context.Context, b *batchResult) error {
 	}
 	b.Writes = diffWrites(before, after)
 	fmt.Printf("scale: %d %s slots: created in %s, %d Ready after %s\n", b.N, b.Kind, ms(b.Created), b.Ready, ms(b.AllReady))
+	fmt.Printf("scale: CPU %s; %s\n", cpuLine(b.CPU, b.Machine), reconcileLine(b.Controllers))
 	return ctx.Err()
 }
 

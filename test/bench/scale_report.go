@@ -56,12 +56,62 @@ func writeBatches(b *strings.Builder, r scaleResult) {
 	writeBatchBounds(b, r)
 }
 
-// writeBatchBounds says what bounds the batches, from the figures above.
+// writeBatchBounds says what bounds the batches, from the figures above:
+// who used the CPUs, the API floor, and the operator's reconciles.
 func writeBatchBounds(b *strings.Builder, r scaleResult) {
 	l, p := r.Logical, r.Physical
-	fmt.Fprintf(b, "\nWhat bounds it: not PostgreSQL, which creates the same slots in %s (logical) and %s (physical); a target of 3× its logical time leaves %s for %s objects, each of which costs the API %.1f (logical) and %.1f (physical) writes (the benchmark's create, the finalizer's update, status patches, Events, as in the table), all through one kube-apiserver and etcd on the same 2 CPUs as PostgreSQL and the operator. The operator itself used %.0f%% and %.0f%% of one CPU over the two spans, with its 8 slot workers; the physical batch ran with the logical slots' figure refreshes (each logical creation writes WAL) going on beside it.\n",
-		ms(l.Postgres), ms(p.Postgres), ms(3*l.Postgres), count(l.N), total(l.Writes)/float64(l.N), total(p.Writes)/float64(p.N),
-		100*l.CPU.Seconds()/span(l).Seconds(), 100*p.CPU.Seconds()/span(p).Seconds())
+	b.WriteString("\nWho used the 2 CPUs over each batch's span (first create to all Ready), from `/proc/<pid>/stat` of each process (PostgreSQL: all its processes, backends that ended included) and `/proc/stat` for the machine; and the operator's reconciles of ReplicationSlots over the same span, from its own controller-runtime metrics (`controller_runtime_reconcile_total`, `workqueue_work_duration_seconds`, `workqueue_queue_duration_seconds`):\n\n")
+	b.WriteString("| slots | span | machine busy | kube-apiserver | etcd | PostgreSQL | operator | slot reconciles | per slot | mean reconcile | mean queue wait |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range []batchResult{l, p} {
+		m, c := x.Machine, x.Controllers["replicationslot"]
+		fmt.Fprintf(b, "| %s %s | %.1f s | %s | %.1f s | %.1f s | %.1f s | %.1f s | %.0f | %.1f | %s | %s |\n",
+			count(x.N), x.Kind, span(x).Seconds(), cpuShare2(m.machine, span(x)), m.groups["kube-apiserver"].Seconds(),
+			m.groups["etcd"].Seconds(), m.groups["postgres"].Seconds(), x.CPU.Seconds(), c.Reconciles, c.Reconciles/float64(x.N),
+			ms(c.meanWork()), ms(c.meanQueue()))
+	}
+	fmt.Fprintf(b, "\nThe API floor, measured in the same run before the operator started: kube-apiserver, with nothing else running but etcd, served %s objects' create, metadata update, status patch and Event (%d clients, each object's four writes in sequence; the fewest writes a new slot costs, the benchmark's create included) in **%s**. That is the least any operator on this apiserver and machine could take for a batch, before PostgreSQL, the operator's own CPU and its reads; it is %s the physical target of 5 s.\n",
+		count(l.N), applyWorkers, ms(r.APIFloor), floorVersus(r.APIFloor, 5*time.Second))
+	lc, pc := l.Controllers["replicationslot"], p.Controllers["replicationslot"]
+	fmt.Fprintf(b, "\nWhat bounds it: not PostgreSQL, which creates the same slots in %s (logical) and %s (physical), but the machine: over the two spans its 2 CPUs were busy %s and %s of the time, the largest user %s and %s. The operator's 8 workers reconciled each slot %.1f and %.1f times, %s and %s per reconcile, most of it waiting for kube-apiserver (the finalizer update, the status patch) on the saturated CPUs.\n",
+		ms(l.Postgres), ms(p.Postgres), pct(l.Machine.machine, span(l)), pct(p.Machine.machine, span(p)),
+		largestUser(l), largestUser(p), lc.Reconciles/float64(l.N), pc.Reconciles/float64(p.N), ms(lc.meanWork()), ms(pc.meanWork()))
+}
+
+// largestUser names the process group that used the most CPU in a batch.
+func largestUser(x batchResult) string {
+	name, most := "the operator", x.CPU
+	for _, g := range cpuGroups {
+		if v := x.Machine.groups[g]; v > most {
+			name, most = g, v
+		}
+	}
+	return fmt.Sprintf("%s (%.1f s)", name, most.Seconds())
+}
+
+// cpuShare2 is CPU time over a span on the 2-CPU machine, as a share of all
+// its capacity.
+func cpuShare2(cpu, span time.Duration) string {
+	return fmt.Sprintf("%.1f s (%s)", cpu.Seconds(), pct(cpu, span))
+}
+
+func pct(cpu, span time.Duration) string {
+	if span <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", 100*cpu.Seconds()/(2*span.Seconds()))
+}
+
+func floorVersus(floor, target time.Duration) string {
+	switch {
+	case floor <= 0:
+		return "not measured, so not compared with"
+	case floor > target:
+		return "above"
+	case floor > target/2:
+		return "more than half of"
+	default:
+		return "well within"
+	}
 }
 
 // span is how long a batch was followed: until all Ready, or readyLimit.

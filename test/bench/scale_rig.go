@@ -35,6 +35,7 @@ type scaleRig struct {
 	metrics  string        // the operator's metrics address
 	observe  string        // observeWatch or observeList
 	pprof    string        // the operator's pprof address, "" when off
+	floor    time.Duration // see apiFloor
 	opts     scaleOptions
 	cleanups []func()
 }
@@ -69,6 +70,10 @@ func startScaleRig(ctx context.Context, opts scaleOptions) (r *scaleRig, err err
 	if err := r.startKube(paths); err != nil {
 		return r, fmt.Errorf("kube-apiserver: %w", err)
 	}
+	if r.floor, err = r.apiFloor(ctx, opts.slots); err != nil {
+		return r, err
+	}
+	fmt.Printf("scale: API floor for %d slots: %s\n", opts.slots, ms(r.floor))
 	if err := r.startOperator(ctx, paths); err != nil {
 		return r, fmt.Errorf("operator: %w", err)
 	}

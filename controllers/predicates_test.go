@@ -64,7 +64,10 @@ func TestServerUpdateWakesSlots(t *testing.T) {
 		change func(*api.PostgresServer)
 		want   bool
 	}{
-		{"inventory only", func(ps *api.PostgresServer) { ps.Status.Slots = &api.SlotCounts{Managed: 1000}; ps.Status.ObservedGeneration = 3 }, false},
+		{"inventory only", func(ps *api.PostgresServer) {
+			ps.Status.Slots = &api.SlotCounts{Managed: 1000}
+			ps.Status.ObservedGeneration = 3
+		}, false},
 		{"condition re-stamped", func(ps *api.PostgresServer) {
 			ps.Status.Conditions[0].LastTransitionTime = metav1.NewTime(now.Add(1))
 		}, false},

@@ -223,25 +223,22 @@ func TestSameCluster(t *testing.T) {
 	}
 }
 
-func TestSnapshotBehind(t *testing.T) {
-	row := &postgres.Slot{Name: "s"}
-	seen := &monitor.Member{Slots: map[string]postgres.Slot{"s": *row}}
+func TestSnapshotLacks(t *testing.T) {
+	seen := &monitor.Member{Slots: map[string]postgres.Slot{"s": {Name: "s"}}}
 	unseen := &monitor.Member{Slots: map[string]postgres.Slot{}}
-	now := time.Now()
 	cases := []struct {
 		name string
 		sc   slotScope
 		want bool
 	}{
-		{"in the snapshot", slotScope{name: "s", row: row, target: seen, seenAt: now}, false},
-		{"created or read directly, not in the snapshot yet", slotScope{name: "s", row: row, target: unseen, seenAt: now}, true},
-		{"row from the snapshot", slotScope{name: "s", row: row, target: unseen}, false},
-		{"no slot", slotScope{name: "s", target: unseen, seenAt: now}, false},
-		{"slots not listed", slotScope{name: "s", row: row, target: &monitor.Member{}, seenAt: now}, false},
+		{"in the snapshot", slotScope{name: "s", target: seen}, false},
+		{"not in the snapshot yet", slotScope{name: "s", target: unseen}, true},
+		{"slots not listed", slotScope{name: "s", target: &monitor.Member{}}, false},
+		{"no target", slotScope{name: "s"}, false},
 	}
 	for _, tc := range cases {
-		if got := snapshotBehind(&tc.sc); got != tc.want {
-			t.Errorf("%s: behind = %v, want %v", tc.name, got, tc.want)
+		if got := snapshotLacks(&tc.sc); got != tc.want {
+			t.Errorf("%s: lacks = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -49,9 +49,6 @@ type slotScope struct {
 	target    *monitor.Member
 	// row is the slot as last observed on the target, nil when absent.
 	row *postgres.Slot
-	// seenAt is when this reconcile first knew the slot existed on the
-	// target outside the snapshot (it created or read it); zero otherwise.
-	seenAt time.Time
 	// nameTaken: a creation found the slot name in use on the target.
 	nameTaken bool
 	// deleting: the object is being deleted, so a server that is being
@@ -126,25 +123,27 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome)
-	r.expectWhileSnapshotBehind(sc)
 	return r.patchSlotStatus(ctx, before, &rs, outcome)
 }
 
-// expectWhileSnapshotBehind asks the monitor to check a slot it has not seen
-// yet (just created, or found by a direct read) in its next snapshot: the
-// monitor wakes an object when its slot changes between two snapshots, so
-// a slot dropped before any snapshot held it would otherwise go unnoticed
-// until the next figure refresh.
-func (r *ReplicationSlotReconciler) expectWhileSnapshotBehind(sc *slotScope) {
-	if snapshotBehind(sc) {
-		r.Monitor.Expect(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs), sc.seenAt)
+// saw records that this reconcile found the slot on the target at `at`
+// (it created or read it). When the monitor's snapshot lacks it, the
+// monitor is asked to look for it in its next one (Monitor.Expect): it
+// wakes an object when its slot changes between two snapshots, so a slot
+// dropped before any snapshot held it would otherwise go unnoticed until
+// the next figure refresh. Asked at once, before the Refresh that follows
+// a creation, so that the snapshot that first shows the slot does not wake
+// this object for news it has.
+func (r *ReplicationSlotReconciler) saw(sc *slotScope, at time.Time) {
+	if snapshotLacks(sc) {
+		r.Monitor.Expect(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs), at)
 	}
 }
 
-// snapshotBehind: the reconcile knows the slot, the snapshot does not.
-func snapshotBehind(sc *slotScope) bool {
+// snapshotLacks: the target's slots were listed, without this one.
+func snapshotLacks(sc *slotScope) bool {
 	t := sc.target
-	if sc.row == nil || t == nil || t.Slots == nil || sc.seenAt.IsZero() {
+	if t == nil || t.Slots == nil {
 		return false
 	}
 	_, seen := t.Slots[sc.name]

@@ -124,7 +124,7 @@ func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slot
 	reserve := sc.rs.Spec.ReserveWAL == nil || *sc.rs.Spec.ReserveWAL
 	row, err := postgres.CreatePhysicalSlotRow(ctx, pool, sc.target.Identity.VersionNum, sc.name, reserve)
 	if err == nil {
-		sc.seenAt = time.Now()
+		r.saw(sc, time.Now())
 	}
 	r.Monitor.Refresh(sc.serverKey)
 	if e := postgres.Classify(err); e != nil {

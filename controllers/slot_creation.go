@@ -78,7 +78,7 @@ func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slot
 		return errorOutcome(e, sc), nil
 	}
 	r.Creator.Forget(key)
-	sc.seenAt = st.FinishedAt
+	r.saw(sc, st.FinishedAt)
 	return r.created(ctx, sc, st.Recreate, st.From, st.LSN, st.Row)
 }
 

@@ -187,8 +187,8 @@ func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope)
 	if err != nil {
 		return nil, errorOutcome(postgres.Classify(err), sc)
 	}
-	if row != nil && sc.seenAt.IsZero() {
-		sc.seenAt = time.Now()
+	if row != nil {
+		r.saw(sc, time.Now())
 	}
 	return row, nil
 }

@@ -74,7 +74,7 @@ func (r *scaleRig) floorWrites(ctx context.Context, i int) error {
 	if err := r.c.Status().Patch(ctx, rs, client.MergeFrom(before)); err != nil {
 		return err
 	}
-	ev := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: floorNS, GenerateName: rs.Name + "."},
+	ev := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: floorNS, Name: fmt.Sprintf("%s.%x", rs.Name, now.UnixNano())},
 		EventTime: metav1.NewMicroTime(now.Time), ReportingController: "bench", ReportingInstance: "bench",
 		Action: "Create", Reason: "Created", Type: corev1.EventTypeNormal, Note: "created physical slot " + rs.Name,
 		Regarding: corev1.ObjectReference{Kind: "ReplicationSlot", APIVersion: api.GroupVersion.String(),

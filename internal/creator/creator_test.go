@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
@@ -16,18 +17,11 @@ import (
 // watcher must name the blocker while it waits, and the creation must end
 // once the transaction commits.
 func TestBlockedCreation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL; run without -short (make test)")
+	ctx, r := startCreatorRig(t, "creator")
+	if err := r.p.CreateRole(ctx, "app", "app", false); err != nil {
+		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	p := pgtest.StartPrimaryT(t, pgtest.Options{Major: 17, Name: "creator"})
-	for _, r := range []string{"app", "sk"} {
-		if err := p.CreateRole(ctx, r, r, r == "sk"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	blocker, err := pgx.Connect(ctx, p.DSN("app", "app", "postgres"))
+	blocker, err := pgx.Connect(ctx, r.p.DSN("app", "app", "postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,20 +30,9 @@ func TestBlockedCreation(t *testing.T) {
 	if err := tx.QueryRow(ctx, "SELECT pg_backend_pid(), txid_current()").Scan(&pid, new(int64)); err != nil {
 		t.Fatal(err)
 	}
-	cfg := postgres.ConnConfig{Host: p.Host, Port: p.Port, User: "sk", Password: "sk", Database: "postgres", TLSMode: "disable"}
-	pool, err := postgres.NewPools().Get(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New()
-	go func() { _ = c.Start(ctx) }()
-	key := types.NamespacedName{Namespace: "ns", Name: "slot"}
+	c := r.c
 	woke := make(chan struct{}, 100)
-	waitRunning(t, c)
-	get := func(context.Context) (postgres.Querier, error) { return pool, nil }
-	c.Begin(Request{Server: key, Slot: key, Conn: cfg, VersionNum: 170000, Target: get, Primary: get,
-		Options: postgres.LogicalSlotOptions{Name: "blocked", Plugin: "pgoutput"}, Interval: 200 * time.Millisecond,
-		Wake: func() { woke <- struct{}{} }})
+	key := r.begin("slot", "blocked", woke)
 	waitState(t, c, key, func(s State) bool { return len(s.Blockers) == 1 && s.Blockers[0].PID == pid })
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -73,6 +56,51 @@ func TestBlockedCreation(t *testing.T) {
 			t.Fatalf("after the creation ended: pools for %d servers, %d creation sessions open", c.Servers(), creationSessions())
 		}
 	}
+}
+
+// creatorRig is a running Creator and a PostgreSQL 17 primary with the
+// role sk (REPLICATION); pool reaches its maintenance database as sk.
+type creatorRig struct {
+	p    *pgtest.Server
+	cfg  postgres.ConnConfig
+	pool *pgxpool.Pool
+	c    *Creator
+}
+
+// startCreatorRig skips the test under -short; the context it returns ends
+// with the test, or after a minute.
+func startCreatorRig(t *testing.T, name string) (context.Context, *creatorRig) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL; run without -short (make test)")
+	}
+	r := &creatorRig{p: pgtest.StartPrimaryT(t, pgtest.Options{Major: 17, Name: name}), c: New()}
+	// Registered after the server's clean-up, so it runs first: the
+	// Creator stops before PostgreSQL does.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	if err := r.p.CreateRole(ctx, "sk", "sk", true); err != nil {
+		t.Fatal(err)
+	}
+	r.cfg = postgres.ConnConfig{Host: r.p.Host, Port: r.p.Port, User: "sk", Password: "sk", Database: "postgres", TLSMode: "disable"}
+	var err error
+	if r.pool, err = postgres.NewPools().Get(ctx, r.cfg); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = r.c.Start(ctx) }()
+	waitRunning(t, r.c)
+	return ctx, r
+}
+
+// begin starts the creation of a logical slot for the object named key,
+// reporting its wake-ups on woke.
+func (r *creatorRig) begin(key, slot string, woke chan struct{}) types.NamespacedName {
+	k := types.NamespacedName{Namespace: "ns", Name: key}
+	get := func(context.Context) (postgres.Querier, error) { return r.pool, nil }
+	r.c.Begin(Request{Server: k, Slot: k, Conn: r.cfg, VersionNum: 170000, Target: get, Primary: get,
+		Options: postgres.LogicalSlotOptions{Name: slot, Plugin: "pgoutput"}, Interval: 200 * time.Millisecond,
+		Wake: func() { woke <- struct{}{} }})
+	return k
 }
 
 func waitRunning(t *testing.T, c *Creator) {
@@ -107,32 +135,10 @@ func waitState(t *testing.T, c *Creator, key types.NamespacedName, ok func(State
 // to finish, and is not woken for what it saw itself; a creation that is
 // still blocked when the wait ends goes on and wakes as before.
 func TestAwait(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL; run without -short (make test)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	p := pgtest.StartPrimaryT(t, pgtest.Options{Major: 17, Name: "await"})
-	if err := p.CreateRole(ctx, "sk", "sk", true); err != nil {
-		t.Fatal(err)
-	}
-	cfg := postgres.ConnConfig{Host: p.Host, Port: p.Port, User: "sk", Password: "sk", Database: "postgres", TLSMode: "disable"}
-	pool, err := postgres.NewPools().Get(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := New()
-	go func() { _ = c.Start(ctx) }()
-	waitRunning(t, c)
-	get := func(context.Context) (postgres.Querier, error) { return pool, nil }
+	ctx, r := startCreatorRig(t, "await")
+	c, pool := r.c, r.pool
 	woke := make(chan struct{}, 100)
-	begin := func(name string) types.NamespacedName {
-		key := types.NamespacedName{Namespace: "ns", Name: name}
-		c.Begin(Request{Server: key, Slot: key, Conn: cfg, VersionNum: 170000, Target: get, Primary: get,
-			Options: postgres.LogicalSlotOptions{Name: name, Plugin: "pgoutput"}, Interval: 200 * time.Millisecond,
-			Wake: func() { woke <- struct{}{} }})
-		return key
-	}
+	begin := func(name string) types.NamespacedName { return r.begin(name, name, woke) }
 
 	quick := begin("quick")
 	st, ok := c.Await(quick, 10*time.Second)

@@ -16,8 +16,9 @@ type tracker struct {
 type trackedSlot struct {
 	server types.NamespacedName
 	slot   string
-	// expected is when the object last found its slot by reading it
-	// directly while the snapshot lacked it (zero: no such read pending).
+	// expected is when the object last knew its slot existed (it created
+	// or read it) while the snapshot lacked it; zero when no snapshot is
+	// awaited for it.
 	expected time.Time
 }
 
@@ -46,8 +47,8 @@ func (t *tracker) expect(server types.NamespacedName, slot string, obj types.Nam
 }
 
 // due returns, by slot name, the objects of a server whose expectation a
-// snapshot whose poll began at pollStart settles (it began after the
-// read), and forgets those expectations.
+// snapshot whose poll began at pollStart settles (it began after the slot
+// was known to exist), and forgets those expectations.
 func (t *tracker) due(server types.NamespacedName, pollStart time.Time) map[string][]types.NamespacedName {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -172,13 +172,20 @@ func (c *Creator) State(slot types.NamespacedName) (State, bool) {
 // state then. Most creations take milliseconds: the reconcile that started
 // one can record the result itself instead of reporting a creation under
 // way and being woken again. The creation's wake-ups are held back while
-// the caller waits, since it reads the state when it stops.
+// the caller waits, since it reads the state when it stops. It does not
+// wait while another creation on the same server has already run longer
+// than d: that server blocks creations, and a batch of new slots on it
+// must not hold the reconcile workers d each.
 func (c *Creator) Await(slot types.NamespacedName, d time.Duration) (State, bool) {
 	c.mu.Lock()
 	j, ok := c.jobs[slot]
+	stuck := ok && c.stuck(j.req.Server, d)
 	c.mu.Unlock()
 	if !ok {
 		return State{}, false
+	}
+	if stuck {
+		return j.state(), true
 	}
 	j.mu.Lock()
 	j.awaited++
@@ -193,6 +200,20 @@ func (c *Creator) Await(slot types.NamespacedName, d time.Duration) (State, bool
 	j.awaited--
 	j.mu.Unlock()
 	return j.state(), true
+}
+
+// stuck reports a creation on the server that has waited for PostgreSQL
+// longer than d. The caller holds c.mu.
+func (c *Creator) stuck(server types.NamespacedName, d time.Duration) bool {
+	for _, j := range c.jobs {
+		if j.req.Server != server {
+			continue
+		}
+		if st := j.state(); !st.Done && !st.Queued && time.Since(st.Started) > d {
+			return true
+		}
+	}
+	return false
 }
 
 // TakeTerminations returns the blockers terminated or refused since the

@@ -97,7 +97,8 @@ func startCreatorRig(t *testing.T, name string) (context.Context, *creatorRig) {
 func (r *creatorRig) begin(key, slot string, woke chan struct{}) types.NamespacedName {
 	k := types.NamespacedName{Namespace: "ns", Name: key}
 	get := func(context.Context) (postgres.Querier, error) { return r.pool, nil }
-	r.c.Begin(Request{Server: k, Slot: k, Conn: r.cfg, VersionNum: 170000, Target: get, Primary: get,
+	server := types.NamespacedName{Namespace: "ns", Name: "db"}
+	r.c.Begin(Request{Server: server, Slot: k, Conn: r.cfg, VersionNum: 170000, Target: get, Primary: get,
 		Options: postgres.LogicalSlotOptions{Name: slot, Plugin: "pgoutput"}, Interval: 200 * time.Millisecond,
 		Wake: func() { woke <- struct{}{} }})
 	return k
@@ -168,6 +169,17 @@ func TestAwait(t *testing.T) {
 	if waited := time.Since(t0); waited < 300*time.Millisecond || waited > 5*time.Second {
 		t.Fatalf("Await returned after %s, want its bound of 300ms", waited)
 	}
+	// With that creation blocked for longer than the bound, the next one on
+	// the server is not waited for.
+	time.Sleep(1200 * time.Millisecond)
+	behind := begin("behind")
+	t0 = time.Now()
+	if st, _ := c.Await(behind, time.Second); st.Done {
+		t.Fatalf("a creation behind a blocked one finished: %+v", st)
+	}
+	if waited := time.Since(t0); waited > 800*time.Millisecond {
+		t.Fatalf("Await waited %s for a creation on a server that blocks creations", waited)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +189,7 @@ func TestAwait(t *testing.T) {
 		t.Fatal("the creation finished after the wait without waking its reconcile")
 	}
 	waitState(t, c, slow, func(s State) bool { return s.Done && s.Err == nil })
+	waitState(t, c, behind, func(s State) bool { return s.Done && s.Err == nil })
 	if _, ok := c.Await(types.NamespacedName{Name: "unknown"}, time.Second); ok {
 		t.Fatal("Await found a creation nobody began")
 	}

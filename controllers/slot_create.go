@@ -113,9 +113,13 @@ func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
 }
 
 // createPhysical creates a physical slot from the maintenance database and
-// returns its row, read in the same round trip.
+// returns its row, read in the same round trip. Unlike a logical creation
+// it never waits inside PostgreSQL, so it is bounded like a read: a new
+// slot is created without a read first, and a batch of them on a server
+// whose network black-holes must not hold every worker for the action
+// timeout while slots of healthy servers wait.
 func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
-	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
+	ctx, cancel := context.WithTimeout(ctx, min(r.actionTimeout(), readTimeout))
 	defer cancel()
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {

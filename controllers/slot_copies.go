@@ -195,11 +195,11 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 // copy; slotkeeper leaves it alone.
 const foreignCopyNote = "a slot of this name exists on this standby that slotkeeper did not make; drop it there so slotkeeper can keep a copy"
 
-// noteCopyFailure says why a copy could not be made. A name already taken
+// noteCopyFailure says why a copy could not be made (e is not nil). A name already taken
 // is a slot slotkeeper did not make (one made moments ago may not be in the
 // snapshot yet).
 func noteCopyFailure(sc *slotScope, m *monitor.Member, e *postgres.Error) {
-	if e != nil && e.Reason == postgres.ReasonSlotExists {
+	if e.Reason == postgres.ReasonSlotExists {
 		sc.note(m, foreignCopyNote)
 		return
 	}

@@ -209,7 +209,7 @@ func (c *Creator) stuck(server types.NamespacedName, d time.Duration) bool {
 		if j.req.Server != server {
 			continue
 		}
-		if st := j.state(); !st.Done && !st.Queued && time.Since(st.Started) > d {
+		if j.waitedLonger(d) {
 			return true
 		}
 	}

@@ -69,6 +69,15 @@ func (j *job) state() State {
 	return st
 }
 
+// waitedLonger: the creation has had its connection, and waited for
+// PostgreSQL, for longer than d. Read in place, without the copy state()
+// makes, since Await asks it of every creation.
+func (j *job) waitedLonger(d time.Duration) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return !j.st.Done && !j.st.Queued && time.Since(j.st.Started) > d
+}
+
 func (j *job) update(f func(*State)) {
 	j.mu.Lock()
 	f(&j.st)

@@ -84,7 +84,7 @@ func CreatePhysicalSlotRow(ctx context.Context, q Batcher, versionNum int, name 
 	}
 	b := &pgx.Batch{}
 	b.Queue(createPhysicalSQL, name, reserveWAL)
-	b.Queue(slotSelect(versionNum)+"\nWHERE s.slot_name = $1", name)
+	b.Queue(slotByNameSQL(versionNum), name)
 	res := q.SendBatch(ctx, b)
 	row, err := readCreatedRow(res)
 	if cerr := res.Close(); err == nil && cerr != nil {
@@ -108,9 +108,5 @@ func readCreatedRow(res pgx.BatchResults) (*Slot, error) {
 	if err != nil {
 		return nil, err
 	}
-	slots, err := pgx.CollectRows(rows, scanSlot)
-	if err != nil || len(slots) == 0 {
-		return nil, err
-	}
-	return &slots[0], nil
+	return oneSlot(rows)
 }

@@ -116,16 +116,27 @@ func ListSlots(ctx context.Context, q Querier, versionNum int) ([]Slot, error) {
 
 // GetSlot reads one slot by name; it returns (nil, nil) when there is none.
 func GetSlot(ctx context.Context, q Querier, versionNum int, name string) (*Slot, error) {
-	rows, err := q.Query(ctx, slotSelect(versionNum)+"\nWHERE s.slot_name = $1", name)
+	rows, err := q.Query(ctx, slotByNameSQL(versionNum), name)
 	if err != nil {
 		return nil, Classify(err)
 	}
+	row, err := oneSlot(rows)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	return row, nil
+}
+
+// slotByNameSQL selects one slot by name ($1).
+func slotByNameSQL(versionNum int) string {
+	return slotSelect(versionNum) + "\nWHERE s.slot_name = $1"
+}
+
+// oneSlot scans the row of a by-name query: nil when there is none.
+func oneSlot(rows pgx.Rows) (*Slot, error) {
 	slots, err := pgx.CollectRows(rows, scanSlot)
-	if err != nil {
-		return nil, Classify(err)
-	}
-	if len(slots) == 0 {
-		return nil, nil
+	if err != nil || len(slots) == 0 {
+		return nil, err
 	}
 	return &slots[0], nil
 }

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -28,45 +26,40 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// goHeap is the operator's go_memstats_heap_inuse_bytes, in KiB (0 if the
-// scrape failed).
-func goHeap(ctx context.Context, addr string) int64 {
+// scrapeOperator reads the operator's metrics endpoint; nil when that
+// fails.
+func scrapeOperator(ctx context.Context, addr string) map[string]*dto.MetricFamily {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
-		return 0
+		return nil
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0
+		return nil
 	}
 	defer resp.Body.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil || families["go_memstats_heap_inuse_bytes"] == nil {
-		return 0
+	if err != nil {
+		return nil
 	}
-	return int64(families["go_memstats_heap_inuse_bytes"].GetMetric()[0].GetGauge().GetValue()) >> 10
+	return families
 }
 
-// procCPU is the CPU time (user + system) the process has used so far, from
-// /proc/<pid>/stat; USER_HZ is 100 on Linux.
+// goHeap is the operator's go_memstats_heap_inuse_bytes, in KiB (0 if the
+// scrape failed).
+func goHeap(ctx context.Context, addr string) int64 {
+	ms := scrapeOperator(ctx, addr)["go_memstats_heap_inuse_bytes"].GetMetric()
+	if len(ms) == 0 {
+		return 0
+	}
+	return int64(ms[0].GetGauge().GetValue()) >> 10
+}
+
+// procCPU is the CPU time (user + system) the process has used so far.
 func procCPU(pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name may hold spaces; the fields after it are fixed.
-	i := strings.LastIndexByte(string(data), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(data)[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * (time.Second / 100)
+	_, used, _ := procTimes(fmt.Sprintf("/proc/%d", pid))
+	return used
 }

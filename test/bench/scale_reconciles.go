@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // How the operator's time went while a batch ran, from controller-runtime's
@@ -45,22 +42,7 @@ func perCall(sum, n float64) time.Duration {
 // (replicationslot, postgresserver). A failed scrape gives an empty map.
 func scrapeControllers(ctx context.Context, addr string) map[string]controllerStats {
 	out := map[string]controllerStats{}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return out
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return out
-	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return out
-	}
+	families := scrapeOperator(ctx, addr)
 	add := func(family, label string, f func(*controllerStats, *dto.Metric)) {
 		for _, m := range families[family].GetMetric() {
 			name := labelOf(m, label)

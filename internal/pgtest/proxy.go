@@ -25,8 +25,8 @@ type Proxy struct {
 	// closed is closed by Close, so nothing waits for a heal that never comes.
 	closed    chan struct{}
 	closeOnce sync.Once
-	// clients counts accepted client connections not yet finished.
-	clients int
+	// clients are the accepted client connections not yet finished.
+	clients map[net.Conn]struct{}
 }
 
 // StartProxy listens on a free loopback port and forwards to target.
@@ -37,7 +37,7 @@ func StartProxy(target string) (*Proxy, error) {
 	}
 	flowing := make(chan struct{})
 	close(flowing)
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, flowing: flowing, closed: make(chan struct{})}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, clients: map[net.Conn]struct{}{}, flowing: flowing, closed: make(chan struct{})}
 	go p.accept()
 	return p, nil
 }
@@ -109,13 +109,22 @@ func (p *Proxy) Blackhole(on bool) {
 	}
 }
 
-// Clients is the number of client connections accepted and not yet
-// finished, including those held by Blackhole: to check that a client does
-// not pile up connections while the network misbehaves.
+// Clients is the number of client connections that the client still holds
+// open, including those held by Blackhole: to check that a client does not
+// pile up connections while the network misbehaves. A connection the client
+// has closed does not count, even while a black hole keeps the proxy from
+// finishing it: a firewall that drops packets would leave the server with
+// such a connection, but the client no longer has it.
 func (p *Proxy) Clients() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.clients
+	n := 0
+	for c := range p.clients {
+		if !peerClosed(c) {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *Proxy) accept() {
@@ -131,13 +140,13 @@ func (p *Proxy) accept() {
 func (p *Proxy) forward(client net.Conn) {
 	p.track(client)
 	p.mu.Lock()
-	p.clients++
+	p.clients[client] = struct{}{}
 	p.mu.Unlock()
 	defer func() {
 		p.untrack(client)
 		_ = client.Close()
 		p.mu.Lock()
-		p.clients--
+		delete(p.clients, client)
 		p.mu.Unlock()
 	}()
 	// A black-holed proxy accepts but does not connect onward.

@@ -115,6 +115,12 @@ func TestProxyBlackhole(t *testing.T) {
 	if n := p.Clients(); n != 2 {
 		t.Errorf("Clients() = %d while black-holed, want 2", n)
 	}
+	// A client that gives up and closes no longer counts, though the black
+	// hole keeps the proxy from finishing its connection.
+	c3, _ := dialProxy(t, p)
+	waitClients(t, p, 3)
+	_ = c3.Close()
+	waitClients(t, p, 2)
 
 	p.Blackhole(false)
 	// The held pings come through after the heal, then the streams go on.
@@ -132,12 +138,18 @@ func TestProxyBlackhole(t *testing.T) {
 	}
 	_ = c.Close()
 	_ = c2.Close()
+	waitClients(t, p, 0)
+}
+
+// waitClients waits up to 5 s for the proxy to count want clients.
+func waitClients(t *testing.T, p *Proxy, want int) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for p.Clients() != 0 && time.Now().Before(deadline) {
+	for p.Clients() != want && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := p.Clients(); n != 0 {
-		t.Errorf("Clients() = %d after both clients closed, want 0", n)
+	if n := p.Clients(); n != want {
+		t.Errorf("Clients() = %d, want %d", n, want)
 	}
 }
 

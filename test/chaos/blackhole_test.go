@@ -74,7 +74,9 @@ var _ = Describe("black-holed connections", Label("blackhole"), Ordered, Continu
 		if rest := time.Until(holed.Add(holeFor)); rest > 0 {
 			Consistently(s.nothingLost).WithTimeout(rest).WithPolling(time.Second).Should(Succeed())
 		}
-		expectNoPileUp("blackhole: while black-holed", sm.finish(), s.baseline)
+		// Every slot of the black-holed server turns Ready=False at once.
+		expectNoPileUp("blackhole: while black-holed", sm.finish(), s.baseline, 2*counts.BlackholeSlots)
+		expectSettled("blackhole: still black-holed", s.baseline)
 	})
 
 	It("converges after the heal with no recreation", func() {

@@ -136,11 +136,8 @@ func (s *scenario) outageIdle(o outageOf) {
 // same bounds as under any fault.
 func expectNoPileUpDuringOutage(what string, p peaks, baseline, n int) {
 	GinkgoHelper()
-	report(what+": peaks", p)
-	Expect(p.Sessions).To(BeNumerically("<=", peakSessions), "sessions of the operator's role piled up")
-	Expect(p.ProxyClients).To(BeNumerically("<=", peakProxyClients), "connections through the proxy piled up")
-	Expect(p.Goroutines).To(BeNumerically("<=", baseline+2*goroutineMargin+eventGoroutines*n),
-		"operator goroutines piled up (beyond %d per slot for its unwritten events)", eventGoroutines)
+	expectPeaksWithin(what, p, baseline+2*goroutineMargin+eventGoroutines*n,
+		fmt.Sprintf("operator goroutines piled up (beyond %d per slot for its unwritten events)", eventGoroutines))
 }
 
 // restartTimes are the moments of one outage.

@@ -48,6 +48,9 @@ var (
 	// operator is the running operator process; metricsURL its /metrics.
 	operator   *harness.Operator
 	metricsURL string
+	// pprofOf maps an operator's /metrics URL to its /debug/pprof base, so
+	// a goroutine pile-up can be shown stack by stack.
+	pprofOf = map[string]string{}
 )
 
 func startEnv(ctx context.Context) {
@@ -121,10 +124,17 @@ func startOperatorProcess(logPath string, extra ...string) (*harness.Operator, s
 	if err != nil {
 		return nil, "", err
 	}
+	pport, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	args := append([]string{"--metrics-bind-address=" + addr}, extra...)
+	paddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(pport))
+	args := append([]string{"--metrics-bind-address=" + addr, "--pprof-bind-address=" + paddr}, extra...)
 	op, err := harness.StartOperator(paths.Manager, kube.Kubeconfig, logPath, args...)
-	return op, "http://" + addr + "/metrics", err
+	url := "http://" + addr + "/metrics"
+	pprofOf[url] = "http://" + paddr + "/debug/pprof"
+	return op, url, err
 }
 
 func freePort() (int, error) {

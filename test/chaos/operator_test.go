@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -51,6 +52,28 @@ func goroutines() (int, error) {
 func goroutinesAt(url string) (int, error) {
 	v, err := scrapeGauge(url, "go_goroutines")
 	return int(v), err
+}
+
+// goroutineStacks fetches the operator's goroutines grouped by stack
+// (pprof's debug=1 text); empty when the endpoint cannot be read.
+func goroutineStacks(metrics string) string {
+	base, ok := pprofOf[metrics]
+	if !ok {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/goroutine?debug=1", nil)
+	if err != nil {
+		return ""
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
 }
 
 // scrapeGauge reads one unlabelled sample from a Prometheus text endpoint.

@@ -43,15 +43,18 @@ var _ = Describe("slow network", Label("slow"), func() {
 		report(fmt.Sprintf("slow: %d slots Ready at %v per chunk after", len(slow), workableDelay), time.Since(created).Round(time.Second))
 		Consistently(s.allReadyAndServerReady).WithTimeout(4*pollInterval).WithPolling(500*time.Millisecond).
 			Should(Succeed(), "idle at %v per chunk", workableDelay)
-		expectNoPileUp(fmt.Sprintf("slow: at %v per chunk", workableDelay), sm.finish(), s.baseline)
+		expectNoPileUp(fmt.Sprintf("slow: at %v per chunk", workableDelay), sm.finish(), s.baseline, len(slow))
 
 		By(fmt.Sprintf("creating slots with %v per chunk", crawlDelay))
 		proxy.SetDelay(crawlDelay)
 		sm = startSampler(s)
-		s.declare("crawl", 2)
+		crawl := s.declare("crawl", 2)
 		Consistently(s.nothingLost).WithTimeout(crawlFor).WithPolling(time.Second).Should(Succeed())
 		report(fmt.Sprintf("slow: PostgresServer Ready at %v per chunk", crawlDelay), s.serverReadyLine())
-		expectNoPileUp(fmt.Sprintf("slow: at %v per chunk", crawlDelay), sm.finish(), s.baseline)
+		// The server turns unreachable, and with it every slot.
+		expectNoPileUp(fmt.Sprintf("slow: at %v per chunk", crawlDelay), sm.finish(), s.baseline,
+			len(existing)+len(slow)+len(crawl))
+		expectSettled(fmt.Sprintf("slow: still at %v per chunk", crawlDelay), s.baseline)
 
 		proxy.SetDelay(0)
 		s.expectInvariants(nil, noSlotLost)

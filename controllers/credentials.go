@@ -46,6 +46,9 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 			conn.CACertPEM = ca
 		}
 	}
+	if ps.Spec.ConnectTimeout != nil {
+		conn.ConnectTimeout = ps.Spec.ConnectTimeout.Duration
+	}
 	cfg := monitor.Config{Conn: conn, PollInterval: defaultPollInterval, SystemIdentifier: ps.Status.SystemIdentifier}
 	if ps.Spec.PollInterval != nil && ps.Spec.PollInterval.Duration > 0 {
 		cfg.PollInterval = ps.Spec.PollInterval.Duration

@@ -87,10 +87,6 @@ func (sc *slotScope) note(m *monitor.Member, msg string) {
 
 // Reconcile brings one ReplicationSlot's slot and status in line.
 func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	// A safety net under the per-call bounds: no reconcile holds a worker
-	// for longer than two actions and a read, whatever a server does.
-	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+readTimeout)
-	defer cancel()
 	var rs api.ReplicationSlot
 	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -100,6 +96,11 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// A safety net under the per-call bounds: no reconcile holds a worker
+	// for longer than two actions and a read, whatever a server does.
+	server := types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}
+	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+r.Monitor.Timeout(server))
+	defer cancel()
 	if st, ok := r.written.newer(req.NamespacedName, rs.ResourceVersion); ok {
 		rs.Status = *st.DeepCopy()
 	}

@@ -119,7 +119,7 @@ func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
 // whose network black-holes must not hold every worker for the action
 // timeout while slots of healthy servers wait.
 func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
-	ctx, cancel := context.WithTimeout(ctx, min(r.actionTimeout(), readTimeout))
+	ctx, cancel := context.WithTimeout(ctx, min(r.actionTimeout(), r.readTimeout(sc)))
 	defer cancel()
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {

@@ -169,15 +169,17 @@ func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *s
 	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
 }
 
-// readTimeout bounds a read in a reconcile like the monitor's probe: a
-// black-holed server (no RST) must not hold a worker that other servers'
-// slots are waiting for, and statement_timeout cannot help when no byte
-// reaches the server.
-const readTimeout = 5 * time.Second
+// readTimeout bounds a read in a reconcile like the monitor's probe (the
+// server's spec.connectTimeout): a black-holed server (no RST) must not
+// hold a worker that other servers' slots are waiting for, and
+// statement_timeout cannot help when no byte reaches the server.
+func (r *ReplicationSlotReconciler) readTimeout(sc *slotScope) time.Duration {
+	return r.Monitor.Timeout(sc.serverKey)
+}
 
 // readSlot reads the slot straight from the target member.
 func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
-	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.readTimeout(sc))
 	defer cancel()
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {

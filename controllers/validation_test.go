@@ -2,9 +2,11 @@ package controllers_test
 
 import (
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -69,5 +71,28 @@ var _ = Describe("CRD validation", func() {
 		Expect(ps.Spec.Database).To(Equal("postgres"))
 		Expect(ps.Spec.PollInterval.Duration.String()).To(Equal("1s"))
 		Expect(string(ps.Spec.StandbySnapshot.Mode)).To(Equal("Auto"))
+		Expect(ps.Spec.ConnectTimeout.Duration.String()).To(Equal("5s"))
 	})
+
+	DescribeTable("refuses invalid PostgresServers",
+		func(mutate func(*api.PostgresServer), want string) {
+			ps := &api.PostgresServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "invalid"},
+				Spec: api.PostgresServerSpec{Hosts: []api.HostPort{{Host: "db.example"}},
+					CredentialsSecretRef: api.LocalObjectReference{Name: "pg"}}}
+			mutate(ps)
+			err := k8s.Create(bg, ps)
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(want))
+		},
+		Entry("connectTimeout below 1s", func(p *api.PostgresServer) {
+			p.Spec.ConnectTimeout = &metav1.Duration{Duration: 500 * time.Millisecond}
+		}, "connectTimeout must be between 1s and 5m"),
+		Entry("connectTimeout above 5m", func(p *api.PostgresServer) {
+			p.Spec.ConnectTimeout = &metav1.Duration{Duration: 6 * time.Minute}
+		}, "connectTimeout must be between 1s and 5m"),
+		Entry("no hosts", func(p *api.PostgresServer) { p.Spec.Hosts = nil }, "spec.hosts"),
+		Entry("verify-full without a CA", func(p *api.PostgresServer) {
+			p.Spec.TLS = &api.TLSSpec{Mode: api.TLSVerifyFull}
+		}, "caSecretRef is required"),
+	)
 })

@@ -96,6 +96,16 @@ type PostgresServerSpec struct {
 	// +kubebuilder:default="5s"
 	// +optional
 	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+	// ConnectTimeout is how long the operator waits for a member: to
+	// connect (TCP, TLS, authentication), and for each probe or read, which
+	// may include connecting. A member that does not answer in time counts as
+	// unreachable; a black-holed one holds a worker this long. Raise it for
+	// links with high latency. Creations and drops are bounded by the
+	// operator's --action-timeout instead.
+	// +kubebuilder:default="5s"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('5m')",message="connectTimeout must be between 1s and 5m"
+	// +optional
+	ConnectTimeout *metav1.Duration `json:"connectTimeout,omitempty"`
 	// +kubebuilder:default={mode: Auto, interval: "1s"}
 	// +optional
 	StandbySnapshot *StandbySnapshotSpec `json:"standbySnapshot,omitempty"`

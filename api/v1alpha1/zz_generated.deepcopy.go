@@ -227,6 +227,11 @@ func (in *PostgresServerSpec) DeepCopyInto(out *PostgresServerSpec) {
 		*out = new(v1.Duration)
 		**out = **in
 	}
+	if in.ConnectTimeout != nil {
+		in, out := &in.ConnectTimeout, &out.ConnectTimeout
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.StandbySnapshot != nil {
 		in, out := &in.StandbySnapshot, &out.StandbySnapshot
 		*out = new(StandbySnapshotSpec)

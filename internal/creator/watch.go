@@ -9,12 +9,10 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
-// watchTimeout bounds each watcher query, so a slow server cannot pile them up.
-const watchTimeout = 5 * time.Second
-
 // watch runs once per interval while the creation waits.
 func (j *job) watch(parent context.Context) {
-	ctx, cancel := context.WithTimeout(parent, watchTimeout)
+	// Bounded like a read, so a slow server cannot pile the queries up.
+	ctx, cancel := context.WithTimeout(parent, j.req.Conn.Timeout())
 	defer cancel()
 	blockers, _ := j.blockers(ctx)
 	calls, snapErr := j.snapshot(ctx)

@@ -180,6 +180,15 @@ func (m *Manager) ConnConfig(key types.NamespacedName, member Endpoint, database
 	return s.connConfig(member, database), true
 }
 
+// Timeout is how long to wait for a server's members in a probe or read:
+// its spec.connectTimeout, or the default for a server not monitored yet.
+func (m *Manager) Timeout(key types.NamespacedName) time.Duration {
+	if s := m.server(key); s != nil {
+		return s.config().Conn.Timeout()
+	}
+	return postgres.DefaultConnectTimeout
+}
+
 // Untrack forgets a ReplicationSlot.
 func (m *Manager) Untrack(obj types.NamespacedName) { m.tracker.untrack(obj) }
 

@@ -2,16 +2,14 @@ package monitor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
-
-// probeTimeout bounds one member's probe, so a black-holed member cannot
-// delay the observation of the others.
-const probeTimeout = 5 * time.Second
 
 // poll probes every member in parallel: identity, then all its slots in one
 // query.
@@ -35,22 +33,25 @@ func (s *server) poll(ctx context.Context) *Snapshot {
 
 func (s *server) probe(ctx context.Context, ep Endpoint) Member {
 	m := Member{Endpoint: ep}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	// Bounded by the server's connect timeout, so a black-holed member
+	// cannot delay the observation of the others for longer.
+	bound := s.config().Conn.Timeout()
+	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	pool, err := s.pool(ctx, ep, "")
 	if err != nil {
-		m.Err = postgres.Classify(err)
+		m.Err = probeError(ctx, err, bound)
 		return m
 	}
 	id, err := postgres.Identify(ctx, pool)
 	if err != nil {
-		m.Err = postgres.Classify(err)
+		m.Err = probeError(ctx, err, bound)
 		return m
 	}
 	m.Identity = &id
 	slots, err := postgres.ListSlots(ctx, pool, id.VersionNum)
 	if err != nil {
-		m.SlotsErr = postgres.Classify(err)
+		m.SlotsErr = probeError(ctx, err, bound)
 		if m.SlotsErr.Transient {
 			// The member went away between the two queries (a shutdown,
 			// say): it is unreachable, not a primary without slots.
@@ -63,4 +64,17 @@ func (s *server) probe(ctx context.Context, ep Endpoint) Member {
 		m.Slots[sl.Name] = sl
 	}
 	return m
+}
+
+// probeError classifies a probe's failure and, when the probe ran out of
+// time, says which bound it was: a slow link and a black hole look alike
+// from here, and the message must point at the setting that tells them
+// apart.
+func probeError(ctx context.Context, err error, bound time.Duration) *postgres.Error {
+	e := postgres.Classify(err)
+	if e.Reason != postgres.ReasonServerUnavailable || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return e
+	}
+	return &postgres.Error{Reason: e.Reason, Transient: true, Err: err,
+		Message: fmt.Sprintf("no answer within %v (spec.connectTimeout; raise it for a slow link): %s", bound, e.Message)}
 }

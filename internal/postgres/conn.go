@@ -39,7 +39,8 @@ type ConnConfig struct {
 	TLSMode string
 	// CACertPEM is the trusted CA bundle for verify-ca and verify-full.
 	CACertPEM []byte
-	// ConnectTimeout bounds dialling and authentication; 0 means 5s.
+	// ConnectTimeout bounds dialling and authentication, and is what the
+	// operator waits for the server in a probe or read (Timeout); 0 means 5s.
 	ConnectTimeout time.Duration
 	// StatementTimeout becomes the session's statement_timeout; 0 means 15s.
 	StatementTimeout time.Duration
@@ -76,13 +77,21 @@ func (c ConnConfig) apply(pc *pgconn.Config) error {
 	pc.Database, pc.User, pc.Password = c.Database, c.User, c.Password
 	pc.TLSConfig = tlsConfig
 	pc.Fallbacks = nil // no "prefer"-style plaintext retry
-	pc.ConnectTimeout = orDefault(c.ConnectTimeout, DefaultConnectTimeout)
+	pc.ConnectTimeout = c.Timeout()
 	pc.ValidateConnect = nil
 	pc.RuntimeParams = map[string]string{
 		"application_name":  ApplicationName,
 		"statement_timeout": strconv.FormatInt(orDefault(c.StatementTimeout, DefaultStatementTimeout).Milliseconds(), 10),
 	}
 	return nil
+}
+
+// Timeout is how long to wait for the server: to connect, and for a probe
+// or read, which may have to connect first. statement_timeout cannot bound
+// those when no byte reaches the server (a black hole), so the caller's
+// context must.
+func (c ConnConfig) Timeout() time.Duration {
+	return orDefault(c.ConnectTimeout, DefaultConnectTimeout)
 }
 
 func (c ConnConfig) validate() error {

@@ -13,8 +13,8 @@ const (
 	// holeFor is how long the network stays black-holed at least.
 	holeFor = 15 * time.Second
 	// notReadyBound bounds how soon the server must admit it is
-	// unreachable: a poll interval, the 5 s probe timeout
-	// (internal/monitor/poll.go), a reconcile, with room for a busy machine.
+	// unreachable: a poll interval, the probe's bound (spec.connectTimeout,
+	// 5 s by default), a reconcile, with room for a busy machine.
 	notReadyBound = 30 * time.Second
 	// healthyBound bounds the creation of a physical slot on a healthy
 	// server while the other one is black-holed. It takes well under a

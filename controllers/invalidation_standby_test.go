@@ -54,15 +54,17 @@ var _ = Describe("logical slots on a standby invalidated by removed catalog rows
 		Expect(recreate.Status.InvalidationReason).To(BeEmpty())
 	})
 
-	It("are invalidated when the primary drops to wal_level replica (wal_level_insufficient), and Keep says so", func() {
+	It("are invalidated when the primary drops to wal_level replica (wal_level_insufficient): Keep says so, Recreate waits as WALLevelTooLow and recreates once it is back", func() {
 		p, sb := newPair("walleveldrop")
 		ns, ps := serverOn(p, sb)
-		keep := logicalSlot(ns, "level-keep", ps.Name)
+		keep, recreate := logicalSlot(ns, "level-keep", ps.Name), logicalSlot(ns, "level-recreate", ps.Name)
 		keep.Spec.InvalidationPolicy = api.InvalidationKeep
-		keep.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: sb.Host, Port: int32(sb.Port)}
 		Expect(p.Exec(bg, "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "+opRole)).To(Succeed())
-		Expect(k8s.Create(bg, keep)).To(Succeed())
-		waitCondition(keep, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		for _, rs := range []*api.ReplicationSlot{keep, recreate} {
+			rs.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: sb.Host, Port: int32(sb.Port)}
+			Expect(k8s.Create(bg, rs)).To(Succeed())
+			waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		}
 
 		Expect(p.SetSettings(bg, map[string]string{"wal_level": "replica"}, true)).To(Succeed())
 
@@ -74,5 +76,22 @@ var _ = Describe("logical slots on a standby invalidated by removed catalog rows
 		Expect(c.Message).To(ContainSubstring(want))
 		Expect(slotExists(sb, "level_keep")()).To(BeTrue(), "Keep leaves the invalidated slot in place")
 		Expect(get(keep).Status.Recreations).To(BeZero())
+
+		// Recreate drops the invalidated slot, which no consumer can use, but
+		// a new one cannot be made on the standby until the primary has
+		// wal_level logical again: a human has to act, and the message says what.
+		stalled := waitCondition(recreate, api.ConditionStalled, metav1.ConditionTrue, api.ReasonWALLevelTooLow)
+		Expect(stalled.Message).To(ContainSubstring("wal_level"))
+		waitCondition(recreate, api.ConditionReady, metav1.ConditionFalse, api.ReasonWALLevelTooLow)
+		Expect(slotExists(sb, "level_recreate")()).To(BeFalse())
+		Expect(get(recreate).Status.Recreations).To(BeZero())
+
+		Expect(p.SetSettings(bg, map[string]string{"wal_level": "logical"}, true)).To(Succeed())
+		waitCondition(recreate, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		gap := waitCondition(recreate, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonInvalidated)
+		Expect(gap.Message).To(ContainSubstring("Invalidated"))
+		Expect(get(recreate).Status.Recreations).To(Equal(int32(1)))
+		Expect(slotExists(sb, "level_recreate")()).To(BeTrue())
+		Expect(slotExists(sb, "level_keep")()).To(BeTrue(), "Keep still leaves its slot alone")
 	})
 })

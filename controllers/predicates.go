@@ -34,14 +34,17 @@ func slotUpdateWakesServer(old, cur *api.ReplicationSlot) bool {
 
 // serverUpdateWakesSlots: what a slot's reconcile reads of its server, the
 // spec, deletion, the system identifier (which servers share a cluster) and
-// the Ready and Stalled conditions (mirrored before the first observation);
-// not the inventory, the figures and the other conditions, whose messages
-// count slots and change with every slot created.
+// the Ready and Stalled conditions (mirrored before the first observation),
+// and PrerequisitesMet, whose change is a fix a Stalled slot waits for
+// (wal_level, REPLICATION, free slots); not the inventory, the figures and
+// the other conditions, whose messages count slots and change with every
+// slot created.
 func serverUpdateWakesSlots(old, cur *api.PostgresServer) bool {
 	return old.Generation != cur.Generation || deletionChanged(old, cur) ||
 		old.Status.SystemIdentifier != cur.Status.SystemIdentifier ||
 		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionReady) ||
-		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionStalled)
+		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionStalled) ||
+		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionPrerequisitesMet)
 }
 
 // sameFacts compares a condition's status, reason and message, not its

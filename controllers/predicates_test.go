@@ -79,6 +79,9 @@ func TestServerUpdateWakesSlots(t *testing.T) {
 		{"stalled appears", func(ps *api.PostgresServer) {
 			ps.Status.Conditions = append(ps.Status.Conditions, metav1.Condition{Type: api.ConditionStalled, Status: metav1.ConditionTrue})
 		}, true},
+		{"a prerequisite is fixed (wal_level logical again)", func(ps *api.PostgresServer) {
+			ps.Status.Conditions = append(ps.Status.Conditions, metav1.Condition{Type: api.ConditionPrerequisitesMet, Status: metav1.ConditionTrue})
+		}, true},
 		{"unmanaged retention message counts slots", func(ps *api.PostgresServer) {
 			ps.Status.Conditions = append(ps.Status.Conditions, metav1.Condition{Type: "UnmanagedWALRetentionHealthy",
 				Status: metav1.ConditionTrue, Message: "5 inactive unmanaged slot(s) retain 16MiB"})

@@ -224,7 +224,8 @@ func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {
 
 func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) status.SlotInputs {
 	in := status.SlotInputs{Generation: rs.Generation, Outcome: o, Gap: rs.Status.LastDataGap,
-		Observed: row != nil, WALStatus: rs.Status.WALStatus, RetainedBytes: rs.Status.RetainedWALBytes,
+		Observed: row != nil, WALStatus: rs.Status.WALStatus, InvalidationReason: rs.Status.InvalidationReason,
+		RetainedBytes:    rs.Status.RetainedWALBytes,
 		SafeWALSizeBytes: rs.Status.SafeWALSizeBytes, HeldBack: heldBack(&rs.Status)}
 	if q := rs.Spec.MaxRetainedWAL; q != nil {
 		b := q.Value()

@@ -46,10 +46,22 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 		return r.ensurePresent(ctx, sc, row)
 	}
 	if sc.rs.Status.Owned && seenBefore(sc.rs) {
-		st, id := &sc.rs.Status, sc.target.Identity
-		return r.recreate(ctx, sc, status.GapReason(st.Host, st.ObservedTimeline, sc.target.Addr(), id.Timeline), nil)
+		return r.recreate(ctx, sc, missingReason(sc), nil)
 	}
 	return r.create(ctx, sc)
+}
+
+// missingReason says why an owned slot that was seen before is gone: a
+// failover, or an invalidation when it was last seen invalidated (its
+// recreation after the drop failed, say because wal_level was too low, and
+// this is a later attempt), else it went missing.
+func missingReason(sc *slotScope) string {
+	st, id := &sc.rs.Status, sc.target.Identity
+	reason := status.GapReason(st.Host, st.ObservedTimeline, sc.target.Addr(), id.Timeline)
+	if reason == "Missing" && st.InvalidationReason != "" {
+		return api.ReasonInvalidated
+	}
+	return reason
 }
 
 // firstCreation: a slot the object has never had.

@@ -23,6 +23,18 @@ var stalledReasons = map[postgres.Reason]string{
 	postgres.ReasonUnsupported:          api.ReasonUnsupported,
 }
 
+// standbyBehindOnWALLevel is true when the slot goes on a standby, which
+// refused it for the primary's wal_level, while the primary already runs
+// with wal_level logical: the fix is made, and the standby applies it when
+// it replays the primary's parameter change, so retrying helps.
+func standbyBehindOnWALLevel(sc *slotScope) bool {
+	if sc.snap == nil || sc.target == nil {
+		return false
+	}
+	p := sc.snap.PrimaryMember()
+	return p != nil && p.Identity != nil && p.Addr() != sc.target.Addr() && p.Identity.Settings.WALLevel == "logical"
+}
+
 // errorOutcome turns a classified PostgreSQL error into an outcome whose
 // message says what to do.
 func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
@@ -36,6 +48,10 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 	}
 	if fix := postgres.Remediation(e, role); fix != "" {
 		msg += ": " + fix
+	}
+	if e.Reason == postgres.ReasonWALLevelTooLow && standbyBehindOnWALLevel(sc) {
+		return retrying(api.ReasonWALLevelTooLow, msg+"; the primary has wal_level logical now, and standby "+
+			sc.target.Addr()+" takes it once it has replayed the change")
 	}
 	if reason, ok := stalledReasons[e.Reason]; ok {
 		return stalled(reason, msg)

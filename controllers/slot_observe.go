@@ -38,7 +38,8 @@ func observeRow(rs *api.ReplicationSlot, target *monitor.Member, row *postgres.S
 			State: c.State, BackendStart: timePtr(c.BackendStart)}
 	}
 	s.RestartLSN, s.ConfirmedFlushLSN = lsnString(row.RestartLSN), lsnString(row.ConfirmedFlushLSN)
-	s.WALStatus, s.SafeWALSizeBytes, s.InvalidationReason = row.WALStatus, row.SafeWALSize, row.InvalidationReason
+	// The reason as the metric has it: 15 and 16 do not name it.
+	s.WALStatus, s.SafeWALSizeBytes, s.InvalidationReason = row.WALStatus, row.SafeWALSize, invalidationOf(row)
 	s.InactiveSince = timePtr(row.InactiveSince)
 	s.RetainedWALBytes, s.RetainedWAL = nil, ""
 	if row.RetainedBytes != nil {

@@ -14,10 +14,14 @@ type SlotInputs struct {
 	Outcome    Outcome
 	// Observed is true when the slot's row was read in this reconcile; the
 	// WAL figures below are meaningful only then.
-	Observed      bool
-	WALStatus     string
-	RetainedBytes *int64
-	BudgetBytes   *int64
+	Observed  bool
+	WALStatus string
+	// InvalidationReason is why PostgreSQL invalidated the slot, as
+	// status.invalidationReason holds it; wal_status is "lost" whatever the
+	// cause.
+	InvalidationReason string
+	RetainedBytes      *int64
+	BudgetBytes        *int64
 	// SafeWALSizeBytes is how much more WAL may be written before the slot
 	// is at risk (nil: no max_slot_wal_keep_size); HeldBack says what keeps
 	// the slot from moving: its consumer, or since when it has none.
@@ -71,7 +75,7 @@ func walRetention(in SlotInputs) *metav1.Condition {
 	switch {
 	case in.WALStatus == "lost":
 		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonLost
-		c.Message = "PostgreSQL removed WAL this slot needed; the slot is invalidated"
+		c.Message = lostMessage(in.InvalidationReason)
 	case in.WALStatus == "unreserved":
 		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonUnreserved
 		c.Message = "the slot retains more WAL than max_slot_wal_keep_size allows and will be invalidated at the next checkpoint unless its consumer catches up" +
@@ -84,6 +88,16 @@ func walRetention(in SlotInputs) *metav1.Condition {
 		c.Message = fmt.Sprintf("retains %s of WAL", FormatBytes(*in.RetainedBytes))
 	}
 	return c
+}
+
+// lostMessage says why a slot's WAL counts as lost: PostgreSQL reports
+// wal_status "lost" for an invalidated slot whatever invalidated it, and
+// only wal_removed means WAL it needed is gone.
+func lostMessage(reason string) string {
+	if reason == "" || reason == "wal_removed" {
+		return "PostgreSQL removed WAL this slot needed; the slot is invalidated"
+	}
+	return fmt.Sprintf("the slot is invalidated (%s), so PostgreSQL reports its WAL as lost; the Ready condition says what to do", reason)
 }
 
 func heldBack(in SlotInputs) string {

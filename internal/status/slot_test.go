@@ -79,7 +79,10 @@ func TestWALRetention(t *testing.T) {
 			[]string{"retains 3.0GiB", "budget of 1.0GiB", "512.0MiB more WAL until max_slot_wal_keep_size", "no consumer since 2026-11-22T03:00:00Z"}},
 		{"unreserved", SlotInputs{Observed: true, WALStatus: "unreserved", RetainedBytes: i64(1), HeldBack: "consumer debezium (pid 7)"}, metav1.ConditionFalse, api.ReasonUnreserved,
 			[]string{"invalidated at the next checkpoint", "consumer debezium (pid 7)"}},
-		{"lost", SlotInputs{Observed: true, WALStatus: "lost"}, metav1.ConditionFalse, api.ReasonLost, nil},
+		{"lost", SlotInputs{Observed: true, WALStatus: "lost"}, metav1.ConditionFalse, api.ReasonLost, []string{"removed WAL"}},
+		{"lost, WAL removed", SlotInputs{Observed: true, WALStatus: "lost", InvalidationReason: "wal_removed"}, metav1.ConditionFalse, api.ReasonLost, []string{"removed WAL"}},
+		{"lost to another cause", SlotInputs{Observed: true, WALStatus: "lost", InvalidationReason: "wal_level_insufficient"}, metav1.ConditionFalse, api.ReasonLost,
+			[]string{"invalidated (wal_level_insufficient)", "Ready condition"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

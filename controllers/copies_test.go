@@ -117,6 +117,61 @@ var _ = Describe("standby copies", func() {
 		Expect(standby.Exec(bg, "SELECT pg_drop_replication_slot('twin')")).To(Succeed())
 	})
 
+	It("take a copy made just before the operator stopped as their own when its record was pending, and drop it with the slot", func() {
+		// The state a crash between the copy's creation and the status write
+		// leaves: the record says pending, the standby has the slot. The
+		// object names a server that does not exist yet, so the operator
+		// leaves status.copies alone while the test writes it.
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		rs := physicalSlot(ns, "crashed-copy", "db")
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionFalse, api.ReasonServerNotFound)
+		patch := client.MergeFrom(rs.DeepCopy())
+		rs.Status.Copies = []api.SlotCopy{{Host: standby.Host, Port: int32(standby.Port), Pending: true}}
+		Expect(k8s.Status().Patch(bg, rs, patch)).To(Succeed())
+		Expect(standby.Exec(bg, "SELECT pg_create_physical_replication_slot('crashed_copy', true)")).To(Succeed())
+
+		createServer(ns, "db", "pg", primary, standby)
+		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		Expect(get(rs).Status.Copies).To(ConsistOf(api.SlotCopy{Host: standby.Host, Port: int32(standby.Port)}))
+		Eventually(eventNotes(ns, "CopyCreated")).Should(ContainElement(ContainSubstring("made before it stopped")))
+
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "crashed_copy")()).To(BeFalse(), "dropped with the slot, as a copy slotkeeper made")
+		Expect(slotExists(primary, "crashed_copy")()).To(BeFalse())
+	})
+
+	It("record a copy as pending before making it", func() {
+		ns, ps := defaultServer()
+		wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: k8s.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+		w, err := wc.Watch(bg, &api.ReplicationSlotList{}, client.InNamespace(ns))
+		Expect(err).NotTo(HaveOccurred())
+		defer w.Stop()
+		rs := physicalSlot(ns, "pending-first", ps.Name)
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+
+		// Each version of the object as the API server stored it, reduced to
+		// what its record of the standby copy says.
+		var states []string
+		Eventually(func() []string {
+			for {
+				select {
+				case ev := <-w.ResultChan():
+					if obj, ok := ev.Object.(*api.ReplicationSlot); ok {
+						states = appendChanged(states, copyState(obj.Status.Copies))
+					}
+				default:
+					return states
+				}
+			}
+		}).Should(Equal([]string{"none", "pending", "made"}))
+		Expect(slotExists(standby, "pending_first")()).To(BeTrue())
+	})
+
 	if major < 17 {
 		return
 	}
@@ -153,3 +208,22 @@ var _ = Describe("standby copies", func() {
 		Expect(get(rs).Status.Copies).To(BeEmpty())
 	})
 })
+
+// copyState says what a slot's status records of its standby copies.
+func copyState(copies []api.SlotCopy) string {
+	switch {
+	case len(copies) == 0:
+		return "none"
+	case copies[0].Pending:
+		return "pending"
+	}
+	return "made"
+}
+
+// appendChanged appends s unless it repeats the last element.
+func appendChanged(list []string, s string) []string {
+	if len(list) > 0 && list[len(list)-1] == s {
+		return list
+	}
+	return append(list, s)
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
@@ -170,15 +172,8 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 		return
 	}
 	switch {
-	case rec == nil:
-		if _, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, true); err != nil {
-			noteCopyFailure(sc, m, postgres.Classify(err))
-			return
-		}
-		addCopy(sc, api.SlotCopy{Host: m.Host, Port: m.Port})
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate,
-			"created a copy of slot %q on standby %s", sc.name, m.Addr())
-		r.Monitor.Refresh(sc.serverKey)
+	case rec == nil || rec.Pending:
+		r.createPhysicalCopy(ctx, sc, m, pool, rec, present)
 	case !present:
 		r.forgetIfGone(ctx, sc, m)
 	case sc.row.RestartLSN != nil:
@@ -189,6 +184,100 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 			}
 		}
 	}
+}
+
+// createPhysicalCopy records the copy as pending, then creates it. A
+// pending record whose slot is already there is a copy made just before the
+// operator stopped: it is taken as made.
+func (r *ReplicationSlotReconciler) createPhysicalCopy(ctx context.Context, sc *slotScope, m *monitor.Member, pool *pgxpool.Pool, rec *api.SlotCopy, present bool) {
+	if present {
+		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "found the copy of slot %q on standby %s that slotkeeper made before it stopped")
+		return
+	}
+	if rec == nil && !r.recordPending(ctx, sc, m) {
+		return
+	}
+	_, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, true)
+	if e := postgres.Classify(err); e != nil {
+		if e.Reason != postgres.ReasonSlotExists || rec == nil {
+			// A name taken now, with no pending record from before this
+			// pass, is a slot slotkeeper did not make.
+			r.forgetPending(ctx, sc, m, rec)
+			noteCopyFailure(sc, m, e)
+			return
+		}
+	}
+	r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "created a copy of slot %q on standby %s")
+}
+
+// copyMade records a finished copy in place of its pending record.
+func (r *ReplicationSlotReconciler) copyMade(sc *slotScope, m *monitor.Member, c api.SlotCopy, format string) {
+	addCopy(sc, c)
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate, format, sc.name, m.Addr())
+	r.Monitor.Refresh(sc.serverKey)
+}
+
+// recordPending writes the copy's record, marked pending, to the API
+// server before the copy is made: once the copy exists, a crash before the
+// reconcile's own status write must not leave it unrecorded, retaining WAL
+// on the standby as a slot nobody owns.
+//
+// The snapshot can predate a slot made there by somebody else, and a
+// pending record found with its slot is taken as slotkeeper's: the standby
+// is read first, and a name in use there is reported, never recorded.
+func (r *ReplicationSlotReconciler) recordPending(ctx context.Context, sc *slotScope, m *monitor.Member) bool {
+	if r.nameTakenOn(ctx, sc, m) {
+		return false
+	}
+	pending := api.SlotCopy{Host: m.Host, Port: m.Port, Pending: true}
+	if err := r.writeCopies(ctx, sc, append(withoutCopy(slices.Clone(sc.rs.Status.Copies), m.Endpoint), pending)); err != nil {
+		sc.note(m, "cannot record the copy before making it: "+err.Error())
+		return false
+	}
+	addCopy(sc, pending)
+	return true
+}
+
+// forgetPending takes back the pending record this pass wrote (rec is the
+// record from before it, nil when there was none): nothing was made, the
+// name was taken between the read and the creation. It is written at once
+// too, since the reconcile's own status write only carries what changed
+// since the reconcile began, and this record is not a change by then.
+func (r *ReplicationSlotReconciler) forgetPending(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy) {
+	if rec != nil {
+		return
+	}
+	if r.writeCopies(ctx, sc, withoutCopy(slices.Clone(sc.rs.Status.Copies), m.Endpoint)) == nil {
+		removeCopy(sc, m.Endpoint)
+	}
+}
+
+// nameTakenOn reads the standby for a slot of this name; a name in use, or
+// a read that fails, is noted and counts as taken.
+func (r *ReplicationSlotReconciler) nameTakenOn(ctx context.Context, sc *slotScope, m *monitor.Member) bool {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	var row *postgres.Slot
+	if err == nil {
+		row, err = postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name)
+	}
+	switch {
+	case err != nil:
+		sc.note(m, "cannot read the standby before making the copy: "+err.Error())
+		return true
+	case row != nil:
+		sc.note(m, foreignCopyNote)
+		return true
+	}
+	return false
+}
+
+// writeCopies patches status.copies alone, from a copy of the object, so
+// the reconcile's other changes wait for its own write as usual.
+func (r *ReplicationSlotReconciler) writeCopies(ctx context.Context, sc *slotScope, copies []api.SlotCopy) error {
+	obj := sc.rs.DeepCopy()
+	base := obj.DeepCopy()
+	obj.Status.Copies = copies
+	return r.Status().Patch(ctx, obj, client.MergeFrom(base))
 }
 
 // foreignCopyNote: the standby has a slot of this name nobody recorded as a
@@ -229,12 +318,19 @@ func addCopy(sc *slotScope, c api.SlotCopy) {
 }
 
 func removeCopy(sc *slotScope, ep monitor.Endpoint) {
-	sc.rs.Status.Copies = slices.DeleteFunc(sc.rs.Status.Copies, func(c api.SlotCopy) bool {
+	sc.rs.Status.Copies = withoutCopy(sc.rs.Status.Copies, ep)
+}
+
+// withoutCopy is copies without the record of the copy on ep; nil when
+// none is left.
+func withoutCopy(copies []api.SlotCopy, ep monitor.Endpoint) []api.SlotCopy {
+	copies = slices.DeleteFunc(copies, func(c api.SlotCopy) bool {
 		return c.Host == ep.Host && c.Port == ep.Port
 	})
-	if len(sc.rs.Status.Copies) == 0 {
-		sc.rs.Status.Copies = nil
+	if len(copies) == 0 {
+		return nil
 	}
+	return copies
 }
 
 // markConsistent records the copies the consumer has confirmed past, in

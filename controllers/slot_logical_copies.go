@@ -30,10 +30,18 @@ func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slo
 		return
 	}
 	switch {
-	case rec == nil && len(status.KeptCopyPrerequisites(m.Identity.Settings)) > 0:
+	case (rec == nil || rec.Pending) && !present && len(status.KeptCopyPrerequisites(m.Identity.Settings)) > 0:
 		// A copy without them could be invalidated by the next vacuum:
 		// none is made, and FailoverReady names what is missing.
-	case rec == nil:
+	case rec != nil && rec.Pending && present:
+		// Made just before the operator stopped: it starts where it is,
+		// since only recorded copies are ever advanced.
+		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: lsnString(row.ConfirmedFlushLSN)},
+			"found the copy of slot %q on standby %s that slotkeeper made before it stopped")
+	case rec == nil || rec.Pending:
+		if rec == nil && !r.recordPending(ctx, sc, m) {
+			return
+		}
 		r.beginCopy(sc, m)
 	case !present:
 		r.forgetIfGone(ctx, sc, m)
@@ -74,16 +82,20 @@ func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *monitor
 	case !st.Done:
 		sc.note(m, "creating a copy on this standby")
 	case st.Err != nil:
-		noteCopyFailure(sc, m, postgres.Classify(st.Err))
+		e := postgres.Classify(st.Err)
+		if e.Reason == postgres.ReasonSlotExists {
+			// Somebody else's slot, made after the snapshot: the pending
+			// record must not make it slotkeeper's.
+			removeCopy(sc, m.Endpoint)
+		}
+		noteCopyFailure(sc, m, e)
 		if time.Since(st.FinishedAt) >= copyRetry {
 			r.Creator.Forget(key)
 		}
 	default:
 		r.Creator.Forget(key)
-		addCopy(sc, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: st.LSN.String()})
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate,
-			"created a copy of slot %q on standby %s, starting at %s", sc.name, m.Addr(), st.LSN)
-		r.Monitor.Refresh(sc.serverKey)
+		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: st.LSN.String()},
+			"created a copy of slot %q on standby %s, starting at "+st.LSN.String())
 	}
 }
 

@@ -196,6 +196,12 @@ type SlotCopy struct {
 	// stale, and dropped once that member runs as a standby.
 	// +optional
 	Former bool `json:"former,omitempty"`
+	// Pending is recorded before slotkeeper creates the copy: a copy made
+	// just before the operator stopped, with no time to record it, is then
+	// recognised as its own (and dropped with the slot) instead of being
+	// left on the standby, retaining WAL, as a slot somebody else made.
+	// +optional
+	Pending bool `json:"pending,omitempty"`
 }
 
 // Blocker is a transaction a slot creation waits for.

@@ -135,7 +135,7 @@ func keptLogicalCopy(m *monitor.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
 	rec := FindCopy(in.Copies, m.Endpoint)
-	if ok && rec != nil && !rec.Former {
+	if ok && rec != nil && !rec.Former && !rec.Pending {
 		v.Present, v.Persistent = true, !row.Temporary
 		v.LagBytes = lagBytes(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
 	}
@@ -143,7 +143,7 @@ func keptLogicalCopy(m *monitor.Member, in FailoverInputs) judged {
 		return notReady(v, api.ReasonFailoverPrerequisites, strings.Join(missing, "; "))
 	}
 	switch {
-	case !ok || rec == nil || rec.Former:
+	case !ok || rec == nil || rec.Former || rec.Pending:
 		return notReady(v, api.ReasonNotSynced, "no copy yet")
 	case row.Temporary:
 		return notReady(v, api.ReasonNotSynced, "a temporary slot of this name holds the place of the copy")
@@ -180,7 +180,7 @@ func physicalCopy(m *monitor.Member, in FailoverInputs) judged {
 	row, ok := m.Slots[in.Name]
 	rec := FindCopy(in.Copies, m.Endpoint)
 	switch {
-	case !ok || rec == nil || rec.Former:
+	case !ok || rec == nil || rec.Former || rec.Pending:
 		return notReady(v, api.ReasonNotSynced, "no copy yet")
 	case row.RestartLSN == nil || in.Row.RestartLSN == nil:
 		v.Present, v.Persistent = true, true

@@ -35,6 +35,7 @@ var full = os.Getenv("CHAOS") == "full"
 // Counts are the sizes of the scenarios, by form.
 type Counts struct {
 	KillSlots, KillRounds int // scenario 1
+	CopySlots, CopyRounds int // scenario 1b
 	CrashSlots, Crashes   int // scenario 2
 	SlowSlots             int // scenario 3
 	BlackholeSlots        int // scenario 4
@@ -47,11 +48,11 @@ type Counts struct {
 
 var counts = func() Counts {
 	if full {
-		return Counts{KillSlots: 300, KillRounds: 10, CrashSlots: 100, Crashes: 3, SlowSlots: 20,
+		return Counts{KillSlots: 300, KillRounds: 10, CopySlots: 60, CopyRounds: 4, CrashSlots: 100, Crashes: 3, SlowSlots: 20,
 			BlackholeSlots: 20, ConflictPairs: 10, LeaderSlots: 100, FailoverSlots: 100,
 			ControlPlaneSlots: 120, ControlPlaneRounds: 2}
 	}
-	return Counts{KillSlots: 60, KillRounds: 3, CrashSlots: 30, Crashes: 1, SlowSlots: 6,
+	return Counts{KillSlots: 60, KillRounds: 3, CopySlots: 24, CopyRounds: 3, CrashSlots: 30, Crashes: 1, SlowSlots: 6,
 		BlackholeSlots: 12, ConflictPairs: 10, ControlPlaneSlots: 30, ControlPlaneRounds: 1}
 }()
 

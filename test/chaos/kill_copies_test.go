@@ -95,20 +95,11 @@ func addMember(s *scenario, standby *pgtest.Server) {
 
 // declareFailover declares n physical failover slots in the background.
 func (s *scenario) declareFailover(tag string, n int) <-chan struct{} {
-	names := make([]string, n)
-	for i := range n {
-		names[i] = fmt.Sprintf("%s-%s-%03d", s.name, tag, i)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer GinkgoRecover()
-		defer close(done)
-		for _, name := range names {
-			rs := s.slotObject(name, api.SlotPhysical)
-			rs.Spec.Failover = true
-			create(rs)
-		}
-	}()
+	_, done := s.declareAsyncWith(tag, n, func(name string, _ int) *api.ReplicationSlot {
+		rs := s.slotObject(name, api.SlotPhysical)
+		rs.Spec.Failover = true
+		return rs
+	})
 	return done
 }
 

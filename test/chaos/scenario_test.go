@@ -233,6 +233,13 @@ func deleteAllIn(ns string) {
 // declareAsync is declare in the background, so a fault can land while the
 // objects are still being created; wait on the channel before checking.
 func (s *scenario) declareAsync(tag string, n int) ([]string, <-chan struct{}) {
+	return s.declareAsyncWith(tag, n, func(name string, i int) *api.ReplicationSlot {
+		return s.slotObject(name, slotType(i))
+	})
+}
+
+// declareAsyncWith is declareAsync with the i-th object made by object.
+func (s *scenario) declareAsyncWith(tag string, n int, object func(name string, i int) *api.ReplicationSlot) ([]string, <-chan struct{}) {
 	names := make([]string, n)
 	for i := range n {
 		names[i] = fmt.Sprintf("%s-%s-%03d", s.name, tag, i)
@@ -242,7 +249,7 @@ func (s *scenario) declareAsync(tag string, n int) ([]string, <-chan struct{}) {
 		defer GinkgoRecover()
 		defer close(done)
 		for i, name := range names {
-			create(s.slotObject(name, slotType(i)))
+			create(object(name, i))
 		}
 	}()
 	return names, done

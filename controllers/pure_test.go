@@ -242,3 +242,23 @@ func TestSnapshotLacks(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyStart(t *testing.T) {
+	at := postgres.LSN(0x3000100)
+	cases := map[string]struct {
+		c    api.SlotCopy
+		row  *postgres.Slot
+		want string
+	}{
+		"recorded start":              {api.SlotCopy{StartLSN: "0/3000000"}, &postgres.Slot{ConfirmedFlushLSN: &at}, "0/3000000"},
+		"pending: where it stands":    {api.SlotCopy{Pending: true}, &postgres.Slot{ConfirmedFlushLSN: &at}, "0/3000100"},
+		"pending physical: no start":  {api.SlotCopy{Pending: true}, &postgres.Slot{}, ""},
+		"pending, row unknown":        {api.SlotCopy{Pending: true}, nil, ""},
+		"physical copy: nothing kept": {api.SlotCopy{}, &postgres.Slot{}, ""},
+	}
+	for name, tc := range cases {
+		if got := copyStart(&tc.c, tc.row); got != tc.want {
+			t.Errorf("%s: copyStart = %q, want %q", name, got, tc.want)
+		}
+	}
+}

@@ -67,13 +67,26 @@ func (r *ReplicationSlotReconciler) moveHost(sc *slotScope, present bool) {
 	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || !sc.target.IsPrimary() {
 		return
 	}
-	if c := status.FindCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && c.StartLSN != "" && !c.Consistent && present {
-		r.unreadyCopyGap(sc, c.StartLSN)
+	if c := status.FindCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && !c.Consistent && present {
+		row := sc.target.Slots[sc.name]
+		if start := copyStart(c, &row); start != "" {
+			r.unreadyCopyGap(sc, start)
+		}
 	}
 	removeCopy(sc, sc.target.Endpoint)
 	if old := memberByAddr(sc, st.Host); old != nil {
 		addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
 	}
+}
+
+// copyStart is where a logical copy began decoding: as recorded, or for a
+// copy made but still pending (the operator stopped before recording it)
+// where it stands, since slotkeeper advances only recorded copies.
+func copyStart(c *api.SlotCopy, row *postgres.Slot) string {
+	if c.Pending && row != nil && row.ConfirmedFlushLSN != nil {
+		return row.ConfirmedFlushLSN.String()
+	}
+	return c.StartLSN
 }
 
 func (r *ReplicationSlotReconciler) unreadyCopyGap(sc *slotScope, start string) {

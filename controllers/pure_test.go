@@ -262,3 +262,32 @@ func TestCopyStart(t *testing.T) {
 		}
 	}
 }
+
+func TestStandbyBehindOnWALLevel(t *testing.T) {
+	member := func(port int32, primary bool, walLevel string) monitor.Member {
+		id := &postgres.Identity{InRecovery: !primary}
+		id.Settings.WALLevel = walLevel
+		return monitor.Member{Endpoint: monitor.Endpoint{Host: "h", Port: port}, Identity: id}
+	}
+	cases := map[string]struct {
+		primaryLevel, standbyLevel string
+		onPrimary                  bool
+		want                       bool
+	}{
+		"primary fixed, standby replaying": {"logical", "logical", false, true},
+		"primary still replica":            {"replica", "logical", false, false},
+		"the standby's own setting is low": {"logical", "replica", false, false},
+		"the slot goes on the primary":     {"logical", "logical", true, false},
+	}
+	for name, tc := range cases {
+		snap := &monitor.Snapshot{Primary: 0, Members: []monitor.Member{
+			member(5432, true, tc.primaryLevel), member(5433, false, tc.standbyLevel)}}
+		target := &snap.Members[1]
+		if tc.onPrimary {
+			target = &snap.Members[0]
+		}
+		if got := standbyBehindOnWALLevel(&slotScope{snap: snap, target: target}); got != tc.want {
+			t.Errorf("%s: got %v, want %v", name, got, tc.want)
+		}
+	}
+}

@@ -26,13 +26,15 @@ var stalledReasons = map[postgres.Reason]string{
 // standbyBehindOnWALLevel is true when the slot goes on a standby, which
 // refused it for the primary's wal_level, while the primary already runs
 // with wal_level logical: the fix is made, and the standby applies it when
-// it replays the primary's parameter change, so retrying helps.
+// it replays the primary's parameter change, so retrying helps. The
+// standby's own wal_level must be logical too: that one needs a human.
 func standbyBehindOnWALLevel(sc *slotScope) bool {
-	if sc.snap == nil || sc.target == nil {
+	if sc.snap == nil || sc.target == nil || sc.target.Identity == nil {
 		return false
 	}
 	p := sc.snap.PrimaryMember()
-	return p != nil && p.Identity != nil && p.Addr() != sc.target.Addr() && p.Identity.Settings.WALLevel == "logical"
+	return p != nil && p.Identity != nil && p.Addr() != sc.target.Addr() &&
+		p.Identity.Settings.WALLevel == "logical" && sc.target.Identity.Settings.WALLevel == "logical"
 }
 
 // errorOutcome turns a classified PostgreSQL error into an outcome whose

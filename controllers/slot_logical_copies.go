@@ -82,13 +82,12 @@ func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *monitor
 	case !st.Done:
 		sc.note(m, "creating a copy on this standby")
 	case st.Err != nil:
-		e := postgres.Classify(st.Err)
-		if e.Reason == postgres.ReasonSlotExists {
-			// Somebody else's slot, made after the snapshot: the pending
-			// record must not make it slotkeeper's.
-			removeCopy(sc, m.Endpoint)
-		}
-		noteCopyFailure(sc, m, e)
+		// Nothing was made. The pending record goes, so that it cannot make
+		// a slot somebody else creates there later look like slotkeeper's
+		// (a name taken now is one already); the next attempt writes it
+		// again.
+		removeCopy(sc, m.Endpoint)
+		noteCopyFailure(sc, m, postgres.Classify(st.Err))
 		if time.Since(st.FinishedAt) >= copyRetry {
 			r.Creator.Forget(key)
 		}

@@ -200,8 +200,9 @@ func (r *ReplicationSlotReconciler) createPhysicalCopy(ctx context.Context, sc *
 	_, err := postgres.CreatePhysicalSlot(ctx, pool, sc.name, true)
 	if e := postgres.Classify(err); e != nil {
 		if e.Reason != postgres.ReasonSlotExists || rec == nil {
-			// A name taken now, with no pending record from before this
-			// pass, is a slot slotkeeper did not make.
+			// Nothing was made; and a name taken now, with no pending
+			// record from before this pass, is a slot slotkeeper did not
+			// make.
 			r.forgetPending(ctx, sc, m, rec)
 			noteCopyFailure(sc, m, e)
 			return
@@ -238,13 +239,15 @@ func (r *ReplicationSlotReconciler) recordPending(ctx context.Context, sc *slotS
 	return true
 }
 
-// forgetPending takes back the pending record this pass wrote (rec is the
-// record from before it, nil when there was none): nothing was made, the
-// name was taken between the read and the creation. It is written at once
-// too, since the reconcile's own status write only carries what changed
-// since the reconcile began, and this record is not a change by then.
+// forgetPending takes back the pending record of a copy that was not made,
+// so that it never lingers to make a slot somebody else creates there look
+// like slotkeeper's; the next attempt writes it again. rec is the record
+// from before this pass: its removal goes with the reconcile's own status
+// write. One this pass wrote is removed at once, since that write only
+// carries what changed since the reconcile began.
 func (r *ReplicationSlotReconciler) forgetPending(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy) {
 	if rec != nil {
+		removeCopy(sc, m.Endpoint)
 		return
 	}
 	if r.writeCopies(ctx, sc, withoutCopy(slices.Clone(sc.rs.Status.Copies), m.Endpoint)) == nil {

@@ -1,9 +1,9 @@
 package chaos
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -412,20 +412,12 @@ func oneIfTrue(b bool) float64 {
 
 // scrapeMetricFamilies reads every metric family from a Prometheus text endpoint.
 func scrapeMetricFamilies(url string) (map[string]*dto.MetricFamily, error) {
-	ctx, cancel := ctxFor(5 * time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	body, err := fetch(url)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(resp.Body)
+	return parser.TextToMetricFamilies(bytes.NewReader(body))
 }
 
 // objectSample is the value of the object's series in a gauge or counter

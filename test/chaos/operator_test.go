@@ -1,8 +1,6 @@
 package chaos
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,46 +59,40 @@ func goroutineStacks(metrics string) string {
 	if !ok {
 		return ""
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/goroutine?debug=1", nil)
-	if err != nil {
-		return ""
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return ""
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, _ := io.ReadAll(resp.Body)
+	body, _ := fetch(base + "/goroutine?debug=1")
 	return string(body)
 }
 
 // scrapeGauge reads one unlabelled sample from a Prometheus text endpoint.
 func scrapeGauge(url, name string) (float64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	body, err := fetch(url)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no sample of %s", url, name)
+}
+
+// fetch GETs a text endpoint of the operator (metrics, pprof), bounded to
+// 5 s, and returns its body.
+func fetch(url string) ([]byte, error) {
+	ctx, cancel := ctxFor(5 * time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	req.Header.Set("Accept", "text/plain")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("%s: no sample of %s", url, name)
+	return io.ReadAll(resp.Body)
 }
 
 // panicLine catches Go's "panic:" and controller-runtime's "Observed a panic".

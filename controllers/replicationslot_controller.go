@@ -73,7 +73,7 @@ type slotScope struct {
 
 func (r *ReplicationSlotReconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 	sc := &slotScope{rs: rs, name: SlotName(rs),
-		serverKey: types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}}
+		serverKey: serverKeyOf(rs)}
 	sc.stillSince, _ = r.Monitor.LastProgress(sc.serverKey, sc.name)
 	return sc
 }
@@ -98,8 +98,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	// A safety net under the per-call bounds: no reconcile holds a worker
 	// for longer than two actions and a read, whatever a server does.
-	server := types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}
-	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+r.Monitor.Timeout(server))
+	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+r.Monitor.Timeout(serverKeyOf(&rs)))
 	defer cancel()
 	if st, ok := r.written.newer(req.NamespacedName, rs.ResourceVersion); ok {
 		rs.Status = *st.DeepCopy()

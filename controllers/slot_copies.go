@@ -211,10 +211,11 @@ func (r *ReplicationSlotReconciler) createPhysicalCopy(ctx context.Context, sc *
 	r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "created a copy of slot %q on standby %s")
 }
 
-// copyMade records a finished copy in place of its pending record.
-func (r *ReplicationSlotReconciler) copyMade(sc *slotScope, m *monitor.Member, c api.SlotCopy, format string) {
+// copyMade records a finished copy in place of its pending record. The
+// Event's format takes the slot and the standby first, then extra.
+func (r *ReplicationSlotReconciler) copyMade(sc *slotScope, m *monitor.Member, c api.SlotCopy, format string, extra ...any) {
 	addCopy(sc, c)
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate, format, sc.name, m.Addr())
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate, format, append([]any{sc.name, m.Addr()}, extra...)...)
 	r.Monitor.Refresh(sc.serverKey)
 }
 
@@ -258,11 +259,7 @@ func (r *ReplicationSlotReconciler) forgetPending(ctx context.Context, sc *slotS
 // nameTakenOn reads the standby for a slot of this name; a name in use, or
 // a read that fails, is noted and counts as taken.
 func (r *ReplicationSlotReconciler) nameTakenOn(ctx context.Context, sc *slotScope, m *monitor.Member) bool {
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
-	var row *postgres.Slot
-	if err == nil {
-		row, err = postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name)
-	}
+	row, err := r.readOn(ctx, sc, m)
 	switch {
 	case err != nil:
 		sc.note(m, "cannot read the standby before making the copy: "+err.Error())
@@ -302,13 +299,18 @@ func noteCopyFailure(sc *slotScope, m *monitor.Member, e *postgres.Error) {
 // direct read confirms it is gone (dropped behind slotkeeper's back): the
 // snapshot can predate the copy's creation. The next pass makes it again.
 func (r *ReplicationSlotReconciler) forgetIfGone(ctx context.Context, sc *slotScope, m *monitor.Member) {
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
-	if err != nil {
-		return
-	}
-	if row, err := postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name); err == nil && row == nil {
+	if row, err := r.readOn(ctx, sc, m); err == nil && row == nil {
 		removeCopy(sc, m.Endpoint)
 	}
+}
+
+// readOn reads the slot straight from one member (nil when absent).
+func (r *ReplicationSlotReconciler) readOn(ctx context.Context, sc *slotScope, m *monitor.Member) (*postgres.Slot, error) {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	if err != nil {
+		return nil, err
+	}
+	return postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name)
 }
 
 func copyKey(rs *api.ReplicationSlot, ep monitor.Endpoint) types.NamespacedName {

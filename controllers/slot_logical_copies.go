@@ -94,7 +94,7 @@ func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *monitor
 	default:
 		r.Creator.Forget(key)
 		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: st.LSN.String()},
-			"created a copy of slot %q on standby %s, starting at "+st.LSN.String())
+			"created a copy of slot %q on standby %s, starting at %s", st.LSN)
 	}
 }
 

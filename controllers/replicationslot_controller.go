@@ -189,6 +189,7 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	}
 	oldBlocked := conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
 	oldRetention := conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy)
+	applyGapAck(rs)
 	in := slotInputs(rs, o, sc.row)
 	in.BlockedReason, in.BlockedMessage = sc.blockedReason, sc.blockedMessage
 	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
@@ -222,7 +223,7 @@ func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {
 }
 
 func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) status.SlotInputs {
-	in := status.SlotInputs{Generation: rs.Generation, Outcome: o, Gap: rs.Status.LastDataGap,
+	in := status.SlotInputs{Generation: rs.Generation, Outcome: o,
 		Observed: row != nil, WALStatus: rs.Status.WALStatus, InvalidationReason: rs.Status.InvalidationReason,
 		RetainedBytes:    rs.Status.RetainedWALBytes,
 		SafeWALSizeBytes: rs.Status.SafeWALSizeBytes, HeldBack: heldBack(&rs.Status)}
@@ -230,9 +231,8 @@ func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) s
 		b := q.Value()
 		in.BudgetBytes = &b
 	}
-	if g := rs.Status.LastDataGap; g != nil {
-		in.Acknowledged = rs.Annotations[api.AnnotationAcknowledgeDataGap] == g.At.UTC().Format(time.RFC3339)
-	}
+	rec, open := status.Acknowledge(gapRecord(rs), rs.Annotations[api.AnnotationAcknowledgeDataGap])
+	in.Gap, in.Acknowledged = rec.Window, !open
 	return in
 }
 

@@ -58,6 +58,10 @@ func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, 
 	// The server's managed-slot count and the slot's own row come from the
 	// monitor: have it look now.
 	r.Monitor.Refresh(sc.serverKey)
+	if reason == api.ReasonMissing {
+		rs.Status.Vanished++
+	}
+	why := status.VanishedNote(reason, haManagerOf(sc), sc.name)
 	switch {
 	case reason == "":
 		r.Recorder.Eventf(rs, nil, "Normal", "Created", actionCreate, "created %s slot %q on %s",
@@ -66,11 +70,11 @@ func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, 
 		rs.Status.Recreations++
 		recordGap(rs, newGap(reason, from, start))
 		r.Recorder.Eventf(rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
-			"recreated slot %q on %s (%s): changes from %s to %s were never decoded", sc.name, sc.target.Addr(), reason, from, start)
+			"recreated slot %q on %s (%s): changes from %s to %s were never decoded%s", sc.name, sc.target.Addr(), reason, from, start, why)
 	default:
 		rs.Status.Recreations++
-		r.Recorder.Eventf(rs, nil, "Warning", reason, actionRecreate, "recreated physical slot %q on %s (%s)",
-			sc.name, sc.target.Addr(), reason)
+		r.Recorder.Eventf(rs, nil, "Warning", reason, actionRecreate, "recreated physical slot %q on %s (%s)%s",
+			sc.name, sc.target.Addr(), reason, why)
 	}
 	if row != nil {
 		sc.row = row
@@ -89,12 +93,27 @@ func lastConfirmed(inStatus string, seen *postgres.LSN) string {
 	return inStatus
 }
 
-// recordGap makes g the slot's last data gap and adds it to the total.
+// recordGap adds g to the slot's data gaps, widening a window not yet
+// acknowledged, and adds its bytes to the total.
 func recordGap(rs *api.ReplicationSlot, g *api.DataGap) {
-	rs.Status.LastDataGap = g
+	rec := status.RecordGap(gapRecord(rs), rs.Annotations[api.AnnotationAcknowledgeDataGap], *g)
+	rs.Status.LastDataGap, rs.Status.DataGaps = rec.Window, rec.Gaps
 	if g.Bytes != nil {
 		rs.Status.DataGapBytesTotal += *g.Bytes
 	}
+}
+
+func gapRecord(rs *api.ReplicationSlot) status.GapRecord {
+	return status.GapRecord{Window: rs.Status.LastDataGap, Gaps: rs.Status.DataGaps}
+}
+
+// applyGapAck keeps status in line with the acknowledge annotation: the
+// gaps it clears leave status.dataGaps and, when it clears only the older
+// ones, status.lastDataGap shrinks to the rest. A fully acknowledged
+// window stays in lastDataGap as the record of the last loss.
+func applyGapAck(rs *api.ReplicationSlot) {
+	rec, _ := status.Acknowledge(gapRecord(rs), rs.Annotations[api.AnnotationAcknowledgeDataGap])
+	rs.Status.LastDataGap, rs.Status.DataGaps = rec.Window, rec.Gaps
 }
 
 func newGap(reason, from string, to postgres.LSN) *api.DataGap {
@@ -170,4 +189,12 @@ func (r *ReplicationSlotReconciler) actionTimeout() time.Duration {
 		return r.ActionTimeout
 	}
 	return defaultActionTimeout
+}
+
+// haManagerOf is the HA manager the server's status names, if any.
+func haManagerOf(sc *slotScope) *api.HAManagerStatus {
+	if sc.ps == nil {
+		return nil
+	}
+	return sc.ps.Status.HAManager
 }

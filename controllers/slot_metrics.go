@@ -20,7 +20,10 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 		Ready: readyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: ptr.Deref(rs.Status.Active, false),
 		DataGap: in.Gap != nil && !in.Acknowledged, BudgetBytes: in.BudgetBytes, Recreations: rs.Status.Recreations,
 		DataGapBytesTotal: rs.Status.DataGapBytesTotal, BlockedSeconds: blockedSeconds(rs.Status.Conditions),
-		FailoverReady: failoverReadyFlag(rs)}
+		FailoverReady: failoverReadyFlag(rs), Vanished: rs.Status.Vanished, GapWindowBytes: ptr.To[int64](0)}
+	if in.Gap != nil && !in.Acknowledged {
+		m.GapWindowBytes, m.GapRecreations = in.Gap.Bytes, max(in.Gap.Recreations, 1)
+	}
 	if row := sc.row; row != nil {
 		m.RetainedBytes, m.SafeWALSizeBytes = row.RetainedBytes, row.SafeWALSize
 		m.WALStatus, m.InvalidationReason = row.WALStatus, invalidationOf(row)

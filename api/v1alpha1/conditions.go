@@ -15,6 +15,9 @@ const (
 	// ConditionUnmanagedWALRetentionHealthy (PostgresServer) turns False
 	// when inactive unmanaged slots retain more WAL than the budget.
 	ConditionUnmanagedWALRetentionHealthy = "UnmanagedWALRetentionHealthy"
+	// ConditionHAManagerCoversSlots (PostgresServer) is present when an HA
+	// manager runs the cluster: False while it would drop a declared slot.
+	ConditionHAManagerCoversSlots = "HAManagerCoversSlots"
 )
 
 // Condition reasons.
@@ -59,12 +62,18 @@ const (
 	ReasonNoStandbys                = "NoStandbys"
 	ReasonFailoverPrerequisites     = "FailoverSlotPrerequisites"
 	ReasonError                     = "Error"
+	ReasonCovered                   = "Covered"
+	ReasonNotCovered                = "NotCovered"
+	ReasonHAManagerUnreachable      = "HAManagerUnreachable"
+	ReasonHAManagerUnauthorized     = "HAManagerUnauthorized"
+	ReasonHAManagerRefused          = "HAManagerRefused"
 )
 
 // Annotations.
 const (
 	// AnnotationAcknowledgeDataGap, set to status.lastDataGap.at (RFC 3339),
-	// clears the DataGap condition for that gap.
+	// clears the DataGap condition; set to the at of one entry of
+	// status.dataGaps it clears that gap and every older one.
 	AnnotationAcknowledgeDataGap = "pg.slotkeeper.dev/acknowledge-data-gap"
 )
 

@@ -76,12 +76,21 @@ type StandbySnapshotSpec struct {
 }
 
 // PostgresServerSpec says where slots live and how to reach the servers.
+// +kubebuilder:validation:XValidation:rule="(has(self.hosts) && size(self.hosts) > 0) || has(self.hostsFrom)",message="set hosts, hostsFrom or both"
 type PostgresServerSpec struct {
 	// Hosts lists every member of the cluster; the operator finds the primary.
-	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
 	// +listType=atomic
-	Hosts []HostPort `json:"hosts"`
+	// +optional
+	Hosts []HostPort `json:"hosts,omitempty"`
+	// HostsFrom adds the members a Service's EndpointSlices list, so members
+	// added, removed or rescheduled are followed without editing this object.
+	// +optional
+	HostsFrom *HostsFromSpec `json:"hostsFrom,omitempty"`
+	// Patroni, when Patroni runs the cluster, lets slotkeeper check or keep
+	// its ignore_slots so Patroni never drops a declared slot.
+	// +optional
+	Patroni *PatroniSpec `json:"patroni,omitempty"`
 	// Database is the maintenance database the operator connects to.
 	// +kubebuilder:default=postgres
 	// +kubebuilder:validation:MinLength=1
@@ -239,6 +248,9 @@ type PostgresServerStatus struct {
 	Failovers int32 `json:"failovers,omitempty"`
 	// +optional
 	LastFailoverTime *metav1.Time `json:"lastFailoverTime,omitempty"`
+	// HAManager is the HA manager found running the cluster, if any.
+	// +optional
+	HAManager *HAManagerStatus `json:"haManager,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -152,16 +152,30 @@ type Consumer struct {
 }
 
 // DataGap is a window of changes that no consumer of the slot will ever see.
+// In status.lastDataGap it is the merged window of every recreation not yet
+// acknowledged: from the earliest fromLSN to the latest toLSN.
 type DataGap struct {
+	// Reason is the cause of the latest recreation inside the window.
 	// +kubebuilder:validation:Enum=Failover;Invalidated;Missing
 	Reason string `json:"reason"`
+	// FromLSN is the earliest position the consumer had confirmed; empty
+	// when one of the merged gaps started at an unknown position.
 	// +optional
 	FromLSN string `json:"fromLSN,omitempty"`
 	// +optional
 	ToLSN string `json:"toLSN,omitempty"`
 	// +optional
-	Bytes *int64      `json:"bytes,omitempty"`
-	At    metav1.Time `json:"at"`
+	Bytes *int64 `json:"bytes,omitempty"`
+	// At is when the latest recreation inside the window happened; the
+	// acknowledge annotation takes this value.
+	At metav1.Time `json:"at"`
+	// Recreations counts the recreations merged into this window (1 for a
+	// single gap).
+	// +optional
+	Recreations int32 `json:"recreations,omitempty"`
+	// Since is when the earliest recreation inside the window happened.
+	// +optional
+	Since *metav1.Time `json:"since,omitempty"`
 }
 
 // StandbySlot is one standby's view of the slot.
@@ -276,6 +290,24 @@ type ReplicationSlotStatus struct {
 	Recreations int32 `json:"recreations,omitempty"`
 	// +optional
 	LastDataGap *DataGap `json:"lastDataGap,omitempty"`
+	// DataGaps lists the unacknowledged gaps one by one, oldest first, at
+	// most the last 10; status.lastDataGap always covers all of them, and
+	// older ones too.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	DataGaps []DataGap `json:"dataGaps,omitempty"`
+	// Vanished counts the times the slot disappeared from its member with
+	// no failover and not by slotkeeper's hand (most often an HA manager
+	// that drops slots it does not know).
+	// +optional
+	Vanished int32 `json:"vanished,omitempty"`
+	// IgnoreSlotsEntry says whether Patroni's ignore_slots holds an entry
+	// for this slot that slotkeeper added (Added: removed after the slot is
+	// dropped) or one that was there before (Present: never touched).
+	// +optional
+	// +kubebuilder:validation:Enum=Added;Present
+	IgnoreSlotsEntry string `json:"ignoreSlotsEntry,omitempty"`
 	// DataGapBytesTotal adds up the bytes of every data gap recorded for
 	// this object (gaps of unknown size count 0).
 	// +optional

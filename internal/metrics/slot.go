@@ -29,6 +29,9 @@ var (
 	slotDataGap    = slotFamily("slotkeeper_slot_data_gap", "1 while the slot has an unacknowledged data gap.", gaugeKind)
 	slotRecreated  = slotFamily("slotkeeper_slot_recreations_total", "How often slotkeeper had to recreate the slot (status.recreations).", counterKind)
 	slotGapBytes   = slotFamily("slotkeeper_slot_data_gap_bytes_total", "WAL bytes never decoded for the slot's consumer over all data gaps (status.dataGapBytesTotal).", counterKind)
+	slotGapWindow  = slotFamily("slotkeeper_slot_data_gap_window_bytes", "Size of the unacknowledged data gap window, from the earliest unacknowledged fromLSN to the latest toLSN (status.lastDataGap.bytes); 0 when none, absent when its start is unknown.", gaugeKind)
+	slotGapCount   = slotFamily("slotkeeper_slot_data_gap_recreations", "Recreations inside the unacknowledged data gap window (status.lastDataGap.recreations); 0 when none.", gaugeKind)
+	slotVanished   = slotFamily("slotkeeper_slot_vanished_total", "How often the slot disappeared from its member with no failover and not by slotkeeper (status.vanished).", counterKind)
 )
 
 // WALStatuses are the values pg_replication_slots.wal_status takes.
@@ -50,6 +53,11 @@ type Slot struct {
 	BlockedSeconds                    float64
 	Recreations                       int32
 	DataGapBytesTotal                 int64
+	// GapWindowBytes and GapRecreations describe the unacknowledged
+	// window: nil bytes is a window of unknown size.
+	GapWindowBytes *int64
+	GapRecreations int32
+	Vanished       int32
 }
 
 // SetSlot publishes a slot's figures. Series are updated in place, never
@@ -93,7 +101,7 @@ func slotFamily(name, help string, kind metricKind, extra ...string) *family {
 // server, slot), shared by all its series.
 type slotRecord struct {
 	labels    []*dto.LabelPair
-	values    [16]float64
+	values    [20]float64
 	present   uint32 // bit f.index: the series of family f exists
 	walStatus string // "" when unknown: no wal_status series
 	reason    string // "" when not invalidated
@@ -142,6 +150,9 @@ func (c *slotCollector) set(s Slot) {
 	}
 	r.put(slotRecreated, float64(s.Recreations))
 	r.put(slotGapBytes, float64(s.DataGapBytesTotal))
+	r.putOptional(slotGapWindow, s.GapWindowBytes)
+	r.put(slotGapCount, float64(s.GapRecreations))
+	r.put(slotVanished, float64(s.Vanished))
 	key := [2]string{s.Namespace, s.Name}
 	c.mu.Lock()
 	defer c.mu.Unlock()

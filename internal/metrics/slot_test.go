@@ -110,7 +110,8 @@ func randomSlot(r *rand.Rand, obj string) Slot {
 		RetainedBytes: opt(), BudgetBytes: opt(), LagBytes: opt(), SafeWALSizeBytes: opt(),
 		WALStatus:          []string{"", "reserved", "extended", "unreserved", "lost", "new_in_pg99"}[r.IntN(6)],
 		InvalidationReason: []string{"", "", "wal_removed", "rows_removed"}[r.IntN(4)],
-		BlockedSeconds:     float64(r.IntN(3)) * 1.5, Recreations: int32(r.IntN(3)), DataGapBytesTotal: int64(r.IntN(3)) << 20}
+		BlockedSeconds:     float64(r.IntN(3)) * 1.5, Recreations: int32(r.IntN(3)), DataGapBytesTotal: int64(r.IntN(3)) << 20,
+		GapWindowBytes: opt(), GapRecreations: int32(r.IntN(3)), Vanished: int32(r.IntN(3))}
 	if r.IntN(2) == 0 {
 		v := float64(1700000000 + r.IntN(100))
 		s.InactiveSince = &v
@@ -162,8 +163,8 @@ func BenchmarkSlotSeries2000(b *testing.B) {
 // legacySlots is the GaugeVec implementation the collector replaced.
 type legacySlots struct {
 	slotReady, slotActive, slotRetained, slotBudget, slotLag, slotSafeWAL, slotWALStatus,
-	slotInvalid, slotInactiveAt, slotFailover, slotBlocked, slotDataGap *prometheus.GaugeVec
-	slotRecreated, slotGapBytes *statusCounter
+	slotInvalid, slotInactiveAt, slotFailover, slotBlocked, slotDataGap, slotGapWindow, slotGapCount *prometheus.GaugeVec
+	slotRecreated, slotGapBytes, slotVanished *statusCounter
 	plainSlotGauges             []*prometheus.GaugeVec
 	seen                        *legacySeen
 }
@@ -181,10 +182,11 @@ func newLegacySlots() *legacySlots {
 		slotWALStatus: g(slotWALStatus, append(slotLabels, "status")...), slotInvalid: g(slotInvalid, append(slotLabels, "reason")...),
 		slotInactiveAt: g(slotInactiveAt, slotLabels...), slotFailover: g(slotFailover, slotLabels...),
 		slotBlocked: g(slotBlocked, slotLabels...), slotDataGap: g(slotDataGap, slotLabels...),
-		slotRecreated: c(slotRecreated), slotGapBytes: c(slotGapBytes),
+		slotGapWindow: g(slotGapWindow, slotLabels...), slotGapCount: g(slotGapCount, slotLabels...),
+		slotRecreated: c(slotRecreated), slotGapBytes: c(slotGapBytes), slotVanished: c(slotVanished),
 	}
 	l.plainSlotGauges = []*prometheus.GaugeVec{l.slotReady, l.slotActive, l.slotRetained, l.slotBudget, l.slotLag,
-		l.slotSafeWAL, l.slotInactiveAt, l.slotFailover, l.slotBlocked, l.slotDataGap}
+		l.slotSafeWAL, l.slotInactiveAt, l.slotFailover, l.slotBlocked, l.slotDataGap, l.slotGapWindow, l.slotGapCount}
 	l.seen = &legacySeen{last: map[[2]string]legacySeenEntry{}, slotInvalid: l.slotInvalid}
 	return l
 }
@@ -192,7 +194,8 @@ func newLegacySlots() *legacySlots {
 func (l *legacySlots) registry() prometheus.Gatherer {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(l.slotReady, l.slotActive, l.slotRetained, l.slotBudget, l.slotLag, l.slotSafeWAL, l.slotWALStatus,
-		l.slotInvalid, l.slotInactiveAt, l.slotFailover, l.slotBlocked, l.slotDataGap, l.slotRecreated, l.slotGapBytes)
+		l.slotInvalid, l.slotInactiveAt, l.slotFailover, l.slotBlocked, l.slotDataGap, l.slotRecreated, l.slotGapBytes,
+		l.slotGapWindow, l.slotGapCount, l.slotVanished)
 	return reg
 }
 
@@ -209,6 +212,8 @@ func (l *legacySlots) SetSlot(s Slot) {
 	setOptional(l.slotBudget, lb, s.BudgetBytes)
 	setOptional(l.slotLag, lb, s.LagBytes)
 	setOptional(l.slotSafeWAL, lb, s.SafeWALSizeBytes)
+	setOptional(l.slotGapWindow, lb, s.GapWindowBytes)
+	l.slotGapCount.With(lb).Set(float64(s.GapRecreations))
 	legacySetOptionalFloat(l.slotInactiveAt, lb, s.InactiveSince)
 	l.setFailover(lb, s.FailoverReady)
 	l.setWALStatus(lb, s.WALStatus)
@@ -216,6 +221,7 @@ func (l *legacySlots) SetSlot(s Slot) {
 	values := []string{s.Namespace, s.Name, s.SlotName, s.Server}
 	l.slotRecreated.set(float64(s.Recreations), values...)
 	l.slotGapBytes.set(float64(s.DataGapBytesTotal), values...)
+	l.slotVanished.set(float64(s.Vanished), values...)
 }
 
 func (l *legacySlots) DeleteSlot(namespace, name string) {
@@ -233,6 +239,7 @@ func (l *legacySlots) forget(lb prometheus.Labels) {
 	}
 	l.slotRecreated.deletePrefix(prefix...)
 	l.slotGapBytes.deletePrefix(prefix...)
+	l.slotVanished.deletePrefix(prefix...)
 }
 
 func (l *legacySlots) setWALStatus(lb prometheus.Labels, current string) {

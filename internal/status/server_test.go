@@ -123,6 +123,75 @@ func TestViewServerUnmanaged(t *testing.T) {
 	}
 }
 
+func TestLikelyOwner(t *testing.T) {
+	held := func(app string, pid int32) *postgres.Consumer {
+		return &postgres.Consumer{PID: pid, ApplicationName: app}
+	}
+	const generic = "physical: a standby (Patroni names member slots after the member) or a WAL archiver such as pg_receivewal"
+	cases := []struct {
+		name string
+		slot postgres.Slot
+		// standby's primary_slot_name and primary_conninfo; none when slotName is ""
+		slotName, conninfo string
+		want               string
+	}{
+		{"Patroni member slot held by its member", postgres.Slot{Name: "orders_db_1", Type: "physical", Consumer: held("orders-db-1", 42)}, "", "",
+			"Patroni member slot of orders-db-1; held by orders-db-1 (pid 42)"},
+		{"Patroni member slot of a cascading standby, from its primary_conninfo", postgres.Slot{Name: "orders_db_2", Type: "physical"},
+			"orders_db_2", "host=orders-db-1 port=5432 user=replicator application_name=orders-db-2 sslmode=prefer",
+			"Patroni member slot of orders-db-2; primary_slot_name of standby h:2"},
+		{"Patroni lowers case and turns dots into underscores", postgres.Slot{Name: "pg_node_3", Type: "physical", Consumer: held("PG.Node-3", 5)}, "", "",
+			"Patroni member slot of PG.Node-3; held by PG.Node-3 (pid 5)"},
+		{"Patroni encodes other characters as u and the decimal code point", postgres.Slot{Name: "pgu00641", Type: "physical", Consumer: held("pg@1", 6)}, "", "",
+			"Patroni member slot of pg@1; held by pg@1 (pid 6)"},
+		{"Patroni member slot, URI primary_conninfo", postgres.Slot{Name: "orders_db_3", Type: "physical"},
+			"orders_db_3", "postgresql://replicator@orders-db-0:5432/postgres?application_name=orders-db-3&sslmode=prefer",
+			"Patroni member slot of orders-db-3; primary_slot_name of standby h:2"},
+		{"CloudNativePG HA slot held by its instance", postgres.Slot{Name: "_cnpg_cluster_example_2", Type: "physical", Consumer: held("cluster-example-2", 7)}, "", "",
+			"CloudNativePG HA slot of instance cluster-example-2; held by cluster-example-2 (pid 7)"},
+		{"CloudNativePG HA slot, quoted primary_conninfo value", postgres.Slot{Name: "_cnpg_cluster_example_3", Type: "physical"},
+			"_cnpg_cluster_example_3", "host=cluster-example-rw user=streaming_replica port=5432 sslkey=/controller/certificates/streaming_replica.key application_name = 'cluster-example-3' sslmode=verify-ca",
+			"CloudNativePG HA slot of instance cluster-example-3; primary_slot_name of standby h:2"},
+		{"CloudNativePG HA slot of an instance not seen", postgres.Slot{Name: "_cnpg_cluster_example_4", Type: "physical"}, "", "",
+			"CloudNativePG replica slot"},
+		{"slot named exactly like its standby proves nothing", postgres.Slot{Name: "standby1", Type: "physical", Consumer: held("standby1", 9)}, "", "",
+			"held by standby1 (pid 9)"},
+		{"a standby whose application_name does not match", postgres.Slot{Name: "sb", Type: "physical"},
+			"sb", "host=h port=1 application_name=walreceiver", "primary_slot_name of standby h:2"},
+		{"logical slot is never a member slot", postgres.Slot{Name: "orders_db_1", Type: "logical", Plugin: "pgoutput", Consumer: held("orders-db-1", 3)}, "", "",
+			"pgoutput: a PostgreSQL subscription (pg_subscription.subslotname on the subscriber) or a CDC tool using pgoutput; held by orders-db-1 (pid 3)"},
+		{"archiver", postgres.Slot{Name: "archiver", Type: "physical", Consumer: held("pg_receivewal", 4)}, "", "",
+			"held by pg_receivewal (pid 4)"},
+		{"inactive physical slot nobody is known for", postgres.Slot{Name: "postgresql_1", Type: "physical"}, "", "", generic},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, s := member(1, false, "7"), member(2, true, "7")
+			s.Identity.Settings.PrimarySlotName, s.Identity.Settings.PrimaryConnInfo = tc.slotName, tc.conninfo
+			if got := likelyOwner(monitor.NewSnapshotForTest([]monitor.Member{p, s}), tc.slot); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConninfoParam(t *testing.T) {
+	cases := []struct{ conninfo, want string }{
+		{"host=a application_name=m1 port=5432", "m1"},
+		{"application_name=m1", "m1"},
+		{"host=a application_name = 'it\\'s here' port=1", "it's here"},
+		{"host='a b' port=1", ""},
+		{"postgres://u@a/db?application_name=m%2D2", "m-2"},
+		{"", ""},
+		{"garbage", ""},
+	}
+	for _, c := range cases {
+		if got := conninfoParam(c.conninfo, "application_name"); got != c.want {
+			t.Errorf("conninfoParam(%q) = %q, want %q", c.conninfo, got, c.want)
+		}
+	}
+}
+
 func TestIsFailover(t *testing.T) {
 	cases := []struct {
 		name  string

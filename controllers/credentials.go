@@ -53,13 +53,11 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	if ps.Spec.PollInterval != nil && ps.Spec.PollInterval.Duration > 0 {
 		cfg.PollInterval = ps.Spec.PollInterval.Duration
 	}
-	for _, h := range ps.Spec.Hosts {
-		port := h.Port
-		if port == 0 {
-			port = 5432
-		}
-		cfg.Members = append(cfg.Members, monitor.Endpoint{Host: h.Host, Port: port})
+	members, o := r.members(ctx, ps)
+	if o != nil {
+		return monitor.Config{}, o
 	}
+	cfg.Members = members
 	return cfg, nil
 }
 

@@ -21,6 +21,9 @@ const (
 	// indexSystemID finds the PostgresServers, in any namespace, that reach
 	// one PostgreSQL cluster.
 	indexSystemID = "status.systemIdentifier"
+	// indexHostsFrom finds the PostgresServers that take members from a
+	// Service's EndpointSlices.
+	indexHostsFrom = "spec.hostsFrom.service"
 )
 
 // SetupIndexes registers the field indexes the reconcilers use.
@@ -35,9 +38,17 @@ func SetupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 	}); err != nil {
 		return err
 	}
-	return idx.IndexField(ctx, &api.PostgresServer{}, indexSystemID, func(o client.Object) []string {
+	if err := idx.IndexField(ctx, &api.PostgresServer{}, indexSystemID, func(o client.Object) []string {
 		if id := o.(*api.PostgresServer).Status.SystemIdentifier; id != "" {
 			return []string{id}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return idx.IndexField(ctx, &api.PostgresServer{}, indexHostsFrom, func(o client.Object) []string {
+		if hf := o.(*api.PostgresServer).Spec.HostsFrom; hf != nil {
+			return []string{hf.Service}
 		}
 		return nil
 	})

@@ -17,6 +17,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -33,6 +34,8 @@ type PostgresServerReconciler struct {
 	SecretReader client.Reader
 	Monitor      *monitor.Manager
 	Recorder     events.EventRecorder
+	// Patroni holds the REST clients of servers with spec.patroni.
+	Patroni *patroni.Registry
 
 	written *readYourWrites[api.PostgresServerStatus]
 }
@@ -118,6 +121,7 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 		failover = noteFailover(ps, view)
 		applyServerView(ps, view)
 		in.UnmanagedRetention = status.UnmanagedRetention(ps.Generation, view.Slots, view.Unmanaged, unmanagedBudget(ps))
+		in.HACoverage, in.HAObserved = status.HACoverage(*r.observeHAManager(ctx, ps, snap, slots)), true
 	}
 	if known && needsFailoverSlots(slots) {
 		in.FailoverMissing = status.FailoverPrerequisites(snap)
@@ -208,6 +212,7 @@ func (r *PostgresServerReconciler) finalize(ctx context.Context, ps *api.Postgre
 		return ctrl.Result{RequeueAfter: deletionRecheck}, r.patchStatus(ctx, before, ps)
 	}
 	r.Monitor.Remove(client.ObjectKeyFromObject(ps))
+	r.Patroni.Remove(client.ObjectKeyFromObject(ps))
 	metrics.DeleteServer(ps.Namespace, ps.Name)
 	if controllerutil.RemoveFinalizer(ps, api.ServerFinalizerName) {
 		return ctrl.Result{}, r.Update(ctx, ps)

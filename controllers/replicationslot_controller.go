@@ -16,6 +16,7 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -32,6 +33,9 @@ type ReplicationSlotReconciler struct {
 	Recorder events.EventRecorder
 	// ActionTimeout bounds one SQL action (create, drop).
 	ActionTimeout time.Duration
+	// Patroni holds the REST clients of servers with spec.patroni, shared
+	// with the server reconciler.
+	Patroni *patroni.Registry
 
 	written *readYourWrites[api.ReplicationSlotStatus]
 }
@@ -69,6 +73,8 @@ type slotScope struct {
 	// announced: this reconcile recorded the slot's creation or adoption
 	// in an Event, which also says it is there.
 	announced bool
+	// haNote says why Patroni's ignore_slots could not be kept.
+	haNote string
 }
 
 func (r *ReplicationSlotReconciler) newScope(rs *api.ReplicationSlot) *slotScope {
@@ -154,7 +160,7 @@ func snapshotLacks(sc *slotScope) bool {
 // at, or nil to go on.
 func (r *ReplicationSlotReconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, error) {
 	phases := []func(context.Context, *slotScope) (*status.Outcome, error){
-		r.resolveServer, r.checkConflict, r.resolveTarget, r.ensureSlot,
+		r.resolveServer, r.checkConflict, r.resolveTarget, r.keepIgnoreEntry, r.ensureSlot,
 	}
 	for _, phase := range phases {
 		o, err := phase(ctx, sc)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -19,6 +20,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/patroni"
 )
 
 // Options tune the controllers.
@@ -37,9 +39,10 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 	if err := mgr.Add(cr); err != nil {
 		return err
 	}
+	pat := patroni.NewRegistry()
 	if err := (&PostgresServerReconciler{
 		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Monitor: mon,
-		Recorder: mgr.GetEventRecorder("slotkeeper"),
+		Recorder: mgr.GetEventRecorder("slotkeeper"), Patroni: pat,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -48,7 +51,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 	}
 	return (&ReplicationSlotReconciler{
 		Client: mgr.GetClient(), Monitor: mon, Creator: cr, Recorder: mgr.GetEventRecorder("slotkeeper"),
-		ActionTimeout: o.ActionTimeout,
+		ActionTimeout: o.ActionTimeout, Patroni: pat,
 	}).SetupWithManager(mgr, o.SlotWorkers)
 }
 
@@ -104,8 +107,8 @@ func (r *ReplicationSlotReconciler) slotsOfServerObject(ctx context.Context, o c
 }
 
 // SetupWithManager wires the server reconciler: PostgresServers, their
-// Secrets, their ReplicationSlots (for the managed-slot inventory) and the
-// monitor's wake-ups.
+// Secrets, their ReplicationSlots (for the managed-slot inventory), the
+// EndpointSlices of spec.hostsFrom and the monitor's wake-ups.
 func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.written = newReadYourWrites[api.PostgresServerStatus]()
 	return ctrl.NewControllerManagedBy(mgr).
@@ -115,6 +118,9 @@ func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.serversOfSecret)).
 		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(serverOfSlot),
 			builder.WithPredicates(updatesOnly(slotUpdateWakesServer))).
+		// spec.hostsFrom: members follow the Service's EndpointSlices.
+		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.serversOfSlice),
+			builder.WithPredicates(sliceMembersChanged)).
 		WatchesRawSource(source.Channel(r.Monitor.ServerEvents(), &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }
@@ -135,10 +141,17 @@ func (r *PostgresServerReconciler) serversOfSecret(ctx context.Context, o client
 	for i := range list.Items {
 		ps := &list.Items[i]
 		uses := ps.Spec.CredentialsSecretRef.Name == o.GetName() ||
-			(ps.Spec.TLS != nil && ps.Spec.TLS.CASecretRef != nil && ps.Spec.TLS.CASecretRef.Name == o.GetName())
+			(ps.Spec.TLS != nil && ps.Spec.TLS.CASecretRef != nil && ps.Spec.TLS.CASecretRef.Name == o.GetName()) ||
+			patroniUses(ps.Spec.Patroni, o.GetName())
 		if uses {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(ps)})
 		}
 	}
 	return out
+}
+
+// patroniUses: the Secret holds spec.patroni's credentials or CA.
+func patroniUses(p *api.PatroniSpec, secret string) bool {
+	return p != nil && ((p.CredentialsSecretRef != nil && p.CredentialsSecretRef.Name == secret) ||
+		(p.CASecretRef != nil && p.CASecretRef.Name == secret))
 }

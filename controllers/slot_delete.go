@@ -43,6 +43,9 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 	sc.deleting = true
 	o := r.dropForDeletion(ctx, sc)
 	if o == nil {
+		o = r.removeIgnoreEntry(ctx, sc)
+	}
+	if o == nil {
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	if time.Since(rs.DeletionTimestamp.Time) > ReleaseAfter && o.Reason != api.ReasonSlotActive {

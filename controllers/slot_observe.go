@@ -83,6 +83,7 @@ func availableOutcome(sc *slotScope) status.Outcome {
 	default:
 		o.Message = "inactive: no consumer connected"
 	}
+	o.Message += haNoteOf(sc)
 	return o
 }
 

@@ -25,7 +25,20 @@ type Identity struct {
 	UsedSlots       int32
 	Settings        Settings
 	Rights          Rights
+	// HAManager names the HA manager whose sessions are connected
+	// (Patroni, CloudNativePG), "" when none is seen; ClusterName is
+	// cluster_name, which Patroni sets to its scope.
+	HAManager   string
+	ClusterName string
 }
+
+// HA managers recognised by their sessions' application_name: Patroni
+// 3.0/3.1 call every session "Patroni", 3.2+ "Patroni heartbeat" and
+// "Patroni restapi"; CloudNativePG's instance manager names its own.
+const (
+	HAManagerPatroni = "Patroni"
+	HAManagerCNPG    = "CloudNativePG"
+)
 
 // Rights are what the connecting role may do with replication slots.
 type Rights struct {
@@ -60,7 +73,11 @@ SELECT pg_is_in_recovery(),
        (SELECT json_object_agg(name, current_setting(name)) FROM pg_settings WHERE name = ANY($1)),
        r.rolname::text, r.rolsuper, r.rolreplication,
        to_regprocedure('pg_log_standby_snapshot()') IS NOT NULL,
-       COALESCE(has_function_privilege(to_regprocedure('pg_log_standby_snapshot()'), 'EXECUTE'), false)
+       COALESCE(has_function_privilege(to_regprocedure('pg_log_standby_snapshot()'), 'EXECUTE'), false),
+       (SELECT CASE WHEN bool_or(application_name = 'Patroni' OR application_name LIKE 'Patroni %') THEN 'Patroni'
+                    WHEN bool_or(application_name = 'cnpg-instance-manager') THEN 'CloudNativePG' ELSE '' END
+          FROM pg_stat_activity WHERE application_name LIKE 'Patroni%' OR application_name = 'cnpg-instance-manager'),
+       current_setting('cluster_name')
 FROM pg_roles r WHERE r.rolname = current_user`
 
 const errMsgIdentify = "identify server"
@@ -80,6 +97,7 @@ func Identify(ctx context.Context, q Querier) (Identity, error) {
 		&walFile, &standbyTLI, &walPos, &id.PostmasterStart, &id.UsedSlots,
 		&settingsMap, &id.Rights.User, &id.Rights.Superuser, &id.Rights.Replication,
 		&id.Rights.StandbySnapshotExists, &id.Rights.StandbySnapshotExecute,
+		&id.HAManager, &id.ClusterName,
 	)
 	if err != nil {
 		return Identity{}, Classify(err)

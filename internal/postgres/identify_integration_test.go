@@ -1,10 +1,13 @@
 package postgres
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func (e *env) testIdentifyPrimary(t *testing.T) {
@@ -110,5 +113,34 @@ func (e *env) checkCommonIdentity(t *testing.T, id Identity) {
 	}
 	if id.Settings.HotStandbyFeedback == "" || id.Settings.WALSenderTimeout == "" {
 		t.Errorf("settings missing: %+v", id.Settings)
+	}
+}
+
+// An HA manager is recognised from its sessions, which another role owns:
+// the connecting role sees their application_name through pg_monitor.
+func (e *env) testIdentifyHAManager(t *testing.T) {
+	ctx := t.Context()
+	id, err := Identify(ctx, e.connect(t, e.primary, "postgres"))
+	must(t, err)
+	if id.HAManager != "" {
+		t.Fatalf("HAManager %q with no HA manager connected", id.HAManager)
+	}
+	for _, c := range []struct{ app, want string }{
+		{"Patroni", HAManagerPatroni},           // 3.0 and 3.1
+		{"Patroni heartbeat", HAManagerPatroni}, // 3.2 and later
+		{"cnpg-instance-manager", HAManagerCNPG},
+		{"Patronic", ""},
+	} {
+		conn, err := pgx.Connect(ctx, e.primary.DSN("postgres", "", "postgres")+"&application_name="+url.PathEscape(c.app))
+		must(t, err)
+		id, err := Identify(ctx, e.connect(t, e.primary, "postgres"))
+		must(t, err)
+		_ = conn.Close(ctx)
+		if id.HAManager != c.want {
+			t.Errorf("a session named %q: HAManager %q, want %q", c.app, id.HAManager, c.want)
+		}
+	}
+	if id.ClusterName != "" {
+		t.Errorf("ClusterName %q, want the server's empty cluster_name", id.ClusterName)
 	}
 }

@@ -65,6 +65,7 @@ func TestPostgreSQL(t *testing.T) {
 			e := newEnv(t, major)
 			t.Run("IdentifyPrimary", e.testIdentifyPrimary)
 			t.Run("IdentifyStandby", e.testIdentifyStandby)
+			t.Run("IdentifyHAManager", e.testIdentifyHAManager)
 			t.Run("Slots", e.testSlots)
 			t.Run("SetFailover", e.testSetFailover)
 			t.Run("LSNScan", e.testLSNScan)

@@ -25,6 +25,10 @@ type ServerInputs struct {
 	// UnmanagedRetention is the UnmanagedWALRetentionHealthy condition;
 	// nil keeps the last one while the primary's slots are unknown.
 	UnmanagedRetention *metav1.Condition
+	// HACoverage is the HAManagerCoversSlots condition; it is applied
+	// only when HAObserved (nil then removes it).
+	HACoverage *metav1.Condition
+	HAObserved bool
 }
 
 // ServerConditions returns the conditions for the inputs.
@@ -35,6 +39,9 @@ func ServerConditions(existing []metav1.Condition, in ServerInputs) []metav1.Con
 	setOrRemove(&conds, api.ConditionPrerequisitesMet, prerequisites(in))
 	if in.UnmanagedRetention != nil {
 		setOrRemove(&conds, api.ConditionUnmanagedWALRetentionHealthy, in.UnmanagedRetention)
+	}
+	if in.HAObserved {
+		setOrRemove(&conds, api.ConditionHAManagerCoversSlots, in.HACoverage)
 	}
 	return conds
 }

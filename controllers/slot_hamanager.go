@@ -1,0 +1,91 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/patroni"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// Values of status.ignoreSlotsEntry.
+const (
+	ignoreEntryAdded   = "Added"
+	ignoreEntryPresent = "Present"
+)
+
+// keepIgnoreEntry runs before the slot is created or checked: with
+// spec.patroni.ignoreSlots Manage, Patroni's ignore_slots must cover the
+// slot first, or Patroni drops it the next time it re-reads its slot list.
+// A Patroni that cannot be reached or refuses is reported, and the slot is
+// managed all the same: a slot Patroni may drop beats no slot.
+func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	ps := sc.ps
+	if ps == nil || ps.Spec.Patroni == nil || ignoreMode(ps.Spec.Patroni) != api.IgnoreSlotsManage {
+		return nil, nil
+	}
+	k := r.Patroni.Get(sc.serverKey)
+	if k == nil {
+		if c := meta.FindStatusCondition(ps.Status.Conditions, api.ConditionHAManagerCoversSlots); c != nil && c.Reason != api.ReasonCovered && c.Reason != api.ReasonNotCovered {
+			sc.haNote = "; Patroni's ignore_slots cannot be kept: " + c.Message
+			return nil, nil
+		}
+		return progressing(api.ReasonProgressing, "waiting for the PostgresServer to reach Patroni before creating the slot"), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*r.readTimeout(sc))
+	defer cancel()
+	got, err := k.Ensure(ctx, patroniSlot(sc.rs))
+	if err != nil {
+		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%v), so Patroni may drop it; the PostgresServer's %s condition says what to do",
+			err, api.ConditionHAManagerCoversSlots)
+		return nil, nil
+	}
+	st := &sc.rs.Status
+	switch {
+	case got == patroni.Added && st.IgnoreSlotsEntry != ignoreEntryAdded:
+		st.IgnoreSlotsEntry = ignoreEntryAdded
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", actionCreate,
+			"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
+	case st.IgnoreSlotsEntry == "":
+		st.IgnoreSlotsEntry = ignoreEntryPresent
+	}
+	return nil, nil
+}
+
+// removeIgnoreEntry removes the entry slotkeeper added, once the slot is
+// dropped; an entry that was there before stays.
+func (r *ReplicationSlotReconciler) removeIgnoreEntry(ctx context.Context, sc *slotScope) *status.Outcome {
+	if sc.rs.Status.IgnoreSlotsEntry != ignoreEntryAdded {
+		return nil
+	}
+	k := r.Patroni.Get(sc.serverKey)
+	if k == nil {
+		return retrying(api.ReasonDeleting, "the slot is dropped; waiting for the PostgresServer to reach Patroni to remove the slot's ignore_slots entry")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*r.readTimeout(sc))
+	defer cancel()
+	if err := k.Remove(ctx, patroniSlot(sc.rs)); err != nil {
+		return retrying(api.ReasonDeleting, fmt.Sprintf(
+			"the slot is dropped; removing its entry from Patroni's ignore_slots failed: %v (set spec.patroni.ignoreSlots: Report to leave the entry and finish)", err))
+	}
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryRemoved", actionDrop,
+		"removed slot %q from Patroni's ignore_slots after dropping it", sc.name)
+	sc.rs.Status.IgnoreSlotsEntry = ""
+	return nil
+}
+
+// haNoteOf is what the slot's Ready message adds about the HA manager:
+// a failure to keep ignore_slots, or, without Manage, that Patroni's
+// configuration does not cover the slot.
+func haNoteOf(sc *slotScope) string {
+	if sc.haNote != "" {
+		return sc.haNote
+	}
+	if sc.ps != nil && sc.ps.Spec.Patroni != nil && ignoreMode(sc.ps.Spec.Patroni) == api.IgnoreSlotsManage {
+		return ""
+	}
+	return status.UncoveredNote(haManagerOf(sc), sc.name)
+}

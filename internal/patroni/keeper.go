@@ -1,0 +1,234 @@
+package patroni
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// freshFor is how long a configuration read or written counts as current
+// for deciding that a slot is covered without asking again; the server
+// reconcile reads it again about twice a minute.
+const freshFor = time.Minute
+
+// forgetRemovedAfter: a member's cached configuration is at most loop_wait
+// old, so an entry removed this long ago can no longer come back through a
+// stale read.
+const forgetRemovedAfter = 10 * time.Minute
+
+// Keeper keeps slotkeeper's ignore_slots entries of one Patroni cluster.
+// Calls are serialised: the list is replaced whole on every write, so two
+// read-modify-writes at once would lose one of them.
+type Keeper struct {
+	mu      sync.Mutex
+	client  *Client
+	key     string
+	last    map[string]any
+	lastAt  time.Time
+	ours    map[string]Slot
+	removed map[string]removal
+}
+
+type removal struct {
+	slot Slot
+	at   time.Time
+}
+
+// Outcome of Ensure.
+type Outcome int
+
+const (
+	// Present: an entry (anyone's) or a permanent slot already covers it.
+	Present Outcome = iota
+	// Added: slotkeeper wrote its own entry.
+	Added
+)
+
+// Observe reads the configuration, unless one was read or written less
+// than `within` ago; the server reconcile calls it to report coverage and
+// to notice entries removed behind slotkeeper's back, and runs on every
+// change the monitor sees, which must not each cost a REST call.
+func (k *Keeper) Observe(ctx context.Context, within time.Duration) (map[string]any, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.last != nil && time.Since(k.lastAt) < within {
+		return k.last, nil
+	}
+	return k.read(ctx)
+}
+
+// Info reads Patroni's version and scope.
+func (k *Keeper) Info(ctx context.Context) (Info, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.client.GetInfo(ctx)
+}
+
+func (k *Keeper) read(ctx context.Context) (map[string]any, error) {
+	cfg, err := k.client.GetConfig(ctx)
+	if err == nil {
+		k.last, k.lastAt = cfg, time.Now()
+	}
+	return cfg, err
+}
+
+// Ensure makes Patroni leave s alone, adding slotkeeper's entry when
+// nothing covers it yet. The write is checked against the configuration
+// Patroni answers with, which is the one it stored.
+func (k *Keeper) Ensure(ctx context.Context, s Slot) (Outcome, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.last != nil && time.Since(k.lastAt) < freshFor && Covered(k.last, s) {
+		return k.outcomeOf(s), nil
+	}
+	cfg, err := k.read(ctx)
+	if err != nil {
+		return Present, err
+	}
+	if Covered(cfg, s) {
+		return k.outcomeOf(s), nil
+	}
+	k.ours[s.Name] = s
+	delete(k.removed, s.Name)
+	if err := k.write(ctx, cfg, nil); err != nil {
+		delete(k.ours, s.Name)
+		return Present, err
+	}
+	return Added, nil
+}
+
+// outcomeOf: an entry slotkeeper wrote in this process counts as Added.
+func (k *Keeper) outcomeOf(s Slot) Outcome {
+	if _, ok := k.ours[s.Name]; ok {
+		return Added
+	}
+	return Present
+}
+
+// Remove deletes slotkeeper's entry for s, and only that entry.
+func (k *Keeper) Remove(ctx context.Context, s Slot) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	cfg, err := k.read(ctx)
+	if err != nil {
+		return err
+	}
+	delete(k.ours, s.Name)
+	if err := k.write(ctx, cfg, []Slot{s}); err != nil {
+		k.ours[s.Name] = s
+		return err
+	}
+	k.removed[s.Name] = removal{slot: s, at: time.Now()}
+	return nil
+}
+
+// write merges slotkeeper's wanted entries into cfg's list and writes it
+// when it changed. A member may have answered the read from a copy that
+// predates slotkeeper's own last write, so the entries it wants are added
+// again and those it removed lately are removed again.
+func (k *Keeper) write(ctx context.Context, cfg map[string]any, remove []Slot) error {
+	add := make([]Slot, 0, len(k.ours))
+	for _, s := range k.ours {
+		add = append(add, s)
+	}
+	remove = append(remove, k.recentlyRemoved()...)
+	list, changed := Merge(IgnoreSlots(cfg), add, remove)
+	if !changed {
+		return nil
+	}
+	if list == nil {
+		list = []any{}
+	}
+	got, err := k.client.PatchConfig(ctx, map[string]any{"ignore_slots": list})
+	if err != nil {
+		return err
+	}
+	k.last, k.lastAt = got, time.Now()
+	return verify(got, add, remove)
+}
+
+func (k *Keeper) recentlyRemoved() []Slot {
+	var out []Slot
+	for name, r := range k.removed {
+		if time.Since(r.at) > forgetRemovedAfter {
+			delete(k.removed, name)
+			continue
+		}
+		out = append(out, r.slot)
+	}
+	return out
+}
+
+func verify(cfg map[string]any, add, remove []Slot) error {
+	for _, s := range add {
+		if !Covered(cfg, s) {
+			return &Error{Kind: KindRefused, Message: "Patroni answered the write with a configuration whose ignore_slots does not cover " + s.Name}
+		}
+	}
+	for _, s := range remove {
+		if HasEntry(cfg, s) {
+			return &Error{Kind: KindRefused, Message: "Patroni answered the write with slotkeeper's entry for " + s.Name + " still in ignore_slots"}
+		}
+	}
+	return nil
+}
+
+// Registry holds one Keeper per PostgresServer with spec.patroni.
+type Registry struct {
+	mu      sync.Mutex
+	keepers map[types.NamespacedName]*Keeper
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{keepers: map[types.NamespacedName]*Keeper{}}
+}
+
+// Configure returns the server's keeper for these settings, replacing it
+// when the settings changed (URLs, credentials, CA).
+func (r *Registry) Configure(key types.NamespacedName, s Settings, fingerprint string) (*Keeper, error) {
+	if r == nil {
+		return nil, &Error{Kind: KindRefused, Message: "the operator runs without Patroni support"}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k := r.keepers[key]; k != nil && k.key == fingerprint {
+		return k, nil
+	}
+	c, err := NewClient(s)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keeper{client: c, key: fingerprint, ours: map[string]Slot{}, removed: map[string]removal{}}
+	if old := r.keepers[key]; old != nil {
+		old.client.Close()
+		k.ours, k.removed = old.ours, old.removed
+	}
+	r.keepers[key] = k
+	return k, nil
+}
+
+// Get returns the server's keeper, nil when none is configured.
+func (r *Registry) Get(key types.NamespacedName) *Keeper {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keepers[key]
+}
+
+// Remove forgets the server's keeper.
+func (r *Registry) Remove(key types.NamespacedName) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k := r.keepers[key]; k != nil {
+		k.client.Close()
+		delete(r.keepers, key)
+	}
+}

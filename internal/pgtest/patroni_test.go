@@ -1,0 +1,240 @@
+package pgtest
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Small timings so that the test runs in about a minute; the rig's defaults
+// (ttl 30, loop_wait 10) are the issue's.
+var patroniTestOptions = PatroniOptions{
+	Scope: "pgtest", TTL: 10, LoopWait: 2, RetryTimeout: 3,
+	RESTUsername: "patroni", RESTPassword: "rest-secret",
+}
+
+// TestPatroni pins down what Patroni 3.0.2 does to replication slots it
+// does not know, which slotkeeper must defend against: it drops every
+// inactive slot that is neither in its dynamic `slots` nor matched by
+// `ignore_slots`, on the leader and on replicas, but only when it re-reads
+// the slot list from PostgreSQL (at start, after PostgreSQL restarts, after
+// creating a slot of its own such as a new leader's slots for the other
+// members, on resume) and never while paused.
+// Patroni missing is a failure (run `make patroni`), not a skip.
+func TestPatroni(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	c := StartPatroniT(t, patroniTestOptions)
+	t.Logf("cluster up with a streaming replica in %v", time.Since(start).Round(time.Millisecond))
+	leader := waitLeaderT(ctx, t, c)
+	replica := c.otherMember(leader)
+
+	t.Run("UnknownSlotsDroppedOnReRead", func(t *testing.T) {
+		testUnknownSlotDropped(ctx, t, c, leader, replica)
+	})
+	t.Run("IgnoreSlotsKeeps", func(t *testing.T) { testIgnoreSlots(ctx, t, c, leader, replica) })
+	t.Run("PauseKeeps", func(t *testing.T) { testPause(ctx, t, c, leader) })
+	t.Run("Switchover", func(t *testing.T) { testSwitchover(ctx, t, c, leader, replica) })
+	t.Run("StopKillsEverything", func(t *testing.T) { testPatroniStop(t, c) })
+}
+
+func testUnknownSlotDropped(ctx context.Context, t *testing.T, c *PatroniCluster, leader, replica string) {
+	createSlot(ctx, t, c, leader, "foreign_slot", "logical")
+	// A physical slot on the replica, as slotkeeper's standby copies are
+	// (PostgreSQL 15 has no logical decoding on standbys).
+	createSlot(ctx, t, c, replica, "replica_slot", "physical")
+	// A running Patroni does not look: the slots outlive two loops.
+	must(t, c.RunLoops(ctx, leader, 2))
+	must(t, c.RunLoops(ctx, replica, 2))
+	unknown := [][2]string{{leader, "foreign_slot"}, {replica, "replica_slot"}}
+	for _, ms := range unknown {
+		if !slotExists(ctx, t, c, ms[0], ms[1]) {
+			t.Fatalf("Patroni dropped %s on %s without re-reading its slots", ms[1], ms[0])
+		}
+	}
+	for _, ms := range unknown {
+		member, slot := ms[0], ms[1]
+		off := c.PatroniLogOffset(member)
+		took := restartPatroni(ctx, t, c, member, func() bool { return !slotExists(ctx, t, c, member, slot) })
+		t.Log("DEBUG\n" + c.PatroniLogSince(member, off))
+		t.Logf("Patroni restarted on %s dropped %s %v after its start", member, slot, took.Round(time.Millisecond))
+		wantLog(t, c, member, "Dropped unknown replication slot '"+slot+"'")
+	}
+}
+
+func testIgnoreSlots(ctx context.Context, t *testing.T, c *PatroniCluster, leader, replica string) {
+	patch := map[string]any{"ignore_slots": []any{map[string]any{"name": "kept_slot", "type": "logical"}}}
+	written, err := c.PatchConfig(ctx, leader, patch)
+	must(t, err)
+	if !hasIgnoreSlot(written, "kept_slot") {
+		t.Fatalf("PATCH /config answered %v without kept_slot in ignore_slots", written)
+	}
+	reportConfigLag(ctx, t, c, replica)
+	eventuallyP(ctx, t, "the leader's Patroni to read ignore_slots", func() bool {
+		cfg, err := c.GetConfig(ctx, leader)
+		return err == nil && hasIgnoreSlot(cfg, "kept_slot")
+	})
+	createSlot(ctx, t, c, leader, "kept_slot", "logical")
+	// control_slot proves that the restart did re-read (and drop).
+	createSlot(ctx, t, c, leader, "control_slot", "logical")
+	restartPatroni(ctx, t, c, leader, func() bool { return !slotExists(ctx, t, c, leader, "control_slot") })
+	if !slotExists(ctx, t, c, leader, "kept_slot") {
+		t.Fatal("Patroni dropped kept_slot although ignore_slots lists it")
+	}
+}
+
+// reportConfigLag logs whether GET /config on another member shows a PATCH
+// at once, and how long it takes to.
+func reportConfigLag(ctx context.Context, t *testing.T, c *PatroniCluster, member string) {
+	patched := time.Now()
+	cfg, err := c.GetConfig(ctx, member)
+	must(t, err)
+	t.Logf("GET /config on %s right after PATCH /config on the leader shows the new ignore_slots: %v", member, hasIgnoreSlot(cfg, "kept_slot"))
+	eventuallyP(ctx, t, member+" to show the new ignore_slots", func() bool {
+		cfg, err := c.GetConfig(ctx, member)
+		return err == nil && hasIgnoreSlot(cfg, "kept_slot")
+	})
+	t.Logf("GET /config on %s shows it %v after the PATCH", member, time.Since(patched).Round(time.Millisecond))
+}
+
+func testPause(ctx context.Context, t *testing.T, c *PatroniCluster, leader string) {
+	must(t, c.Pause(ctx))
+	createSlot(ctx, t, c, leader, "paused_slot", "logical")
+	must(t, c.KillPatroni(leader))
+	offset := c.PatroniLogOffset(leader)
+	must(t, c.StartPatroni(ctx, leader))
+	// A loop of the new Patroni is done: a slot it meant to drop is gone.
+	eventuallyP(ctx, t, leader+"'s restarted Patroni to run a loop", func() bool {
+		return strings.Contains(c.PatroniLogSince(leader, offset), "PAUSE: no action")
+	})
+	if !slotExists(ctx, t, c, leader, "paused_slot") {
+		t.Fatal("a paused Patroni dropped paused_slot")
+	}
+	resumed := time.Now()
+	must(t, c.Resume(ctx))
+	eventuallyP(ctx, t, "Patroni to drop paused_slot after resume", func() bool {
+		return !slotExists(ctx, t, c, leader, "paused_slot")
+	})
+	t.Logf("Patroni dropped paused_slot %v after Resume was sent", time.Since(resumed).Round(time.Millisecond))
+}
+
+func testSwitchover(ctx context.Context, t *testing.T, c *PatroniCluster, leader, replica string) {
+	// demoted_slot is unknown; kept_slot (from IgnoreSlotsKeeps) is ignored.
+	createSlot(ctx, t, c, leader, "demoted_slot", "logical")
+	res, err := c.Switchover(ctx, replica)
+	must(t, err)
+	t.Logf("switchover %s -> %s: writable %v after POST /switchover, which answered after %v",
+		res.From, res.To, res.WritableAt.Sub(res.RequestedAt).Round(time.Millisecond),
+		res.RespondedAt.Sub(res.RequestedAt).Round(time.Millisecond))
+	// What slotkeeper does after a switchover: recreate its slot on the new
+	// primary at once. Patroni drops it once it re-reads its slots, in the
+	// loop after the one that created the slot for the old leader.
+	createSlot(ctx, t, c, replica, "probe_slot", "logical")
+	created := time.Since(res.WritableAt)
+	eventuallyP(ctx, t, "Patroni to drop probe_slot on the new leader", func() bool {
+		return !slotExists(ctx, t, c, replica, "probe_slot")
+	})
+	t.Logf("probe_slot created %v and dropped %v after the new leader accepted writes",
+		created.Round(time.Millisecond), time.Since(res.WritableAt).Round(time.Millisecond))
+	if got := waitLeaderT(ctx, t, c); got != replica {
+		t.Fatalf("leader after the switchover is %s, want %s", got, replica)
+	}
+	must(t, c.WaitStreaming(ctx))
+	// The demoted member re-reads its slots as a replica, too.
+	eventuallyP(ctx, t, "Patroni to drop demoted_slot on the demoted member", func() bool {
+		return !slotExists(ctx, t, c, leader, "demoted_slot")
+	})
+	t.Logf("demoted_slot dropped on %s %v after the new leader accepted writes", leader, time.Since(res.WritableAt).Round(time.Millisecond))
+	if !slotExists(ctx, t, c, leader, "kept_slot") {
+		t.Fatal("kept_slot (ignore_slots) did not survive the demotion of its member")
+	}
+}
+
+func testPatroniStop(t *testing.T, c *PatroniCluster) {
+	members := c.Members()
+	c.Stop()
+	for _, m := range members {
+		if pids := PostmasterPIDs(m.DataDir); len(pids) > 0 {
+			t.Errorf("postmaster of %s still running after Stop: %v", m.Name, pids)
+		}
+		if c.PatroniRunning(m.Name) {
+			t.Errorf("Patroni of %s still running after Stop", m.Name)
+		}
+	}
+	if c.witness.running() {
+		t.Error("raft witness still running after Stop")
+	}
+	if _, err := os.Stat(c.baseDir); !os.IsNotExist(err) {
+		t.Errorf("%s not removed by Stop (%v)", c.baseDir, err)
+	}
+}
+
+// restartPatroni kills the member's Patroni, checks that PostgreSQL runs on,
+// starts Patroni again and waits until done holds; it returns how long
+// after the start that took.
+func restartPatroni(ctx context.Context, t *testing.T, c *PatroniCluster, member string, done func() bool) time.Duration {
+	t.Helper()
+	pid := c.PostmasterPID(member)
+	must(t, c.KillPatroni(member))
+	if pid == 0 || c.PostmasterPID(member) != pid {
+		t.Fatalf("the postmaster of %s (pid %d) did not survive Patroni's death", member, pid)
+	}
+	started := time.Now()
+	must(t, c.StartPatroni(ctx, member))
+	t.Logf("DEBUG started %s REST up %s", started.Format("05.000"), time.Now().Format("05.000"))
+	eventuallyP(ctx, t, "the restarted Patroni of "+member, done)
+	t.Logf("DEBUG done %s", time.Now().Format("05.000"))
+	return time.Since(started)
+}
+
+func createSlot(ctx context.Context, t *testing.T, c *PatroniCluster, member, name, kind string) {
+	t.Helper()
+	sql := `SELECT pg_create_logical_replication_slot($1, 'pgoutput')`
+	if kind == "physical" {
+		sql = `SELECT pg_create_physical_replication_slot($1, true)`
+	}
+	must(t, c.Exec(ctx, member, sql, name))
+}
+
+func slotExists(ctx context.Context, t *testing.T, c *PatroniCluster, member, name string) bool {
+	t.Helper()
+	var n int
+	must(t, c.QueryRow(ctx, member, `SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1`, []any{name}, &n))
+	return n == 1
+}
+
+func hasIgnoreSlot(cfg map[string]any, name string) bool {
+	list, _ := cfg["ignore_slots"].([]any)
+	for _, e := range list {
+		if m, _ := e.(map[string]any); m["name"] == name {
+			return true
+		}
+	}
+	return false
+}
+
+func waitLeaderT(ctx context.Context, t *testing.T, c *PatroniCluster) string {
+	t.Helper()
+	leader, err := c.WaitLeader(ctx)
+	must(t, err)
+	return leader
+}
+
+// eventuallyP waits for cond for at most 30 s: three TTLs of the test's
+// configuration, and five times what any step here needs.
+func eventuallyP(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	eventually(ctx, t, what, cond)
+}
+
+func wantLog(t *testing.T, c *PatroniCluster, member, text string) {
+	t.Helper()
+	if !strings.Contains(c.PatroniLog(member), text) {
+		t.Errorf("%s's Patroni did not log %q", member, text)
+	}
+}

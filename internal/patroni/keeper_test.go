@@ -1,0 +1,125 @@
+package patroni
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// staleREST answers GET /config from a copy refreshed only on demand, as a
+// Patroni member answers from what its HA loop last read, and PATCH /config
+// from the current configuration, as Patroni does: the fault a
+// read-modify-write must survive.
+type staleREST struct {
+	mu      sync.Mutex
+	current map[string]any
+	cached  map[string]any
+	status  int // answer every call with this code when not 0
+	patches int
+}
+
+func (s *staleREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.status != 0 {
+		w.WriteHeader(s.status)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		_ = json.NewEncoder(w).Encode(s.cached)
+	case http.MethodPatch:
+		var patch map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		for k, v := range patch {
+			s.current[k] = v
+		}
+		s.patches++
+		_ = json.NewEncoder(w).Encode(s.current)
+	}
+}
+
+// loop makes the cached copy current, as the member's next HA loop would.
+func (s *staleREST) loop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, _ := json.Marshal(s.current)
+	s.cached = nil
+	_ = json.Unmarshal(b, &s.cached)
+}
+
+func newKeeper(t *testing.T, srv *staleREST) *Keeper {
+	t.Helper()
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	k, err := NewRegistry().Configure(types.NamespacedName{Name: "db"}, Settings{URLs: []string{"http://127.0.0.1:1", hs.URL}, Timeout: time.Second}, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestKeeperSurvivesStaleReads(t *testing.T) {
+	foreign := map[string]any{"name": "debezium"}
+	srv := &staleREST{current: map[string]any{"ignore_slots": []any{foreign}, "loop_wait": 10.0}}
+	srv.loop()
+	k := newKeeper(t, srv)
+	ctx := context.Background()
+	if got, err := k.Ensure(ctx, cdc); err != nil || got != Added {
+		t.Fatalf("Ensure = %v, %v", got, err)
+	}
+	// Within the fresh window no call is made; then the member still
+	// answers from its old copy, without slotkeeper's first entry.
+	k.lastAt = time.Time{}
+	if got, err := k.Ensure(ctx, phys); err != nil || got != Added {
+		t.Fatalf("Ensure = %v, %v", got, err)
+	}
+	list := IgnoreSlots(srv.current)
+	if len(list) != 3 || !HasEntry(srv.current, cdc) || !HasEntry(srv.current, phys) || list[0].(map[string]any)["name"] != "debezium" {
+		t.Fatalf("ignore_slots %v: the first entry was lost to a stale read", list)
+	}
+	srv.loop()
+	// Removal takes only slotkeeper's entry, and a stale read afterwards
+	// does not bring it back.
+	if err := k.Remove(ctx, cdc); err != nil {
+		t.Fatal(err)
+	}
+	k.lastAt = time.Time{}
+	if _, err := k.Ensure(ctx, phys); err != nil {
+		t.Fatal(err)
+	}
+	if HasEntry(srv.current, cdc) || !HasEntry(srv.current, phys) || IgnoreSlots(srv.current)[0].(map[string]any)["name"] != "debezium" {
+		t.Fatalf("after removal: %v", IgnoreSlots(srv.current))
+	}
+}
+
+func TestKeeperReportsRefusals(t *testing.T) {
+	for code, kind := range map[int]Kind{401: KindUnauthorized, 403: KindUnauthorized, 409: KindRefused, 503: KindUnreachable} {
+		srv := &staleREST{current: map[string]any{}, status: code}
+		_, err := newKeeper(t, srv).Ensure(context.Background(), cdc)
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Kind != kind {
+			t.Errorf("HTTP %d: %v, want kind %d", code, err, kind)
+		}
+	}
+}
+
+func TestCredentialsOnlyOverHTTPS(t *testing.T) {
+	_, err := NewClient(Settings{URLs: []string{"https://a:8008", "http://b:8008"}, Username: "u", Password: "p"})
+	if err == nil {
+		t.Fatal("credentials accepted for an http URL")
+	}
+	if _, err := NewClient(Settings{URLs: []string{"https://a:8008"}, Username: "u", Password: "p"}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -90,7 +90,18 @@ var _ = Describe("CRD validation", func() {
 		Entry("connectTimeout above 5m", func(p *api.PostgresServer) {
 			p.Spec.ConnectTimeout = &metav1.Duration{Duration: 6 * time.Minute}
 		}, "connectTimeout must be between 1s and 5m"),
-		Entry("no hosts", func(p *api.PostgresServer) { p.Spec.Hosts = nil }, "spec.hosts"),
+		Entry("no hosts", func(p *api.PostgresServer) { p.Spec.Hosts = nil }, "set hosts, hostsFrom or both"),
+		Entry("an empty hosts list", func(p *api.PostgresServer) { p.Spec.Hosts = []api.HostPort{} }, "set hosts, hostsFrom or both"),
+		Entry("Patroni credentials over http", func(p *api.PostgresServer) {
+			p.Spec.Patroni = &api.PatroniSpec{URLs: []string{"http://db-0:8008"}, CredentialsSecretRef: &api.LocalObjectReference{Name: "rest"}}
+		}, "credentialsSecretRef is sent only over https"),
+		Entry("a Patroni URL that is not http", func(p *api.PostgresServer) {
+			p.Spec.Patroni = &api.PatroniSpec{URLs: []string{"ftp://db-0:8008"}}
+		}, "spec.patroni.urls"),
+		Entry("no Patroni URL", func(p *api.PostgresServer) { p.Spec.Patroni = &api.PatroniSpec{URLs: []string{}} }, "spec.patroni.urls"),
+		Entry("an unknown ignoreSlots mode", func(p *api.PostgresServer) {
+			p.Spec.Patroni = &api.PatroniSpec{URLs: []string{"http://db-0:8008"}, IgnoreSlots: "Fight"}
+		}, "spec.patroni.ignoreSlots"),
 		Entry("verify-full without a CA", func(p *api.PostgresServer) {
 			p.Spec.TLS = &api.TLSSpec{Mode: api.TLSVerifyFull}
 		}, "caSecretRef is required"),

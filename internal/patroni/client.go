@@ -83,6 +83,17 @@ func (c *Client) PatchConfig(ctx context.Context, patch map[string]any) (map[str
 	return cfg, c.call(ctx, http.MethodPatch, "/config", body, &cfg)
 }
 
+// freshReadKey is a key no configuration has: a patch that only sets it to
+// null changes nothing, so Patroni writes nothing and answers with the
+// configuration it has just read from the DCS, not the copy its HA loop
+// last read. It needs the same rights as a write.
+const freshReadKey = "slotkeeper_fresh_read"
+
+// ReadFresh reads the configuration as the DCS holds it now.
+func (c *Client) ReadFresh(ctx context.Context) (map[string]any, error) {
+	return c.PatchConfig(ctx, map[string]any{freshReadKey: nil})
+}
+
 // Info is what GET /patroni says of the member and its cluster.
 type Info struct {
 	Version, Scope string

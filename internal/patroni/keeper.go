@@ -2,6 +2,7 @@ package patroni
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -29,6 +30,10 @@ type Keeper struct {
 	lastAt  time.Time
 	ours    map[string]Slot
 	removed map[string]removal
+	// writeErr is the last failed write, cleared by a successful one: the
+	// server reconcile only reads, and must still report that slotkeeper
+	// may not write.
+	writeErr error
 }
 
 type removal struct {
@@ -53,10 +58,14 @@ const (
 func (k *Keeper) Observe(ctx context.Context, within time.Duration) (map[string]any, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.last != nil && time.Since(k.lastAt) < within {
-		return k.last, nil
+	cfg := k.last
+	if cfg == nil || time.Since(k.lastAt) >= within {
+		var err error
+		if cfg, err = k.read(ctx); err != nil {
+			return nil, err
+		}
 	}
-	return k.read(ctx)
+	return cfg, k.writeErr
 }
 
 // Info reads Patroni's version and scope.
@@ -83,7 +92,7 @@ func (k *Keeper) Ensure(ctx context.Context, s Slot) (Outcome, error) {
 	if k.last != nil && time.Since(k.lastAt) < freshFor && Covered(k.last, s) {
 		return k.outcomeOf(s), nil
 	}
-	cfg, err := k.read(ctx)
+	cfg, err := k.readFresh(ctx)
 	if err != nil {
 		return Present, err
 	}
@@ -92,11 +101,36 @@ func (k *Keeper) Ensure(ctx context.Context, s Slot) (Outcome, error) {
 	}
 	k.ours[s.Name] = s
 	delete(k.removed, s.Name)
-	if err := k.write(ctx, cfg, nil); err != nil {
+	if err := k.noteWrite(k.write(ctx, cfg, nil)); err != nil {
 		delete(k.ours, s.Name)
 		return Present, err
 	}
 	return Added, nil
+}
+
+// readFresh reads what the DCS holds now, for a read-modify-write: the
+// copy GET /config answers from can be up to loop_wait old and miss a
+// change somebody just made.
+func (k *Keeper) readFresh(ctx context.Context) (map[string]any, error) {
+	cfg, err := k.client.ReadFresh(ctx)
+	if err != nil {
+		return nil, k.noteWrite(err)
+	}
+	k.last, k.lastAt = cfg, time.Now()
+	return cfg, nil
+}
+
+// noteWrite remembers a refused write for Observe; unreachability is
+// Observe's own to find.
+func (k *Keeper) noteWrite(err error) error {
+	var pe *Error
+	switch {
+	case err == nil:
+		k.writeErr = nil
+	case errors.As(err, &pe) && pe.Kind != KindUnreachable:
+		k.writeErr = err
+	}
+	return err
 }
 
 // outcomeOf: an entry slotkeeper wrote in this process counts as Added.
@@ -111,12 +145,12 @@ func (k *Keeper) outcomeOf(s Slot) Outcome {
 func (k *Keeper) Remove(ctx context.Context, s Slot) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	cfg, err := k.read(ctx)
+	cfg, err := k.readFresh(ctx)
 	if err != nil {
 		return err
 	}
 	delete(k.ours, s.Name)
-	if err := k.write(ctx, cfg, []Slot{s}); err != nil {
+	if err := k.noteWrite(k.write(ctx, cfg, []Slot{s})); err != nil {
 		k.ours[s.Name] = s
 		return err
 	}
@@ -125,9 +159,9 @@ func (k *Keeper) Remove(ctx context.Context, s Slot) error {
 }
 
 // write merges slotkeeper's wanted entries into cfg's list and writes it
-// when it changed. A member may have answered the read from a copy that
-// predates slotkeeper's own last write, so the entries it wants are added
-// again and those it removed lately are removed again.
+// when it changed. Should the read have come from a copy that predates
+// slotkeeper's own last write, the entries it wants are added again and
+// those it removed lately are removed again.
 func (k *Keeper) write(ctx context.Context, cfg map[string]any, remove []Slot) error {
 	add := make([]Slot, 0, len(k.ours))
 	for _, s := range k.ours {

@@ -21,8 +21,9 @@ type staleREST struct {
 	mu      sync.Mutex
 	current map[string]any
 	cached  map[string]any
-	status  int // answer every call with this code when not 0
-	patches int
+	status      int // answer every call with this code when not 0
+	patchStatus int // answer PATCH with this code when not 0
+	patches     int
 }
 
 func (s *staleREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,12 +37,20 @@ func (s *staleREST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		_ = json.NewEncoder(w).Encode(s.cached)
 	case http.MethodPatch:
+		if s.patchStatus != 0 {
+			w.WriteHeader(s.patchStatus)
+			return
+		}
 		var patch map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
 		for k, v := range patch {
+			if v == nil {
+				delete(s.current, k) // JSON merge patch: null removes
+				continue
+			}
 			s.current[k] = v
 		}
 		s.patches++
@@ -121,5 +130,31 @@ func TestCredentialsOnlyOverHTTPS(t *testing.T) {
 	}
 	if _, err := NewClient(Settings{URLs: []string{"https://a:8008"}, Username: "u", Password: "p"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The server reconcile only reads; a refused write must still reach its
+// condition.
+func TestObserveReportsARefusedWrite(t *testing.T) {
+	srv := &staleREST{current: map[string]any{}, patchStatus: http.StatusUnauthorized}
+	srv.loop()
+	k := newKeeper(t, srv)
+	if _, err := k.Ensure(context.Background(), cdc); err == nil {
+		t.Fatal("Ensure succeeded against a 401")
+	}
+	_, err := k.Observe(context.Background(), 0)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != KindUnauthorized {
+		t.Fatalf("Observe after a refused write: %v", err)
+	}
+	srv.patchStatus = 0
+	if _, err := k.Ensure(context.Background(), cdc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Observe(context.Background(), 0); err != nil {
+		t.Fatalf("Observe after a successful write: %v", err)
+	}
+	if _, ok := srv.current[freshReadKey]; ok {
+		t.Fatal("the fresh read left its key in the configuration")
 	}
 }

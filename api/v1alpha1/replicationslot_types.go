@@ -30,7 +30,7 @@ type SlotLocation struct {
 	// +kubebuilder:default=Primary
 	// +optional
 	Role LocationRole `json:"role,omitempty"`
-	// Host must be one of the server's spec.hosts.
+	// Host must be one of the server's members (spec.hosts or spec.hostsFrom).
 	// +optional
 	Host string `json:"host,omitempty"`
 	// +kubebuilder:validation:Minimum=1

@@ -81,6 +81,7 @@ func (m *Manager) Ensure(key types.NamespacedName, cfg Config) {
 	defer m.mu.Unlock()
 	if s, ok := m.servers[key]; ok {
 		if s.setConfig(cfg) {
+			s.closeDeparted(cfg.Members)
 			s.refresh()
 		}
 		return

@@ -74,6 +74,22 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 	}
 	waitSnapshot(t, m, key, func(s *Snapshot) bool { return s.PrimaryMember() != nil })
 
+	// A member that leaves the configuration takes its pools with it.
+	for _, member := range cfg.Members {
+		if _, err := m.Pool(ctx, key, member, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := m.server(key)
+	if n := srv.pools.Len(); n != 2 {
+		t.Fatalf("%d pools, want one per member", n)
+	}
+	cfg.Members = cfg.Members[:1]
+	m.Ensure(key, cfg)
+	if n := srv.pools.Len(); n != 1 {
+		t.Fatalf("%d pools after the standby left, want 1", n)
+	}
+
 	m.Remove(key)
 	if m.Snapshot(key) != nil {
 		t.Fatal("removed server still has a snapshot")

@@ -125,6 +125,19 @@ func (s *server) pool(ctx context.Context, member Endpoint, database string) (*p
 
 func (s *server) closePools() { s.pools.CloseAll() }
 
+// closeDeparted closes the pools of members no longer configured: with
+// spec.hostsFrom every rescheduled Pod is a new address, and the old
+// one's connections would otherwise stay open for good.
+func (s *server) closeDeparted(members []Endpoint) {
+	keep := make(map[Endpoint]bool, len(members))
+	for _, m := range members {
+		keep[m] = true
+	}
+	s.pools.CloseUnless(func(k postgres.PoolKey) bool {
+		return keep[Endpoint{Host: k.Host, Port: int32(k.Port)}]
+	})
+}
+
 // run polls until ctx ends. Without a usable primary it re-probes with a
 // short, growing backoff instead of waiting for the next poll.
 func (s *server) run(ctx context.Context) {

@@ -144,6 +144,23 @@ func (p *Pools) Close(key PoolKey) {
 	}
 }
 
+// CloseUnless closes and forgets every pool whose key keep rejects, in
+// the background: closing waits for connections in use to come back.
+func (p *Pools) CloseUnless(keep func(PoolKey) bool) {
+	p.mu.Lock()
+	var gone []cachedPool
+	for k, cur := range p.pools {
+		if !keep(k) {
+			gone = append(gone, cur)
+			delete(p.pools, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, cur := range gone {
+		go cur.pool.Close()
+	}
+}
+
 // CloseAll closes every cached pool, e.g. on operator shutdown.
 func (p *Pools) CloseAll() {
 	p.mu.Lock()

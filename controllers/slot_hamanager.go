@@ -39,8 +39,8 @@ func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slo
 	defer cancel()
 	got, err := k.Ensure(ctx, patroniSlot(sc.rs))
 	if err != nil {
-		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%v), so Patroni may drop it; the PostgresServer's %s condition says what to do",
-			err, api.ConditionHAManagerCoversSlots)
+		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%s), so Patroni may drop it; the PostgresServer's %s condition says what to do",
+			patroniTrouble(err), api.ConditionHAManagerCoversSlots)
 		return nil, nil
 	}
 	st := &sc.rs.Status
@@ -88,4 +88,16 @@ func haNoteOf(sc *slotScope) string {
 		return ""
 	}
 	return status.UncoveredNote(haManagerOf(sc), sc.name)
+}
+
+// patroniTrouble is a short cause for a slot's message; the server's
+// condition has the details.
+func patroniTrouble(err error) string {
+	switch haErrorReason(err) {
+	case api.ReasonHAManagerUnauthorized:
+		return "Patroni's REST API refused the write: 401 or 403"
+	case api.ReasonHAManagerRefused:
+		return err.Error()
+	}
+	return "no Patroni REST API answered"
 }

@@ -132,7 +132,7 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, out
 			break
 		}
 	}
-	return &Error{Kind: KindUnreachable, Message: "no Patroni REST API answered", Err: errors.Join(errs...)}
+	return &Error{Kind: KindUnreachable, Message: "no Patroni REST API answered", Err: oneLine(errs)}
 }
 
 func (c *Client) once(ctx context.Context, method, base, path string, body []byte, out any) error {
@@ -180,4 +180,13 @@ func snippet(b []byte) string {
 		s = s[:200] + "..."
 	}
 	return s
+}
+
+// oneLine joins errors with "; ": the result ends up in a condition message.
+func oneLine(errs []error) error {
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +45,8 @@ type PatroniOptions struct {
 	// POST /switchover...). Leave empty for an open REST API.
 	RESTUsername, RESTPassword string
 	// DynamicConfig is merged over the bootstrap dynamic configuration
-	// (bootstrap.dcs), e.g. {"ignore_slots": [{"name": "s", "type": "logical"}]}.
+	// (bootstrap.dcs) as PATCH /config would merge it, e.g.
+	// {"ignore_slots": []any{map[string]any{"name": "s", "type": "logical"}}}.
 	DynamicConfig map[string]any
 	// Parameters are extra PostgreSQL settings for the dynamic configuration.
 	Parameters map[string]string
@@ -99,12 +99,13 @@ func (m PatroniMember) PGAddr() string { return net.JoinHostPort(m.PGHost, strco
 type PatroniCluster struct {
 	Scope string
 
-	opts    PatroniOptions
-	baseDir string
-	binDir  string
-	members []*patroniNode
-	witness *patroniNode
-	http    *patroniClient
+	opts     PatroniOptions
+	baseDir  string
+	binDir   string
+	members  []*patroniNode
+	witness  *patroniNode
+	http     *patroniClient
+	watchdog *patroniWatchdog
 
 	stopOnce  sync.Once
 	finalLogs atomic.Pointer[string] // Logs() as Stop found them, before removing the files
@@ -116,11 +117,15 @@ type PatroniCluster struct {
 // no member has a re-read of its slot list pending (see Settle).
 func StartPatroni(ctx context.Context, opts PatroniOptions) (*PatroniCluster, error) {
 	opts.defaults()
+	if opts.Members < 1 {
+		return nil, fmt.Errorf("pgtest: a Patroni cluster needs a member, not %d", opts.Members)
+	}
 	c, err := newPatroniCluster(opts)
 	if err != nil {
 		return nil, err
 	}
 	registerPatroni(c)
+	c.startWatchdog()
 	if err := c.bootstrap(ctx); err != nil {
 		err = fmt.Errorf("%w\n%s", err, c.Logs())
 		c.Stop()
@@ -140,10 +145,13 @@ func StartPatroniT(t testing.TB, opts PatroniOptions) *PatroniCluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		c.Stop()
+		for _, inc := range c.Incidents() {
+			t.Logf("pgtest: Patroni cluster %s: %s: %s: %s", c.Scope, inc.At.Format("15:04:05.000"), inc.Member, inc.What)
+		}
 		if t.Failed() {
 			t.Logf("pgtest: Patroni cluster %s:\n%s", c.Scope, c.Logs())
 		}
-		c.Stop()
 	})
 	return c
 }
@@ -168,14 +176,19 @@ func (c *PatroniCluster) bootstrap(ctx context.Context) error {
 	}
 	// The leader created a slot for each replica: its next loop re-reads
 	// the slot list and would drop any slot a test made in between.
-	return c.Settle(ctx)
+	if err := c.Settle(ctx); err != nil {
+		return err
+	}
+	return c.WaitRaft(ctx)
 }
 
-// patroniBinaries are what the rig runs; `make patroni` installs them.
+// patroniBinaries are what the rig runs (syncobj_admin by name, in
+// patroni_raft.go); `make patroni` installs them.
 func patroniBinaries() (patroni, controller string, err error) {
 	patroni, err1 := exec.LookPath("patroni")
 	controller, err2 := exec.LookPath("patroni_raft_controller")
-	if err := errors.Join(err1, err2); err != nil {
+	_, err3 := exec.LookPath("syncobj_admin")
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return "", "", fmt.Errorf("pgtest: Patroni is not installed (%v): run `make patroni` (hack/install-patroni.sh)", err)
 	}
 	return patroni, controller, nil
@@ -244,6 +257,12 @@ func (c *PatroniCluster) layout(patroni, controller string) error {
 	if err != nil {
 		return err
 	}
+	// pysyncobj connects from the higher address (compared as strings) to
+	// the lower and retries a lost connection every 5 s: with the witness
+	// lowest, a restarted member connects to it at once.
+	byString := func(a, b int) int { return strings.Compare(strconv.Itoa(a), strconv.Itoa(b)) }
+	lo := slices.Index(ports, slices.MinFunc(ports, byString))
+	ports[lo], ports[3*n] = ports[3*n], ports[lo]
 	raftAddrs := make([]string, n+1) // the witness's is last
 	for i := range n {
 		raftAddrs[i] = fmt.Sprintf("127.0.0.1:%d", ports[3*i+2])
@@ -258,106 +277,4 @@ func (c *PatroniCluster) layout(patroni, controller string) error {
 	}
 	c.witness, err = c.newWitness(controller, raftAddrs)
 	return err
-}
-
-// Members returns the members in creation order (member 0 bootstrapped).
-func (c *PatroniCluster) Members() []PatroniMember {
-	out := make([]PatroniMember, len(c.members))
-	for i, m := range c.members {
-		out[i] = m.member
-	}
-	return out
-}
-
-// Member returns the member called name.
-func (c *PatroniCluster) Member(name string) (PatroniMember, error) {
-	n, err := c.node(name)
-	if err != nil {
-		return PatroniMember{}, err
-	}
-	return n.member, nil
-}
-
-func (c *PatroniCluster) node(name string) (*patroniNode, error) {
-	for _, m := range c.members {
-		if m.member.Name == name {
-			return m, nil
-		}
-	}
-	return nil, fmt.Errorf("pgtest: Patroni cluster %s has no member %q", c.Scope, name)
-}
-
-// SuperuserConnString returns a URL connection string for the superuser on
-// the member's database postgres (password authentication, scram-sha-256).
-func (c *PatroniCluster) SuperuserConnString(member string) string {
-	m, err := c.Member(member)
-	if err != nil {
-		return ""
-	}
-	u := url.URL{
-		Scheme:   "postgres",
-		User:     url.UserPassword(PatroniSuperuser, PatroniSuperuserPassword),
-		Host:     m.PGAddr(),
-		Path:     "/postgres",
-		RawQuery: "sslmode=disable&connect_timeout=5",
-	}
-	return u.String()
-}
-
-// Logs returns the tail of every log of the cluster (Patroni, PostgreSQL,
-// the witness), for failure messages.
-func (c *PatroniCluster) Logs() string {
-	if final := c.finalLogs.Load(); final != nil {
-		return *final
-	}
-	var b strings.Builder
-	for _, n := range append(append([]*patroniNode{}, c.members...), c.witness) {
-		if n != nil {
-			b.WriteString(n.logs())
-		}
-	}
-	return b.String()
-}
-
-// PatroniLog returns the tail of the member's Patroni log.
-func (c *PatroniCluster) PatroniLog(member string) string {
-	n, err := c.node(member)
-	if err != nil {
-		return err.Error()
-	}
-	s, _ := readTail(n.logPath, logTailBytes)
-	return s
-}
-
-// PatroniLogOffset is where the member's Patroni log ends now; with
-// PatroniLogSince a test reads only what Patroni logged after a point.
-func (c *PatroniCluster) PatroniLogOffset(member string) int64 {
-	n, err := c.node(member)
-	if err != nil {
-		return 0
-	}
-	fi, err := os.Stat(n.logPath)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
-// PatroniLogSince returns what the member's Patroni logged after offset
-// (at most 1 MiB).
-func (c *PatroniCluster) PatroniLogSince(member string, offset int64) string {
-	n, err := c.node(member)
-	if err != nil {
-		return err.Error()
-	}
-	f, err := os.Open(n.logPath)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return ""
-	}
-	data, _ := io.ReadAll(io.LimitReader(f, 1<<20))
-	return string(data)
 }

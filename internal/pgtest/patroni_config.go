@@ -63,11 +63,16 @@ type patroniNode struct {
 	member     PatroniMember // the witness has only a Name
 	bin        string
 	dir        string
+	raftAddr   string // its Raft node's self_addr
 	configPath string
 	logPath    string // the process's stdout and stderr
 	pgLogPath  string // members only
 
-	proc *process // guarded by procMu
+	// Guarded by procMu: the running process, where the log stood when it
+	// started, and how far the watchdog has read the log.
+	proc        *process
+	startOffset int64
+	scanned     int64
 }
 
 func (c *PatroniCluster) newMember(patroni string, i, pgPort, restPort int, raftAddrs []string) (*patroniNode, error) {
@@ -82,6 +87,7 @@ func (c *PatroniCluster) newMember(patroni string, i, pgPort, restPort int, raft
 		DataDir: filepath.Join(n.dir, "data"),
 	}
 	n.pgLogPath = filepath.Join(n.dir, "postgres.log")
+	n.raftAddr = raftAddrs[i]
 	cfg := c.memberConfig(n, restPort, raftAddrs[i], others(raftAddrs, i))
 	return n, writePatroniConfig(n.configPath, cfg)
 }
@@ -93,6 +99,7 @@ func (c *PatroniCluster) newWitness(controller string, raftAddrs []string) (*pat
 	}
 	n.member = PatroniMember{Name: "witness"}
 	last := len(raftAddrs) - 1
+	n.raftAddr = raftAddrs[last]
 	cfg := map[string]any{
 		"log":  patroniLogConfig(),
 		"raft": raftConfig(n.dir, raftAddrs[last], raftAddrs[:last]),
@@ -150,8 +157,25 @@ func (c *PatroniCluster) dynamicConfig() map[string]any {
 			"parameters":    params,
 		},
 	}
-	maps.Copy(dcs, c.opts.DynamicConfig)
+	mergeConfig(dcs, c.opts.DynamicConfig)
 	return dcs
+}
+
+// mergeConfig merges src into dst the way PATCH /config does: nested maps
+// are merged, anything else (lists too) replaces, and a nil removes.
+func mergeConfig(dst, src map[string]any) {
+	for k, v := range src {
+		sub, isMap := v.(map[string]any)
+		old, wasMap := dst[k].(map[string]any)
+		switch {
+		case v == nil:
+			delete(dst, k)
+		case isMap && wasMap:
+			mergeConfig(old, sub)
+		default:
+			dst[k] = v
+		}
+	}
 }
 
 func (c *PatroniCluster) postgresqlConfig(n *patroniNode) map[string]any {

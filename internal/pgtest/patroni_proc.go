@@ -2,7 +2,6 @@ package pgtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -35,6 +34,9 @@ func (n *patroniNode) start() error {
 		return err
 	}
 	defer logf.Close() // the child keeps its own descriptor
+	if fi, err := logf.Stat(); err == nil {
+		n.startOffset = fi.Size()
+	}
 	cmd := serverCommand(context.Background(), n.dir, n.bin, n.configPath)
 	cmd.Env = patroniEnv(n.dir)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -99,10 +101,14 @@ func (n *patroniNode) running() bool {
 
 // KillPatroni SIGKILLs the member's Patroni only: its PostgreSQL keeps
 // running (Patroni started it in a session of its own), and the leader key
-// stays in the DCS until its TTL runs out.
-func (c *PatroniCluster) KillPatroni(member string) error {
+// stays in the DCS until its TTL runs out. It first waits for a healthy
+// Raft (see WaitRaft).
+func (c *PatroniCluster) KillPatroni(ctx context.Context, member string) error {
 	n, err := c.node(member)
 	if err != nil {
+		return err
+	}
+	if err := c.WaitRaft(ctx); err != nil {
 		return err
 	}
 	_, err = n.signal(syscall.SIGKILL, patroniKillTimeout)
@@ -111,10 +117,13 @@ func (c *PatroniCluster) KillPatroni(member string) error {
 
 // StopPatroni stops the member's Patroni as its service manager would
 // (SIGTERM): unless the cluster is paused, Patroni stops PostgreSQL too and
-// a leader hands its key over.
-func (c *PatroniCluster) StopPatroni(member string) error {
+// a leader hands its key over. It first waits for a healthy Raft.
+func (c *PatroniCluster) StopPatroni(ctx context.Context, member string) error {
 	n, err := c.node(member)
 	if err != nil {
+		return err
+	}
+	if err := c.WaitRaft(ctx); err != nil {
 		return err
 	}
 	clean, err := n.signal(syscall.SIGTERM, patroniStopTimeout)
@@ -125,8 +134,10 @@ func (c *PatroniCluster) StopPatroni(member string) error {
 }
 
 // StartPatroni starts the member's Patroni again (after KillPatroni or
-// StopPatroni) and waits until its REST API answers. Patroni adopts a
-// PostgreSQL that still runs, or starts it.
+// StopPatroni) and waits until its REST API answers, its Raft node has
+// caught up, and it has run a whole HA loop: what a Patroni does at start
+// (such as dropping unknown slots) is done when this returns. Patroni adopts
+// a PostgreSQL that still runs, or starts it.
 func (c *PatroniCluster) StartPatroni(ctx context.Context, member string) error {
 	n, err := c.node(member)
 	if err != nil {
@@ -135,7 +146,13 @@ func (c *PatroniCluster) StartPatroni(ctx context.Context, member string) error 
 	if err := n.start(); err != nil {
 		return err
 	}
-	return c.waitREST(ctx, n)
+	if err := c.waitREST(ctx, n); err != nil {
+		return err
+	}
+	if err := c.WaitRaft(ctx); err != nil {
+		return err
+	}
+	return c.RunLoops(ctx, member, 1)
 }
 
 // PatroniRunning reports whether the member's Patroni process is alive.
@@ -151,6 +168,7 @@ func (c *PatroniCluster) PatroniRunning(member string) bool {
 // directory, keeping the tails of the logs for Logs. Idempotent.
 func (c *PatroniCluster) Stop() {
 	c.stopOnce.Do(func() {
+		c.stopWatchdog()
 		var wg sync.WaitGroup
 		for _, m := range c.members {
 			wg.Go(func() {
@@ -209,20 +227,4 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-// logs returns the tails of the node's logs under headers.
-func (n *patroniNode) logs() string {
-	var b strings.Builder
-	for _, path := range []string{n.logPath, n.pgLogPath} {
-		if path == "" {
-			continue
-		}
-		tail, err := readTail(path, logTailBytes)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		fmt.Fprintf(&b, "--- tail of %s ---\n%s\n", path, strings.TrimRight(tail, "\n"))
-	}
-	return b.String()
 }

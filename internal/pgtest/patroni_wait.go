@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // patroniWaitTimeout bounds every wait whose context has no earlier
@@ -124,81 +120,6 @@ func (c *PatroniCluster) WaitStreaming(ctx context.Context) error {
 	})
 }
 
-// SwitchoverResult tells when each step of a switchover happened.
-type SwitchoverResult struct {
-	From, To    string
-	RequestedAt time.Time // POST /switchover sent
-	WritableAt  time.Time // first successful write on the new leader (polled every 50 ms)
-	RespondedAt time.Time // Patroni answered 200 (it polls the DCS once a second)
-}
-
-// Switchover asks Patroni for a switchover to candidate ("" = any other
-// member) through POST /switchover on the leader and returns once Patroni
-// confirmed it and the new leader accepts writes. It first waits until
-// every replica streams: Patroni refuses a candidate that does not.
-func (c *PatroniCluster) Switchover(ctx context.Context, candidate string) (SwitchoverResult, error) {
-	// Patroni refuses a candidate that does not stream (HTTP 412).
-	if err := c.WaitStreaming(ctx); err != nil {
-		return SwitchoverResult{}, err
-	}
-	leader, err := c.WaitLeader(ctx)
-	if err != nil {
-		return SwitchoverResult{}, err
-	}
-	if candidate == "" {
-		candidate = c.otherMember(leader)
-	}
-	if candidate == leader {
-		return SwitchoverResult{}, fmt.Errorf("pgtest: switchover to %s, which is the leader already", candidate)
-	}
-	res := SwitchoverResult{From: leader, To: candidate, RequestedAt: time.Now()}
-	answer := make(chan time.Time, 1)
-	var postErr error
-	go func() {
-		postErr = c.postSwitchover(ctx, leader, candidate)
-		answer <- time.Now()
-	}()
-	// Poll the candidate while Patroni works, so that WritableAt is not
-	// rounded up to Patroni's one-second polling of the DCS.
-	err = c.poll(ctx, candidate+" accepting writes", func() (bool, error) {
-		select {
-		case res.RespondedAt = <-answer:
-			if postErr != nil {
-				return false, pollFatal{postErr}
-			}
-		default:
-		}
-		return c.Writable(ctx, candidate) == nil, nil
-	})
-	res.WritableAt = time.Now()
-	if err == nil && res.RespondedAt.IsZero() {
-		res.RespondedAt = <-answer
-		err = postErr
-	}
-	if err != nil {
-		return res, fmt.Errorf("%w\n%s", err, c.Logs())
-	}
-	return res, nil
-}
-
-func (c *PatroniCluster) postSwitchover(ctx context.Context, leader, candidate string) error {
-	n, err := c.node(leader)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	body := map[string]any{"leader": leader, "candidate": candidate}
-	status, data, err := c.http.do(ctx, http.MethodPost, n.member.RESTURL+"/switchover", body)
-	if err != nil {
-		return fmt.Errorf("pgtest: POST /switchover: %w", err)
-	}
-	if status != http.StatusOK {
-		return fmt.Errorf("pgtest: POST /switchover %s -> %s: HTTP %d: %s", leader, candidate, status, strings.TrimSpace(string(data)))
-	}
-	return nil
-}
-
 // otherMember returns the first member that is not name.
 func (c *PatroniCluster) otherMember(name string) string {
 	for _, m := range c.members {
@@ -207,34 +128,4 @@ func (c *PatroniCluster) otherMember(name string) string {
 		}
 	}
 	return ""
-}
-
-// Connect opens a superuser connection to the member's database postgres.
-func (c *PatroniCluster) Connect(ctx context.Context, member string) (*pgx.Conn, error) {
-	if _, err := c.Member(member); err != nil {
-		return nil, err
-	}
-	return pgx.Connect(ctx, c.SuperuserConnString(member))
-}
-
-// Exec runs sql as superuser on the member (simple protocol without args,
-// so sql may hold several statements).
-func (c *PatroniCluster) Exec(ctx context.Context, member, sql string, args ...any) error {
-	conn, err := c.Connect(ctx, member)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	_, err = conn.Exec(ctx, sql, args...)
-	return err
-}
-
-// QueryRow runs a one-row query as superuser on the member.
-func (c *PatroniCluster) QueryRow(ctx context.Context, member, sql string, args []any, dest ...any) error {
-	conn, err := c.Connect(ctx, member)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	return conn.QueryRow(ctx, sql, args...).Scan(dest...)
 }

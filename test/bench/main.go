@@ -20,7 +20,7 @@ import (
 func main() {
 	out := flag.String("out", "", "file to write (default BENCHMARKS.md at the repository root)")
 	major := flag.Int("major", 17, "PostgreSQL major version (the scale scenario always uses 17)")
-	only := flag.String("only", "", "run only this scenario ("+failoverReadyName+": PGTEST_MAJORS picks its majors; "+scaleName+") and replace only its section of the file")
+	only := flag.String("only", "", "run only this scenario ("+failoverReadyName+": PGTEST_MAJORS picks its majors; "+patroniName+"; "+scaleName+") and replace only its section of the file")
 	var sc scaleOptions
 	flag.DurationVar(&sc.window, "scale-window", 2*time.Minute, "scale: length of each steady-state window (10 slots, then 2,000)")
 	flag.StringVar(&sc.observe, "scale-observe", observeWatch, "scale: how all Ready is seen: "+observeWatch+" or "+observeList+" (a List every 100 ms)")
@@ -50,10 +50,10 @@ func run(out string, major int, only string, sc scaleOptions) error {
 	case "":
 	case scaleName:
 		return scaleBench(ctx, out, sc)
-	case failoverReadyName:
+	case failoverReadyName, patroniName:
 		return inProcess(ctx, root, out, major, only)
 	default:
-		return fmt.Errorf("-only %q: no such scenario (%s, %s)", only, failoverReadyName, scaleName)
+		return fmt.Errorf("-only %q: no such scenario (%s, %s, %s)", only, failoverReadyName, patroniName, scaleName)
 	}
 	if err := inProcess(ctx, root, out, major, ""); err != nil {
 		return err
@@ -73,8 +73,11 @@ func inProcess(ctx context.Context, root, out string, major int, only string) er
 	}
 	defer h.stop()
 	defer pgtest.CleanupAll()
-	if only == failoverReadyName {
+	switch only {
+	case failoverReadyName:
 		return h.failoverReadyBench(ctx, out)
+	case patroniName:
+		return h.patroniBench(ctx, out)
 	}
 	r := &report{Major: major, Started: time.Now()}
 	if r.ApplyToReady, err = h.applyToReady(ctx, major, 50); err != nil {
@@ -98,5 +101,8 @@ func inProcess(ctx context.Context, root, out string, major int, only string) er
 	if err := r.write(out); err != nil {
 		return err
 	}
-	return h.failoverReadyBench(ctx, out)
+	if err := h.failoverReadyBench(ctx, out); err != nil {
+		return err
+	}
+	return h.patroniBench(ctx, out)
 }

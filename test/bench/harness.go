@@ -73,6 +73,19 @@ func (h *harness) stop() {
 // namespace creates a namespace with the credentials Secret and a server for
 // the given members.
 func (h *harness) namespace(ctx context.Context, poll time.Duration, snap *api.StandbySnapshotSpec, members ...*pgtest.Server) (string, error) {
+	spec := api.PostgresServerSpec{StandbySnapshot: snap}
+	if poll > 0 {
+		spec.PollInterval = &metav1.Duration{Duration: poll}
+	}
+	for _, m := range members {
+		spec.Hosts = append(spec.Hosts, api.HostPort{Host: m.Host, Port: int32(m.Port)})
+	}
+	return h.namespaceFor(ctx, spec)
+}
+
+// namespaceFor creates a namespace with the credentials Secret and a
+// server of the given spec (credentials and TLS filled in).
+func (h *harness) namespaceFor(ctx context.Context, spec api.PostgresServerSpec) (string, error) {
 	h.seq++
 	ns := fmt.Sprintf("bench-%d", h.seq)
 	objs := []client.Object{
@@ -80,16 +93,9 @@ func (h *harness) namespace(ctx context.Context, poll time.Duration, snap *api.S
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pg"},
 			StringData: map[string]string{"username": role, "password": password}},
 	}
-	ps := &api.PostgresServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"},
-		Spec: api.PostgresServerSpec{CredentialsSecretRef: api.LocalObjectReference{Name: "pg"},
-			TLS: &api.TLSSpec{Mode: api.TLSDisable}}}
-	if poll > 0 {
-		ps.Spec.PollInterval = &metav1.Duration{Duration: poll}
-	}
-	ps.Spec.StandbySnapshot = snap
-	for _, m := range members {
-		ps.Spec.Hosts = append(ps.Spec.Hosts, api.HostPort{Host: m.Host, Port: int32(m.Port)})
-	}
+	spec.CredentialsSecretRef = api.LocalObjectReference{Name: "pg"}
+	spec.TLS = &api.TLSSpec{Mode: api.TLSDisable}
+	ps := &api.PostgresServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"}, Spec: spec}
 	for _, o := range append(objs, ps) {
 		if err := h.c.Create(ctx, o); err != nil {
 			return "", err

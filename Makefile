@@ -48,7 +48,7 @@ help: ## Show this help.
 ##@ Tools
 
 .PHONY: tools
-tools: ## Build/install controller-gen, envtest (kube-apiserver, etcd, kubectl), helm, promtool and PostgreSQL into bin/.
+tools: ## Build/install controller-gen, envtest (kube-apiserver, etcd, kubectl), helm, promtool, PostgreSQL and Patroni (Debian) for the tests.
 	@# The envtest build is CPU-bound and the PostgreSQL install network-bound: overlap them.
 	@if [[ ! -x "$(ENVTEST_DIR)/kube-apiserver" || ! -x "$(HELM)" ]]; then \
 		echo "make tools: first run: building kube-apiserver, etcd and kubectl from Go modules (5-10 minutes on 2 cores)"; \

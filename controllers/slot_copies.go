@@ -91,7 +91,7 @@ func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotSco
 	case kind == copiesNone:
 		r.dropCopy(ctx, sc, m, rec)
 	case rec == nil && present && !r.copyCreating(sc, m):
-		sc.note(m, foreignCopyNote)
+		sc.note(m, foreignCopyNote(sc))
 	case kind == copiesPhysical:
 		r.keepPhysicalCopy(ctx, sc, m, rec, row, present)
 	default:
@@ -265,7 +265,7 @@ func (r *ReplicationSlotReconciler) nameTakenOn(ctx context.Context, sc *slotSco
 		sc.note(m, "cannot read the standby before making the copy: "+err.Error())
 		return true
 	case row != nil:
-		sc.note(m, foreignCopyNote)
+		sc.note(m, foreignCopyNote(sc))
 		return true
 	}
 	return false
@@ -282,14 +282,19 @@ func (r *ReplicationSlotReconciler) writeCopies(ctx context.Context, sc *slotSco
 
 // foreignCopyNote: the standby has a slot of this name nobody recorded as a
 // copy; slotkeeper leaves it alone.
-const foreignCopyNote = "a slot of this name exists on this standby that slotkeeper did not make; drop it there so slotkeeper can keep a copy"
+// Under CloudNativePG that slot is most likely its own copy of the
+// primary's physical slot (replicationSlots.synchronizeReplicas), which it
+// would make again after a drop: say so instead of fighting it.
+func foreignCopyNote(sc *slotScope) string {
+	return status.ForeignCopyNote(haManagerOf(sc))
+}
 
 // noteCopyFailure says why a copy could not be made (e is not nil). A name already taken
 // is a slot slotkeeper did not make (one made moments ago may not be in the
 // snapshot yet).
 func noteCopyFailure(sc *slotScope, m *monitor.Member, e *postgres.Error) {
 	if e.Reason == postgres.ReasonSlotExists {
-		sc.note(m, foreignCopyNote)
+		sc.note(m, foreignCopyNote(sc))
 		return
 	}
 	sc.note(m, "cannot create the copy: "+e.Error())

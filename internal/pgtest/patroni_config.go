@@ -13,9 +13,9 @@ import (
 // accept as it is, so no YAML library is needed and nothing is lost in
 // quoting.
 
-// patroniHBA allows password logins over TCP from 127.0.0.1 only (as a
-// real deployment would, and as slotkeeper connects), and trusts the unix
-// socket, which only the server user can reach.
+// patroniHBA asks for passwords (scram-sha-256) over TCP, from 127.0.0.1
+// only, as a real deployment would and as slotkeeper connects; the unix
+// socket in the member's directory is trusted, for debugging with psql.
 var patroniHBA = []string{
 	"local all all trust",
 	"local replication all trust",

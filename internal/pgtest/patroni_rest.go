@@ -96,19 +96,28 @@ func (c *PatroniCluster) PatchConfig(ctx context.Context, member string, patch m
 }
 
 // Pause puts the cluster in maintenance mode (PATCH /config pause: true)
-// and waits until every member's Patroni reports it: a paused Patroni
+// and waits until every running Patroni reports it: a paused Patroni
 // neither fails over nor touches replication slots.
 func (c *PatroniCluster) Pause(ctx context.Context) error { return c.setPause(ctx, true) }
 
-// Resume ends maintenance mode and waits until no member reports it.
+// Resume ends maintenance mode and waits until no running Patroni reports it.
 func (c *PatroniCluster) Resume(ctx context.Context) error { return c.setPause(ctx, false) }
 
 func (c *PatroniCluster) setPause(ctx context.Context, pause bool) error {
-	if _, err := c.PatchConfig(ctx, c.members[0].member.Name, map[string]any{"pause": pause}); err != nil {
+	var running []*patroniNode
+	for _, m := range c.members {
+		if m.running() {
+			running = append(running, m)
+		}
+	}
+	if len(running) == 0 {
+		return fmt.Errorf("pgtest: Patroni cluster %s: no member's Patroni is running", c.Scope)
+	}
+	if _, err := c.PatchConfig(ctx, running[0].member.Name, map[string]any{"pause": pause}); err != nil {
 		return err
 	}
-	return c.poll(ctx, fmt.Sprintf("every member to report pause=%v", pause), func() (bool, error) {
-		for _, m := range c.members {
+	return c.poll(ctx, fmt.Sprintf("every running Patroni to report pause=%v", pause), func() (bool, error) {
+		for _, m := range running {
 			st, err := c.memberStatus(ctx, m)
 			if err != nil || st.Pause != pause {
 				return false, err

@@ -1,8 +1,11 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +21,12 @@ var patroniTestOptions = PatroniOptions{
 // TestPatroni pins down what Patroni 3.0.2 does to replication slots it
 // does not know, which slotkeeper must defend against: it drops every
 // inactive slot that is neither in its dynamic `slots` nor matched by
-// `ignore_slots`, on the leader and on replicas, but only when it re-reads
-// the slot list from PostgreSQL (at start, after PostgreSQL restarts, after
-// creating a slot of its own such as a new leader's slots for the other
-// members, on resume) and never while paused.
+// `ignore_slots`, on the leader and on replicas, whenever it re-reads the
+// slot list from PostgreSQL: at its start, after PostgreSQL (re)starts (a
+// demoted leader), in the loop after it created a slot of its own (a new
+// leader's slots for the other members), on resume; never while paused.
+// A slot in use survives, but Patroni then re-reads at every loop and drops
+// it at the first one after its consumer left.
 // Patroni missing is a failure (run `make patroni`), not a skip.
 func TestPatroni(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
@@ -35,6 +40,7 @@ func TestPatroni(t *testing.T) {
 	t.Run("UnknownSlotsDroppedOnReRead", func(t *testing.T) {
 		testUnknownSlotDropped(ctx, t, c, leader, replica)
 	})
+	t.Run("ActiveSlotDroppedOnceIdle", func(t *testing.T) { testActiveSlot(ctx, t, c, leader) })
 	t.Run("IgnoreSlotsKeeps", func(t *testing.T) { testIgnoreSlots(ctx, t, c, leader, replica) })
 	t.Run("PauseKeeps", func(t *testing.T) { testPause(ctx, t, c, leader) })
 	t.Run("Switchover", func(t *testing.T) { testSwitchover(ctx, t, c, leader, replica) })
@@ -43,8 +49,8 @@ func TestPatroni(t *testing.T) {
 
 func testUnknownSlotDropped(ctx context.Context, t *testing.T, c *PatroniCluster, leader, replica string) {
 	createSlot(ctx, t, c, leader, "foreign_slot", "logical")
-	// A physical slot on the replica, as slotkeeper's standby copies are
-	// (PostgreSQL 15 has no logical decoding on standbys).
+	// On the replica a physical slot: PostgreSQL 15 has no logical
+	// decoding on standbys.
 	createSlot(ctx, t, c, replica, "replica_slot", "physical")
 	// A running Patroni does not look: the slots outlive two loops.
 	must(t, c.RunLoops(ctx, leader, 2))
@@ -65,6 +71,51 @@ func testUnknownSlotDropped(ctx context.Context, t *testing.T, c *PatroniCluster
 			return strings.Contains(c.PatroniLogSince(member, offset), "Dropped unknown replication slot '"+slot+"'")
 		})
 	}
+}
+
+// testActiveSlot: Patroni cannot drop a slot in use, so it retries at every
+// loop and drops the slot at the first loop after its consumer left.
+func testActiveSlot(ctx context.Context, t *testing.T, c *PatroniCluster, leader string) {
+	createSlot(ctx, t, c, leader, "active_slot", "logical")
+	consumer := consumeSlot(ctx, t, c, leader, "active_slot")
+	eventuallyP(ctx, t, "pg_recvlogical to use active_slot", func() bool {
+		var active bool
+		return c.QueryRow(ctx, leader, `SELECT active FROM pg_replication_slots WHERE slot_name = 'active_slot'`, nil, &active) == nil && active
+	})
+	restartPatroni(ctx, t, c, leader, func() bool { return true })
+	must(t, c.RunLoops(ctx, leader, 2))
+	if !slotExists(ctx, t, c, leader, "active_slot") {
+		t.Fatal("Patroni dropped active_slot while pg_recvlogical used it")
+	}
+	left := time.Now()
+	must(t, consumer.Process.Kill())
+	_ = consumer.Wait()
+	eventuallyP(ctx, t, "Patroni to drop active_slot once idle", func() bool {
+		return !slotExists(ctx, t, c, leader, "active_slot")
+	})
+	t.Logf("Patroni dropped active_slot %v after its consumer left (loop_wait %d s)",
+		time.Since(left).Round(time.Millisecond), c.Options().LoopWait)
+}
+
+// consumeSlot streams from a logical slot with pg_recvlogical, which keeps
+// it active until killed.
+func consumeSlot(ctx context.Context, t *testing.T, c *PatroniCluster, member, slot string) *exec.Cmd {
+	t.Helper()
+	binDir, err := BinDir(c.Options().Major)
+	must(t, err)
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "pg_recvlogical"),
+		"-d", c.SuperuserConnString(member), "-S", slot, "--start", "-f", "/dev/null")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("pg_recvlogical: %s", out.String())
+		}
+	})
+	return cmd
 }
 
 func testIgnoreSlots(ctx context.Context, t *testing.T, c *PatroniCluster, leader, replica string) {
@@ -192,7 +243,8 @@ func restartPatroni(ctx context.Context, t *testing.T, c *PatroniCluster, member
 
 func createSlot(ctx context.Context, t *testing.T, c *PatroniCluster, member, name, kind string) {
 	t.Helper()
-	sql := `SELECT pg_create_logical_replication_slot($1, 'pgoutput')`
+	// test_decoding, unlike pgoutput, needs no publication to stream.
+	sql := `SELECT pg_create_logical_replication_slot($1, 'test_decoding')`
 	if kind == "physical" {
 		sql = `SELECT pg_create_physical_replication_slot($1, true)`
 	}

@@ -68,7 +68,8 @@ func (c *PatroniCluster) WaitLeader(ctx context.Context) (string, error) {
 			return false, err
 		}
 		leader = name
-		return true, c.Writable(ctx, name)
+		err = c.Writable(ctx, name)
+		return err == nil, err
 	})
 	if err != nil {
 		return "", err

@@ -29,7 +29,8 @@ func VanishedNote(reason string, ha *api.HAManagerStatus, slot string) string {
 		return fmt.Sprintf("; Patroni runs this cluster and most likely dropped it (it drops every inactive slot that neither its slots nor its ignore_slots name): %s",
 			PatroniFix([]string{slot}))
 	case HAManagerCNPG:
-		return "; CloudNativePG runs this cluster and may have dropped it: see docs/ha-managers.md"
+		return "; CloudNativePG runs this cluster: on a standby, its replicationSlots.synchronizeReplicas drops inactive physical slots " +
+			"the primary does not have, unless synchronizeReplicas.excludePatterns matches them (docs/ha-managers.md)"
 	}
 	return fmt.Sprintf("; %s runs this cluster and may have dropped it", ha.Name)
 }
@@ -123,4 +124,15 @@ func plural(n int32, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// ForeignCopyNote says what to do about a slot of the declared name on a
+// standby that slotkeeper did not make.
+func ForeignCopyNote(ha *api.HAManagerStatus) string {
+	if ha != nil && ha.Name == HAManagerCNPG {
+		return "CloudNativePG keeps its own copy of this physical slot on this standby (replicationSlots.synchronizeReplicas) and would " +
+			"make it again after a drop; slotkeeper leaves it to CloudNativePG. To have slotkeeper keep the copy instead, exclude the slot " +
+			"with synchronizeReplicas.excludePatterns and drop CloudNativePG's copy"
+	}
+	return "a slot of this name exists on this standby that slotkeeper did not make; drop it there so slotkeeper can keep a copy"
 }

@@ -65,3 +65,15 @@ func TestVanishedNote(t *testing.T) {
 		t.Fatalf("uncovered note %q", n)
 	}
 }
+
+func TestForeignCopyNote(t *testing.T) {
+	if n := ForeignCopyNote(&api.HAManagerStatus{Name: HAManagerCNPG}); !strings.Contains(n, "excludePatterns") || strings.Contains(n, "drop it there") {
+		t.Fatalf("CloudNativePG note %q", n)
+	}
+	if n := ForeignCopyNote(nil); !strings.Contains(n, "drop it there") {
+		t.Fatalf("note %q", n)
+	}
+	if n := VanishedNote(api.ReasonMissing, &api.HAManagerStatus{Name: HAManagerCNPG}, "a"); !strings.Contains(n, "excludePatterns") {
+		t.Fatalf("CloudNativePG vanished note %q", n)
+	}
+}

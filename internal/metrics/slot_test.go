@@ -165,8 +165,8 @@ type legacySlots struct {
 	slotReady, slotActive, slotRetained, slotBudget, slotLag, slotSafeWAL, slotWALStatus,
 	slotInvalid, slotInactiveAt, slotFailover, slotBlocked, slotDataGap, slotGapWindow, slotGapCount *prometheus.GaugeVec
 	slotRecreated, slotGapBytes, slotVanished *statusCounter
-	plainSlotGauges             []*prometheus.GaugeVec
-	seen                        *legacySeen
+	plainSlotGauges                           []*prometheus.GaugeVec
+	seen                                      *legacySeen
 }
 
 func newLegacySlots() *legacySlots {

@@ -18,9 +18,9 @@ import (
 // from the current configuration, as Patroni does: the fault a
 // read-modify-write must survive.
 type staleREST struct {
-	mu      sync.Mutex
-	current map[string]any
-	cached  map[string]any
+	mu          sync.Mutex
+	current     map[string]any
+	cached      map[string]any
 	status      int // answer every call with this code when not 0
 	patchStatus int // answer PATCH with this code when not 0
 	patches     int

@@ -24,8 +24,11 @@ func (s *Server) logSize() int64 {
 	return fi.Size()
 }
 
-func (s *Server) logSince(offset int64) string {
-	f, err := os.Open(s.logPath)
+func (s *Server) logSince(offset int64) string { return readFrom(s.logPath, offset) }
+
+// readFrom returns what path holds after offset, at most 1 MiB.
+func readFrom(path string, offset int64) string {
+	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}

@@ -3,7 +3,6 @@ package pgtest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -55,16 +54,7 @@ func (c *PatroniCluster) PatroniLogSince(member string, offset int64) string {
 	if err != nil {
 		return err.Error()
 	}
-	f, err := os.Open(n.logPath)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return ""
-	}
-	data, _ := io.ReadAll(io.LimitReader(f, 1<<20))
-	return string(data)
+	return readFrom(n.logPath, offset)
 }
 
 // logs returns the tails of the node's logs under headers.

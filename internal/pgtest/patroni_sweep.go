@@ -1,11 +1,8 @@
 package pgtest
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 )
@@ -50,16 +47,7 @@ func StopAllPatroni() {
 // but the postmasters did not: Patroni starts them in sessions of their own.
 // So the sweep kills whatever still serves a data directory in there first.
 func sweepAbandonedPatroni() {
-	matches, _ := filepath.Glob(filepath.Join(workRoot(), patroniDirPrefix+"*"))
-	for _, base := range matches {
-		data, err := os.ReadFile(filepath.Join(base, ownerFile))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || pid <= 0 || pid == os.Getpid() || processExists(pid) {
-			continue
-		}
+	for _, base := range abandonedBases(patroniDirPrefix + "*") {
 		dataDirs, _ := filepath.Glob(filepath.Join(base, "*", "data"))
 		for _, dataDir := range dataDirs {
 			for _, pm := range PostmasterPIDs(dataDir) {

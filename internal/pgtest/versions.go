@@ -58,7 +58,10 @@ func BinDir(major int) (string, error) {
 	candidates = append(candidates, fmt.Sprintf("/usr/lib/postgresql/%d/bin", major))
 	for _, dir := range candidates {
 		if isExecutable(filepath.Join(dir, "postgres")) && isExecutable(filepath.Join(dir, "initdb")) {
-			return dir, nil
+			// bin/pg/<major> links to a cache the server user can reach
+			// when the checkout itself is private (hack/install-postgres.sh):
+			// the servers must be started by the real path.
+			return filepath.EvalSymlinks(dir)
 		}
 	}
 	msg := fmt.Sprintf("pgtest: PostgreSQL %d not found (looked in %s); install it with `make test` or hack/install-postgres.sh",

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -44,7 +45,10 @@ func serverUpdateWakesSlots(old, cur *api.PostgresServer) bool {
 		old.Status.SystemIdentifier != cur.Status.SystemIdentifier ||
 		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionReady) ||
 		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionStalled) ||
-		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionPrerequisitesMet)
+		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionPrerequisitesMet) ||
+		// Slots name the HA manager in their messages (which would drop them,
+		// who most likely dropped them).
+		!equality.Semantic.DeepEqual(old.Status.HAManager, cur.Status.HAManager)
 }
 
 // sameFacts compares a condition's status, reason and message, not its

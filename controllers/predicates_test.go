@@ -82,6 +82,10 @@ func TestServerUpdateWakesSlots(t *testing.T) {
 		{"a prerequisite is fixed (wal_level logical again)", func(ps *api.PostgresServer) {
 			ps.Status.Conditions = append(ps.Status.Conditions, metav1.Condition{Type: api.ConditionPrerequisitesMet, Status: metav1.ConditionTrue})
 		}, true},
+		{"Patroni found", func(ps *api.PostgresServer) { ps.Status.HAManager = &api.HAManagerStatus{Name: "Patroni"} }, true},
+		{"Patroni would drop a slot", func(ps *api.PostgresServer) {
+			ps.Status.HAManager = &api.HAManagerStatus{Name: "Patroni", Uncovered: []string{"a"}}
+		}, true},
 		{"unmanaged retention message counts slots", func(ps *api.PostgresServer) {
 			ps.Status.Conditions = append(ps.Status.Conditions, metav1.Condition{Type: "UnmanagedWALRetentionHealthy",
 				Status: metav1.ConditionTrue, Message: "5 inactive unmanaged slot(s) retain 16MiB"})

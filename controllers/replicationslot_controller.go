@@ -197,6 +197,9 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	oldRetention := conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy)
 	applyGapAck(rs)
 	in := slotInputs(rs, o, sc.row)
+	if in.Gap != nil {
+		in.GapNote = status.VanishedNote(in.Gap.Reason, haManagerOf(sc), sc.name)
+	}
 	in.BlockedReason, in.BlockedMessage = sc.blockedReason, sc.blockedMessage
 	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
 	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)

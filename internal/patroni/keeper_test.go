@@ -3,7 +3,9 @@ package patroni
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -156,5 +158,46 @@ func TestObserveReportsARefusedWrite(t *testing.T) {
 	}
 	if _, ok := srv.current[freshReadKey]; ok {
 		t.Fatal("the fresh read left its key in the configuration")
+	}
+}
+
+// Credentials go only to a server whose certificate the CA signed.
+func TestCredentialsOnlyToAVerifiedServer(t *testing.T) {
+	var gotAuth []string
+	var mu sync.Mutex
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		mu.Lock()
+		gotAuth = append(gotAuth, fmt.Sprintf("%v %s:%s", ok, user, pass))
+		mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"ignore_slots": []any{}})
+	}))
+	defer srv.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	settings := Settings{URLs: []string{srv.URL}, Username: "u", Password: "p", Timeout: time.Second}
+
+	// The system roots do not know the test server: nothing is sent.
+	c, err := NewClient(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetConfig(context.Background()); err == nil {
+		t.Fatal("an unverified server was trusted")
+	}
+	if len(gotAuth) != 0 {
+		t.Fatalf("credentials reached an unverified server: %v", gotAuth)
+	}
+	settings.CAPEM = ca
+	if c, err = NewClient(settings); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetConfig(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(gotAuth) != 1 || gotAuth[0] != "true u:p" {
+		t.Fatalf("auth seen: %v", gotAuth)
+	}
+	if _, err := NewClient(Settings{URLs: []string{srv.URL}, CAPEM: []byte("not a certificate")}); err == nil {
+		t.Fatal("a CA without a certificate was accepted")
 	}
 }

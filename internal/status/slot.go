@@ -27,9 +27,11 @@ type SlotInputs struct {
 	// the slot from moving: its consumer, or since when it has none.
 	SafeWALSizeBytes *int64
 	HeldBack         string
-	// Gap is the last data gap; Acknowledged hides it.
+	// Gap is the unacknowledged window; Acknowledged hides it. GapNote
+	// says who most likely dropped a slot that went missing.
 	Gap          *api.DataGap
 	Acknowledged bool
+	GapNote      string
 	// BlockedReason and BlockedMessage describe a creation that waits;
 	// empty when none does.
 	BlockedReason, BlockedMessage string
@@ -118,7 +120,7 @@ func dataGap(in SlotInputs) *metav1.Condition {
 	if in.Gap == nil || in.Acknowledged {
 		return nil
 	}
-	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.Gap.Reason, Message: DataGapMessage(in.Gap),
+	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.Gap.Reason, Message: DataGapMessage(in.Gap) + in.GapNote,
 		ObservedGeneration: in.Generation}
 }
 

@@ -76,8 +76,34 @@ var _ = Describe("beside Patroni", Ordered, func() {
 			g.Expect(f[:2]).To(Equal([]string{from, rec}), "one window from where the consumer stood before the switchover, covering every recreation")
 		}).Should(Succeed())
 		Expect(kubectl("get", "rslot/detect-cdc", "-n", ns, "-o", `jsonpath={.status.conditions[?(@.type=="DataGap")].message}`)).
-			To(And(ContainSubstring(from), ContainSubstring(rec+" times")))
+			To(And(ContainSubstring(from), ContainSubstring(rec+" times"), ContainSubstring("Patroni runs this cluster and most likely dropped it")))
 		Expect(kubectl("events", "-n", ns, "--for", "rslot/detect-cdc")).To(ContainSubstring("Patroni runs this cluster and most likely dropped it"))
+	})
+
+	It("with ignoreSlots Report: names the slots Patroni would drop, until ignore_slots covers them", func(ctx SpecContext) {
+		const ns = "e2e-patroni-report"
+		kubectlIn(patroniManifest(ns, pc, "Report")+patroniSlots(ns, "report"), "apply", "-f", "-")
+		DeferCleanup(deletePatroniObjects, ns)
+		kubectl("wait", "--for=condition=Ready", "rslot", "--all", "-n", ns, "--timeout=60s")
+		Eventually(jsonpath("pgserver/db", haCondition+" {.status.haManager.version} {.status.haManager.scope}", "-n", ns)).
+			Should(Equal("False NotCovered 3.0.2 e2e"))
+		Expect(kubectl("get", "pgserver/db", "-n", ns, "-o", `jsonpath={.status.conditions[?(@.type=="HAManagerCoversSlots")].message}`)).
+			To(And(ContainSubstring("2 of 2"), ContainSubstring("report_cdc"), ContainSubstring("report_replica"), ContainSubstring("patronictl edit-config")))
+		Eventually(jsonpath("rslot/report-cdc", `{.status.conditions[?(@.type=="Ready")].message}`, "-n", ns)).
+			Should(ContainSubstring("Patroni will drop this slot"))
+
+		By("ignore_slots covering both: one entry by name, one nameless matcher of physical slots")
+		_, err := pc.PatchConfig(ctx, pc.Members()[0].Name, map[string]any{"ignore_slots": []any{
+			map[string]any{"name": "report_cdc"}, map[string]any{"type": "physical"}}})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func(ctx SpecContext) {
+			_, err := pc.PatchConfig(ctx, pc.Members()[0].Name, map[string]any{"ignore_slots": nil})
+			Expect(err).NotTo(HaveOccurred())
+		})
+		Eventually(jsonpath("pgserver/db", haCondition, "-n", ns), 90*time.Second).Should(Equal("True Covered"))
+		Eventually(jsonpath("rslot/report-cdc", `{.status.conditions[?(@.type=="Ready")].message}`, "-n", ns), 90*time.Second).
+			ShouldNot(ContainSubstring("Patroni"))
+		Expect(ignoreSlots(ctx, pc)).To(HaveLen(2), "Report never writes Patroni's configuration")
 	})
 
 	It("with ignoreSlots Manage: Patroni drops nothing across switchovers and restarts, and only slotkeeper's entries change", func(ctx SpecContext) {

@@ -44,6 +44,12 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 	o := r.dropForDeletion(ctx, sc)
 	if o == nil {
 		o = r.removeIgnoreEntry(ctx, sc)
+		if o != nil && time.Since(rs.DeletionTimestamp.Time) > ReleaseAfter {
+			r.Recorder.Eventf(rs, nil, "Warning", "Released", actionRelease,
+				"dropped slot %q, but gave up removing its entry from Patroni's ignore_slots after %s (%s): remove it there by hand",
+				SlotName(rs), ReleaseAfter, o.Message)
+			return ctrl.Result{}, r.release(ctx, rs)
+		}
 	}
 	if o == nil {
 		return ctrl.Result{}, r.release(ctx, rs)

@@ -61,6 +61,12 @@ func (r *ReplicationSlotReconciler) removeIgnoreEntry(ctx context.Context, sc *s
 	if sc.rs.Status.IgnoreSlotsEntry != ignoreEntryAdded {
 		return nil
 	}
+	if ps := sc.ps; ps != nil && (ps.Spec.Patroni == nil || ignoreMode(ps.Spec.Patroni) != api.IgnoreSlotsManage) {
+		// Somebody took the entries out of slotkeeper's hands: leave them.
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryLeft", actionDrop,
+			"left slot %q in Patroni's ignore_slots: the PostgresServer no longer has spec.patroni.ignoreSlots Manage", sc.name)
+		return nil
+	}
 	k := r.Patroni.Get(sc.serverKey)
 	if k == nil {
 		return retrying(api.ReasonDeleting, "the slot is dropped; waiting for the PostgresServer to reach Patroni to remove the slot's ignore_slots entry")
@@ -69,7 +75,7 @@ func (r *ReplicationSlotReconciler) removeIgnoreEntry(ctx context.Context, sc *s
 	defer cancel()
 	if err := k.Remove(ctx, patroniSlot(sc.rs)); err != nil {
 		return retrying(api.ReasonDeleting, fmt.Sprintf(
-			"the slot is dropped; removing its entry from Patroni's ignore_slots failed: %v (set spec.patroni.ignoreSlots: Report to leave the entry and finish)", err))
+			"the slot is dropped; removing its entry from Patroni's ignore_slots failed: %v (set spec.patroni.ignoreSlots: Report on the PostgresServer to leave the entry and finish)", err))
 	}
 	r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryRemoved", actionDrop,
 		"removed slot %q from Patroni's ignore_slots after dropping it", sc.name)

@@ -28,6 +28,11 @@ func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slo
 		return nil, nil
 	}
 	k := r.Patroni.Get(sc.serverKey)
+	if k == nil && sc.rs.Status.IgnoreSlotsEntry != "" {
+		// Right after an operator restart, before the server's reconcile
+		// reached Patroni: the entry was there, so a Ready slot stays Ready.
+		return nil, nil
+	}
 	if k == nil {
 		if c := meta.FindStatusCondition(ps.Status.Conditions, api.ConditionHAManagerCoversSlots); c != nil && c.Reason != api.ReasonCovered && c.Reason != api.ReasonNotCovered {
 			sc.haNote = "; Patroni's ignore_slots cannot be kept: " + c.Message

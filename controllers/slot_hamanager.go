@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -42,22 +42,48 @@ func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slo
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*r.readTimeout(sc))
 	defer cancel()
-	got, err := k.Ensure(ctx, patroniSlot(sc.rs))
+	s, st := patroniSlot(sc.rs), &sc.rs.Status
+	covered, err := k.Covers(ctx, s)
+	if err == nil && covered {
+		if st.IgnoreSlotsEntry == "" {
+			st.IgnoreSlotsEntry = ignoreEntryPresent
+		}
+		return nil, nil
+	}
+	if err == nil && st.IgnoreSlotsEntry != ignoreEntryAdded {
+		// Recorded before the write: an entry made just before the operator
+		// stopped is then known as slotkeeper's, and removed with the slot.
+		if err := r.recordIgnoreEntry(ctx, sc); err != nil {
+			return nil, err
+		}
+	}
+	wrote := false
+	if err == nil {
+		wrote, err = k.Ensure(ctx, s)
+	}
 	if err != nil {
 		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%s), so Patroni may drop it; the PostgresServer's %s condition says what to do",
 			patroniTrouble(err), api.ConditionHAManagerCoversSlots)
 		return nil, nil
 	}
-	st := &sc.rs.Status
-	switch {
-	case got == patroni.Added && st.IgnoreSlotsEntry != ignoreEntryAdded:
-		st.IgnoreSlotsEntry = ignoreEntryAdded
+	if wrote {
 		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", actionCreate,
 			"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
-	case st.IgnoreSlotsEntry == "":
-		st.IgnoreSlotsEntry = ignoreEntryPresent
 	}
 	return nil, nil
+}
+
+// recordIgnoreEntry writes status.ignoreSlotsEntry Added at once, ahead of
+// the reconcile's own status write.
+func (r *ReplicationSlotReconciler) recordIgnoreEntry(ctx context.Context, sc *slotScope) error {
+	obj := sc.rs.DeepCopy()
+	base := obj.DeepCopy()
+	obj.Status.IgnoreSlotsEntry = ignoreEntryAdded
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
+		return err
+	}
+	sc.rs.Status.IgnoreSlotsEntry = ignoreEntryAdded
+	return nil
 }
 
 // removeIgnoreEntry removes the entry slotkeeper added, once the slot is

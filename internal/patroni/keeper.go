@@ -41,16 +41,6 @@ type removal struct {
 	at   time.Time
 }
 
-// Outcome of Ensure.
-type Outcome int
-
-const (
-	// Present: an entry (anyone's) or a permanent slot already covers it.
-	Present Outcome = iota
-	// Added: slotkeeper wrote its own entry.
-	Added
-)
-
 // Observe reads the configuration, unless one was read or written less
 // than `within` ago; the server reconcile calls it to report coverage and
 // to notice entries removed behind slotkeeper's back, and runs on every
@@ -83,29 +73,41 @@ func (k *Keeper) read(ctx context.Context) (map[string]any, error) {
 	return cfg, err
 }
 
-// Ensure makes Patroni leave s alone, adding slotkeeper's entry when
-// nothing covers it yet. The write is checked against the configuration
-// Patroni answers with, which is the one it stored.
-func (k *Keeper) Ensure(ctx context.Context, s Slot) (Outcome, error) {
+// Covers reports whether Patroni leaves s alone: from the configuration
+// last seen when it is fresh and covers s, else from a fresh read.
+func (k *Keeper) Covers(ctx context.Context, s Slot) (bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.last != nil && time.Since(k.lastAt) < freshFor && Covered(k.last, s) {
-		return k.outcomeOf(s), nil
+		return true, nil
 	}
 	cfg, err := k.readFresh(ctx)
 	if err != nil {
-		return Present, err
+		return false, err
+	}
+	return Covered(cfg, s), nil
+}
+
+// Ensure makes Patroni leave s alone, adding slotkeeper's entry when
+// nothing covers it yet; wrote says it did. The write is checked against
+// the configuration Patroni answers with, which is the one it stored.
+func (k *Keeper) Ensure(ctx context.Context, s Slot) (wrote bool, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	cfg, err := k.readFresh(ctx)
+	if err != nil {
+		return false, err
 	}
 	if Covered(cfg, s) {
-		return k.outcomeOf(s), nil
+		return false, nil
 	}
 	k.ours[s.Name] = s
 	delete(k.removed, s.Name)
 	if err := k.noteWrite(k.write(ctx, cfg, nil)); err != nil {
 		delete(k.ours, s.Name)
-		return Present, err
+		return false, err
 	}
-	return Added, nil
+	return true, nil
 }
 
 // readFresh reads what the DCS holds now, for a read-modify-write: the
@@ -131,14 +133,6 @@ func (k *Keeper) noteWrite(err error) error {
 		k.writeErr = err
 	}
 	return err
-}
-
-// outcomeOf: an entry slotkeeper wrote in this process counts as Added.
-func (k *Keeper) outcomeOf(s Slot) Outcome {
-	if _, ok := k.ours[s.Name]; ok {
-		return Added
-	}
-	return Present
 }
 
 // Remove deletes slotkeeper's entry for s, and only that entry.

@@ -86,14 +86,20 @@ func TestKeeperSurvivesStaleReads(t *testing.T) {
 	srv.loop()
 	k := newKeeper(t, srv)
 	ctx := context.Background()
-	if got, err := k.Ensure(ctx, cdc); err != nil || got != Added {
-		t.Fatalf("Ensure = %v, %v", got, err)
+	if wrote, err := k.Ensure(ctx, cdc); err != nil || !wrote {
+		t.Fatalf("Ensure = %v, %v", wrote, err)
 	}
 	// Within the fresh window no call is made; then the member still
 	// answers from its old copy, without slotkeeper's first entry.
 	k.lastAt = time.Time{}
-	if got, err := k.Ensure(ctx, phys); err != nil || got != Added {
-		t.Fatalf("Ensure = %v, %v", got, err)
+	if wrote, err := k.Ensure(ctx, phys); err != nil || !wrote {
+		t.Fatalf("Ensure = %v, %v", wrote, err)
+	}
+	if covered, err := k.Covers(ctx, cdc); err != nil || !covered {
+		t.Fatalf("Covers = %v, %v after Ensure", covered, err)
+	}
+	if wrote, err := k.Ensure(ctx, cdc); err != nil || wrote {
+		t.Fatalf("a second Ensure wrote again: %v, %v", wrote, err)
 	}
 	list := IgnoreSlots(srv.current)
 	if len(list) != 3 || !HasEntry(srv.current, cdc) || !HasEntry(srv.current, phys) || list[0].(map[string]any)["name"] != "debezium" {

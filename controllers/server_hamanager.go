@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,11 @@ func (r *PostgresServerReconciler) observeHAManager(ctx context.Context, ps *api
 	if err == nil {
 		err = readCoverage(ctx, k, ha, slots, r.Monitor.Timeout(key))
 	}
+	if err == nil && in.Mode == api.IgnoreSlotsManage {
+		// Reads need no rights; the slots' writes say whether Patroni lets
+		// slotkeeper keep its entries.
+		err = k.WriteErr()
+	}
 	if err != nil {
 		in.ErrReason, in.ErrMessage = haErrorReason(err), err.Error()
 		return in
@@ -71,9 +77,15 @@ func readCoverage(ctx context.Context, k *patroni.Keeper, ha *api.HAManagerStatu
 		if patroni.HasEntry(cfg, s) {
 			ha.IgnoreSlotsEntries++
 		}
-		if !patroni.Covered(cfg, s) && len(ha.Uncovered) < maxUncoveredListed {
+		if !patroni.Covered(cfg, s) {
 			ha.Uncovered = append(ha.Uncovered, s.Name)
 		}
+	}
+	// Sorted: the informer's order changes between calls, and status must
+	// not change when nothing did.
+	slices.Sort(ha.Uncovered)
+	if len(ha.Uncovered) > maxUncoveredListed {
+		ha.Uncovered = ha.Uncovered[:maxUncoveredListed]
 	}
 	return nil
 }

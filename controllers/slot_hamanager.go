@@ -66,10 +66,13 @@ func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slo
 			patroniTrouble(err), api.ConditionHAManagerCoversSlots)
 		return nil, nil
 	}
-	if wrote {
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", actionCreate,
-			"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
+	if !wrote {
+		// Somebody else's entry covers it by now: not slotkeeper's to remove.
+		st.IgnoreSlotsEntry = ignoreEntryPresent
+		return nil, nil
 	}
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", actionCreate,
+		"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
 	return nil, nil
 }
 

@@ -98,6 +98,9 @@ var _ = Describe("CRD validation", func() {
 		Entry("a Patroni URL that is not http", func(p *api.PostgresServer) {
 			p.Spec.Patroni = &api.PatroniSpec{URLs: []string{"ftp://db-0:8008"}}
 		}, "spec.patroni.urls"),
+		Entry("a Patroni URL with credentials in it", func(p *api.PostgresServer) {
+			p.Spec.Patroni = &api.PatroniSpec{URLs: []string{"http://admin:secret@db-0:8008"}}
+		}, "spec.patroni.urls"),
 		Entry("no Patroni URL", func(p *api.PostgresServer) { p.Spec.Patroni = &api.PatroniSpec{URLs: []string{}} }, "spec.patroni.urls"),
 		Entry("an unknown ignoreSlots mode", func(p *api.PostgresServer) {
 			p.Spec.Patroni = &api.PatroniSpec{URLs: []string{"http://db-0:8008"}, IgnoreSlots: "Fight"}

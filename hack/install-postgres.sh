@@ -15,27 +15,41 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dest="$root/bin/pg"
 store="$dest"
 if [[ $(id -u) == 0 ]]; then
-	store=${SLOTKEEPER_PG_CACHE:-/var/cache/slotkeeper/pg}
+	store=$(realpath -m "${SLOTKEEPER_PG_CACHE:-/var/cache/slotkeeper/pg}")
 	mkdir -p "$store"
 	# Every directory down to the store must be traversable.
-	for d in "$store" "$(dirname "$store")"; do chmod a+rx "$d"; done
+	d=$store
+	while :; do
+		chmod a+x "$d"
+		[[ "$d" == / ]] && break
+		d=$(dirname "$d")
+	done
+	chmod a+r "$store"
 fi
 mkdir -p "$dest"
 declare -A versions=([16]=16.14.0-beta.17 [17]=17.10.0-beta.17 [18]=18.4.0-beta.17)
 
+# home is where a version lives: in the shared store each version has its
+# own directory, so that checkouts pinning different versions never remove
+# one another's.
+home() {
+	if [[ "$store" == "$dest" ]]; then echo "$dest/$1"; else echo "$store/$1-$2"; fi
+}
+
 # link makes bin/pg/<major> point at the store's copy (a no-op when the
 # store is bin/pg itself).
 link() {
-	local major=$1
-	[[ "$store" == "$dest" ]] && return
+	local major=$1 dir=$2
+	[[ "$dir" == "$dest/$major" ]] && return
 	if [[ -d "$dest/$major" && ! -L "$dest/$major" ]]; then rm -rf "${dest:?}/$major"; fi
-	ln -sfn "$store/$major" "$dest/$major"
+	ln -sfn "$dir" "$dest/$major"
 }
 
 install_npm() {
-	local major=$1 version=$2 dir="$store/$1"
+	local major=$1 version=$2 dir
+	dir=$(home "$1" "$2")
 	if [[ -f "$dir/.version" && "$(cat "$dir/.version")" == "$version" && -x "$dir/bin/postgres" ]]; then
-		link "$major"
+		link "$major" "$dir"
 		return
 	fi
 	echo "installing PostgreSQL $version (npm) into $dir"
@@ -58,7 +72,7 @@ install_npm() {
 	rm -rf "$dir.npm"
 	chmod -R a+rX "$dir"
 	echo "$version" > "$dir/.version"
-	link "$major"
+	link "$major" "$dir"
 }
 
 install_debian15() {

@@ -15,11 +15,12 @@ const (
 // cluster, so that Patroni leaves the declared slots alone.
 // +kubebuilder:validation:XValidation:rule="!has(self.credentialsSecretRef) || self.urls.all(u, u.startsWith('https://'))",message="credentialsSecretRef is sent only over https: use https URLs"
 type PatroniSpec struct {
-	// URLs of the members' REST APIs; any reachable one serves.
+	// URLs of the members' REST APIs; any reachable one serves. No
+	// user:password@ part: credentials come from credentialsSecretRef only.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
 	// +kubebuilder:validation:items:MaxLength=2048
-	// +kubebuilder:validation:items:Pattern=`^https?://[^\s/?#]+(/[^\s?#]*)?$`
+	// +kubebuilder:validation:items:Pattern=`^https?://[^\s/?#@]+(/[^\s?#]*)?$`
 	// +listType=atomic
 	URLs []string `json:"urls"`
 	// IgnoreSlots: Report (default) checks that Patroni's slots or

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -39,6 +40,12 @@ type Client struct {
 // NewClient checks the settings: credentials go only over https, so they
 // never travel in clear text to whoever listens.
 func NewClient(s Settings) (*Client, error) {
+	for _, raw := range s.URLs {
+		// Credentials in a URL would travel as basic auth, whatever the scheme.
+		if u, err := url.Parse(raw); err != nil || u.User != nil {
+			return nil, &Error{Kind: KindRefused, Message: "a Patroni URL must be scheme://host[:port] with no credentials in it"}
+		}
+	}
 	if s.Username != "" {
 		for _, u := range s.URLs {
 			if !strings.HasPrefix(u, "https://") {

@@ -14,31 +14,19 @@ import (
 // reconcile reads it again about twice a minute.
 const freshFor = time.Minute
 
-// forgetRemovedAfter: a member's cached configuration is at most loop_wait
-// old, so an entry removed this long ago can no longer come back through a
-// stale read.
-const forgetRemovedAfter = 10 * time.Minute
-
 // Keeper keeps slotkeeper's ignore_slots entries of one Patroni cluster.
 // Calls are serialised: the list is replaced whole on every write, so two
 // read-modify-writes at once would lose one of them.
 type Keeper struct {
-	mu      sync.Mutex
-	client  *Client
-	key     string
-	last    map[string]any
-	lastAt  time.Time
-	ours    map[string]Slot
-	removed map[string]removal
-	// writeErr is the last failed write, cleared by a successful one: the
-	// server reconcile only reads, and must still report that slotkeeper
-	// may not write.
+	mu     sync.Mutex
+	client *Client
+	key    string
+	last   map[string]any
+	lastAt time.Time
+	// writeErr is the last refused write or fresh read (both need write
+	// rights), cleared by a successful one: the server reconcile only
+	// reads, and must still report that slotkeeper may not write.
 	writeErr error
-}
-
-type removal struct {
-	slot Slot
-	at   time.Time
 }
 
 // Observe reads the configuration, unless one was read or written less
@@ -48,14 +36,17 @@ type removal struct {
 func (k *Keeper) Observe(ctx context.Context, within time.Duration) (map[string]any, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	cfg := k.last
-	if cfg == nil || time.Since(k.lastAt) >= within {
-		var err error
-		if cfg, err = k.read(ctx); err != nil {
-			return nil, err
-		}
+	if k.last != nil && time.Since(k.lastAt) < within {
+		return k.last, nil
 	}
-	return cfg, k.writeErr
+	return k.read(ctx)
+}
+
+// WriteErr is the last refused write, nil once one succeeds.
+func (k *Keeper) WriteErr() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.writeErr
 }
 
 // Info reads Patroni's version and scope.
@@ -101,10 +92,7 @@ func (k *Keeper) Ensure(ctx context.Context, s Slot) (wrote bool, err error) {
 	if Covered(cfg, s) {
 		return false, nil
 	}
-	k.ours[s.Name] = s
-	delete(k.removed, s.Name)
-	if err := k.noteWrite(k.write(ctx, cfg, nil)); err != nil {
-		delete(k.ours, s.Name)
+	if err := k.noteWrite(k.write(ctx, cfg, []Slot{s}, nil)); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -118,11 +106,12 @@ func (k *Keeper) readFresh(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, k.noteWrite(err)
 	}
+	k.writeErr = nil // it needs the rights a write needs
 	k.last, k.lastAt = cfg, time.Now()
 	return cfg, nil
 }
 
-// noteWrite remembers a refused write for Observe; unreachability is
+// noteWrite remembers a refused write for WriteErr; unreachability is
 // Observe's own to find.
 func (k *Keeper) noteWrite(err error) error {
 	var pe *Error
@@ -143,25 +132,12 @@ func (k *Keeper) Remove(ctx context.Context, s Slot) error {
 	if err != nil {
 		return err
 	}
-	delete(k.ours, s.Name)
-	if err := k.noteWrite(k.write(ctx, cfg, []Slot{s})); err != nil {
-		k.ours[s.Name] = s
-		return err
-	}
-	k.removed[s.Name] = removal{slot: s, at: time.Now()}
-	return nil
+	return k.noteWrite(k.write(ctx, cfg, nil, []Slot{s}))
 }
 
-// write merges slotkeeper's wanted entries into cfg's list and writes it
-// when it changed. Should the read have come from a copy that predates
-// slotkeeper's own last write, the entries it wants are added again and
-// those it removed lately are removed again.
-func (k *Keeper) write(ctx context.Context, cfg map[string]any, remove []Slot) error {
-	add := make([]Slot, 0, len(k.ours))
-	for _, s := range k.ours {
-		add = append(add, s)
-	}
-	remove = append(remove, k.recentlyRemoved()...)
+// write adds and removes slotkeeper's entries in cfg's list, read fresh
+// from the DCS just before, and writes it when it changed.
+func (k *Keeper) write(ctx context.Context, cfg map[string]any, add, remove []Slot) error {
 	list, changed := Merge(IgnoreSlots(cfg), add, remove)
 	if !changed {
 		return nil
@@ -175,18 +151,6 @@ func (k *Keeper) write(ctx context.Context, cfg map[string]any, remove []Slot) e
 	}
 	k.last, k.lastAt = got, time.Now()
 	return verify(got, add, remove)
-}
-
-func (k *Keeper) recentlyRemoved() []Slot {
-	var out []Slot
-	for name, r := range k.removed {
-		if time.Since(r.at) > forgetRemovedAfter {
-			delete(k.removed, name)
-			continue
-		}
-		out = append(out, r.slot)
-	}
-	return out
 }
 
 func verify(cfg map[string]any, add, remove []Slot) error {
@@ -229,11 +193,13 @@ func (r *Registry) Configure(key types.NamespacedName, s Settings, fingerprint s
 	if err != nil {
 		return nil, err
 	}
-	k := &Keeper{client: c, key: fingerprint, ours: map[string]Slot{}, removed: map[string]removal{}}
-	if old := r.keepers[key]; old != nil {
-		old.client.Close()
-		k.ours, k.removed = old.ours, old.removed
+	if k := r.keepers[key]; k != nil {
+		// The same keeper, so one lock keeps serialising the writes of
+		// reconciles that still hold it.
+		k.reset(c, fingerprint)
+		return k, nil
 	}
+	k := &Keeper{client: c, key: fingerprint}
 	r.keepers[key] = k
 	return k, nil
 }
@@ -259,4 +225,12 @@ func (r *Registry) Remove(key types.NamespacedName) {
 		k.client.Close()
 		delete(r.keepers, key)
 	}
+}
+
+// reset points the keeper at new settings and forgets what the old ones saw.
+func (k *Keeper) reset(c *Client, fingerprint string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.client.Close()
+	k.client, k.key, k.last, k.writeErr = c, fingerprint, nil, nil
 }

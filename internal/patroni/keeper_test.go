@@ -89,8 +89,8 @@ func TestKeeperSurvivesStaleReads(t *testing.T) {
 	if wrote, err := k.Ensure(ctx, cdc); err != nil || !wrote {
 		t.Fatalf("Ensure = %v, %v", wrote, err)
 	}
-	// Within the fresh window no call is made; then the member still
-	// answers from its old copy, without slotkeeper's first entry.
+	// GET /config still answers from the old copy, without slotkeeper's
+	// first entry; the write reads fresh, so that entry survives.
 	k.lastAt = time.Time{}
 	if wrote, err := k.Ensure(ctx, phys); err != nil || !wrote {
 		t.Fatalf("Ensure = %v, %v", wrote, err)
@@ -139,28 +139,37 @@ func TestCredentialsOnlyOverHTTPS(t *testing.T) {
 	if _, err := NewClient(Settings{URLs: []string{"https://a:8008"}, Username: "u", Password: "p"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := NewClient(Settings{URLs: []string{"http://admin:secret@a:8008"}}); err == nil {
+		t.Fatal("credentials inside a URL accepted")
+	}
 }
 
 // The server reconcile only reads; a refused write must still reach its
-// condition.
-func TestObserveReportsARefusedWrite(t *testing.T) {
+// condition, until a write (or a fresh read, which needs the same rights)
+// succeeds.
+func TestWriteErrReportsARefusedWrite(t *testing.T) {
 	srv := &staleREST{current: map[string]any{}, patchStatus: http.StatusUnauthorized}
 	srv.loop()
 	k := newKeeper(t, srv)
 	if _, err := k.Ensure(context.Background(), cdc); err == nil {
 		t.Fatal("Ensure succeeded against a 401")
 	}
-	_, err := k.Observe(context.Background(), 0)
+	if _, err := k.Observe(context.Background(), 0); err != nil {
+		t.Fatalf("Observe, which needs no rights: %v", err)
+	}
 	var pe *Error
-	if !errors.As(err, &pe) || pe.Kind != KindUnauthorized {
-		t.Fatalf("Observe after a refused write: %v", err)
+	if err := k.WriteErr(); !errors.As(err, &pe) || pe.Kind != KindUnauthorized {
+		t.Fatalf("WriteErr after a refused write: %v", err)
 	}
 	srv.patchStatus = 0
+	if covered, err := k.Covers(context.Background(), phys); err != nil || covered {
+		t.Fatalf("Covers = %v, %v", covered, err)
+	}
+	if err := k.WriteErr(); err != nil {
+		t.Fatalf("WriteErr after a fresh read succeeded: %v", err)
+	}
 	if _, err := k.Ensure(context.Background(), cdc); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := k.Observe(context.Background(), 0); err != nil {
-		t.Fatalf("Observe after a successful write: %v", err)
 	}
 	if _, ok := srv.current[freshReadKey]; ok {
 		t.Fatal("the fresh read left its key in the configuration")

@@ -58,6 +58,12 @@ func Acknowledge(r GapRecord, ack string) (out GapRecord, open bool) {
 // new gap widens it, never replaces it: the consumer lost both.
 func RecordGap(r GapRecord, ack string, g api.DataGap) GapRecord {
 	g.Recreations, g.Since = 0, nil
+	if r.Window != nil && !g.At.After(r.Window.At.Time) {
+		// Times have whole seconds: a second gap within the same second as
+		// the last would share its acknowledgement value, and be cleared
+		// by an acknowledgement given for the first.
+		g.At = metav1.NewTime(r.Window.At.Add(time.Second))
+	}
 	cur, open := Acknowledge(r, ack)
 	if !open {
 		return GapRecord{Window: foldGaps([]api.DataGap{g}), Gaps: []api.DataGap{g}}

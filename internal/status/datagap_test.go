@@ -130,3 +130,24 @@ func TestDataGapMessageTellsTheWholeWindow(t *testing.T) {
 		}
 	}
 }
+
+// Two recreations within one second get distinct acknowledgement values,
+// and acknowledging a window never clears a gap recorded after it.
+func TestRecordGapDistinctTimes(t *testing.T) {
+	g1 := gapAt(1, api.ReasonFailover, "0/1000", "0/2000")
+	g2 := gapAt(1, api.ReasonMissing, "0/2000", "0/3000")
+	rec := record("", g1, g2)
+	if ackOf(rec.Gaps[0]) == ackOf(rec.Gaps[1]) {
+		t.Fatalf("both gaps acknowledged by %s", ackOf(rec.Gaps[0]))
+	}
+	if got, open := Acknowledge(rec, ackOf(g1)); !open || got.Window.FromLSN != "0/2000" {
+		t.Fatalf("acknowledging the first cleared the second: open %v, %+v", open, got.Window)
+	}
+	// The first window was acknowledged; a gap in that same second starts
+	// a window the old acknowledgement does not clear.
+	acked := record("", g1)
+	next := RecordGap(acked, ackOf(g1), g2)
+	if _, open := Acknowledge(next, ackOf(g1)); !open {
+		t.Fatal("a gap recorded after the acknowledgement is hidden by it")
+	}
+}

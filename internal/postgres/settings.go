@@ -121,6 +121,47 @@ func stripKVPassword(s string) string {
 	return strings.Join(out, " ")
 }
 
+// ConnInfoParam returns one parameter of a libpq connection string, in
+// either form, unquoted; "" when absent or unreadable.
+func ConnInfoParam(conninfo, key string) string {
+	s := strings.TrimSpace(conninfo)
+	if strings.HasPrefix(s, "postgresql://") || strings.HasPrefix(s, "postgres://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return ""
+		}
+		return u.Query().Get(key)
+	}
+	for rest := s; ; {
+		rest = strings.TrimLeft(rest, " \t\n\r")
+		k, after, ok := strings.Cut(rest, "=")
+		if !ok {
+			return ""
+		}
+		value, remaining := cutValue(strings.TrimLeft(after, " \t\n\r"))
+		if strings.TrimSpace(k) == key {
+			return unquoteValue(value)
+		}
+		rest = remaining
+	}
+}
+
+// unquoteValue turns a raw value as cutValue returns it into its text:
+// without the quotes, with backslash escapes resolved.
+func unquoteValue(v string) string {
+	if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+		v = v[1 : len(v)-1]
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
 // cutValue returns the raw (still quoted) value at the start of s and the rest.
 func cutValue(s string) (string, string) {
 	if !strings.HasPrefix(s, "'") {

@@ -175,23 +175,6 @@ func TestLikelyOwner(t *testing.T) {
 	}
 }
 
-func TestConninfoParam(t *testing.T) {
-	cases := []struct{ conninfo, want string }{
-		{"host=a application_name=m1 port=5432", "m1"},
-		{"application_name=m1", "m1"},
-		{"host=a application_name = 'it\\'s here' port=1", "it's here"},
-		{"host='a b' port=1", ""},
-		{"postgres://u@a/db?application_name=m%2D2", "m-2"},
-		{"", ""},
-		{"garbage", ""},
-	}
-	for _, c := range cases {
-		if got := conninfoParam(c.conninfo, "application_name"); got != c.want {
-			t.Errorf("conninfoParam(%q) = %q, want %q", c.conninfo, got, c.want)
-		}
-	}
-}
-
 func TestIsFailover(t *testing.T) {
 	cases := []struct {
 		name  string

@@ -2,7 +2,6 @@ package status
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -91,7 +90,7 @@ func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
 	}
 	if m := streamingMember(snap, sl.Name); m != nil {
 		seen = append(seen, "primary_slot_name of standby "+m.Addr())
-		if app := conninfoParam(m.Identity.Settings.PrimaryConnInfo, "application_name"); app != "" {
+		if app := postgres.ConnInfoParam(m.Identity.Settings.PrimaryConnInfo, "application_name"); app != "" {
 			names = append(names, app)
 		}
 	}
@@ -167,54 +166,6 @@ func patroniSlotName(member string) string {
 		s = s[:63]
 	}
 	return s
-}
-
-// conninfoParam reads one parameter from a libpq connection string, in
-// the URI form or the keyword = value form (values bare or single-quoted,
-// with backslash escapes); "" when absent or unreadable.
-func conninfoParam(conninfo, key string) string {
-	s := strings.TrimSpace(conninfo)
-	if strings.HasPrefix(s, "postgresql://") || strings.HasPrefix(s, "postgres://") {
-		u, err := url.Parse(s)
-		if err != nil {
-			return ""
-		}
-		return u.Query().Get(key)
-	}
-	for s != "" {
-		k, rest, ok := strings.Cut(s, "=")
-		if !ok {
-			return ""
-		}
-		rest = strings.TrimLeft(rest, " \t\n\r")
-		quoted := strings.HasPrefix(rest, "'")
-		if quoted {
-			rest = rest[1:]
-		}
-		var v strings.Builder
-		i := 0
-		for ; i < len(rest); i++ {
-			c := rest[i]
-			if c == '\\' && i+1 < len(rest) {
-				i++
-				v.WriteByte(rest[i])
-				continue
-			}
-			if quoted && c == '\'' {
-				i++
-				break
-			}
-			if !quoted && strings.IndexByte(" \t\n\r", c) >= 0 {
-				break
-			}
-			v.WriteByte(c)
-		}
-		if strings.TrimSpace(k) == key {
-			return v.String()
-		}
-		s = strings.TrimLeft(rest[i:], " \t\n\r")
-	}
-	return ""
 }
 
 // UnmanagedRetention is the UnmanagedWALRetentionHealthy condition, or nil

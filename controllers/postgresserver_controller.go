@@ -113,21 +113,29 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 	in := status.ServerInputs{Generation: ps.Generation, Outcome: o,
 		SplitBrain: splitClaims(snap), Missing: missing, PrerequisitesKnown: known}
 	if snap != nil {
-		managed, err := slotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier)
-		if err != nil {
-			managed = slots
-		}
-		view := status.ViewServer(snap, managedNames(managed))
-		failover = noteFailover(ps, view)
-		applyServerView(ps, view)
-		in.UnmanagedRetention = status.UnmanagedRetention(ps.Generation, view.Slots, view.Unmanaged, unmanagedBudget(ps))
-		in.HACoverage, in.HAObserved = status.HACoverage(*r.observeHAManager(ctx, ps, snap, slots)), true
+		failover = r.viewServer(ctx, ps, snap, slots, &in)
 	}
 	if known && needsFailoverSlots(slots) {
 		in.FailoverMissing = status.FailoverPrerequisites(snap)
 	}
 	r.setConditions(ps, in)
 	publishServerMetrics(ps, snap)
+	return failover
+}
+
+// viewServer fills status from the snapshot and the conditions that depend
+// on it; it returns the description of a failover it recorded.
+func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.PostgresServer, snap *monitor.Snapshot,
+	slots []api.ReplicationSlot, in *status.ServerInputs) string {
+	managed, err := slotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier)
+	if err != nil {
+		managed = slots
+	}
+	view := status.ViewServer(snap, managedNames(managed))
+	failover := noteFailover(ps, view)
+	applyServerView(ps, view)
+	in.UnmanagedRetention = status.UnmanagedRetention(ps.Generation, view.Slots, view.Unmanaged, unmanagedBudget(ps))
+	in.HACoverage, in.HAObserved = status.HACoverage(*r.observeHAManager(ctx, ps, snap, slots)), true
 	return failover
 }
 

@@ -43,13 +43,7 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 	sc.deleting = true
 	o := r.dropForDeletion(ctx, sc)
 	if o == nil {
-		o = r.removeIgnoreEntry(ctx, sc)
-		if o != nil && time.Since(rs.DeletionTimestamp.Time) > ReleaseAfter {
-			r.Recorder.Eventf(rs, nil, "Warning", "Released", actionRelease,
-				"dropped slot %q, but gave up removing its entry from Patroni's ignore_slots after %s (%s): remove it there by hand",
-				SlotName(rs), ReleaseAfter, o.Message)
-			return ctrl.Result{}, r.release(ctx, rs)
-		}
+		o = r.entryAfterDrop(ctx, sc)
 	}
 	if o == nil {
 		return ctrl.Result{}, r.release(ctx, rs)
@@ -64,6 +58,19 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 	r.setSlotStatus(sc, *o)
 	_, err = r.patchSlotStatus(ctx, before, rs, *o)
 	return ctrl.Result{RequeueAfter: deletionBackoff(rs)}, err
+}
+
+// entryAfterDrop removes the slot's ignore_slots entry once the slot is
+// dropped; past ReleaseAfter it gives up and says so, as for the slot.
+func (r *ReplicationSlotReconciler) entryAfterDrop(ctx context.Context, sc *slotScope) *status.Outcome {
+	o := r.removeIgnoreEntry(ctx, sc)
+	if o != nil && time.Since(sc.rs.DeletionTimestamp.Time) > ReleaseAfter {
+		r.Recorder.Eventf(sc.rs, nil, "Warning", "Released", actionRelease,
+			"dropped slot %q, but gave up removing its entry from Patroni's ignore_slots after %s (%s): remove it there by hand",
+			sc.name, ReleaseAfter, o.Message)
+		return nil
+	}
+	return o
 }
 
 // keepSlot decides whether deletion must leave the slot alone.

@@ -2,12 +2,14 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -28,53 +30,74 @@ func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slo
 		return nil, nil
 	}
 	k := r.Patroni.Get(sc.serverKey)
-	if k == nil && sc.rs.Status.IgnoreSlotsEntry != "" {
-		// Right after an operator restart, before the server's reconcile
-		// reached Patroni: the entry was there, so a Ready slot stays Ready.
-		return nil, nil
-	}
 	if k == nil {
-		if c := meta.FindStatusCondition(ps.Status.Conditions, api.ConditionHAManagerCoversSlots); c != nil && c.Reason != api.ReasonCovered && c.Reason != api.ReasonNotCovered {
-			sc.haNote = "; Patroni's ignore_slots cannot be kept: " + c.Message
-			return nil, nil
-		}
-		return progressing(api.ReasonProgressing, "waiting for the PostgresServer to reach Patroni before creating the slot"), nil
+		return noKeeperYet(sc), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*r.readTimeout(sc))
 	defer cancel()
+	wrote, err := r.addIgnoreEntry(ctx, sc, k)
+	var rec recordError
+	switch {
+	case errors.As(err, &rec):
+		return nil, rec.error // the write waits until status says it is coming
+	case err != nil:
+		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%s), so Patroni may drop it; the PostgresServer's %s condition says what to do",
+			patroniTrouble(err), api.ConditionHAManagerCoversSlots)
+	case wrote:
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", actionCreate,
+			"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
+	}
+	return nil, nil
+}
+
+// noKeeperYet: the server's reconcile has not reached Patroni yet. Right
+// after an operator restart a slot whose entry was recorded goes on (a
+// Ready slot stays Ready); a server that cannot reach Patroni is reported
+// and the slot goes on too; otherwise creation waits for it.
+func noKeeperYet(sc *slotScope) *status.Outcome {
+	if sc.rs.Status.IgnoreSlotsEntry != "" {
+		return nil
+	}
+	c := meta.FindStatusCondition(sc.ps.Status.Conditions, api.ConditionHAManagerCoversSlots)
+	if c != nil && c.Reason != api.ReasonCovered && c.Reason != api.ReasonNotCovered {
+		sc.haNote = "; Patroni's ignore_slots cannot be kept: " + c.Message
+		return nil
+	}
+	return progressing(api.ReasonProgressing, "waiting for the PostgresServer to reach Patroni before creating the slot")
+}
+
+// addIgnoreEntry makes Patroni's ignore_slots cover the slot and records
+// who made the entry in status.ignoreSlotsEntry; wrote says slotkeeper did.
+func (r *ReplicationSlotReconciler) addIgnoreEntry(ctx context.Context, sc *slotScope, k *patroni.Keeper) (bool, error) {
 	s, st := patroniSlot(sc.rs), &sc.rs.Status
 	covered, err := k.Covers(ctx, s)
-	if err == nil && covered {
+	if err != nil {
+		return false, err
+	}
+	if covered {
 		if st.IgnoreSlotsEntry == "" {
 			st.IgnoreSlotsEntry = ignoreEntryPresent
 		}
-		return nil, nil
+		return false, nil
 	}
-	if err == nil && st.IgnoreSlotsEntry != ignoreEntryAdded {
+	if st.IgnoreSlotsEntry != ignoreEntryAdded {
 		// Recorded before the write: an entry made just before the operator
 		// stopped is then known as slotkeeper's, and removed with the slot.
 		if err := r.recordIgnoreEntry(ctx, sc); err != nil {
-			return nil, err
+			return false, recordError{err}
 		}
 	}
-	wrote := false
-	if err == nil {
-		wrote, err = k.Ensure(ctx, s)
-	}
-	if err != nil {
-		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%s), so Patroni may drop it; the PostgresServer's %s condition says what to do",
-			patroniTrouble(err), api.ConditionHAManagerCoversSlots)
-		return nil, nil
-	}
-	if !wrote {
+	wrote, err := k.Ensure(ctx, s)
+	if err == nil && !wrote {
 		// Somebody else's entry covers it by now: not slotkeeper's to remove.
 		st.IgnoreSlotsEntry = ignoreEntryPresent
-		return nil, nil
 	}
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", actionCreate,
-		"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
-	return nil, nil
+	return wrote, err
 }
+
+// recordError is a failed status write of the intent, as opposed to a
+// failure of Patroni: the reconcile is retried rather than going on.
+type recordError struct{ error }
 
 // recordIgnoreEntry writes status.ignoreSlotsEntry Added at once, ahead of
 // the reconcile's own status write.

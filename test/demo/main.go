@@ -1,8 +1,10 @@
 // Command demo shows slotkeeper working end to end on one machine, with no
 // cluster: kube-apiserver and etcd from envtest, a PostgreSQL 17 primary with
 // a streaming standby, and the operator binary, then the samples of
-// config/samples applied with kubectl, and finally a failover: the primary
-// crashes, the standby is promoted and the slots follow it. `make demo`
+// config/samples applied with kubectl next to a failover slot, a real
+// consumer on each logical slot, and finally a failover under load: the
+// primary crashes, the standby is promoted, the failover slot's consumer
+// resumes with every row while the plain slot comes back with its data gap. `make demo`
 // builds what it needs and runs it; DEMO_EXIT=1 makes it stop after the
 // failover (CI, smoke test) instead of waiting for Ctrl-C. The pieces come
 // from test/harness, which the end-to-end suite uses too.
@@ -31,6 +33,7 @@ type demo struct {
 	kubectl  harness.Kubectl
 	pg       *harness.Postgres
 	operator *harness.Operator
+	cons     *consumers
 
 	cleanups []func()
 }
@@ -58,12 +61,15 @@ func run() error {
 		fn   func(context.Context) error
 	}{
 		{"start kube-apiserver and etcd (envtest)", d.startKube},
-		{"start PostgreSQL 17 primary and streaming standby", d.startPostgres},
+		{"start PostgreSQL 17: a primary, and a standby that keeps failover slots in sync", d.startPostgres},
 		{"start the operator", d.startOperator},
-		{"apply config/samples", d.applySamples},
+		{"apply config/samples and a failover slot", d.applySamples},
 		{"wait for the objects to become Ready", d.waitReady},
 		{"show the result", d.show},
+		{"start a consumer on each logical slot, and a writer", d.startConsumers},
+		{"wait until a failover would lose nothing (FailoverReady)", d.waitFailoverReady},
 		{"failover: crash the primary, promote the standby", d.failover},
+		{"count what each consumer received", d.countRows},
 	}
 	for _, s := range steps {
 		fmt.Printf("\n== %s\n", s.name)

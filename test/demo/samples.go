@@ -17,7 +17,11 @@ func (d *demo) applySamples(ctx context.Context) error {
 	}
 	fmt.Printf("(ports %s and %s of the samples replaced by %d and %d)\n",
 		harness.SamplePrimaryPort, harness.SampleStandbyPort, primary, standby)
-	return d.kubectlShow(ctx, manifest, "apply", "-f", "-")
+	if err := d.kubectlShow(ctx, manifest, "apply", "-f", "-"); err != nil {
+		return err
+	}
+	fmt.Printf("\n%s", failoverSlotManifest)
+	return d.kubectlShow(ctx, failoverSlotManifest, "apply", "-f", "-")
 }
 
 // waitReady waits the way a user or a CI pipeline would: kubectl wait on the
@@ -67,7 +71,7 @@ func (d *demo) show(ctx context.Context) error {
   TIMELINE and VERSION are read from it, SLOTS counts the slots managed through
   ReplicationSlot objects, READY is the Ready condition.
   ReplicationSlot: SLOT is the name in PostgreSQL (metadata.name with - as _),
-  ACTIVE says whether a consumer streams from it right now (none in this demo),
+  ACTIVE says whether a consumer streams from it right now (none yet),
   RETAINED is the WAL the slot holds back on the primary, READY and STATUS are
   the Ready condition and its message.
 `)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 	"github.com/slotkeeper/slotkeeper/test/harness"
 )
 
@@ -33,22 +32,6 @@ func (d *demo) startKube(ctx context.Context) error {
 	d.kubectl = harness.Kubectl{Bin: d.paths.Kubectl, Kubeconfig: kube.Kubeconfig}
 	fmt.Println("kube-apiserver:", kube.Host())
 	fmt.Println("kubeconfig:    ", kube.Kubeconfig)
-	return nil
-}
-
-// startPostgres starts a PostgreSQL 17 primary with the role and database the
-// samples expect, then a streaming standby of it.
-func (d *demo) startPostgres(ctx context.Context) error {
-	// pgtest registers every server; CleanupAll stops standbys before primaries.
-	d.onCleanup(pgtest.CleanupAll)
-	pg, err := harness.StartPostgres(ctx, 17)
-	if err != nil {
-		return err
-	}
-	d.pg = pg
-	fmt.Printf("primary: %s:%d (data %s)\n", pg.Primary.Host, pg.Primary.Port, pg.Primary.DataDir)
-	fmt.Printf("standby: %s:%d (data %s), streaming through physical slot %s\n",
-		pg.Standby.Host, pg.Standby.Port, pg.Standby.DataDir, harness.StandbySlot)
 	return nil
 }
 

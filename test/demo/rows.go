@@ -110,11 +110,13 @@ func (d *demo) placeInGap(ctx context.Context, plain received, lsns map[int64]st
 	window := strings.Replace(strings.TrimSpace(out), " ", "..", 1)
 	fmt.Printf("\n  %s, the consumer of the plain slot, misses %d rows; %d of them were written\n"+
 		"  inside the DataGap window %s that its slot reports", plain.name, len(plain.missing), inside, window)
-	if inside == len(plain.missing) {
-		fmt.Print(": the report covers\n  everything that consumer must resynchronise.\n")
-	} else {
-		fmt.Printf(", %d outside it.\n", len(plain.missing)-inside)
+	if inside < len(plain.missing) {
+		// The operator must never tell less than the whole gap.
+		fmt.Println(".")
+		return fmt.Errorf("%d of the %d rows %s misses lie outside the data gap %s its slot reports",
+			len(plain.missing)-inside, len(plain.missing), plain.name, window)
 	}
+	fmt.Print(": the report covers\n  everything that consumer must resynchronise.\n")
 	if len(plain.extra) > 0 {
 		fmt.Printf(`  It also holds %d rows the new primary never received (the old primary sent
   them to this consumer before they reached the standby): a plain slot's

@@ -34,6 +34,9 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	if conn.Database == "" {
 		conn.Database = defaultDatabase
 	}
+	for _, m := range ps.Spec.AuthMethods {
+		conn.AuthMethods = append(conn.AuthMethods, string(m))
+	}
 	if t := ps.Spec.TLS; t != nil {
 		if t.Mode != "" {
 			conn.TLSMode = string(t.Mode)

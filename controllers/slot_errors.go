@@ -17,6 +17,7 @@ var stalledReasons = map[postgres.Reason]string{
 	postgres.ReasonTooManySlots:         api.ReasonTooManySlots,
 	postgres.ReasonPluginMissing:        api.ReasonPluginMissing,
 	postgres.ReasonAuthenticationFailed: api.ReasonAuthenticationFailed,
+	postgres.ReasonAuthMethodRefused:    api.ReasonAuthMethodRefused,
 	postgres.ReasonDatabaseMissing:      api.ReasonInvalidSpec,
 	postgres.ReasonInvalidName:          api.ReasonInvalidSpec,
 	postgres.ReasonInvalidInput:         api.ReasonInvalidSpec,

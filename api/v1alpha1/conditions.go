@@ -36,6 +36,7 @@ const (
 	ReasonWALLevelTooLow            = "WALLevelTooLow"
 	ReasonTooManySlots              = "TooManySlots"
 	ReasonAuthenticationFailed      = "AuthenticationFailed"
+	ReasonAuthMethodRefused         = "AuthMethodRefused"
 	ReasonCredentialsMissing        = "CredentialsMissing"
 	ReasonSlotActive                = "SlotActive"
 	ReasonDeleting                  = "Deleting"

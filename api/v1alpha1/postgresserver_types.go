@@ -55,6 +55,24 @@ type TLSSpec struct {
 	CASecretRef *SecretKeyReference `json:"caSecretRef,omitempty"`
 }
 
+// AuthMethod is a way PostgreSQL may ask the operator for its password, named
+// as libpq's require_auth names them.
+// +kubebuilder:validation:Enum=scram-sha-256;md5;password;none
+type AuthMethod string
+
+const (
+	// AuthSCRAM never shows the password to the server, and proves that the
+	// server knows the role's verifier: an impostor learns nothing.
+	AuthSCRAM AuthMethod = "scram-sha-256"
+	// AuthMD5 sends a hash that lets whoever receives it log in as the role
+	// wherever md5 is accepted.
+	AuthMD5 AuthMethod = "md5"
+	// AuthPassword sends the password itself (cleartext).
+	AuthPassword AuthMethod = "password"
+	// AuthNone lets the server accept the role without asking (trust).
+	AuthNone AuthMethod = "none"
+)
+
 // StandbySnapshotMode turns forcing running-xacts records on or off.
 // +kubebuilder:validation:Enum=Auto;Disabled
 type StandbySnapshotMode string
@@ -101,6 +119,18 @@ type PostgresServerSpec struct {
 	CredentialsSecretRef LocalObjectReference `json:"credentialsSecretRef"`
 	// +optional
 	TLS *TLSSpec `json:"tls,omitempty"`
+	// AuthMethods lists how a member may ask for the password; any other
+	// request ends the connection before the password leaves the operator.
+	// Empty means scram-sha-256 alone, which never reveals the password and
+	// makes the server prove it knows the role. md5 and password hand
+	// whoever answers what it needs to log in as the role: allow them only
+	// for servers that cannot do SCRAM, and with TLS mode verify-full, which
+	// proves the server is yours. With TLS on and scram-sha-256 alone, the
+	// authentication is also bound to the TLS channel (SCRAM-SHA-256-PLUS).
+	// +kubebuilder:validation:MaxItems=4
+	// +listType=set
+	// +optional
+	AuthMethods []AuthMethod `json:"authMethods,omitempty"`
 	// PollInterval is the monitor period.
 	// +kubebuilder:default="5s"
 	// +optional

@@ -301,6 +301,11 @@ func (in *PostgresServerSpec) DeepCopyInto(out *PostgresServerSpec) {
 		*out = new(TLSSpec)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.AuthMethods != nil {
+		in, out := &in.AuthMethods, &out.AuthMethods
+		*out = make([]AuthMethod, len(*in))
+		copy(*out, *in)
+	}
 	if in.PollInterval != nil {
 		in, out := &in.PollInterval, &out.PollInterval
 		*out = new(v1.Duration)

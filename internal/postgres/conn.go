@@ -44,7 +44,14 @@ type ConnConfig struct {
 	ConnectTimeout time.Duration
 	// StatementTimeout becomes the session's statement_timeout; 0 means 15s.
 	StatementTimeout time.Duration
+	// AuthMethods are the ways the server may ask for the password, in
+	// libpq's require_auth names; empty means scram-sha-256 alone.
+	AuthMethods []string
 }
+
+// DefaultAuthMethod is the only way a server may ask for the password
+// unless the configuration allows more: SCRAM never reveals it.
+const DefaultAuthMethod = "scram-sha-256"
 
 // Config builds a pgx connection config. It starts from ParseConfig (pgx
 // requires that) and then overwrites every field that libpq environment
@@ -76,6 +83,7 @@ func (c ConnConfig) apply(pc *pgconn.Config) error {
 	pc.Host, pc.Port = c.Host, uint16(c.port())
 	pc.Database, pc.User, pc.Password = c.Database, c.User, c.Password
 	pc.TLSConfig = tlsConfig
+	pc.RequireAuth, pc.ChannelBinding = c.authPolicy()
 	pc.Fallbacks = nil // no "prefer"-style plaintext retry
 	pc.ConnectTimeout = c.Timeout()
 	pc.ValidateConnect = nil
@@ -92,6 +100,24 @@ func (c ConnConfig) apply(pc *pgconn.Config) error {
 // context must.
 func (c ConnConfig) Timeout() time.Duration {
 	return orDefault(c.ConnectTimeout, DefaultConnectTimeout)
+}
+
+// authPolicy is what pgx checks before it answers an authentication
+// request: the methods allowed (any other request ends the connection with
+// the password unsent), and whether SCRAM must be bound to the TLS channel.
+// Binding is required when TLS is on and SCRAM is the only method, so that
+// a TLS endpoint in the middle cannot relay the exchange; when md5 or a
+// cleartext password is allowed, requiring it would refuse those anyway.
+func (c ConnConfig) authPolicy() (requireAuth, channelBinding string) {
+	methods := c.AuthMethods
+	if len(methods) == 0 {
+		methods = []string{DefaultAuthMethod}
+	}
+	binding := "prefer"
+	if c.TLSMode != "" && c.TLSMode != "disable" && len(methods) == 1 && methods[0] == DefaultAuthMethod {
+		binding = "require"
+	}
+	return strings.Join(methods, ","), binding
 }
 
 func (c ConnConfig) validate() error {

@@ -26,9 +26,12 @@ const (
 	ReasonSlotExists           Reason = "SlotExists"
 	ReasonSlotActive           Reason = "SlotActive"
 	ReasonAuthenticationFailed Reason = "AuthenticationFailed"
-	ReasonServerUnavailable    Reason = "ServerUnavailable"
-	ReasonSlotNotFound         Reason = "SlotNotFound"
-	ReasonInvalidName          Reason = "InvalidName"
+	// ReasonAuthMethodRefused: the server asked for the password in a way
+	// the configuration does not allow; the password was not sent.
+	ReasonAuthMethodRefused Reason = "AuthMethodRefused"
+	ReasonServerUnavailable Reason = "ServerUnavailable"
+	ReasonSlotNotFound      Reason = "SlotNotFound"
+	ReasonInvalidName       Reason = "InvalidName"
 	// ReasonInvalidInput: a value that cannot be sent at all (a NUL byte).
 	ReasonInvalidInput    Reason = "InvalidInput"
 	ReasonDatabaseMissing Reason = "DatabaseMissing"
@@ -92,6 +95,9 @@ func Classify(err error) *Error {
 		return classifyPgError(pe, err)
 	}
 	switch {
+	case isAuthRefusal(err):
+		// The server's pg_hba.conf (or an impostor) will ask the same way again.
+		return &Error{Reason: ReasonAuthMethodRefused, Message: err.Error() + authRefusalAdvice, Err: err}
 	case isTLSFailure(err):
 		// A certificate problem does not go away by retrying.
 		return &Error{Reason: ReasonUnknown, Message: err.Error(), Err: err}
@@ -194,4 +200,17 @@ func isTLSFailure(err error) bool {
 	var header tls.RecordHeaderError
 	return errors.As(err, &unknownCA) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verify) || errors.As(err, &header)
+}
+
+// authRefusalAdvice follows pgx's refusal in condition messages.
+const authRefusalAdvice = "; the password was not sent. Configure scram-sha-256 for this role on the server " +
+	"(password_encryption and pg_hba.conf, then set the password again), or, for a server proven yours " +
+	"by TLS verify-full, add the method to spec.authMethods"
+
+// isAuthRefusal reports pgx's refusal to answer an authentication request
+// that require_auth or channel_binding rules out. pgconn has no error type
+// for it, only these messages (pgconn/pgconn.go, connectOne).
+func isAuthRefusal(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "require_auth check failed") || strings.Contains(msg, "channel binding check failed")
 }

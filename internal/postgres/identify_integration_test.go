@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -139,8 +140,32 @@ func (e *env) testIdentifyHAManager(t *testing.T) {
 		if id.HAManager != c.want {
 			t.Errorf("a session named %q: HAManager %q, want %q", c.app, id.HAManager, c.want)
 		}
+		// A backend leaves pg_stat_activity a moment after its client
+		// closed: the next case must not see this one.
+		e.waitSessionGone(t, c.app)
 	}
 	if id.ClusterName != "" {
 		t.Errorf("ClusterName %q, want the server's empty cluster_name", id.ClusterName)
+	}
+}
+
+// waitSessionGone waits up to 10 s until no session named app is left.
+func (e *env) waitSessionGone(t *testing.T, app string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		conn, err := pgx.Connect(t.Context(), e.primary.SuperuserDSN("postgres"))
+		if err == nil {
+			err = conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&n)
+			_ = conn.Close(context.Background())
+		}
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session %q still in pg_stat_activity after 10s (err %v)", app, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,7 +89,7 @@ func (p *Pools) fingerprint(c ConnConfig) [sha256.Size]byte {
 	mac := hmac.New(sha256.New, p.key)
 	for _, f := range []string{
 		c.Password, c.TLSMode, string(c.CACertPEM),
-		c.ConnectTimeout.String(), c.StatementTimeout.String(),
+		c.ConnectTimeout.String(), c.StatementTimeout.String(), strings.Join(c.AuthMethods, ","),
 	} {
 		mac.Write([]byte(strconv.Itoa(len(f)) + ":" + f))
 	}

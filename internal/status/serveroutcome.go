@@ -35,7 +35,8 @@ func ServerOutcome(snap *monitor.Snapshot, needsLogical bool) (Outcome, []string
 func noPrimary(snap *monitor.Snapshot) Outcome {
 	if e := snap.FirstError(); e != nil {
 		switch e.Reason {
-		case postgres.ReasonAuthenticationFailed, postgres.ReasonPermissionDenied, postgres.ReasonDatabaseMissing:
+		case postgres.ReasonAuthenticationFailed, postgres.ReasonPermissionDenied, postgres.ReasonDatabaseMissing,
+			postgres.ReasonAuthMethodRefused:
 			return Outcome{Phase: Stalled, Reason: string(e.Reason), Message: memberErrors(snap)}
 		case postgres.ReasonInvalidInput:
 			return Outcome{Phase: Stalled, Reason: api.ReasonInvalidSpec, Message: memberErrors(snap)}

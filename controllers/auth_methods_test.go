@@ -1,0 +1,48 @@
+package controllers_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+// A PostgresServer may name any address; whoever answers there must not
+// learn the password from a Secret of the namespace.
+var _ = Describe("authentication methods", func() {
+	const secret = "harvest-me-if-you-can"
+
+	It("never sends the password to a member that asks for it in cleartext, under the defaults", func() {
+		h, err := pgtest.StartHarvester(pgtest.HarvestCleartext, true)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(h.Close)
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, secret)
+		// No spec.tls (mode require, encryption without verification) and
+		// no spec.authMethods: the defaults a newcomer gets.
+		ps := createServerWith(ns, "db", "pg", func(ps *api.PostgresServer) { ps.Spec.TLS = nil },
+			&pgtest.Server{Host: h.Host(), Port: h.Port()})
+		c := waitCondition(ps, api.ConditionStalled, metav1.ConditionTrue, api.ReasonAuthMethodRefused)
+		Expect(c.Message).To(ContainSubstring("spec.authMethods"))
+		Expect(c.Message).NotTo(ContainSubstring(secret))
+		rs := physicalSlot(ns, "harvested", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonAuthMethodRefused)
+		Expect(h.Asked()).To(BeNumerically(">", 0), "the hostile member was reached")
+		Consistently(h.Received, "3s").Should(BeEmpty())
+	})
+
+	It("sends it in cleartext only when the PostgresServer allows that method", func() {
+		h, err := pgtest.StartHarvester(pgtest.HarvestCleartext, false)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(h.Close)
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, secret)
+		createServerWith(ns, "db", "pg", func(ps *api.PostgresServer) {
+			ps.Spec.AuthMethods = []api.AuthMethod{api.AuthSCRAM, api.AuthPassword}
+		}, &pgtest.Server{Host: h.Host(), Port: h.Port()})
+		Eventually(h.Received).Should(ContainElement(secret))
+	})
+})

@@ -125,8 +125,9 @@ verify-generated: manifests generate ## Fail when generated files differ from gi
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator binary bin/manager.
+build: ## Build the operator binary bin/manager and the kubectl plugin bin/kubectl-slotkeeper.
 	go build -o $(MANAGER_BIN) .
+	go build -o $(LOCALBIN)/kubectl-slotkeeper ./cmd/kubectl-slotkeeper
 
 .PHONY: run
 run: manifests generate ## Run the operator against the cluster in KUBECONFIG.

@@ -26,14 +26,14 @@ var _ = Describe("spec.connectTimeout", func() {
 		DeferCleanup(proxy.Close)
 		proxy.SetDelay(slowLinkDelay)
 		ns, ps := serverOn(&pgtest.Server{Host: proxy.Host(), Port: proxy.Port()})
-		Expect(get(ps).Spec.ConnectTimeout).To(Equal(&metav1.Duration{Duration: 5 * time.Second}), "the CRD's default")
+		Expect(get(ps).Spec.ConnectTimeout).To(Equal(api.NewDuration(5*time.Second)), "the CRD's default")
 
 		c := waitCondition(ps, api.ConditionReady, metav1.ConditionFalse, api.ReasonServerUnavailable)
 		Expect(c.Message).To(ContainSubstring("no answer within 5s (spec.connectTimeout"))
 
 		By("raising spec.connectTimeout to 30s")
 		patch := client.MergeFrom(ps.DeepCopy())
-		ps.Spec.ConnectTimeout = &metav1.Duration{Duration: 30 * time.Second}
+		ps.Spec.ConnectTimeout = api.NewDuration(30 * time.Second)
 		Expect(k8s.Patch(bg, ps, patch)).To(Succeed())
 		Eventually(readyStatus).WithArguments(ps).WithTimeout(2 * time.Minute).Should(Equal(metav1.ConditionTrue))
 		By("the server is Ready; creating a slot over the slow link")

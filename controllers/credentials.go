@@ -26,6 +26,9 @@ const (
 // credentials (and CA) from Secrets in its namespace. A problem is returned
 // as a Stalled outcome: a human has to create or fix the Secret.
 func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.PostgresServer) (monitor.Config, *status.Outcome) {
+	if o := invalidSpec(ps.Spec.Problems()); o != nil {
+		return monitor.Config{}, o
+	}
 	user, password, o := r.credentials(ctx, ps)
 	if o != nil {
 		return monitor.Config{}, o

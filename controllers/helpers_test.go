@@ -36,7 +36,7 @@ func createServerWith(ns, name, secret string, mutate func(*api.PostgresServer),
 		Spec: api.PostgresServerSpec{
 			CredentialsSecretRef: api.LocalObjectReference{Name: secret},
 			TLS:                  &api.TLSSpec{Mode: api.TLSDisable},
-			PollInterval:         &metav1.Duration{Duration: time.Second},
+			PollInterval:         api.NewDuration(time.Second),
 		}}
 	for _, m := range members {
 		ps.Spec.Hosts = append(ps.Spec.Hosts, api.HostPort{Host: m.Host, Port: int32(m.Port)})

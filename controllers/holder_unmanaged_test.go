@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -29,7 +28,7 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 		ns = newNamespace()
 		createSecret(ns, "pg", opRole, opPassword)
 		ps = createServerWith(ns, "db", "pg", func(ps *api.PostgresServer) {
-			ps.Spec.MaxUnmanagedRetainedWAL = ptr.To(resource.MustParse("16Mi"))
+			ps.Spec.MaxUnmanagedRetainedWAL = api.NewQuantity(resource.MustParse("16Mi"))
 		}, p)
 	})
 
@@ -99,7 +98,7 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 		Expect(ps.Status.Slots.InactiveUnmanagedRetainedWALBytes).To(BeNumerically(">", 16<<20))
 
 		patch := client.MergeFrom(ps.DeepCopy())
-		ps.Spec.MaxUnmanagedRetainedWAL = ptr.To(resource.MustParse("10Gi"))
+		ps.Spec.MaxUnmanagedRetainedWAL = api.NewQuantity(resource.MustParse("10Gi"))
 		Expect(k8s.Patch(bg, ps, patch)).To(Succeed())
 		waitCondition(ps, api.ConditionUnmanagedWALRetentionHealthy, metav1.ConditionTrue, api.ReasonWithinBudget)
 		for _, n := range []string{"debezium_orders", "pgl_orders_provider", "_cnpg_cluster_2"} {
@@ -109,7 +108,7 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 
 	It("reports retention over the slot's budget with what holds it back, and back within it once consumed", func() {
 		rs := logicalSlot(ns, "budgeted", ps.Name)
-		rs.Spec.MaxRetainedWAL = ptr.To(resource.MustParse("16Mi"))
+		rs.Spec.MaxRetainedWAL = api.NewQuantity(resource.MustParse("16Mi"))
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionWALRetentionHealthy, metav1.ConditionTrue, api.ReasonWithinBudget)
 

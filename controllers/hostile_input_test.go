@@ -258,7 +258,7 @@ func applyHostile(c hostileCase) map[string]client.Object {
 				Hosts:                []api.HostPort{{Host: primary.Host, Port: int32(primary.Port)}},
 				CredentialsSecretRef: api.LocalObjectReference{Name: "pg"},
 				TLS:                  &api.TLSSpec{Mode: api.TLSDisable},
-				PollInterval:         &metav1.Duration{Duration: time.Second},
+				PollInterval:         api.NewDuration(time.Second),
 			}}
 		c.server(ps)
 		objs["server"], target = ps, ps

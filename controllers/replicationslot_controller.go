@@ -160,7 +160,7 @@ func snapshotLacks(sc *slotScope) bool {
 // at, or nil to go on.
 func (r *ReplicationSlotReconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, error) {
 	phases := []func(context.Context, *slotScope) (*status.Outcome, error){
-		r.resolveServer, r.checkConflict, r.resolveTarget, r.keepIgnoreEntry, r.ensureSlot,
+		checkSpec, r.resolveServer, r.checkConflict, r.resolveTarget, r.keepIgnoreEntry, r.ensureSlot,
 	}
 	for _, phase := range phases {
 		o, err := phase(ctx, sc)
@@ -236,8 +236,7 @@ func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) s
 		Observed: row != nil, WALStatus: rs.Status.WALStatus, InvalidationReason: rs.Status.InvalidationReason,
 		RetainedBytes:    rs.Status.RetainedWALBytes,
 		SafeWALSizeBytes: rs.Status.SafeWALSizeBytes, HeldBack: heldBack(&rs.Status)}
-	if q := rs.Spec.MaxRetainedWAL; q != nil {
-		b := q.Value()
+	if b, ok := rs.Spec.MaxRetainedWAL.Bytes(); ok {
 		in.BudgetBytes = &b
 	}
 	rec, open := status.Acknowledge(gapRecord(rs), rs.Annotations[api.AnnotationAcknowledgeDataGap])

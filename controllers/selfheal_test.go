@@ -64,7 +64,7 @@ var _ = Describe("blocked slot creation", func() {
 		pid, commit := openTransaction(primary)
 		DeferCleanup(commit)
 		rs := logicalSlot(ns, "terminator", ps.Name)
-		rs.Spec.TerminateBlockersAfter = &metav1.Duration{Duration: 2 * time.Second}
+		rs.Spec.TerminateBlockersAfter = api.NewDuration(2 * time.Second)
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 		Eventually(eventNotes(ns, "BlockerTerminated")).Should(ContainElement(ContainSubstring(fmt.Sprintf("pid %d", pid))))

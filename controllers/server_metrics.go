@@ -13,8 +13,8 @@ import (
 
 // unmanagedBudget is spec.maxUnmanagedRetainedWAL or the default.
 func unmanagedBudget(ps *api.PostgresServer) int64 {
-	if q := ps.Spec.MaxUnmanagedRetainedWAL; q != nil {
-		return q.Value()
+	if n, ok := ps.Spec.MaxUnmanagedRetainedWAL.Bytes(); ok {
+		return n
 	}
 	return status.DefaultUnmanagedBudget
 }

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -85,11 +86,11 @@ var _ = Describe("CRD validation", func() {
 			Expect(err.Error()).To(ContainSubstring(want))
 		},
 		Entry("connectTimeout below 1s", func(p *api.PostgresServer) {
-			p.Spec.ConnectTimeout = &metav1.Duration{Duration: 500 * time.Millisecond}
-		}, "connectTimeout must be between 1s and 5m"),
+			p.Spec.ConnectTimeout = api.NewDuration(500 * time.Millisecond)
+		}, "connectTimeout must be a duration between 1s and 5m"),
 		Entry("connectTimeout above 5m", func(p *api.PostgresServer) {
-			p.Spec.ConnectTimeout = &metav1.Duration{Duration: 6 * time.Minute}
-		}, "connectTimeout must be between 1s and 5m"),
+			p.Spec.ConnectTimeout = api.NewDuration(6 * time.Minute)
+		}, "connectTimeout must be a duration between 1s and 5m"),
 		Entry("no hosts", func(p *api.PostgresServer) { p.Spec.Hosts = nil }, "set hosts, hostsFrom or both"),
 		Entry("an empty hosts list", func(p *api.PostgresServer) { p.Spec.Hosts = []api.HostPort{} }, "set hosts, hostsFrom or both"),
 		Entry("Patroni credentials over http", func(p *api.PostgresServer) {
@@ -108,5 +109,47 @@ var _ = Describe("CRD validation", func() {
 		Entry("verify-full without a CA", func(p *api.PostgresServer) {
 			p.Spec.TLS = &api.TLSSpec{Mode: api.TLSVerifyFull}
 		}, "caSecretRef is required"),
+	)
+
+	// Values the typed client cannot even send: written as a user's
+	// manifest would carry them.
+	DescribeTable("refuses malformed and out-of-range durations and quantities",
+		func(kind, field string, value any, want string) {
+			spec := map[string]any{"serverRef": map[string]any{"name": "db"}, "type": "Physical"}
+			if kind == "PostgresServer" {
+				spec = map[string]any{"hosts": []any{map[string]any{"host": "db.example"}},
+					"credentialsSecretRef": map[string]any{"name": "pg"}}
+			}
+			path := strings.Split(field, ".")
+			Expect(unstructured.SetNestedField(spec, value, path...)).To(Succeed())
+			u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+			u.SetGroupVersionKind(api.GroupVersion.WithKind(kind))
+			u.SetNamespace(ns)
+			u.SetName("malformed")
+			err := k8s.Create(bg, u)
+			if want == "" {
+				Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(want))
+		},
+		Entry("pollInterval banana", "PostgresServer", "pollInterval", "banana", "pollInterval must be a duration between 1s and 1h"),
+		Entry("pollInterval 1ns", "PostgresServer", "pollInterval", "1ns", "pollInterval must be a duration between 1s and 1h"),
+		Entry("pollInterval 2h", "PostgresServer", "pollInterval", "2h", "pollInterval must be a duration between 1s and 1h"),
+		Entry("pollInterval overflowing", "PostgresServer", "pollInterval", "999999h999999h999999h", "pollInterval must be"),
+		Entry("pollInterval 1m30s", "PostgresServer", "pollInterval", "1m30s", ""),
+		Entry("connectTimeout banana", "PostgresServer", "connectTimeout", "banana", "connectTimeout must be"),
+		Entry("standbySnapshot.interval 1ns", "PostgresServer", "standbySnapshot.interval", "1ns", "standbySnapshot.interval must be"),
+		Entry("maxUnmanagedRetainedWAL 1e1.5", "PostgresServer", "maxUnmanagedRetainedWAL", "1e1.5", "maxUnmanagedRetainedWAL must be a positive quantity"),
+		Entry("maxUnmanagedRetainedWAL -10Gi", "PostgresServer", "maxUnmanagedRetainedWAL", "-10Gi", "maxUnmanagedRetainedWAL must be a positive quantity"),
+		Entry("maxRetainedWAL 1e30", "ReplicationSlot", "maxRetainedWAL", "1e30", "maxRetainedWAL must be a positive quantity"),
+		Entry("maxRetainedWAL 9223372036854775807000", "ReplicationSlot", "maxRetainedWAL", "9223372036854775807000", "maxRetainedWAL must be a positive quantity"),
+		Entry("maxRetainedWAL 0", "ReplicationSlot", "maxRetainedWAL", "0", "maxRetainedWAL must be a positive quantity"),
+		Entry("maxRetainedWAL 10Gi", "ReplicationSlot", "maxRetainedWAL", "10Gi", ""),
+		Entry("maxRetainedWAL as a number", "ReplicationSlot", "maxRetainedWAL", int64(1073741824), ""),
+		Entry("terminateBlockersAfter soon", "ReplicationSlot", "terminateBlockersAfter", "soon", "terminateBlockersAfter must be 0s (off) or a duration between 1s and 24h"),
+		Entry("terminateBlockersAfter 1ns", "ReplicationSlot", "terminateBlockersAfter", "1ns", "terminateBlockersAfter must be 0s"),
+		Entry("terminateBlockersAfter 0s", "ReplicationSlot", "terminateBlockersAfter", "0s", ""),
 	)
 })

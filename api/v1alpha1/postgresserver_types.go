@@ -1,7 +1,6 @@
 package v1alpha1
 
 import (
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -88,9 +87,11 @@ type StandbySnapshotSpec struct {
 	// +kubebuilder:default=Auto
 	// +optional
 	Mode StandbySnapshotMode `json:"mode,omitempty"`
+	// Interval is the pause between two calls while a creation waits.
 	// +kubebuilder:default="1s"
+	// +kubebuilder:validation:XValidation:rule="size(self) <= 20 && self.matches('^([0-9]{1,6}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('100ms') && duration(self) <= duration('1m')",message="standbySnapshot.interval must be a duration between 100ms and 1m, like 5s or 1m"
 	// +optional
-	Interval *metav1.Duration `json:"interval,omitempty"`
+	Interval *Duration `json:"interval,omitempty"`
 }
 
 // PostgresServerSpec says where slots live and how to reach the servers.
@@ -133,8 +134,9 @@ type PostgresServerSpec struct {
 	AuthMethods []AuthMethod `json:"authMethods,omitempty"`
 	// PollInterval is the monitor period.
 	// +kubebuilder:default="5s"
+	// +kubebuilder:validation:XValidation:rule="size(self) <= 20 && self.matches('^([0-9]{1,6}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="pollInterval must be a duration between 1s and 1h, like 5s or 1m"
 	// +optional
-	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+	PollInterval *Duration `json:"pollInterval,omitempty"`
 	// ConnectTimeout is how long the operator waits for a member: to
 	// connect (TCP, TLS, authentication), and for each probe or read, which
 	// may include connecting. A member that does not answer in time counts as
@@ -142,17 +144,18 @@ type PostgresServerSpec struct {
 	// links with high latency. Creations and drops are bounded by the
 	// operator's --action-timeout instead.
 	// +kubebuilder:default="5s"
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1s') && duration(self) <= duration('5m')",message="connectTimeout must be between 1s and 5m"
+	// +kubebuilder:validation:XValidation:rule="size(self) <= 20 && self.matches('^([0-9]{1,6}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('5m')",message="connectTimeout must be a duration between 1s and 5m, like 5s or 1m"
 	// +optional
-	ConnectTimeout *metav1.Duration `json:"connectTimeout,omitempty"`
+	ConnectTimeout *Duration `json:"connectTimeout,omitempty"`
 	// +kubebuilder:default={mode: Auto, interval: "1s"}
 	// +optional
 	StandbySnapshot *StandbySnapshotSpec `json:"standbySnapshot,omitempty"`
 	// MaxUnmanagedRetainedWAL is how much WAL the inactive slots that no
 	// ReplicationSlot manages may retain together before the condition
 	// UnmanagedWALRetentionHealthy turns False. Default 10Gi.
+	// +kubebuilder:validation:XValidation:rule="isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0')) && quantity(string(self)).compareTo(quantity('1Pi')) <= 0",message="maxUnmanagedRetainedWAL must be a positive quantity of at most 1Pi, like 512Mi or 10Gi"
 	// +optional
-	MaxUnmanagedRetainedWAL *resource.Quantity `json:"maxUnmanagedRetainedWAL,omitempty"`
+	MaxUnmanagedRetainedWAL *Quantity `json:"maxUnmanagedRetainedWAL,omitempty"`
 }
 
 // MemberRole is what a member currently is.

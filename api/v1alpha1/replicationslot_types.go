@@ -1,7 +1,6 @@
 package v1alpha1
 
 import (
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -123,12 +122,14 @@ type ReplicationSlotSpec struct {
 	// +optional
 	Adoption AdoptionPolicy `json:"adoption,omitempty"`
 	// MaxRetainedWAL is the WAL budget; WALRetentionHealthy turns False past it.
+	// +kubebuilder:validation:XValidation:rule="isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0')) && quantity(string(self)).compareTo(quantity('1Pi')) <= 0",message="maxRetainedWAL must be a positive quantity of at most 1Pi, like 512Mi or 10Gi"
 	// +optional
-	MaxRetainedWAL *resource.Quantity `json:"maxRetainedWAL,omitempty"`
+	MaxRetainedWAL *Quantity `json:"maxRetainedWAL,omitempty"`
 	// TerminateBlockersAfter, when above zero, terminates transactions that
-	// block creation for longer than this. Off by default.
+	// block creation for longer than this. Off by default; "0s" is off too.
+	// +kubebuilder:validation:XValidation:rule="self == '0' || self == '0s' || (size(self) <= 20 && self.matches('^([0-9]{1,6}([.][0-9]{1,9})?(ns|us|ms|s|m|h))+$') && duration(self) >= duration('1s') && duration(self) <= duration('24h'))",message="terminateBlockersAfter must be 0s (off) or a duration between 1s and 24h"
 	// +optional
-	TerminateBlockersAfter *metav1.Duration `json:"terminateBlockersAfter,omitempty"`
+	TerminateBlockersAfter *Duration `json:"terminateBlockersAfter,omitempty"`
 }
 
 // Consumer describes the backend that holds the slot.

@@ -53,7 +53,7 @@ func retained(n int64) func(*api.ReplicationSlot) {
 }
 
 func budgetOf(q string) func(*api.ReplicationSlot) {
-	return func(rs *api.ReplicationSlot) { rs.Spec.MaxRetainedWAL = ptr(resource.MustParse(q)) }
+	return func(rs *api.ReplicationSlot) { rs.Spec.MaxRetainedWAL = api.NewQuantity(resource.MustParse(q)) }
 }
 
 func activeBy(app string, stale bool) func(*api.ReplicationSlot) {

@@ -140,10 +140,11 @@ func budget(rs *api.ReplicationSlot) string {
 		return none
 	}
 	used := rs.Status.RetainedWALBytes
-	if used == nil || q.Value() <= 0 {
+	limit, ok := q.Bytes()
+	if used == nil || !ok {
 		return q.String()
 	}
-	return fmt.Sprintf("%d%% of %s", *used*100/q.Value(), q.String())
+	return fmt.Sprintf("%d%% of %s", *used*100/limit, q.String())
 }
 
 // failover shows each standby's copy ("127.0.0.1:5433 ready"); without a

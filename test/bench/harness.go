@@ -75,7 +75,7 @@ func (h *harness) stop() {
 func (h *harness) namespace(ctx context.Context, poll time.Duration, snap *api.StandbySnapshotSpec, members ...*pgtest.Server) (string, error) {
 	spec := api.PostgresServerSpec{StandbySnapshot: snap}
 	if poll > 0 {
-		spec.PollInterval = &metav1.Duration{Duration: poll}
+		spec.PollInterval = api.NewDuration(poll)
 	}
 	for _, m := range members {
 		spec.Hosts = append(spec.Hosts, api.HostPort{Host: m.Host, Port: int32(m.Port)})

@@ -93,7 +93,7 @@ func serverObject(ns, name, host string, port int) *api.PostgresServer {
 			Hosts:                []api.HostPort{{Host: host, Port: int32(port)}},
 			CredentialsSecretRef: api.LocalObjectReference{Name: "pg"},
 			TLS:                  &api.TLSSpec{Mode: api.TLSDisable},
-			PollInterval:         &metav1.Duration{Duration: pollInterval},
+			PollInterval:         api.NewDuration(pollInterval),
 		},
 	}
 }

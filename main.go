@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -20,6 +21,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 type options struct {
@@ -29,6 +31,8 @@ type options struct {
 	leaderElectionNS       string
 	slotWorkers            int
 	actionTimeout          time.Duration
+	allowedNetworks        string
+	deniedNetworks         string
 }
 
 func parseFlags() (options, zap.Options) {
@@ -40,6 +44,9 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's)")
 	flag.IntVar(&o.slotWorkers, "slot-workers", 8, "ReplicationSlots reconciled at once")
 	flag.DurationVar(&o.actionTimeout, "action-timeout", 30*time.Second, "bound of one SQL action (create, drop)")
+	flag.StringVar(&o.allowedNetworks, "allowed-networks", "", "comma-separated CIDRs PostgreSQL and Patroni addresses must lie in (after DNS); empty allows every address not denied")
+	flag.StringVar(&o.deniedNetworks, "denied-networks", strings.Join(postgres.DefaultDeniedNetworks, ","),
+		"comma-separated CIDRs never connected to, checked first (default: link-local and cloud metadata addresses)")
 	zo := zap.Options{}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -101,8 +108,12 @@ func wire(mgr ctrl.Manager, mon *monitor.Manager, o options) error {
 	if err := mgr.Add(mon); err != nil {
 		return err
 	}
+	policy, err := postgres.NewHostPolicy(strings.Split(o.allowedNetworks, ","), strings.Split(o.deniedNetworks, ","))
+	if err != nil {
+		return err
+	}
 	if err := controllers.Setup(mgr, mon, controllers.Options{
-		SlotWorkers: o.slotWorkers, ActionTimeout: o.actionTimeout,
+		SlotWorkers: o.slotWorkers, ActionTimeout: o.actionTimeout, HostPolicy: policy,
 	}); err != nil {
 		return err
 	}

@@ -46,3 +46,16 @@ var _ = Describe("authentication methods", func() {
 		Eventually(h.Received).Should(ContainElement(secret))
 	})
 })
+
+// The operator's host policy refuses cloud metadata addresses by default:
+// a PostgresServer cannot make the operator talk to them.
+var _ = Describe("host policy", func() {
+	It("refuses a link-local metadata address with HostRefused, before connecting", func() {
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		ps := createServer(ns, "db", "pg", &pgtest.Server{Host: "169.254.169.254", Port: 80})
+		c := waitCondition(ps, api.ConditionStalled, metav1.ConditionTrue, api.ReasonHostRefused)
+		Expect(c.Message).To(ContainSubstring("169.254.169.254:80 is refused by the operator's host policy (denied network 169.254.0.0/16)"))
+		Expect(c.Message).To(ContainSubstring("--denied-networks"))
+	})
+})

@@ -37,6 +37,7 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	if conn.Database == "" {
 		conn.Database = defaultDatabase
 	}
+	conn.Policy = r.HostPolicy
 	for _, m := range ps.Spec.AuthMethods {
 		conn.AuthMethods = append(conn.AuthMethods, string(m))
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -36,6 +37,8 @@ type PostgresServerReconciler struct {
 	Recorder     events.EventRecorder
 	// Patroni holds the REST clients of servers with spec.patroni.
 	Patroni *patroni.Registry
+	// HostPolicy says where connections may go; nil allows every address.
+	HostPolicy *postgres.HostPolicy
 
 	written *readYourWrites[api.PostgresServerStatus]
 }

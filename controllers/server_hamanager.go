@@ -130,6 +130,9 @@ func ignoreMode(p *api.PatroniSpec) api.IgnoreSlotsMode {
 func (r *PostgresServerReconciler) patroniKeeper(ctx context.Context, ps *api.PostgresServer) (*patroni.Keeper, error) {
 	p := ps.Spec.Patroni
 	s := patroni.Settings{URLs: p.URLs, Timeout: r.Monitor.Timeout(client.ObjectKeyFromObject(ps))}
+	if r.HostPolicy != nil {
+		s.Dialer = r.HostPolicy.Dialer()
+	}
 	if ref := p.CredentialsSecretRef; ref != nil {
 		user, o := r.secretKey(ctx, ps.Namespace, ref.Name, corev1.BasicAuthUsernameKey)
 		if o != nil {

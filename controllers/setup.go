@@ -21,12 +21,16 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // Options tune the controllers.
 type Options struct {
 	SlotWorkers   int
 	ActionTimeout time.Duration
+	// HostPolicy says where connections may go; nil means
+	// postgres.DefaultHostPolicy (everything but cloud metadata addresses).
+	HostPolicy *postgres.HostPolicy
 }
 
 // Setup registers the field indexes, the background creator and both
@@ -40,9 +44,12 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 		return err
 	}
 	pat := patroni.NewRegistry()
+	if o.HostPolicy == nil {
+		o.HostPolicy = postgres.DefaultHostPolicy()
+	}
 	if err := (&PostgresServerReconciler{
 		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Monitor: mon,
-		Recorder: mgr.GetEventRecorder("slotkeeper"), Patroni: pat,
+		Recorder: mgr.GetEventRecorder("slotkeeper"), Patroni: pat, HostPolicy: o.HostPolicy,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}

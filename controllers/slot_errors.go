@@ -18,6 +18,7 @@ var stalledReasons = map[postgres.Reason]string{
 	postgres.ReasonPluginMissing:        api.ReasonPluginMissing,
 	postgres.ReasonAuthenticationFailed: api.ReasonAuthenticationFailed,
 	postgres.ReasonAuthMethodRefused:    api.ReasonAuthMethodRefused,
+	postgres.ReasonHostRefused:          api.ReasonHostRefused,
 	postgres.ReasonDatabaseMissing:      api.ReasonInvalidSpec,
 	postgres.ReasonInvalidName:          api.ReasonInvalidSpec,
 	postgres.ReasonInvalidInput:         api.ReasonInvalidSpec,

@@ -37,6 +37,7 @@ const (
 	ReasonTooManySlots              = "TooManySlots"
 	ReasonAuthenticationFailed      = "AuthenticationFailed"
 	ReasonAuthMethodRefused         = "AuthMethodRefused"
+	ReasonHostRefused               = "HostRefused"
 	ReasonCredentialsMissing        = "CredentialsMissing"
 	ReasonSlotActive                = "SlotActive"
 	ReasonDeleting                  = "Deleting"

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,6 +27,9 @@ type Settings struct {
 	Username, Password string
 	CAPEM              []byte
 	Timeout            time.Duration
+	// Dialer, when set, makes every connection (the operator's host
+	// policy); nil dials anywhere.
+	Dialer *net.Dialer
 }
 
 // Client calls one Patroni cluster's REST API. Any member answers: it
@@ -54,6 +58,9 @@ func NewClient(s Settings) (*Client, error) {
 		}
 	}
 	tr := &http.Transport{Proxy: nil, TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}
+	if s.Dialer != nil {
+		tr.DialContext = s.Dialer.DialContext
+	}
 	if len(s.CAPEM) > 0 {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(s.CAPEM) {

@@ -47,6 +47,8 @@ type ConnConfig struct {
 	// AuthMethods are the ways the server may ask for the password, in
 	// libpq's require_auth names; empty means scram-sha-256 alone.
 	AuthMethods []string
+	// Policy, when set, says which addresses may be dialled.
+	Policy *HostPolicy
 }
 
 // DefaultAuthMethod is the only way a server may ask for the password
@@ -85,6 +87,9 @@ func (c ConnConfig) apply(pc *pgconn.Config) error {
 	pc.TLSConfig = tlsConfig
 	pc.RequireAuth, pc.ChannelBinding = c.authPolicy()
 	pc.Fallbacks = nil // no "prefer"-style plaintext retry
+	if c.Policy != nil {
+		pc.DialFunc = c.Policy.Dialer().DialContext
+	}
 	pc.ConnectTimeout = c.Timeout()
 	pc.ValidateConnect = nil
 	pc.RuntimeParams = map[string]string{

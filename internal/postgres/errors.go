@@ -26,6 +26,8 @@ const (
 	ReasonSlotExists           Reason = "SlotExists"
 	ReasonSlotActive           Reason = "SlotActive"
 	ReasonAuthenticationFailed Reason = "AuthenticationFailed"
+	// ReasonHostRefused: the operator's host policy forbids the address.
+	ReasonHostRefused Reason = "HostRefused"
 	// ReasonAuthMethodRefused: the server asked for the password in a way
 	// the configuration does not allow; the password was not sent.
 	ReasonAuthMethodRefused Reason = "AuthMethodRefused"
@@ -94,7 +96,10 @@ func Classify(err error) *Error {
 	if errors.As(err, &pe) {
 		return classifyPgError(pe, err)
 	}
+	var hr *HostRefusedError
 	switch {
+	case errors.As(err, &hr):
+		return &Error{Reason: ReasonHostRefused, Message: hr.Error() + hostRefusedAdvice, Err: err}
 	case isAuthRefusal(err):
 		// The server's pg_hba.conf (or an impostor) will ask the same way again.
 		return &Error{Reason: ReasonAuthMethodRefused, Message: err.Error() + authRefusalAdvice, Err: err}
@@ -201,6 +206,10 @@ func isTLSFailure(err error) bool {
 	return errors.As(err, &unknownCA) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verify) || errors.As(err, &header)
 }
+
+// hostRefusedAdvice follows the policy's refusal in condition messages.
+const hostRefusedAdvice = "; name a member of your PostgreSQL cluster, or ask the operator's administrator " +
+	"(--allowed-networks, --denied-networks; Helm value hostPolicy)"
 
 // authRefusalAdvice follows pgx's refusal in condition messages.
 const authRefusalAdvice = "; the password was not sent. Configure scram-sha-256 for this role on the server " +

@@ -36,7 +36,7 @@ func noPrimary(snap *monitor.Snapshot) Outcome {
 	if e := snap.FirstError(); e != nil {
 		switch e.Reason {
 		case postgres.ReasonAuthenticationFailed, postgres.ReasonPermissionDenied, postgres.ReasonDatabaseMissing,
-			postgres.ReasonAuthMethodRefused:
+			postgres.ReasonAuthMethodRefused, postgres.ReasonHostRefused:
 			return Outcome{Phase: Stalled, Reason: string(e.Reason), Message: memberErrors(snap)}
 		case postgres.ReasonInvalidInput:
 			return Outcome{Phase: Stalled, Reason: api.ReasonInvalidSpec, Message: memberErrors(snap)}

@@ -23,7 +23,8 @@ func TestCustomValues(t *testing.T) {
 		t.Errorf("image %q pull %q, want the custom image, Always", c.Image, c.ImagePullPolicy)
 	}
 	wantArgs(t, c, "--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
-		"--slot-workers=16", "--action-timeout=1m", "--zap-log-level=debug", "--zap-encoder=console")
+		"--slot-workers=16", "--action-timeout=1m", "--zap-log-level=debug",
+		"--allowed-networks=10.0.0.0/8,fd12::/16", "--denied-networks=169.254.0.0/16,10.9.0.0/16", "--zap-encoder=console")
 	wantResources(t, c, "100m", "128Mi", "1", "512Mi")
 	wantRestricted(t, d.Spec.Template.Spec)
 	wantSelector(t, d)
@@ -68,7 +69,7 @@ func TestLeaderElectionDisabled(t *testing.T) {
 	}
 	_, c := deployment(t, r)
 	wantArgs(t, c, "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
-		"--slot-workers=8", "--action-timeout=30s", "--zap-log-level=info")
+		"--slot-workers=8", "--action-timeout=30s", "--zap-log-level=info", "--denied-networks=169.254.0.0/16,fe80::/10,fd00:ec2::254/128,100.100.100.200/32")
 }
 
 // Two replicas without leader election would both create and drop slots.

@@ -34,7 +34,7 @@ func TestDefaultValues(t *testing.T) {
 		t.Errorf("imagePullPolicy %q, want IfNotPresent", c.ImagePullPolicy)
 	}
 	wantArgs(t, c, "--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
-		"--slot-workers=8", "--action-timeout=30s", "--zap-log-level=info")
+		"--slot-workers=8", "--action-timeout=30s", "--zap-log-level=info", "--denied-networks=169.254.0.0/16,fe80::/10,fd00:ec2::254/128,100.100.100.200/32")
 	wantSelector(t, d)
 	wantRestricted(t, d.Spec.Template.Spec)
 	wantProbes(t, c)

@@ -171,19 +171,21 @@ func BenchmarkNotify2000(b *testing.B) {
 }
 
 // LastConfirmed keeps the last confirmed_flush_lsn a primary showed for a
-// slot after the slot has left the snapshot, and none once the slot's row
-// had none.
+// declared slot after the slot has left the snapshot, and none once the
+// slot's row had none; an undeclared slot's is forgotten when it leaves.
 func TestLastConfirmed(t *testing.T) {
 	m := New()
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	s := newServer(key, Config{}, m)
 	m.servers[key] = s
+	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "a"})
 	id := &postgres.Identity{SystemIdentifier: "7000"}
 	publish := func(slots map[string]postgres.Slot) {
 		s.publish(context.Background(), NewSnapshotForTest([]Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}}))
 	}
 	lsn := postgres.LSN(0x3000060)
-	publish(map[string]postgres.Slot{"a": {Name: "a", ConfirmedFlushLSN: &lsn}, "b": {Name: "b", RestartLSN: &lsn}})
+	publish(map[string]postgres.Slot{"a": {Name: "a", ConfirmedFlushLSN: &lsn}, "b": {Name: "b", RestartLSN: &lsn},
+		"pg_16384_sync_1_1": {Name: "pg_16384_sync_1_1", ConfirmedFlushLSN: &lsn}})
 	if got := m.LastConfirmed(key, "a"); got == nil || *got != lsn {
 		t.Fatalf("a: %v, want %v", got, lsn)
 	}
@@ -193,6 +195,9 @@ func TestLastConfirmed(t *testing.T) {
 	publish(map[string]postgres.Slot{})
 	if got := m.LastConfirmed(key, "a"); got == nil || *got != lsn {
 		t.Fatalf("a after it left the snapshot: %v, want %v", got, lsn)
+	}
+	if got := m.LastConfirmed(key, "pg_16384_sync_1_1"); got != nil {
+		t.Fatalf("an undeclared slot's position outlived the slot: %v", *got)
 	}
 	publish(map[string]postgres.Slot{"a": {Name: "a"}})
 	if got := m.LastConfirmed(key, "a"); got != nil {

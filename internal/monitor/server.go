@@ -175,6 +175,7 @@ func (s *server) publish(ctx context.Context, snap *Snapshot) {
 		snap.Seq = prev.Seq + 1
 	}
 	s.snap = snap
+	tracked := s.mgr.tracker.watchers(s.key)
 	if p := snap.PrimaryMember(); p != nil {
 		for name, row := range p.Slots {
 			if row.ConfirmedFlushLSN != nil {
@@ -183,6 +184,7 @@ func (s *server) publish(ctx context.Context, snap *Snapshot) {
 				delete(s.lastConfirmed, name)
 			}
 		}
+		pruneConfirmed(s.lastConfirmed, p.Slots, tracked)
 		s.noteProgress(p, snap.At)
 	}
 	s.mu.Unlock()

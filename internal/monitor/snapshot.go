@@ -127,7 +127,7 @@ func (s *Snapshot) choosePrimary(expected string) {
 		case m.Identity.SystemIdentifier != sysid:
 			s.Refused = append(s.Refused, fmt.Sprintf("%s has system identifier %s, not %s",
 				m.Addr(), m.Identity.SystemIdentifier, sysid))
-		case !m.Identity.InRecovery:
+		case !m.Identity.InRecovery && s.aliasOf(i) < 0:
 			s.Claims = append(s.Claims, m.Addr())
 			s.Primary = i
 		}
@@ -136,6 +136,23 @@ func (s *Snapshot) choosePrimary(expected string) {
 		s.Primary = -1
 	}
 	s.SystemIdentifier = sysid
+}
+
+// aliasOf returns the index of an earlier member that is the same running
+// server as member i (the same primary listed twice, say by a Service name
+// and a pod name), or -1. Same system identifier, timeline and postmaster
+// start time: two servers that diverged in a split brain differ at least
+// in their start time.
+func (s *Snapshot) aliasOf(i int) int {
+	a := s.Members[i].Identity
+	for j := range i {
+		b := s.Members[j].Identity
+		if b != nil && !b.InRecovery && b.SystemIdentifier == a.SystemIdentifier &&
+			b.Timeline == a.Timeline && b.PostmasterStart.Equal(a.PostmasterStart) {
+			return j
+		}
+	}
+	return -1
 }
 
 // NewSnapshotForTest builds a snapshot from members as a poll would, for

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -193,7 +194,7 @@ func TestFailoverReadyGeneral(t *testing.T) {
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
 		{name: "split brain has no primary", in: FailoverInputs{Generation: 2, Type: api.SlotLogical, Name: foSlot, Row: row,
 			Snapshot: monitor.NewSnapshotForTest([]monitor.Member{foMember("pg-0", false, pg17, syncSettings("")),
-				foMember("pg-9", false, pg17, syncSettings("")), sb})},
+				otherServer(foMember("pg-9", false, pg17, syncSettings(""))), sb})},
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
 		{name: "slot not on the primary", in: foInputs(api.SlotLogical, pg17, nil, sb),
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
@@ -578,4 +579,13 @@ func TestSyncAndKeptCopyPrerequisites(t *testing.T) {
 			check(t, "SyncPrerequisites", SyncPrerequisites(tc.settings), tc.sync)
 		})
 	}
+}
+
+// otherServer gives a member the start time of a server of its own, so it
+// is not taken for the same primary listed twice.
+func otherServer(m monitor.Member) monitor.Member {
+	id := *m.Identity
+	id.PostmasterStart = id.PostmasterStart.Add(time.Second)
+	m.Identity = &id
+	return m
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -14,9 +15,11 @@ import (
 
 func member(port int32, recovery bool, sysid string) monitor.Member {
 	return monitor.Member{Endpoint: monitor.Endpoint{Host: "h", Port: port},
+		// Each port is another running server: its own start time.
 		Identity: &postgres.Identity{InRecovery: recovery, SystemIdentifier: sysid, Version: "17.10", VersionNum: 170010,
-			Settings: postgres.Settings{WALLevel: "logical", MaxReplicationSlots: 10},
-			Rights:   postgres.Rights{User: "slotkeeper", Replication: true}}}
+			PostmasterStart: time.Unix(int64(port), 0),
+			Settings:        postgres.Settings{WALLevel: "logical", MaxReplicationSlots: 10},
+			Rights:          postgres.Rights{User: "slotkeeper", Replication: true}}}
 }
 
 func down(port int32, reason postgres.Reason) monitor.Member {

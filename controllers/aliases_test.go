@@ -1,0 +1,33 @@
+package controllers_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+// A Service name and a pod name for the same primary are one server: no
+// split brain, and slots are created and kept as usual.
+var _ = Describe("the same primary listed twice", func() {
+	It("is one primary, not a split brain", func() {
+		ns := newNamespace()
+		createSecret(ns, "pg", opRole, opPassword)
+		alias := &pgtest.Server{Host: "localhost", Port: primary.Port}
+		ps := createServer(ns, "db", "pg", primary, alias, standby)
+		waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
+		Expect(get(ps).Status.Conditions).NotTo(ContainElement(HaveField("Type", api.ConditionSplitBrain)))
+		roles := map[string]api.MemberRole{}
+		for _, m := range get(ps).Status.Members {
+			roles[m.Host] = m.Role
+		}
+		Expect(roles).To(HaveKeyWithValue("localhost", api.RolePrimary))
+		rs := physicalSlot(ns, "aliased", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(get(rs).Status.Host).To(Equal(primary.Addr()))
+		deleteAndWait(rs)
+	})
+})

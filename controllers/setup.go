@@ -49,7 +49,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 	}
 	if err := (&PostgresServerReconciler{
 		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Monitor: mon,
-		Recorder: mgr.GetEventRecorder("slotkeeper"), Patroni: pat, HostPolicy: o.HostPolicy,
+		Recorder: clippedRecorder{mgr.GetEventRecorder("slotkeeper")}, Patroni: pat, HostPolicy: o.HostPolicy,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 		o.SlotWorkers = 8
 	}
 	return (&ReplicationSlotReconciler{
-		Client: mgr.GetClient(), Monitor: mon, Creator: cr, Recorder: mgr.GetEventRecorder("slotkeeper"),
+		Client: mgr.GetClient(), Monitor: mon, Creator: cr, Recorder: clippedRecorder{mgr.GetEventRecorder("slotkeeper")},
 		ActionTimeout: o.ActionTimeout, Patroni: pat,
 	}).SetupWithManager(mgr, o.SlotWorkers)
 }

@@ -85,6 +85,13 @@ func (r *ReplicationSlotReconciler) resolveTarget(_ context.Context, sc *slotSco
 		return retrying(api.ReasonServerUnavailable, fmt.Sprintf("standby %s is unreachable: %v", sc.target.Addr(), sc.target.Err)), nil
 	}
 	id := sc.target.Identity
+	if id.SystemIdentifier != sc.snap.SystemIdentifier {
+		// Refused as a member, so never a target either: nothing is created
+		// on a server of another cluster.
+		return stalled(api.ReasonInvalidSpec, fmt.Sprintf(
+			"location.host %s has system identifier %s, not the cluster's %s: it belongs to another cluster",
+			sc.target.Addr(), id.SystemIdentifier, sc.snap.SystemIdentifier)), nil
+	}
 	if sc.rs.Spec.Type == api.SlotLogical && id.InRecovery && id.VersionNum < 160000 {
 		return stalled(api.ReasonUnsupported, fmt.Sprintf(
 			"logical slots on a standby need PostgreSQL 16 or later; %s runs %s", sc.target.Addr(), id.Version)), nil

@@ -51,6 +51,12 @@ type ConnConfig struct {
 	Policy *HostPolicy
 }
 
+// MaxMessageBody bounds one protocol message from the server. pgx reads a
+// message whole, trusting the length the server announces; the operator's
+// largest answers (a slot list row, the identify row) are kilobytes, so a
+// server announcing more gets the connection closed instead of a buffer.
+const MaxMessageBody = 8 << 20
+
 // DefaultAuthMethod is the only way a server may ask for the password
 // unless the configuration allows more: SCRAM never reveals it.
 const DefaultAuthMethod = "scram-sha-256"
@@ -87,6 +93,7 @@ func (c ConnConfig) apply(pc *pgconn.Config) error {
 	pc.TLSConfig = tlsConfig
 	pc.RequireAuth, pc.ChannelBinding = c.authPolicy()
 	pc.Fallbacks = nil // no "prefer"-style plaintext retry
+	pc.MaxProtocolMessageBodyLen = MaxMessageBody
 	if c.Policy != nil {
 		pc.DialFunc = c.Policy.Dialer().DialContext
 	}

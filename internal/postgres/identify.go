@@ -103,6 +103,10 @@ func Identify(ctx context.Context, q Querier) (Identity, error) {
 		return Identity{}, Classify(err)
 	}
 	id.Version, _, _ = strings.Cut(id.Version, " ") // "15.18 (Debian 15.18-0+deb12u1)"
+	clipAll(&id.Version, &id.SystemIdentifier, &id.HAManager, &id.ClusterName, &id.Rights.User)
+	for k, v := range settingsMap {
+		settingsMap[k] = clipText(v)
+	}
 	if id.Timeline, err = timeline(walFile, standbyTLI); err != nil {
 		return Identity{}, err
 	}

@@ -35,6 +35,7 @@ func scanSlot(row pgx.CollectableRow) (Slot, error) {
 	if err != nil {
 		return Slot{}, err
 	}
+	clipAll(&s.Name, &s.Type)
 	return r.fill(s)
 }
 
@@ -74,5 +75,5 @@ func deref(s *string) string {
 	if s == nil {
 		return ""
 	}
-	return *s
+	return clipText(*s)
 }

@@ -38,7 +38,7 @@ type Outcome struct {
 func applyOutcome(conds *[]metav1.Condition, gen int64, o Outcome) {
 	set := func(t string, s metav1.ConditionStatus) {
 		meta.SetStatusCondition(conds, metav1.Condition{
-			Type: t, Status: s, Reason: o.Reason, Message: o.Message, ObservedGeneration: gen,
+			Type: t, Status: s, Reason: o.Reason, Message: Clip(o.Message, MaxConditionMessage), ObservedGeneration: gen,
 		})
 	}
 	switch o.Phase {
@@ -65,6 +65,7 @@ func setOrRemove(conds *[]metav1.Condition, t string, c *metav1.Condition) {
 		return
 	}
 	c.Type = t
+	c.Message = Clip(c.Message, MaxConditionMessage)
 	meta.SetStatusCondition(conds, *c)
 }
 

@@ -48,7 +48,7 @@ func viewMembers(snap *monitor.Snapshot) []api.MemberStatus {
 		ms := api.MemberStatus{Host: m.Host, Port: m.Port, Role: api.RoleUnreachable}
 		if m.Identity == nil {
 			if m.Err != nil {
-				ms.Message = m.Err.Error()
+				ms.Message = Clip(m.Err.Error(), MaxMemberMessage)
 			}
 			out = append(out, ms)
 			continue

@@ -67,7 +67,15 @@ func run(o options) error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(api.AddToScheme(scheme))
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	ctx := ctrl.SetupSignalHandler()
+	if err := waitForCRDs(ctx, cfg); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting: a clean stop
+		}
+		return err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.probeAddr,
@@ -87,7 +95,6 @@ func run(o options) error {
 	if err := wire(mgr, mon, o); err != nil {
 		return err
 	}
-	ctx := ctrl.SetupSignalHandler()
 	go exitIfStuck(ctx)
 	return mgr.Start(ctx)
 }

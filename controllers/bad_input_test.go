@@ -175,7 +175,7 @@ var _ = Describe("bad input", func() {
 			createSecret(ns, "pg", "norepl", "norepl-pw")
 			ps := createServer(ns, "db", "pg", replica)
 			p := waitCondition(ps, api.ConditionPrerequisitesMet, metav1.ConditionFalse, api.ReasonPrerequisitesMissing)
-			Expect(p.Message).To(ContainSubstring("ALTER ROLE norepl REPLICATION"))
+			Expect(p.Message).To(ContainSubstring(`ALTER ROLE "norepl" REPLICATION`))
 			rs := physicalSlot(ns, "needs-replication", ps.Name)
 			Expect(k8s.Create(bg, rs)).To(Succeed())
 			waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonPermissionDenied)

@@ -67,6 +67,9 @@ var _ = Describe("standby copies", func() {
 		ns, ps := serverOn(p, promoted)
 		rs := physicalSlot(ns, "cascade-fo", ps.Name)
 		rs.Spec.Failover = true
+		// The follower streams through this slot already: adopting it must
+		// be asked for.
+		rs.Spec.Adoption = api.AdoptIfMatchingWithStandby
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 		Expect(get(rs).Status.Owned).To(BeTrue(), "the follower's slot was adopted")

@@ -185,7 +185,7 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	old := readyOf(rs.Status.Conditions)
 	rs.Status.SlotName = sc.name
 	if sc.blockedReason == "" && !r.creating(rs) {
-		rs.Status.Blockers = nil
+		rs.Status.Blockers, rs.Status.OtherBlockers = nil, 0
 	}
 	if sc.row != nil {
 		observeRow(rs, sc.target, sc.row)

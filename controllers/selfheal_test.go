@@ -16,11 +16,13 @@ import (
 )
 
 // openTransaction starts a transaction that holds an xid on s as role
-// "app", so a logical slot creation must wait for it. commit ends it.
+// "app", in the slots' database "orders" (a blocker from another database
+// is only counted), so a logical slot creation must wait for it. commit
+// ends it.
 func openTransaction(s *pgtest.Server) (pid int32, commit func()) {
 	ctx := context.Background()
 	Expect(s.CreateRole(ctx, "app", "app-pw", false)).To(Succeed())
-	conn, err := pgx.Connect(ctx, s.DSN("app", "app-pw", "postgres"))
+	conn, err := pgx.Connect(ctx, s.DSN("app", "app-pw", "orders"))
 	Expect(err).NotTo(HaveOccurred())
 	tx, err := conn.Begin(ctx)
 	Expect(err).NotTo(HaveOccurred())
@@ -58,7 +60,7 @@ var _ = Describe("blocked slot creation", func() {
 	})
 
 	It("terminates the blocker after terminateBlockersAfter, with an Event", func() {
-		ns, ps := defaultServer()
+		ns, ps := allowingServer(primary, standby)
 		Expect(primary.Exec(bg, "GRANT pg_signal_backend TO "+opRole)).To(Succeed())
 		DeferCleanup(func() { _ = primary.Exec(bg, "REVOKE pg_signal_backend FROM "+opRole) })
 		pid, commit := openTransaction(primary)
@@ -141,7 +143,7 @@ var _ = Describe("logical slots on a standby", func() {
 		rs.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: quietStandby.Host, Port: int32(quietStandby.Port)}
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		c := waitCondition(rs, api.ConditionCreationBlocked, metav1.ConditionTrue, api.ReasonWaitingForStandbySnapshot)
-		Expect(c.Message).To(ContainSubstring("GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO noexec"))
+		Expect(c.Message).To(ContainSubstring(`GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "noexec"`))
 		deleteAndWait(rs)
 	})
 })

@@ -150,7 +150,7 @@ func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope,
 func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *monitor.Member) (bool, error) {
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err == nil {
-		err = postgres.DropSlot(ctx, pool, sc.name)
+		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
 	}
 	r.Monitor.Refresh(sc.serverKey)
 	e := postgres.Classify(err)

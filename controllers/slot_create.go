@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,7 +53,7 @@ func (r *ReplicationSlotReconciler) startCreation(ctx context.Context, sc *slotS
 // when the creation read it, else it is read here.
 func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
 	rs := sc.rs
-	rs.Status.Owned = true
+	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
 	sc.announced = true
 	r.noteCreated(sc)
 	// The server's managed-slot count and the slot's own row come from the
@@ -168,20 +169,37 @@ func (r *ReplicationSlotReconciler) readBack(ctx context.Context, sc *slotScope)
 }
 
 // drop drops the slot on the target; PostgreSQL refuses an active slot and
-// so does the SQL (it only drops an inactive one).
-func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) *status.Outcome {
+// so does the SQL (it only drops an inactive one), which also leaves alone
+// a slot of that name that is not the declared kind any more: replaced is
+// true then, with a Conflict outcome.
+func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome, replaced bool) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err == nil {
-		err = postgres.DropSlot(ctx, pool, sc.name)
+		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
 	}
 	r.Monitor.Refresh(sc.serverKey)
-	if e := postgres.Classify(err); e != nil && e.Reason != postgres.ReasonSlotNotFound {
-		return errorOutcome(e, sc)
+	e := postgres.Classify(err)
+	switch {
+	case e != nil && e.Reason == postgres.ReasonSlotExists:
+		msg := fmt.Sprintf("slot %q on %s is no longer the %s slot this object declares; slotkeeper leaves it alone",
+			sc.name, sc.target.Addr(), sc.rs.Spec.Type)
+		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, actionDrop, "%s", msg)
+		return stalled(api.ReasonConflict, msg), true
+	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
+		return errorOutcome(e, sc), false
 	}
 	r.Recorder.Eventf(sc.rs, nil, "Normal", "Dropped", actionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
-	return nil
+	return nil, false
+}
+
+// declaredIdentity is what a slot of this object must be to be dropped.
+func declaredIdentity(rs *api.ReplicationSlot) *postgres.SlotIdentity {
+	if rs.Spec.Type != api.SlotLogical {
+		return &postgres.SlotIdentity{Type: "physical"}
+	}
+	return &postgres.SlotIdentity{Type: "logical", Plugin: PluginName(rs), Database: rs.Spec.Database}
 }
 
 func (r *ReplicationSlotReconciler) actionTimeout() time.Duration {

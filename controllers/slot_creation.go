@@ -14,9 +14,6 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
-// maxBlockersShown caps status.blockers.
-const maxBlockersShown = 10
-
 // quickCreation is how long the reconcile that begins a logical creation
 // waits for it: an unblocked creation takes milliseconds, and recording it
 // at once saves a status write ("creating") and a second reconcile per
@@ -39,7 +36,7 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: PluginName(sc.rs), TwoPhase: sc.rs.Spec.TwoPhase,
 			Failover: sc.rs.Spec.Failover && id.VersionNum >= 170000 && !id.InRecovery},
 		Target: r.poolGetter(sc, sc.target.Endpoint), Primary: r.poolGetter(sc, primary.Endpoint), OnStandby: id.InRecovery,
-		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: terminateAfter(sc.rs),
+		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: effectiveTerminateAfter(sc.rs, sc.ps),
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from, Circumstances: circumstances(id),
 	})
 	if !started {
@@ -119,11 +116,12 @@ func (r *ReplicationSlotReconciler) creationOutcome(sc *slotScope, st creator.St
 	}
 	heal, note := status.SelfHeal(snapshotMode(sc.ps), primaryIdentity(sc))
 	now := time.Now()
-	sc.blockedReason, sc.blockedMessage = status.CreationBlocked(status.Creation{
-		OnStandby: st.OnStandby, Blockers: st.Blockers, Waited: now.Sub(st.Started),
+	own, others := blockerView(st.Blockers, sc.rs.Spec.Database, queryTextShown(sc.ps))
+	sc.blockedReason, sc.blockedMessage = creationBlocked(status.Creation{
+		OnStandby: st.OnStandby, Blockers: own, Waited: now.Sub(st.Started),
 		SelfHeal: heal, Note: note, Interval: snapshotInterval(sc.ps),
-	}, now)
-	sc.rs.Status.Blockers = apiBlockers(st.Blockers)
+	}, others, terminationNote(sc.rs, sc.ps, st.TerminateNote), now)
+	sc.rs.Status.Blockers, sc.rs.Status.OtherBlockers = apiBlockers(own), int32(others)
 	msg := "creating the slot on " + sc.target.Addr()
 	if sc.blockedMessage != "" {
 		msg += ": " + sc.blockedMessage
@@ -132,30 +130,26 @@ func (r *ReplicationSlotReconciler) creationOutcome(sc *slotScope, st creator.St
 }
 
 // eventTerminations records one Event per blocker terminated (or that could
-// not be) because of terminateBlockersAfter.
+// not be) because of terminateBlockersAfter. Events are as readable as the
+// slot: a session of another database is named by its pid alone.
 func (r *ReplicationSlotReconciler) eventTerminations(sc *slotScope, key client.ObjectKey) {
 	ended, refused := r.Creator.TakeTerminations(key)
 	for _, b := range ended {
 		r.Recorder.Eventf(sc.rs, nil, "Warning", "BlockerTerminated", "Terminate",
-			"terminated pid %d (%s, client %s, transaction started %s) after it blocked creation for %s",
-			b.PID, b.ApplicationName, b.ClientAddr, fmtTime(b.XactStart), terminateAfter(sc.rs))
+			"terminated pid %d (%s, transaction started %s) after it blocked creation for %s",
+			b.PID, blockerWho(sc, b), fmtTime(b.XactStart), terminateAfter(sc.rs))
 	}
 	for _, b := range refused {
 		r.Recorder.Eventf(sc.rs, nil, "Warning", "BlockerNotTerminated", "Terminate",
-			"could not terminate pid %d (%s): it belongs to a superuser or the role lacks pg_signal_backend", b.PID, b.ApplicationName)
+			"could not terminate pid %d (%s): it belongs to a superuser or the role lacks pg_signal_backend", b.PID, blockerWho(sc, b))
 	}
 }
 
-func apiBlockers(bs []postgres.Blocker) []api.Blocker {
-	if len(bs) > maxBlockersShown {
-		bs = bs[:maxBlockersShown]
+func blockerWho(sc *slotScope, b postgres.Blocker) string {
+	if b.Database != sc.rs.Spec.Database {
+		return "a session in another database"
 	}
-	var out []api.Blocker
-	for _, b := range bs {
-		out = append(out, api.Blocker{PID: b.PID, XID: b.XID, XactStart: timePtr(b.XactStart),
-			ApplicationName: b.ApplicationName, State: b.State, Database: b.Database, Query: b.Query})
-	}
-	return out
+	return fmt.Sprintf("application %q, client %s", b.ApplicationName, b.ClientAddr)
 }
 
 func primaryIdentity(sc *slotScope) *postgres.Identity {

@@ -75,11 +75,8 @@ func (r *ReplicationSlotReconciler) entryAfterDrop(ctx context.Context, sc *slot
 
 // keepSlot decides whether deletion must leave the slot alone.
 func (r *ReplicationSlotReconciler) keepSlot(ctx context.Context, rs *api.ReplicationSlot) (bool, string, error) {
-	if rs.Spec.DeletionPolicy == api.DeletionRetain {
-		return true, "deletionPolicy is Retain", nil
-	}
-	if !rs.Status.Owned {
-		return true, "this object never created or adopted it", nil
+	if keep, why := keptByPolicy(rs); keep {
+		return true, why, nil
 	}
 	others, err := r.competitors(ctx, rs, sameSystem)
 	if err != nil {
@@ -117,7 +114,9 @@ func (r *ReplicationSlotReconciler) dropForDeletion(ctx context.Context, sc *slo
 		return retrying(api.ReasonSlotActive, fmt.Sprintf(
 			"not dropping slot %q while it is in use: %s; or set deletionPolicy: Retain to leave it in place", sc.name, who))
 	}
-	if o := r.drop(ctx, sc); o != nil {
+	if o, replaced := r.drop(ctx, sc); replaced {
+		return nil // not this object's slot any more: nothing to drop
+	} else if o != nil {
 		return o
 	}
 	r.dropCopies(ctx, sc)
@@ -153,4 +152,22 @@ func alsoDeclared(rs, other *api.ReplicationSlot) string {
 	return fmt.Sprintf("ReplicationSlot %s/%s also declares it, through PostgresServer %s/%s on a cluster with the same system identifier; "+
 		"delete that object too, or drop the slot by hand if that server is another cluster restored from the same backup",
 		other.Namespace, other.Name, other.Namespace, other.Spec.ServerRef.Name)
+}
+
+// keptByPolicy applies deletionPolicy to how the slot became this object's:
+// what the object cannot prove it made is dropped only when asked for
+// explicitly (Delete).
+func keptByPolicy(rs *api.ReplicationSlot) (bool, string) {
+	switch {
+	case rs.Spec.DeletionPolicy == api.DeletionRetain:
+		return true, "deletionPolicy is Retain"
+	case !rs.Status.Owned:
+		return true, "this object never created or adopted it"
+	case rs.Spec.DeletionPolicy == api.DeletionDelete:
+		return false, ""
+	case rs.Status.Origin != api.OriginCreated:
+		return true, "this object adopted it rather than created it, and deletionPolicy is DeleteIfCreated; " +
+			"set deletionPolicy: Delete before deleting to drop an adopted slot"
+	}
+	return false, ""
 }

@@ -114,7 +114,12 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 		return stalled(api.ReasonConflict, fmt.Sprintf(
 			"slot %q already exists on %s and spec.adoption is Never; drop it yourself or set adoption: IfMatching", sc.name, sc.target.Addr()))
 	}
-	sc.rs.Status.Owned = true
+	if who := standbyStreaming(sc); who != "" && sc.rs.Spec.Adoption != api.AdoptIfMatchingWithStandby {
+		return stalled(api.ReasonConflict, fmt.Sprintf(
+			"slot %q on %s is the one %s streams through: slotkeeper does not adopt it unless asked; "+
+				"set adoption: IfMatchingWithStandby if this object is to own it", sc.name, sc.target.Addr(), who))
+	}
+	sc.rs.Status.Owned, sc.rs.Status.Origin = true, api.OriginAdopted
 	sc.announced = true
 	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
 		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
@@ -175,7 +180,7 @@ func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *s
 		return retrying(api.ReasonSlotActive, fmt.Sprintf(
 			"the slot is invalidated (%s) but still in use, and slotkeeper never drops an active slot: %s", why, who)), nil
 	}
-	if o := r.drop(ctx, sc); o != nil {
+	if o, _ := r.drop(ctx, sc); o != nil {
 		return o, nil
 	}
 	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
@@ -205,4 +210,19 @@ func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope)
 		r.saw(sc, time.Now())
 	}
 	return row, nil
+}
+
+// standbyStreaming names what streams through the slot as a standby, or
+// "": a member whose primary_slot_name is the slot, or, for a physical
+// slot, any active connection (a standby of another cluster member list,
+// pg_receivewal). Its owner manages that slot.
+func standbyStreaming(sc *slotScope) string {
+	if m := status.StreamingMember(sc.snap, sc.name); m != nil {
+		return "standby " + m.Addr()
+	}
+	if row := sc.row; row != nil && row.Type == "physical" && row.Active {
+		who, _ := holder(sc, row)
+		return "a physical replication connection (" + who + ")"
+	}
+	return ""
 }

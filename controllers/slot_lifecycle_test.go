@@ -78,16 +78,64 @@ var _ = Describe("ReplicationSlot lifecycle", func() {
 		Eventually(slotExists(primary, "busy")).Should(BeFalse())
 	})
 
-	It("adopts a matching slot that already exists, and drops it on deletion", func() {
+	It("adopts a matching slot that already exists, and on deletion leaves it unless deletionPolicy is Delete", func() {
 		ns, ps := defaultServer()
 		Expect(primary.Exec(bg, "SELECT pg_create_physical_replication_slot('preexisting', true)")).To(Succeed())
 		rs := physicalSlot(ns, "preexisting", ps.Name)
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 		Expect(rs.Status.Owned).To(BeTrue())
+		Expect(rs.Status.Origin).To(Equal(api.OriginAdopted))
+		Expect(rs.Spec.DeletionPolicy).To(Equal(api.DeletionDeleteIfCreated))
 		Expect(rs.Status.Recreations).To(BeZero())
 		deleteAndWait(rs)
+		Expect(slotExists(primary, "preexisting")()).To(BeTrue(), "an adopted slot is not this object's to drop by default")
+
+		By("declaring it again with deletionPolicy: Delete, deletion drops it")
+		again := physicalSlot(ns, "preexisting", ps.Name)
+		again.Spec.DeletionPolicy = api.DeletionDelete
+		Expect(k8s.Create(bg, again)).To(Succeed())
+		waitCondition(again, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(again.Status.Origin).To(Equal(api.OriginAdopted))
+		deleteAndWait(again)
 		Expect(slotExists(primary, "preexisting")()).To(BeFalse())
+	})
+
+	It("records a slot it created as Created and drops it on deletion by default", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "made-here", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(rs.Status.Origin).To(Equal(api.OriginCreated))
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "made_here")()).To(BeFalse())
+	})
+
+	It("does not adopt the slot a standby streams through unless asked", func() {
+		ns, ps := defaultServer()
+		const name = "ctl_standby" // the suite's standby streams through it
+		rs := physicalSlot(ns, "ctl-standby", ps.Name)
+		c := func() metav1.Condition {
+			Expect(k8s.Create(bg, rs)).To(Succeed())
+			return waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		}()
+		Expect(c.Message).To(ContainSubstring("streams through"))
+		Expect(c.Message).To(ContainSubstring("adoption: IfMatchingWithStandby"))
+		Expect(get(rs).Status.Owned).To(BeFalse())
+		deleteAndWait(rs)
+		Expect(slotExists(primary, name)()).To(BeTrue(), "the standby's slot is untouched")
+	})
+
+	It("leaves alone a slot replaced by another kind before its drop", func() {
+		ns, ps := defaultServer()
+		rs := logicalSlot(ns, "replaced", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		By("somebody replaces it with a physical slot of the same name, in one statement")
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('replaced'), pg_create_physical_replication_slot('replaced')")).To(Succeed())
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "replaced")()).To(BeTrue(), "the physical slot is not this object's")
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('replaced')")).To(Succeed())
 	})
 
 	It("recreates a slot dropped behind its back and reports the data gap", func() {

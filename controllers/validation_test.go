@@ -64,7 +64,7 @@ var _ = Describe("CRD validation", func() {
 	It("applies the documented defaults", func() {
 		rs := logicalSlot(ns, "defaults", "db")
 		Expect(k8s.Create(bg, rs)).To(Succeed())
-		Expect(rs.Spec.DeletionPolicy).To(Equal(api.DeletionDelete))
+		Expect(rs.Spec.DeletionPolicy).To(Equal(api.DeletionDeleteIfCreated))
 		Expect(rs.Spec.InvalidationPolicy).To(Equal(api.InvalidationRecreate))
 		Expect(rs.Spec.Adoption).To(Equal(api.AdoptIfMatching))
 		Expect(rs.Spec.Location.Role).To(Equal(api.LocationPrimary))

@@ -150,6 +150,12 @@ type PostgresServerSpec struct {
 	// +kubebuilder:default={mode: Auto, interval: "1s"}
 	// +optional
 	StandbySnapshot *StandbySnapshotSpec `json:"standbySnapshot,omitempty"`
+	// Blockers says whether ReplicationSlots on this server may terminate
+	// the sessions that block their creation, and whether their status
+	// shows those sessions' query text. Both off by default.
+	// +kubebuilder:default={terminate: Never, queryText: Hidden}
+	// +optional
+	Blockers *BlockersSpec `json:"blockers,omitempty"`
 	// MaxUnmanagedRetainedWAL is how much WAL the inactive slots that no
 	// ReplicationSlot manages may retain together before the condition
 	// UnmanagedWALRetentionHealthy turns False. Default 10Gi.

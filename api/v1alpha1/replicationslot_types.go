@@ -39,12 +39,26 @@ type SlotLocation struct {
 }
 
 // DeletionPolicy says what happens to the slot when the object is deleted.
-// +kubebuilder:validation:Enum=Delete;Retain
+// +kubebuilder:validation:Enum=DeleteIfCreated;Delete;Retain
 type DeletionPolicy string
 
 const (
+	// DeletionDeleteIfCreated drops a slot this object created and leaves
+	// one it adopted: what it cannot prove is its own is never dropped.
+	DeletionDeleteIfCreated DeletionPolicy = "DeleteIfCreated"
+	// DeletionDelete drops the slot, created or adopted.
 	DeletionDelete DeletionPolicy = "Delete"
+	// DeletionRetain never drops the slot.
 	DeletionRetain DeletionPolicy = "Retain"
+)
+
+// SlotOrigin says how a slot became an object's.
+// +kubebuilder:validation:Enum=Created;Adopted
+type SlotOrigin string
+
+const (
+	OriginCreated SlotOrigin = "Created"
+	OriginAdopted SlotOrigin = "Adopted"
 )
 
 // InvalidationPolicy says what to do with a slot PostgreSQL invalidated.
@@ -57,12 +71,17 @@ const (
 )
 
 // AdoptionPolicy says whether an existing slot of the same name may be taken over.
-// +kubebuilder:validation:Enum=IfMatching;Never
+// +kubebuilder:validation:Enum=IfMatching;IfMatchingWithStandby;Never
 type AdoptionPolicy string
 
 const (
+	// AdoptIfMatching adopts a slot of the declared kind, unless a standby
+	// streams through it (that standby's owner manages it).
 	AdoptIfMatching AdoptionPolicy = "IfMatching"
-	AdoptNever      AdoptionPolicy = "Never"
+	// AdoptIfMatchingWithStandby adopts a matching slot even when a standby
+	// streams through it.
+	AdoptIfMatchingWithStandby AdoptionPolicy = "IfMatchingWithStandby"
+	AdoptNever                 AdoptionPolicy = "Never"
 )
 
 // ReplicationSlotSpec declares one replication slot.
@@ -112,7 +131,10 @@ type ReplicationSlotSpec struct {
 	// Failover keeps the slot usable after a primary failover.
 	// +optional
 	Failover bool `json:"failover,omitempty"`
-	// +kubebuilder:default=Delete
+	// DeletionPolicy: DeleteIfCreated (default) drops the slot on deletion
+	// only if this object created it; Delete drops an adopted one too;
+	// Retain never drops it.
+	// +kubebuilder:default=DeleteIfCreated
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 	// +kubebuilder:default=Recreate
@@ -219,7 +241,8 @@ type SlotCopy struct {
 	Pending bool `json:"pending,omitempty"`
 }
 
-// Blocker is a transaction a slot creation waits for.
+// Blocker is a transaction in the slot's database that its creation waits
+// for. Query is empty unless the server's spec.blockers.queryText is Shown.
 type Blocker struct {
 	PID int32 `json:"pid"`
 	// +optional
@@ -255,6 +278,10 @@ type ReplicationSlotStatus struct {
 	// owned slot is ever dropped.
 	// +optional
 	Owned bool `json:"owned,omitempty"`
+	// Origin says whether this object created the slot or adopted it; with
+	// deletionPolicy DeleteIfCreated only a created one is dropped.
+	// +optional
+	Origin SlotOrigin `json:"origin,omitempty"`
 	// Active is a pointer so that false is written, and shown by kubectl.
 	// +optional
 	Active *bool `json:"active,omitempty"`
@@ -326,9 +353,15 @@ type ReplicationSlotStatus struct {
 	// again when spec.failover is turned off.
 	// +optional
 	FailoverEnabled bool `json:"failoverEnabled,omitempty"`
+	// Blockers lists up to 10 transactions in the slot's database that its
+	// creation waits for, oldest first.
 	// +optional
 	// +listType=atomic
 	Blockers []Blocker `json:"blockers,omitempty"`
+	// OtherBlockers counts the transactions in other databases that the
+	// creation waits for; who runs them, and what, is not shown.
+	// +optional
+	OtherBlockers int32 `json:"otherBlockers,omitempty"`
 	// LastObservedAt is when the figures above were last refreshed.
 	// +optional
 	LastObservedAt *metav1.Time `json:"lastObservedAt,omitempty"`

@@ -33,7 +33,7 @@ func NextSteps(rs *api.ReplicationSlot, ps *api.PostgresServer) []string {
 	steps = append(steps, serverSteps(rs, ps)...)
 	if st := rs.Status; st.Active != nil && !*st.Active {
 		steps = append(steps, "Start the slot's consumer; if nothing will use the slot again, delete the ReplicationSlot "+
-			"(with deletionPolicy Delete that drops the slot and frees its WAL): "+runbook("slot-without-a-consumer"))
+			"(unless deletionPolicy or an adoption keeps it, that drops the slot and frees its WAL): "+runbook("slot-without-a-consumer"))
 	}
 	if len(steps) == 0 {
 		return []string{"Nothing: the slot is healthy."}

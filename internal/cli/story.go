@@ -95,14 +95,25 @@ func (s Story) where() string {
 }
 
 func ownership(rs *api.ReplicationSlot) string {
-	policy := string(rs.Spec.DeletionPolicy)
 	if !rs.Status.Owned {
 		return "slotkeeper has not created or adopted the slot (yet), so it will never drop it"
 	}
-	if policy == string(api.DeletionRetain) {
-		return "slotkeeper created or adopted the slot; deletionPolicy Retain: deleting the object leaves the slot"
+	how := "slotkeeper created the slot"
+	if rs.Status.Origin != api.OriginCreated {
+		how = "slotkeeper adopted the slot"
 	}
-	return "slotkeeper created or adopted the slot; deletionPolicy Delete: deleting the object drops the slot"
+	return how + "; deletionPolicy " + string(rs.Spec.DeletionPolicy) + ": deleting the object " + deletionEffect(rs)
+}
+
+// deletionEffect says what deleting the object does to the slot.
+func deletionEffect(rs *api.ReplicationSlot) string {
+	switch {
+	case rs.Spec.DeletionPolicy == api.DeletionRetain:
+		return "leaves the slot"
+	case rs.Spec.DeletionPolicy == api.DeletionDelete || rs.Status.Origin == api.OriginCreated:
+		return "drops the slot"
+	}
+	return "leaves the slot (it was adopted; deletionPolicy Delete would drop it)"
 }
 
 func orDefault(s, d string) string {

@@ -36,8 +36,10 @@ type Request struct {
 	// Snapshot enables pg_log_standby_snapshot() every Interval.
 	Snapshot bool
 	Interval time.Duration
-	// TerminateAfter > 0 terminates blockers once the creation has waited
-	// that long.
+	// TerminateAfter > 0 terminates a blocker once it has blocked the
+	// creation that long: the creation has waited, and the blocker's
+	// transaction has run, for at least TerminateAfter. The caller sets it
+	// only where the PostgresServer allows terminations.
 	TerminateAfter time.Duration
 	// Wake is called when the state changed in a way status shows.
 	Wake func()

@@ -95,12 +95,19 @@ func startCreatorRig(t *testing.T, name string) (context.Context, *creatorRig) {
 // begin starts the creation of a logical slot for the object named key,
 // reporting its wake-ups on woke.
 func (r *creatorRig) begin(key, slot string, woke chan struct{}) types.NamespacedName {
+	return r.beginWith(key, slot, woke, func(*Request) {})
+}
+
+// beginWith is begin with a change to the request.
+func (r *creatorRig) beginWith(key, slot string, woke chan struct{}, change func(*Request)) types.NamespacedName {
 	k := types.NamespacedName{Namespace: "ns", Name: key}
 	get := func(context.Context) (postgres.Querier, error) { return r.pool, nil }
 	server := types.NamespacedName{Namespace: "ns", Name: "db"}
-	r.c.Begin(Request{Server: server, Slot: k, Conn: r.cfg, VersionNum: 170000, Target: get, Primary: get,
+	req := Request{Server: server, Slot: k, Conn: r.cfg, VersionNum: 170000, Target: get, Primary: get,
 		Options: postgres.LogicalSlotOptions{Name: slot, Plugin: "pgoutput"}, Interval: 200 * time.Millisecond,
-		Wake: func() { woke <- struct{}{} }})
+		Wake: func() { woke <- struct{}{} }}
+	change(&req)
+	r.c.Begin(req)
 	return k
 }
 

@@ -33,6 +33,9 @@ type State struct {
 	// Terminated lists blockers ended because of TerminateAfter; Refused
 	// those PostgreSQL would not let the operator end.
 	Terminated, Refused []postgres.Blocker
+	// TerminateNote says why blockers due for termination were left
+	// running ("" when none were).
+	TerminateNote string
 	// Recreate, From and Circumstances come from the request.
 	Recreate, From, Circumstances string
 	OnStandby                     bool
@@ -51,13 +54,13 @@ type job struct {
 	awaited int
 	// handled holds blockers already terminated or refused; only the
 	// watcher goroutine uses it.
-	handled map[int32]bool
+	handled map[session]bool
 }
 
 func newJob(req Request, pools *postgres.Pools) *job {
 	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true,
 		Recreate: req.Recreate, From: req.From, Circumstances: req.Circumstances, OnStandby: req.OnStandby},
-		handled: map[int32]bool{}}
+		handled: map[session]bool{}}
 }
 
 func (j *job) state() State {

@@ -16,12 +16,12 @@ func (j *job) watch(parent context.Context) {
 	defer cancel()
 	blockers, _ := j.blockers(ctx)
 	calls, snapErr := j.snapshot(ctx)
-	terminated, refused := j.terminate(ctx, blockers)
+	terminated, refused, note := j.terminate(ctx, blockers)
 	before := j.state()
 	changed := !samePIDs(before.Blockers, blockers) || len(terminated) > 0 || len(refused) > 0 ||
-		(snapErr == nil) != (before.SnapshotErr == nil)
+		(snapErr == nil) != (before.SnapshotErr == nil) || note != before.TerminateNote
 	apply := func(s *State) {
-		s.Blockers, s.SnapshotCalls, s.SnapshotErr = blockers, s.SnapshotCalls+calls, snapErr
+		s.Blockers, s.SnapshotCalls, s.SnapshotErr, s.TerminateNote = blockers, s.SnapshotCalls+calls, snapErr, note
 		s.Terminated = append(s.Terminated, terminated...)
 		s.Refused = append(s.Refused, refused...)
 	}
@@ -72,39 +72,6 @@ func (j *job) snapshot(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return 1, nil
-}
-
-// terminate ends blockers once the creation has waited TerminateAfter.
-// Superuser backends are left alone (PostgreSQL refuses a non-superuser
-// anyway) and reported.
-func (j *job) terminate(ctx context.Context, blockers []postgres.Blocker) (ended, refused []postgres.Blocker) {
-	if j.req.TerminateAfter <= 0 || time.Since(j.state().Started) < j.req.TerminateAfter {
-		return nil, nil
-	}
-	get := j.req.Target
-	if j.req.OnStandby {
-		get = j.req.Primary
-	}
-	q, err := querier(ctx, get)
-	if err != nil {
-		return nil, nil
-	}
-	for _, b := range blockers {
-		if j.handled[b.PID] {
-			continue
-		}
-		j.handled[b.PID] = true
-		if b.Superuser {
-			refused = append(refused, b)
-			continue
-		}
-		if ok, err := postgres.TerminateBackend(ctx, q, b.PID); err != nil {
-			refused = append(refused, b)
-		} else if ok {
-			ended = append(ended, b)
-		}
-	}
-	return ended, refused
 }
 
 func samePIDs(a, b []postgres.Blocker) bool {

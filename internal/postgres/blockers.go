@@ -9,7 +9,9 @@ import (
 
 // Blocker is a transaction a slot creation waits for.
 type Blocker struct {
-	PID             int32
+	PID int32
+	// BackendStart tells this session from a later one given the same pid.
+	BackendStart    time.Time
 	XID             string
 	XactStart       *time.Time
 	ApplicationName string
@@ -22,7 +24,7 @@ type Blocker struct {
 
 // blockerColumns keeps 200 characters of each query: enough to recognise
 // it, small enough for status.
-const blockerColumns = `a.pid, coalesce(a.backend_xid::text, ''), a.xact_start,
+const blockerColumns = `a.pid, a.backend_start, coalesce(a.backend_xid::text, ''), a.xact_start,
        coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''), coalesce(a.state, ''),
        coalesce(a.datname, ''), left(coalesce(a.query, ''), 200),
        coalesce(r.rolsuper, false)`
@@ -67,8 +69,12 @@ func queryBlockers(ctx context.Context, q Querier, sql string, args ...any) ([]B
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Blocker, error) {
 		var b Blocker
-		err := r.Scan(&b.PID, &b.XID, &b.XactStart, &b.ApplicationName, &b.ClientAddr, &b.State,
+		var started *time.Time // NULL when the role may not see the session
+		err := r.Scan(&b.PID, &started, &b.XID, &b.XactStart, &b.ApplicationName, &b.ClientAddr, &b.State,
 			&b.Database, &b.Query, &b.Superuser)
+		if started != nil {
+			b.BackendStart = *started
+		}
 		return b, err
 	})
 	return out, classified(err)
@@ -79,13 +85,6 @@ func queryBlockers(ctx context.Context, q Querier, sql string, args ...any) ([]B
 func LogStandbySnapshot(ctx context.Context, q Querier) error {
 	_, err := q.Exec(ctx, `SELECT pg_log_standby_snapshot()`)
 	return classified(err)
-}
-
-// TerminateBackend ends a backend; false when it was already gone.
-func TerminateBackend(ctx context.Context, q Querier, pid int32) (bool, error) {
-	var ok bool
-	err := q.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&ok)
-	return ok, classified(err)
 }
 
 // classified is Classify for a plain error result: a nil error must stay a

@@ -9,41 +9,80 @@ import (
 )
 
 // dropSQL checks and drops in one statement: the slot is only dropped when
-// it is inactive, and the row tells which case happened. No row means the
-// slot does not exist. A consumer attaching between the check and the drop
-// still makes pg_drop_replication_slot fail with 55006 (it never waits for or
-// kills a consumer), which classifies as SlotActive as well.
+// it is inactive and still the slot the caller means ($2 type, $3 plugin,
+// $4 database; NULL matches anything), and the row tells which case
+// happened. No row means the slot does not exist. A consumer attaching
+// between the check and the drop still makes pg_drop_replication_slot fail
+// with 55006 (it never waits for or kills a consumer), which classifies as
+// SlotActive as well.
 const dropSQL = `
-SELECT s.active, s.active_pid,
-       CASE WHEN NOT s.active THEN pg_drop_replication_slot(s.slot_name) IS NOT NULL END
-FROM pg_replication_slots s
-WHERE s.slot_name = $1`
+WITH s AS (
+  SELECT slot_name, active, active_pid,
+         NOT temporary
+         AND slot_type = coalesce($2, slot_type)
+         AND coalesce(plugin, '') = coalesce($3, plugin, '')
+         AND coalesce(database, '') = coalesce($4, database, '') AS same
+  FROM pg_replication_slots WHERE slot_name = $1)
+SELECT active, active_pid, same,
+       CASE WHEN same AND NOT active THEN pg_drop_replication_slot(slot_name) IS NOT NULL END
+FROM s`
 
 const (
 	errMsgSlotActive   = "replication slot is active"
 	errMsgSlotNotFound = "replication slot does not exist"
+	errMsgSlotReplaced = "replication slot is not the one expected (another type, plugin or database, or temporary); left alone"
 )
 
-// DropSlot drops an inactive slot. It returns an *Error with ReasonSlotActive
-// when a consumer is attached (the slot is kept) and ReasonSlotNotFound when
-// there is no such slot, which callers can treat as already done.
+// SlotIdentity is what a slot must be for a drop to go ahead: a slot of
+// the same name made by somebody else meanwhile is left alone.
+type SlotIdentity struct {
+	Type, Plugin, Database string // slot_type, plugin, database
+}
+
+// DropSlot drops an inactive slot of any kind; see DropSlotIf.
 func DropSlot(ctx context.Context, q Querier, name string) error {
+	return DropSlotIf(ctx, q, name, nil)
+}
+
+// DropSlotIf drops an inactive slot when it is still want (nil: any). It
+// returns an *Error with ReasonSlotActive when a consumer is attached,
+// ReasonSlotExists when the slot is not want (both keep the slot), and
+// ReasonSlotNotFound when there is no such slot, which callers can treat
+// as already done.
+func DropSlotIf(ctx context.Context, q Querier, name string, want *SlotIdentity) error {
 	if err := ValidateSlotName(name); err != nil {
 		return err
 	}
-	var active bool
+	var active, same bool
 	var pid *int32
 	var dropped *bool
-	err := q.QueryRow(ctx, dropSQL, name).Scan(&active, &pid, &dropped)
+	err := q.QueryRow(ctx, dropSQL, append([]any{name}, want.args()...)...).Scan(&active, &pid, &same, &dropped)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return &Error{Reason: ReasonSlotNotFound, Message: errMsgSlotNotFound, Detail: name}
 	case err != nil:
 		return Classify(err)
+	case !same:
+		return &Error{Reason: ReasonSlotExists, Message: errMsgSlotReplaced, Detail: name}
 	case active:
 		return &Error{Reason: ReasonSlotActive, Message: errMsgSlotActive, Detail: activeDetail(name, pid)}
 	}
 	return nil
+}
+
+// args are the SQL parameters $2..$4; NULL where nothing is expected.
+func (w *SlotIdentity) args() []any {
+	if w == nil {
+		return []any{nil, nil, nil}
+	}
+	return []any{w.Type, orNull(w.Plugin), orNull(w.Database)}
+}
+
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func activeDetail(name string, pid *int32) string {

@@ -98,7 +98,7 @@ func TestRemediation(t *testing.T) {
 		e    *Error
 		want string
 	}{
-		{&Error{Reason: ReasonPermissionDenied}, "ALTER ROLE app REPLICATION"},
+		{&Error{Reason: ReasonPermissionDenied}, `ALTER ROLE "app" REPLICATION`},
 		{&Error{Reason: ReasonWALLevelTooLow}, "wal_level = logical"},
 		{&Error{Reason: ReasonTooManySlots}, "max_replication_slots"},
 		{&Error{Reason: ReasonPluginMissing, Message: `could not access file "wal2json": No such file or directory`}, "output plugin wal2json"},
@@ -118,5 +118,20 @@ func TestRemediation(t *testing.T) {
 	}
 	if Remediation(nil, "x") != "" {
 		t.Error("nil error must have no remediation")
+	}
+}
+
+// A role name from a Secret is quoted in the SQL a message suggests: the
+// pasted statement names that role and nothing else.
+func TestQuoteRole(t *testing.T) {
+	for in, want := range map[string]string{
+		"slotkeeper":             `"slotkeeper"`,
+		"Team-A":                 `"Team-A"`,
+		`x"; DROP ROLE admin; -`: `"x""; DROP ROLE admin; -"`,
+		"<role>":                 "<role>",
+	} {
+		if got := QuoteRole(in); got != want {
+			t.Errorf("QuoteRole(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -74,6 +74,7 @@ func TestPostgreSQL(t *testing.T) {
 			t.Run("ActiveConsumer", e.testActiveConsumer)
 			t.Run("Pools", e.testPools)
 			t.Run("Limits", e.testLimits)
+			t.Run("DropIf", e.testDropIf)
 			t.Logf("PostgreSQL %d: %v", major, time.Since(start).Round(time.Millisecond))
 		})
 	}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"github.com/jackc/pgx/v5"
 	"regexp"
 	"strings"
 )
@@ -21,7 +22,7 @@ func Remediation(e *Error, role string) string {
 	}
 	switch e.Reason {
 	case ReasonPermissionDenied:
-		return "grant the replication attribute: ALTER ROLE " + role + " REPLICATION"
+		return "grant the replication attribute: ALTER ROLE " + QuoteRole(role) + " REPLICATION"
 	case ReasonWALLevelTooLow:
 		return "set wal_level = logical and restart PostgreSQL"
 	case ReasonTooManySlots:
@@ -55,4 +56,14 @@ func pluginFromMessage(msg string) string {
 		return strings.TrimSuffix(m[1], ".so")
 	}
 	return "named in the slot spec"
+}
+
+// QuoteRole quotes a role name for the SQL a message suggests, so that a
+// pasted statement names exactly that role whatever characters it holds
+// (the name comes from a Secret, or from the server).
+func QuoteRole(name string) string {
+	if name == "<role>" {
+		return name
+	}
+	return pgx.Identifier{name}.Sanitize()
 }

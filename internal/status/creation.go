@@ -20,7 +20,7 @@ func SelfHeal(mode api.StandbySnapshotMode, id *postgres.Identity) (bool, string
 	case !id.Rights.StandbySnapshotExists:
 		return false, fmt.Sprintf("self-heal is off: pg_log_standby_snapshot() needs PostgreSQL 16 or later and the primary runs %s; upgrade to turn it on", id.Version)
 	case !id.Rights.StandbySnapshotExecute && !id.Rights.Superuser:
-		return false, fmt.Sprintf("self-heal is off: role %s may not run pg_log_standby_snapshot(); run GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO %s", id.Rights.User, id.Rights.User)
+		return false, fmt.Sprintf("self-heal is off: role %s may not run pg_log_standby_snapshot(); run GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO %s", id.Rights.User, postgres.QuoteRole(id.Rights.User))
 	}
 	return true, ""
 }

@@ -71,7 +71,7 @@ func TestPrerequisites(t *testing.T) {
 		want    []string
 	}{
 		{"all met", func(*postgres.Identity) {}, true, nil},
-		{"no replication", func(i *postgres.Identity) { i.Rights.Replication = false }, false, []string{"ALTER ROLE slotkeeper REPLICATION"}},
+		{"no replication", func(i *postgres.Identity) { i.Rights.Replication = false }, false, []string{`ALTER ROLE "slotkeeper" REPLICATION`}},
 		{"superuser needs nothing", func(i *postgres.Identity) { i.Rights.Replication, i.Rights.Superuser = false, true }, false, nil},
 		{"wal_level for logical", func(i *postgres.Identity) { i.Settings.WALLevel = "replica" }, true, []string{"set wal_level = logical and restart"}},
 		{"wal_level irrelevant without logical slots", func(i *postgres.Identity) { i.Settings.WALLevel = "replica" }, false, nil},

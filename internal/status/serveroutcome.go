@@ -83,7 +83,7 @@ func Prerequisites(id *postgres.Identity, needsLogical bool) []string {
 	var out []string
 	r := id.Rights
 	if !r.Replication && !r.Superuser {
-		out = append(out, fmt.Sprintf("role %q lacks the REPLICATION attribute: ALTER ROLE %s REPLICATION", r.User, r.User))
+		out = append(out, fmt.Sprintf("role %q lacks the REPLICATION attribute: ALTER ROLE %s REPLICATION", r.User, postgres.QuoteRole(r.User)))
 	}
 	if needsLogical && id.Settings.WALLevel != "logical" {
 		out = append(out, fmt.Sprintf("wal_level is %s, logical slots need logical: set wal_level = logical and restart PostgreSQL", id.Settings.WALLevel))

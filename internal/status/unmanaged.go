@@ -88,7 +88,7 @@ func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
 		seen = append(seen, fmt.Sprintf("held by %s (pid %d)", c.ApplicationName, c.PID))
 		names = append(names, c.ApplicationName)
 	}
-	if m := streamingMember(snap, sl.Name); m != nil {
+	if m := StreamingMember(snap, sl.Name); m != nil {
 		seen = append(seen, "primary_slot_name of standby "+m.Addr())
 		if app := postgres.ConnInfoParam(m.Identity.Settings.PrimaryConnInfo, "application_name"); app != "" {
 			names = append(names, app)
@@ -108,7 +108,8 @@ func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
 	return strings.Join(seen, "; ")
 }
 
-func streamingMember(snap *monitor.Snapshot, name string) *monitor.Member {
+// StreamingMember is the standby whose primary_slot_name is name, if any.
+func StreamingMember(snap *monitor.Snapshot, name string) *monitor.Member {
 	for i := range snap.Members {
 		m := &snap.Members[i]
 		if m.Identity != nil && m.Identity.InRecovery && m.Identity.Settings.PrimarySlotName == name {

@@ -41,18 +41,11 @@ func newAckCommand(o *Options) *cobra.Command {
 }
 
 func runAck(cmd *cobra.Command, o *Options, ao *ackOptions, name string) error {
-	ns, err := o.namespace(false)
+	r, rs, err := o.readSlot(cmd, name)
 	if err != nil {
 		return err
 	}
-	r, err := o.NewReader(o.Flags)
-	if err != nil {
-		return err
-	}
-	rs, err := r.Slot(cmd.Context(), ns, name)
-	if err != nil {
-		return err
-	}
+	ns := rs.Namespace
 	plan, err := PlanAck(rs, ao.gapAt)
 	if err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 )
 
 // namespace is -n, else the kubeconfig context's namespace, else default;
@@ -19,6 +21,21 @@ func (o *Options) namespace(all bool) (string, error) {
 	}
 	ns, _, err := o.Flags.ToRawKubeConfigLoader().Namespace()
 	return ns, err
+}
+
+// readSlot reads one ReplicationSlot of the current namespace, and the
+// reader for what the command reads next.
+func (o *Options) readSlot(cmd *cobra.Command, name string) (Reader, *api.ReplicationSlot, error) {
+	ns, err := o.namespace(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := o.NewReader(o.Flags)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := r.Slot(cmd.Context(), ns, name)
+	return r, rs, err
 }
 
 // colorOn decides colour once per run: never into a pipe or file, so that

@@ -29,15 +29,7 @@ func runExplain(cmd *cobra.Command, o *Options, eo *explainOptions, name string)
 	if err := checkOutput(eo.output); err != nil {
 		return err
 	}
-	ns, err := o.namespace(false)
-	if err != nil {
-		return err
-	}
-	r, err := o.NewReader(o.Flags)
-	if err != nil {
-		return err
-	}
-	rs, err := r.Slot(cmd.Context(), ns, name)
+	r, rs, err := o.readSlot(cmd, name)
 	if err != nil {
 		return err
 	}

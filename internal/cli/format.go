@@ -6,30 +6,17 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // none fills an empty cell: kubectl shows <none>, but a dash reads better
 // in a table that is mostly about figures and keeps columns narrow.
 const none = "-"
 
-// formatBytes renders a byte count in IEC units with one decimal, the same
-// way the operator writes status.retainedWAL ("1.5GiB").
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < 0 {
-		return "-" + formatBytes(-n)
-	}
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	div, exp := int64(unit), 0
-	// Move to the next unit when one decimal would round up to 1024.0.
-	for float64(n)/float64(div) >= unit-0.05 && exp < 5 {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
+// formatBytes renders a byte count the way the operator writes
+// status.retainedWAL ("1.5GiB").
+func formatBytes(n int64) string { return status.FormatBytes(n) }
 
 // bytesOr formats an optional byte count.
 func bytesOr(n *int64, fallback string) string {

@@ -84,9 +84,7 @@ func run(o options) error {
 		LeaderElectionID:              "slotkeeper.pg.slotkeeper.dev",
 		LeaderElectionNamespace:       o.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
-		// managedFields are never read here and are a large part of each
-		// cached object: with thousands of slots they dominate memory.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache: cache.Options{DefaultTransform: controllers.CacheTransform()},
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -59,3 +60,35 @@ var _ = Describe("host policy", func() {
 		Expect(c.Message).To(ContainSubstring("--denied-networks"))
 	})
 })
+
+// Deleting the Secret revokes the credentials: the operator closes every
+// session it holds with them, and starts again when the Secret is back.
+var _ = Describe("a deleted credentials Secret", func() {
+	It("revokes the credentials: no session of that role is left", func() {
+		const role, password = "revocable", "revocable-pw"
+		Expect(primary.CreateRole(bg, role, password, true)).To(Succeed())
+		ns := newNamespace()
+		createSecret(ns, "pg", role, password)
+		ps := createServer(ns, "db", "pg", primary)
+		waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
+		Eventually(sessionsOf).WithArguments(role).Should(BeNumerically(">", 0))
+
+		Expect(k8s.Delete(bg, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pg"}})).To(Succeed())
+		waitCondition(ps, api.ConditionStalled, metav1.ConditionTrue, api.ReasonCredentialsMissing)
+		Eventually(sessionsOf).WithArguments(role).Should(BeZero())
+		Consistently(sessionsOf, "3s").WithArguments(role).Should(BeZero())
+
+		createSecret(ns, "pg", role, password)
+		waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
+	})
+})
+
+// sessionsOf counts the primary's sessions logged in as role.
+func sessionsOf(role string) int {
+	conn, err := primary.Connect(bg, "postgres")
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = conn.Close(bg) }()
+	var n int
+	Expect(conn.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity WHERE usename = $1`, role).Scan(&n)).To(Succeed())
+	return n
+}

@@ -149,8 +149,11 @@ var _ = Describe("bad input", func() {
 		Expect(slotExists(primary, "shared_across")()).To(BeTrue())
 		waitCondition(b, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 		Expect(get(b).Status.Owned).To(BeTrue())
+		Expect(get(b).Status.Origin).To(Equal(api.OriginAdopted))
 		deleteAndWait(b)
-		Expect(slotExists(primary, "shared_across")()).To(BeFalse())
+		Expect(slotExists(primary, "shared_across")()).To(BeTrue(),
+			"team-b adopted the slot: with deletionPolicy DeleteIfCreated deleting it leaves the slot")
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('shared_across')")).To(Succeed())
 	})
 
 	Context("server prerequisites", Ordered, func() {

@@ -93,8 +93,12 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 	key := client.ObjectKeyFromObject(ps)
 	cfg, outcome := r.monitorConfig(ctx, ps)
 	if outcome != nil {
-		// Keep the monitor running with the last good credentials: a Secret
-		// being replaced must not blind the operator.
+		if outcome.Reason == api.ReasonCredentialsMissing {
+			// A deleted Secret (or key) revokes the credentials: whoever
+			// removed it meant the operator to stop using them. The
+			// monitor starts again when the Secret is back.
+			r.Monitor.Remove(key)
+		}
 		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: *outcome})
 		return ""
 	}

@@ -119,7 +119,7 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 			"slot %q on %s is the one %s streams through: slotkeeper does not adopt it unless asked; "+
 				"set adoption: IfMatchingWithStandby if this object is to own it", sc.name, sc.target.Addr(), who))
 	}
-	sc.rs.Status.Owned, sc.rs.Status.Origin = true, api.OriginAdopted
+	sc.rs.Status.Owned, sc.rs.Status.Origin = true, adoptedOrigin(sc.rs)
 	sc.announced = true
 	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
 		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
@@ -225,4 +225,18 @@ func standbyStreaming(sc *slotScope) string {
 		return "a physical replication connection (" + who + ")"
 	}
 	return ""
+}
+
+// adoptedOrigin is how a slot found in place became this object's. When
+// the object's own status says it was creating the slot, the slot is the
+// one its creation made (the operator stopped before recording it), so it
+// counts as created and deletion drops it as usual; anything else was
+// adopted.
+func adoptedOrigin(rs *api.ReplicationSlot) api.SlotOrigin {
+	for _, t := range []string{api.ConditionReady, api.ConditionReconciling} {
+		if c := conditionOf(rs.Status.Conditions, t); c.Reason == api.ReasonCreating {
+			return api.OriginCreated
+		}
+	}
+	return api.OriginAdopted
 }

@@ -84,7 +84,7 @@ func run(o options) error {
 		LeaderElectionID:              "slotkeeper.pg.slotkeeper.dev",
 		LeaderElectionNamespace:       o.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
-		Cache: cache.Options{DefaultTransform: controllers.CacheTransform()},
+		Cache:                         cache.Options{DefaultTransform: controllers.CacheTransform()},
 	})
 	if err != nil {
 		return err

@@ -90,11 +90,16 @@ func suiteMajor() int {
 func startPostgres() {
 	ctx := context.Background()
 	var err error
-	primary, err = pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: "ctl-primary"})
+	// Every spec's PostgresServer keeps polling the shared pair until the
+	// suite ends (namespaces are never deleted in envtest), each holding a
+	// connection per member: room for all of them, and the standby must
+	// allow at least as many as its primary.
+	conns := map[string]string{"max_connections": "300"}
+	primary, err = pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: "ctl-primary", Settings: conns})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(primary.CreateRole(ctx, opRole, opPassword, true)).To(Succeed())
 	Expect(primary.CreateDatabase(ctx, "orders")).To(Succeed())
-	standby, err = primary.AddStandby(ctx, "ctl_standby", nil)
+	standby, err = primary.AddStandby(ctx, "ctl_standby", conns)
 	Expect(err).NotTo(HaveOccurred())
 }
 

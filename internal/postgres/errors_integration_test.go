@@ -21,7 +21,7 @@ func (e *env) testErrors(t *testing.T) {
 		defer func() { _ = norep.Close(context.Background()) }()
 		_, err = CreatePhysicalSlot(ctx, norep, "denied", false)
 		pe := wantReason(t, "physical slot without REPLICATION", err, ReasonPermissionDenied)
-		if pe.SQLState != "42501" || !strings.Contains(Remediation(pe, noRepRole), "ALTER ROLE "+noRepRole+" REPLICATION") {
+		if pe.SQLState != "42501" || !strings.Contains(Remediation(pe, noRepRole), "ALTER ROLE "+QuoteRole(noRepRole)+" REPLICATION") {
 			t.Errorf("%+v: %s", pe, Remediation(pe, noRepRole))
 		}
 		_, err = CreateLogicalSlot(ctx, norep, v, LogicalSlotOptions{Name: "denied", Plugin: "pgoutput"})

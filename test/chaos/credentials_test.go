@@ -116,7 +116,7 @@ func (s *scenario) deniedProblems(names []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	fix := "ALTER ROLE " + s.role + " REPLICATION"
+	fix := "ALTER ROLE " + pgx.Identifier{s.role}.Sanitize() + " REPLICATION"
 	var problems []string
 	for i := range items {
 		rs := &items[i]

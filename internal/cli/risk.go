@@ -97,13 +97,7 @@ func slotCritical(r *Risk, rs *api.ReplicationSlot) {
 	case "unreserved":
 		r.add(LevelCritical, "WAL unreserved: invalidated at the next checkpoint")
 	}
-	ready := meta.FindStatusCondition(st.Conditions, api.ConditionReady)
-	switch {
-	case ready == nil:
-		r.add(LevelWarning, "no status yet: is the operator running?")
-	case ready.Status != metav1.ConditionTrue:
-		r.add(LevelCritical, "not ready (%s)", ready.Reason)
-	}
+	readyRisk(r, st.Conditions)
 }
 
 // slotInfo adds what loses nothing yet.
@@ -127,13 +121,7 @@ func ServerRisk(ps *api.PostgresServer) Risk {
 	if c, ok := conditionIs(st.Conditions, api.ConditionStalled, metav1.ConditionTrue); ok {
 		r.add(LevelCritical, "stalled (%s)", c.Reason)
 	}
-	ready := meta.FindStatusCondition(st.Conditions, api.ConditionReady)
-	switch {
-	case ready == nil:
-		r.add(LevelWarning, "no status yet: is the operator running?")
-	case ready.Status != metav1.ConditionTrue:
-		r.add(LevelCritical, "not ready (%s)", ready.Reason)
-	}
+	readyRisk(&r, st.Conditions)
 	serverWarnings(&r, ps)
 	return r
 }
@@ -194,4 +182,15 @@ func derefOr(n *int64) int64 {
 		return -1
 	}
 	return *n
+}
+
+// readyRisk judges an object's Ready condition.
+func readyRisk(r *Risk, conds []metav1.Condition) {
+	ready := meta.FindStatusCondition(conds, api.ConditionReady)
+	switch {
+	case ready == nil:
+		r.add(LevelWarning, "no status yet: is the operator running?")
+	case ready.Status != metav1.ConditionTrue:
+		r.add(LevelCritical, "not ready (%s)", ready.Reason)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
@@ -34,6 +35,9 @@ func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope,
 // startCreation creates a physical slot at once (it never waits) and hands a
 // logical one to the background creator.
 func (r *ReplicationSlotReconciler) startCreation(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
+	if err := r.recordCreationIntent(ctx, sc); err != nil {
+		return nil, err
+	}
 	if sc.rs.Spec.Type == api.SlotLogical {
 		return r.beginLogical(ctx, sc, reason, from)
 	}
@@ -153,9 +157,38 @@ func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slot
 	r.Monitor.Refresh(sc.serverKey)
 	if e := postgres.Classify(err); e != nil {
 		sc.nameTaken = e.Reason == postgres.ReasonSlotExists
+		forgetIntent(sc, e)
 		return nil, errorOutcome(e, sc)
 	}
 	return row, nil
+}
+
+// forgetIntent clears the creation intent after a creation that certainly
+// made no slot (the name was taken, a plugin or right was missing): a slot
+// found later is not this creation's. A transient failure (a connection
+// lost mid-statement) may have made one, so the intent stays.
+func forgetIntent(sc *slotScope, e *postgres.Error) {
+	if e != nil && !e.Transient && sc.rs.Status.Origin == api.OriginCreated && !sc.rs.Status.Owned {
+		sc.rs.Status.Origin = ""
+	}
+}
+
+// recordCreationIntent writes status.origin Created before the slot is
+// created, ahead of the reconcile's own status write: a slot found in
+// place after the operator stopped between the creation and that write is
+// then known as this object's own, and deletion drops it as usual.
+func (r *ReplicationSlotReconciler) recordCreationIntent(ctx context.Context, sc *slotScope) error {
+	if sc.rs.Status.Origin == api.OriginCreated {
+		return nil
+	}
+	obj := sc.rs.DeepCopy()
+	base := obj.DeepCopy()
+	obj.Status.Origin = api.OriginCreated
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
+		return err
+	}
+	sc.rs.Status.Origin = api.OriginCreated
+	return nil
 }
 
 // readBack reads the slot after an action so status shows it at once.

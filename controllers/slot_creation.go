@@ -66,6 +66,7 @@ func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slot
 	}
 	if st.Err != nil {
 		e := postgres.Classify(st.Err)
+		forgetIntent(sc, e)
 		if e.Reason == postgres.ReasonSlotExists {
 			// The name is taken: the slot is read and judged next, not
 			// created again after a hold.

@@ -110,6 +110,13 @@ func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotS
 }
 
 func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
+	if adoptedOrigin(sc.rs) == api.OriginCreated {
+		// This object's own creation made it: no adoption rule applies.
+		sc.rs.Status.Owned, sc.announced = true, true
+		r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
+			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
+		return nil
+	}
 	if sc.rs.Spec.Adoption == api.AdoptNever {
 		return stalled(api.ReasonConflict, fmt.Sprintf(
 			"slot %q already exists on %s and spec.adoption is Never; drop it yourself or set adoption: IfMatching", sc.name, sc.target.Addr()))
@@ -119,8 +126,7 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 			"slot %q on %s is the one %s streams through: slotkeeper does not adopt it unless asked; "+
 				"set adoption: IfMatchingWithStandby if this object is to own it", sc.name, sc.target.Addr(), who))
 	}
-	sc.rs.Status.Owned, sc.rs.Status.Origin = true, adoptedOrigin(sc.rs)
-	sc.announced = true
+	sc.rs.Status.Owned, sc.rs.Status.Origin, sc.announced = true, api.OriginAdopted, true
 	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
 		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
 	return nil
@@ -228,15 +234,14 @@ func standbyStreaming(sc *slotScope) string {
 }
 
 // adoptedOrigin is how a slot found in place became this object's. When
-// the object's own status says it was creating the slot, the slot is the
-// one its creation made (the operator stopped before recording it), so it
-// counts as created and deletion drops it as usual; anything else was
-// adopted.
+// the object recorded the intent to create it (status.origin Created,
+// written before the creation) the slot is the one its creation made: the
+// operator stopped before recording the result, so it counts as created
+// and deletion drops it as usual. A creation that found the name taken
+// cleared that record. Anything else was adopted.
 func adoptedOrigin(rs *api.ReplicationSlot) api.SlotOrigin {
-	for _, t := range []string{api.ConditionReady, api.ConditionReconciling} {
-		if c := conditionOf(rs.Status.Conditions, t); c.Reason == api.ReasonCreating {
-			return api.OriginCreated
-		}
+	if rs.Status.Origin == api.OriginCreated {
+		return api.OriginCreated
 	}
 	return api.OriginAdopted
 }

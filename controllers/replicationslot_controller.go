@@ -5,7 +5,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -177,71 +176,6 @@ func deref(o *status.Outcome) status.Outcome {
 		return status.Outcome{}
 	}
 	return *o
-}
-
-// setSlotStatus writes the observation and conditions into status.
-func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
-	rs := sc.rs
-	old := readyOf(rs.Status.Conditions)
-	rs.Status.SlotName = sc.name
-	if sc.blockedReason == "" && !r.creating(rs) {
-		rs.Status.Blockers, rs.Status.OtherBlockers = nil, 0
-	}
-	if sc.row != nil {
-		observeRow(rs, sc.target, sc.row)
-		if rs.Status.Consumer != nil {
-			_, rs.Status.Consumer.Stale = holder(sc, sc.row)
-		}
-	}
-	oldBlocked := conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
-	oldRetention := conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy)
-	applyGapAck(rs)
-	in := slotInputs(rs, o, sc.row)
-	if in.Gap != nil {
-		in.GapNote = status.VanishedNote(in.Gap.Reason, haManagerOf(sc), sc.name)
-	}
-	in.BlockedReason, in.BlockedMessage = sc.blockedReason, sc.blockedMessage
-	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
-	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)
-	rs.Status.ObservedGeneration = rs.Generation
-	cur := readyOf(rs.Status.Conditions)
-	emitTransition(r.Recorder, rs, old, cur, quietTransition(old, cur, o.Phase, sc.announced))
-	emitBlocked(r.Recorder, rs, oldBlocked, conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
-	emitRetention(r.Recorder, rs, oldRetention, conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
-	publishMetrics(rs, sc)
-}
-
-// failoverReady evaluates spec.failover against the latest snapshot; only
-// a slot observed on the primary can be judged.
-func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
-	rs := sc.rs
-	if !rs.Spec.Failover || sc.snap == nil {
-		return nil, nil
-	}
-	var row *postgres.Slot
-	if sc.target != nil && sc.target.IsPrimary() {
-		row = sc.row
-	}
-	return status.FailoverReady(status.FailoverInputs{Generation: rs.Generation, Type: rs.Spec.Type,
-		Name: sc.name, Snapshot: sc.snap, Row: row, Copies: rs.Status.Copies, Notes: sc.copyNotes, FlagNote: sc.failoverNote})
-}
-
-func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {
-	st, ok := r.Creator.State(client.ObjectKeyFromObject(rs))
-	return ok && !st.Done
-}
-
-func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) status.SlotInputs {
-	in := status.SlotInputs{Generation: rs.Generation, Outcome: o,
-		Observed: row != nil, WALStatus: rs.Status.WALStatus, InvalidationReason: rs.Status.InvalidationReason,
-		RetainedBytes:    rs.Status.RetainedWALBytes,
-		SafeWALSizeBytes: rs.Status.SafeWALSizeBytes, HeldBack: heldBack(&rs.Status)}
-	if b, ok := rs.Spec.MaxRetainedWAL.Bytes(); ok {
-		in.BudgetBytes = &b
-	}
-	rec, open := status.Acknowledge(gapRecord(rs), rs.Annotations[api.AnnotationAcknowledgeDataGap])
-	in.Gap, in.Acknowledged = rec.Window, !open
-	return in
 }
 
 // SetupWithManager wires the reconciler: ReplicationSlots, the monitor's

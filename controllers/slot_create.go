@@ -2,11 +2,9 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
@@ -163,34 +161,6 @@ func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slot
 	return row, nil
 }
 
-// forgetIntent clears the creation intent after a creation that certainly
-// made no slot (the name was taken, a plugin or right was missing): a slot
-// found later is not this creation's. A transient failure (a connection
-// lost mid-statement) may have made one, so the intent stays.
-func forgetIntent(sc *slotScope, e *postgres.Error) {
-	if e != nil && !e.Transient && sc.rs.Status.Origin == api.OriginCreated && !sc.rs.Status.Owned {
-		sc.rs.Status.Origin = ""
-	}
-}
-
-// recordCreationIntent writes status.origin Created before the slot is
-// created, ahead of the reconcile's own status write: a slot found in
-// place after the operator stopped between the creation and that write is
-// then known as this object's own, and deletion drops it as usual.
-func (r *ReplicationSlotReconciler) recordCreationIntent(ctx context.Context, sc *slotScope) error {
-	if sc.rs.Status.Origin == api.OriginCreated {
-		return nil
-	}
-	obj := sc.rs.DeepCopy()
-	base := obj.DeepCopy()
-	obj.Status.Origin = api.OriginCreated
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	sc.rs.Status.Origin = api.OriginCreated
-	return nil
-}
-
 // readBack reads the slot after an action so status shows it at once.
 func (r *ReplicationSlotReconciler) readBack(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	row, o := r.readSlot(ctx, sc)
@@ -199,40 +169,6 @@ func (r *ReplicationSlotReconciler) readBack(ctx context.Context, sc *slotScope)
 	}
 	sc.row = row
 	return nil, nil
-}
-
-// drop drops the slot on the target; PostgreSQL refuses an active slot and
-// so does the SQL (it only drops an inactive one), which also leaves alone
-// a slot of that name that is not the declared kind any more: replaced is
-// true then, with a Conflict outcome.
-func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome, replaced bool) {
-	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
-	defer cancel()
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
-	if err == nil {
-		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
-	}
-	r.Monitor.Refresh(sc.serverKey)
-	e := postgres.Classify(err)
-	switch {
-	case e != nil && e.Reason == postgres.ReasonSlotExists:
-		msg := fmt.Sprintf("slot %q on %s is no longer the %s slot this object declares; slotkeeper leaves it alone",
-			sc.name, sc.target.Addr(), sc.rs.Spec.Type)
-		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, actionDrop, "%s", msg)
-		return stalled(api.ReasonConflict, msg), true
-	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
-		return errorOutcome(e, sc), false
-	}
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "Dropped", actionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
-	return nil, false
-}
-
-// declaredIdentity is what a slot of this object must be to be dropped.
-func declaredIdentity(rs *api.ReplicationSlot) *postgres.SlotIdentity {
-	if rs.Spec.Type != api.SlotLogical {
-		return &postgres.SlotIdentity{Type: "physical"}
-	}
-	return &postgres.SlotIdentity{Type: "logical", Plugin: PluginName(rs), Database: rs.Spec.Database}
 }
 
 func (r *ReplicationSlotReconciler) actionTimeout() time.Duration {

@@ -204,37 +204,6 @@ func FindCopy(copies []api.SlotCopy, ep monitor.Endpoint) *api.SlotCopy {
 	return nil
 }
 
-// SyncPrerequisites lists the standby settings PostgreSQL 17's slot
-// synchronization needs, each with its fix.
-func SyncPrerequisites(s postgres.Settings) []string {
-	var out []string
-	if s.SyncReplicationSlots != "on" {
-		out = append(out, "set sync_replication_slots = on (otherwise only a manual pg_sync_replication_slots() syncs)")
-	}
-	out = append(out, KeptCopyPrerequisites(s)...)
-	if !strings.Contains(s.PrimaryConnInfo, "dbname=") {
-		out = append(out, "add dbname=... to primary_conninfo")
-	}
-	return out
-}
-
-// KeptCopyPrerequisites lists the standby settings a logical copy needs:
-// decoding on the standby (wal_level), and the primary keeping the catalog
-// rows the copy still needs (hot_standby_feedback through a slot).
-func KeptCopyPrerequisites(s postgres.Settings) []string {
-	var out []string
-	if s.HotStandbyFeedback != "on" {
-		out = append(out, "set hot_standby_feedback = on")
-	}
-	if s.PrimarySlotName == "" {
-		out = append(out, "set primary_slot_name")
-	}
-	if s.WALLevel != "logical" {
-		out = append(out, "set wal_level = logical")
-	}
-	return out
-}
-
 // failoverVerdict sums the standbys up: True when all are ready, else the
 // most actionable reason with every standby's message.
 func failoverVerdict(all []judged) (metav1.ConditionStatus, string, string) {
@@ -256,52 +225,4 @@ func failoverVerdict(all []judged) (metav1.ConditionStatus, string, string) {
 		}
 	}
 	return metav1.ConditionFalse, api.ReasonNotSynced, strings.Join(msgs, "; ")
-}
-
-// FailoverPrerequisites lists, for each standby, the settings failover slots
-// need and it lacks — for the PostgresServer, when one of its logical slots
-// asks for failover on PostgreSQL 16+.
-func FailoverPrerequisites(snap *monitor.Snapshot) []string {
-	p := snap.PrimaryMember()
-	if p == nil || p.Identity.VersionNum < 160000 {
-		return nil
-	}
-	need := SyncPrerequisites
-	if p.Identity.VersionNum < 170000 {
-		need = KeptCopyPrerequisites
-	}
-	var out []string
-	var slots []string
-	for _, m := range streamingStandbys(snap) {
-		for _, miss := range need(m.Identity.Settings) {
-			out = append(out, "standby "+m.Addr()+": "+miss)
-		}
-		if s := m.Identity.Settings.PrimarySlotName; s != "" {
-			slots = append(slots, s)
-		}
-	}
-	if p.Identity.VersionNum < 170000 {
-		return out
-	}
-	if w := synchronizedStandbySlotsWarning(p.Identity.Settings.SynchronizedStandbySlots, slots); w != "" {
-		out = append(out, w)
-	}
-	return out
-}
-
-// synchronizedStandbySlotsWarning says how to set synchronized_standby_slots
-// on the primary when it misses a standby's physical slot: without it a
-// consumer can confirm changes a standby has not received, and a failover
-// to that standby would lose them for that consumer.
-func synchronizedStandbySlotsWarning(setting string, standbySlots []string) string {
-	listed := map[string]bool{}
-	for _, s := range strings.Split(setting, ",") {
-		listed[strings.Trim(strings.TrimSpace(s), `"`)] = true
-	}
-	for _, s := range standbySlots {
-		if !listed[s] {
-			return fmt.Sprintf("primary: set synchronized_standby_slots = '%s' so no consumer gets ahead of the standbys' copies", strings.Join(standbySlots, ","))
-		}
-	}
-	return ""
 }

@@ -1,0 +1,88 @@
+package controllers
+
+import (
+	"context"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// staleFailoverSlot recognises, on a PostgreSQL 17+ standby, the failover
+// slot a former primary kept: failover = true but not synced. It blocks the
+// sync worker ("same name slot already exists") and is never what the
+// consumer uses; a standby cannot create failover slots of its own.
+func staleFailoverSlot(rs *api.ReplicationSlot, row *postgres.Slot) bool {
+	return row.Failover && !row.Synced && Mismatch(rs, row) == ""
+}
+
+// dropStale drops a former primary's leftover slot on a standby: the
+// primary's slot is the live one. A held slot is left and reported.
+func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope, m *monitor.Member, row postgres.Slot, present bool) {
+	if present && row.Active {
+		sc.note(m, "the former primary's slot here is still held (pid "+itoa(row.ActivePID)+"); slotkeeper drops it once released")
+		return
+	}
+	if present {
+		if _, err := r.dropOn(ctx, sc, m); err != nil {
+			sc.note(m, "cannot drop the former primary's stale slot: "+err.Error())
+			return
+		}
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "StaleSlotDropped", actionDrop,
+			"dropped the stale copy of slot %q that %s kept from when it was primary, so the standby follows the live slot", sc.name, m.Addr())
+	}
+	removeCopy(sc, m.Endpoint)
+}
+
+// dropCopy removes a copy slotkeeper made once failover is switched off.
+// The copy is dropped whether or not the snapshot shows it yet (one made
+// moments ago may not be in it); the record stays, and the drop is tried
+// again, until the standby has no such slot.
+func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy) {
+	r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
+	if rec == nil {
+		return
+	}
+	dropped, err := r.dropOn(ctx, sc, m)
+	if err != nil {
+		return
+	}
+	if dropped {
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyDropped", actionDrop,
+			"dropped the copy of slot %q on standby %s (failover is off)", sc.name, m.Addr())
+	}
+	removeCopy(sc, m.Endpoint)
+}
+
+// dropOn drops the slot on one member and says whether there was one; a
+// missing slot is no error.
+func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *monitor.Member) (bool, error) {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	if err == nil {
+		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
+	}
+	r.Monitor.Refresh(sc.serverKey)
+	e := postgres.Classify(err)
+	switch {
+	case e == nil:
+		return true, nil
+	case e.Reason == postgres.ReasonSlotNotFound:
+		return false, nil
+	}
+	return false, e
+}
+
+// dropCopies drops, when the slot itself is dropped, every copy slotkeeper
+// recorded on a standby, and cancels copies still being created.
+func (r *ReplicationSlotReconciler) dropCopies(ctx context.Context, sc *slotScope) {
+	if sc.snap == nil {
+		return
+	}
+	for _, m := range standbyMembers(sc.snap) {
+		r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
+		if status.FindCopy(sc.rs.Status.Copies, m.Endpoint) != nil {
+			_, _ = r.dropOn(ctx, sc, m)
+		}
+	}
+}

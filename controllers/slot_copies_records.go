@@ -1,0 +1,114 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// writeCopies patches status.copies alone, from a copy of the object, so
+// the reconcile's other changes wait for its own write as usual.
+func (r *ReplicationSlotReconciler) writeCopies(ctx context.Context, sc *slotScope, copies []api.SlotCopy) error {
+	obj := sc.rs.DeepCopy()
+	base := obj.DeepCopy()
+	obj.Status.Copies = copies
+	return r.Status().Patch(ctx, obj, client.MergeFrom(base))
+}
+
+// foreignCopyNote: the standby has a slot of this name nobody recorded as a
+// copy; slotkeeper leaves it alone.
+// Under CloudNativePG that slot is most likely its own copy of the
+// primary's physical slot (replicationSlots.synchronizeReplicas), which it
+// would make again after a drop: say so instead of fighting it.
+func foreignCopyNote(sc *slotScope) string {
+	return status.ForeignCopyNote(haManagerOf(sc))
+}
+
+// noteCopyFailure says why a copy could not be made (e is not nil). A name already taken
+// is a slot slotkeeper did not make (one made moments ago may not be in the
+// snapshot yet).
+func noteCopyFailure(sc *slotScope, m *monitor.Member, e *postgres.Error) {
+	if e.Reason == postgres.ReasonSlotExists {
+		sc.note(m, foreignCopyNote(sc))
+		return
+	}
+	sc.note(m, "cannot create the copy: "+e.Error())
+}
+
+// forgetIfGone forgets a recorded copy the snapshot does not list, once a
+// direct read confirms it is gone (dropped behind slotkeeper's back): the
+// snapshot can predate the copy's creation. The next pass makes it again.
+func (r *ReplicationSlotReconciler) forgetIfGone(ctx context.Context, sc *slotScope, m *monitor.Member) {
+	if row, err := r.readOn(ctx, sc, m); err == nil && row == nil {
+		removeCopy(sc, m.Endpoint)
+	}
+}
+
+// readOn reads the slot straight from one member (nil when absent).
+func (r *ReplicationSlotReconciler) readOn(ctx context.Context, sc *slotScope, m *monitor.Member) (*postgres.Slot, error) {
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	if err != nil {
+		return nil, err
+	}
+	return postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name)
+}
+
+func copyKey(rs *api.ReplicationSlot, ep monitor.Endpoint) types.NamespacedName {
+	return types.NamespacedName{Namespace: rs.Namespace, Name: rs.Name + "@" + ep.Addr()}
+}
+
+func addCopy(sc *slotScope, c api.SlotCopy) {
+	removeCopy(sc, monitor.Endpoint{Host: c.Host, Port: c.Port})
+	sc.rs.Status.Copies = append(sc.rs.Status.Copies, c)
+}
+
+func removeCopy(sc *slotScope, ep monitor.Endpoint) {
+	sc.rs.Status.Copies = withoutCopy(sc.rs.Status.Copies, ep)
+}
+
+// withoutCopy is copies without the record of the copy on ep; nil when
+// none is left.
+func withoutCopy(copies []api.SlotCopy, ep monitor.Endpoint) []api.SlotCopy {
+	copies = slices.DeleteFunc(copies, func(c api.SlotCopy) bool {
+		return c.Host == ep.Host && c.Port == ep.Port
+	})
+	if len(copies) == 0 {
+		return nil
+	}
+	return copies
+}
+
+// markConsistent records the copies the consumer has confirmed past, in
+// the same pass that FailoverReady judges them ready, so the record a
+// failover reads never lags the condition.
+func markConsistent(sc *slotScope) {
+	confirmed := sc.row.ConfirmedFlushLSN
+	for i := range sc.rs.Status.Copies {
+		c := &sc.rs.Status.Copies[i]
+		start, err := postgres.ParseLSN(c.StartLSN)
+		if c.StartLSN != "" && err == nil && confirmed != nil && *confirmed >= start {
+			c.Consistent = true
+		}
+	}
+}
+
+// pruneCopies forgets records of members the server no longer lists.
+func pruneCopies(sc *slotScope) {
+	sc.rs.Status.Copies = slices.DeleteFunc(sc.rs.Status.Copies, func(c api.SlotCopy) bool {
+		for _, m := range sc.snap.Members {
+			if m.Host == c.Host && m.Port == c.Port {
+				return false
+			}
+		}
+		return true
+	})
+	if len(sc.rs.Status.Copies) == 0 {
+		sc.rs.Status.Copies = nil
+	}
+}

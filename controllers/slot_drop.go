@@ -1,0 +1,44 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// drop drops the slot on the target; PostgreSQL refuses an active slot and
+// so does the SQL (it only drops an inactive one), which also leaves alone
+// a slot of that name that is not the declared kind any more: replaced is
+// true then, with a Conflict outcome.
+func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome, replaced bool) {
+	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
+	defer cancel()
+	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	if err == nil {
+		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
+	}
+	r.Monitor.Refresh(sc.serverKey)
+	e := postgres.Classify(err)
+	switch {
+	case e != nil && e.Reason == postgres.ReasonSlotExists:
+		msg := fmt.Sprintf("slot %q on %s is no longer the %s slot this object declares; slotkeeper leaves it alone",
+			sc.name, sc.target.Addr(), sc.rs.Spec.Type)
+		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, actionDrop, "%s", msg)
+		return stalled(api.ReasonConflict, msg), true
+	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
+		return errorOutcome(e, sc), false
+	}
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "Dropped", actionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
+	return nil, false
+}
+
+// declaredIdentity is what a slot of this object must be to be dropped.
+func declaredIdentity(rs *api.ReplicationSlot) *postgres.SlotIdentity {
+	if rs.Spec.Type != api.SlotLogical {
+		return &postgres.SlotIdentity{Type: "physical"}
+	}
+	return &postgres.SlotIdentity{Type: "logical", Plugin: PluginName(rs), Database: rs.Spec.Database}
+}

@@ -1,0 +1,104 @@
+package creator
+
+import (
+	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// State returns the state of the slot's creation, if there is one.
+func (c *Creator) State(slot types.NamespacedName) (State, bool) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	c.mu.Unlock()
+	if !ok {
+		return State{}, false
+	}
+	return j.state(), true
+}
+
+// Await waits up to d for the slot's creation to finish and returns its
+// state then. Most creations take milliseconds: the reconcile that started
+// one can record the result itself instead of reporting a creation under
+// way and being woken again. The creation's wake-ups are held back while
+// the caller waits, since it reads the state when it stops. It does not
+// wait while another creation on the same server has already run longer
+// than d: that server blocks creations, and a batch of new slots on it
+// must not hold the reconcile workers d each.
+func (c *Creator) Await(slot types.NamespacedName, d time.Duration) (State, bool) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	stuck := ok && c.stuck(j.req.Server, d)
+	c.mu.Unlock()
+	if !ok {
+		return State{}, false
+	}
+	if stuck {
+		return j.state(), true
+	}
+	j.mu.Lock()
+	j.awaited++
+	j.mu.Unlock()
+	t := time.NewTimer(d)
+	select {
+	case <-j.done:
+	case <-t.C:
+	}
+	t.Stop()
+	j.mu.Lock()
+	j.awaited--
+	j.mu.Unlock()
+	return j.state(), true
+}
+
+// stuck reports a creation on the server that has waited for PostgreSQL
+// longer than d. The caller holds c.mu.
+func (c *Creator) stuck(server types.NamespacedName, d time.Duration) bool {
+	for _, j := range c.jobs {
+		if j.req.Server != server {
+			continue
+		}
+		if j.waitedLonger(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// TakeTerminations returns the blockers terminated or refused since the
+// last call, so each gets exactly one Event.
+func (c *Creator) TakeTerminations(slot types.NamespacedName) (ended, refused []postgres.Blocker) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	c.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	ended, refused = j.st.Terminated, j.st.Refused
+	j.st.Terminated, j.st.Refused = nil, nil
+	return ended, refused
+}
+
+// Forget drops a finished creation once its result has been used.
+func (c *Creator) Forget(slot types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if j, ok := c.jobs[slot]; ok && j.state().Done {
+		delete(c.jobs, slot)
+	}
+}
+
+// Cancel stops a creation and waits for it to end; PostgreSQL leaves no
+// slot behind a cancelled creation.
+func (c *Creator) Cancel(slot types.NamespacedName) {
+	c.mu.Lock()
+	j, ok := c.jobs[slot]
+	delete(c.jobs, slot)
+	c.mu.Unlock()
+	if ok {
+		j.cancelAndWait()
+	}
+}

@@ -29,32 +29,9 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	if o := invalidSpec(ps.Spec.Problems()); o != nil {
 		return monitor.Config{}, o
 	}
-	user, password, o := r.credentials(ctx, ps)
+	conn, o := r.connConfig(ctx, ps)
 	if o != nil {
 		return monitor.Config{}, o
-	}
-	conn := postgres.ConnConfig{User: user, Password: password, Database: ps.Spec.Database, TLSMode: string(api.TLSRequire)}
-	if conn.Database == "" {
-		conn.Database = defaultDatabase
-	}
-	conn.Policy = r.HostPolicy
-	for _, m := range ps.Spec.AuthMethods {
-		conn.AuthMethods = append(conn.AuthMethods, string(m))
-	}
-	if t := ps.Spec.TLS; t != nil {
-		if t.Mode != "" {
-			conn.TLSMode = string(t.Mode)
-		}
-		if t.CASecretRef != nil {
-			ca, o := r.secretKey(ctx, ps.Namespace, t.CASecretRef.Name, caKey(t.CASecretRef))
-			if o != nil {
-				return monitor.Config{}, o
-			}
-			conn.CACertPEM = ca
-		}
-	}
-	if ps.Spec.ConnectTimeout != nil {
-		conn.ConnectTimeout = ps.Spec.ConnectTimeout.Duration
 	}
 	cfg := monitor.Config{Conn: conn, PollInterval: defaultPollInterval, SystemIdentifier: ps.Status.SystemIdentifier}
 	if ps.Spec.PollInterval != nil && ps.Spec.PollInterval.Duration > 0 {
@@ -66,6 +43,45 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	}
 	cfg.Members = members
 	return cfg, nil
+}
+
+// connConfig is how to connect to every member: the credentials, TLS and
+// its CA from Secrets, the allowed authentication methods and the host
+// policy.
+func (r *PostgresServerReconciler) connConfig(ctx context.Context, ps *api.PostgresServer) (postgres.ConnConfig, *status.Outcome) {
+	user, password, o := r.credentials(ctx, ps)
+	if o != nil {
+		return postgres.ConnConfig{}, o
+	}
+	conn := postgres.ConnConfig{User: user, Password: password, Database: ps.Spec.Database,
+		TLSMode: string(api.TLSRequire), Policy: r.HostPolicy}
+	if conn.Database == "" {
+		conn.Database = defaultDatabase
+	}
+	for _, m := range ps.Spec.AuthMethods {
+		conn.AuthMethods = append(conn.AuthMethods, string(m))
+	}
+	if ps.Spec.ConnectTimeout != nil {
+		conn.ConnectTimeout = ps.Spec.ConnectTimeout.Duration
+	}
+	return conn, r.applyTLS(ctx, ps, &conn)
+}
+
+// applyTLS sets the TLS mode and reads the CA the spec names.
+func (r *PostgresServerReconciler) applyTLS(ctx context.Context, ps *api.PostgresServer, conn *postgres.ConnConfig) *status.Outcome {
+	t := ps.Spec.TLS
+	if t == nil {
+		return nil
+	}
+	if t.Mode != "" {
+		conn.TLSMode = string(t.Mode)
+	}
+	if t.CASecretRef == nil {
+		return nil
+	}
+	ca, o := r.secretKey(ctx, ps.Namespace, t.CASecretRef.Name, caKey(t.CASecretRef))
+	conn.CACertPEM = ca
+	return o
 }
 
 func caKey(ref *api.SecretKeyReference) string {

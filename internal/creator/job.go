@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -138,6 +139,12 @@ func (j *job) create(ctx context.Context) (postgres.LSN, *postgres.Slot, error) 
 	}
 	defer conn.Release()
 	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })
+	return j.createOn(ctx, conn)
+}
+
+// createOn runs the creation on conn and watches what it waits for on every
+// tick until it ends.
+func (j *job) createOn(ctx context.Context, conn *pgxpool.Conn) (postgres.LSN, *postgres.Slot, error) {
 	type result struct {
 		lsn postgres.LSN
 		row *postgres.Slot

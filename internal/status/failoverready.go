@@ -41,33 +41,11 @@ type judged struct {
 // on 16 and for physical slots. It also returns each standby's view.
 func FailoverReady(in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
 	c := &metav1.Condition{Type: api.ConditionFailoverReady, Status: metav1.ConditionFalse, ObservedGeneration: in.Generation}
-	p := in.Snapshot.PrimaryMember()
 	standbys := streamingStandbys(in.Snapshot)
-	var judge func(*monitor.Member, FailoverInputs) judged
-	switch {
-	case p == nil || in.Row == nil:
-		c.Reason, c.Message = api.ReasonNotSynced, "the slot is not on a reachable primary"
+	judge, reason, msg := judgeFor(in, standbys)
+	if judge == nil {
+		c.Reason, c.Message = reason, msg
 		return c, nil
-	case len(standbys) == 0:
-		c.Reason, c.Message = api.ReasonNoStandbys, "no reachable standby: a failover has nowhere to keep the slot"
-		return c, nil
-	case in.Type == api.SlotPhysical:
-		judge = physicalCopy
-	case p.Identity.VersionNum < 160000:
-		c.Reason = api.ReasonUnsupported
-		c.Message = fmt.Sprintf("logical failover slots need PostgreSQL 16 (slotkeeper keeps the standby copies) or 17+ (PostgreSQL syncs them); the primary runs %s, so a failover recreates this slot and reports the data gap. Upgrade to 17 or later", p.Identity.Version)
-		return c, nil
-	case p.Identity.VersionNum < 170000:
-		judge = keptLogicalCopy
-	case !in.Row.Failover:
-		c.Reason = api.ReasonNotSynced
-		c.Message = "the slot's failover property is off; slotkeeper switches it on with ALTER_REPLICATION_SLOT"
-		if in.FlagNote != "" {
-			c.Message = in.FlagNote
-		}
-		return c, nil
-	default:
-		judge = syncedCopy
 	}
 	all := make([]judged, 0, len(standbys))
 	views := make([]api.StandbySlot, 0, len(standbys))
@@ -81,6 +59,31 @@ func FailoverReady(in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
 	}
 	c.Status, c.Reason, c.Message = failoverVerdict(all)
 	return c, views
+}
+
+// judgeFor picks how each standby's copy is judged, or says (reason,
+// message) why the slot cannot be failover-ready at all.
+func judgeFor(in FailoverInputs, standbys []*monitor.Member) (func(*monitor.Member, FailoverInputs) judged, string, string) {
+	p := in.Snapshot.PrimaryMember()
+	switch {
+	case p == nil || in.Row == nil:
+		return nil, api.ReasonNotSynced, "the slot is not on a reachable primary"
+	case len(standbys) == 0:
+		return nil, api.ReasonNoStandbys, "no reachable standby: a failover has nowhere to keep the slot"
+	case in.Type == api.SlotPhysical:
+		return physicalCopy, "", ""
+	case p.Identity.VersionNum < 160000:
+		return nil, api.ReasonUnsupported, fmt.Sprintf("logical failover slots need PostgreSQL 16 (slotkeeper keeps the standby copies) or 17+ (PostgreSQL syncs them); the primary runs %s, so a failover recreates this slot and reports the data gap. Upgrade to 17 or later", p.Identity.Version)
+	case p.Identity.VersionNum < 170000:
+		return keptLogicalCopy, "", ""
+	case !in.Row.Failover:
+		msg := "the slot's failover property is off; slotkeeper switches it on with ALTER_REPLICATION_SLOT"
+		if in.FlagNote != "" {
+			msg = in.FlagNote
+		}
+		return nil, api.ReasonNotSynced, msg
+	}
+	return syncedCopy, "", ""
 }
 
 func streamingStandbys(snap *monitor.Snapshot) []*monitor.Member { return snap.Standbys() }

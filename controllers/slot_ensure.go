@@ -110,8 +110,10 @@ func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotS
 }
 
 func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
-	if adoptedOrigin(sc.rs) == api.OriginCreated {
-		// This object's own creation made it: no adoption rule applies.
+	if sc.rs.Status.Origin == api.OriginCreated {
+		// This object recorded the intent to create it before doing so
+		// (recordCreationIntent), and the operator stopped before recording
+		// the result: its own creation made it, no adoption rule applies.
 		sc.rs.Status.Owned, sc.announced = true, true
 		r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
 			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
@@ -231,17 +233,4 @@ func standbyStreaming(sc *slotScope) string {
 		return "a physical replication connection (" + who + ")"
 	}
 	return ""
-}
-
-// adoptedOrigin is how a slot found in place became this object's. When
-// the object recorded the intent to create it (status.origin Created,
-// written before the creation) the slot is the one its creation made: the
-// operator stopped before recording the result, so it counts as created
-// and deletion drops it as usual. A creation that found the name taken
-// cleared that record. Anything else was adopted.
-func adoptedOrigin(rs *api.ReplicationSlot) api.SlotOrigin {
-	if rs.Status.Origin == api.OriginCreated {
-		return api.OriginCreated
-	}
-	return api.OriginAdopted
 }

@@ -175,7 +175,6 @@ func (s *server) publish(ctx context.Context, snap *Snapshot) {
 		snap.Seq = prev.Seq + 1
 	}
 	s.snap = snap
-	tracked := s.mgr.tracker.watchers(s.key)
 	if p := snap.PrimaryMember(); p != nil {
 		for name, row := range p.Slots {
 			if row.ConfirmedFlushLSN != nil {
@@ -184,7 +183,11 @@ func (s *server) publish(ctx context.Context, snap *Snapshot) {
 				delete(s.lastConfirmed, name)
 			}
 		}
-		pruneConfirmed(s.lastConfirmed, p.Slots, tracked)
+		if anyAbsent(s.lastConfirmed, p.Slots) {
+			// Only then is the tracker (every object of every server)
+			// worth walking: on a quiet poll nothing has left.
+			pruneConfirmed(s.lastConfirmed, p.Slots, s.mgr.tracker.watchers(s.key))
+		}
 		s.noteProgress(p, snap.At)
 	}
 	s.mu.Unlock()

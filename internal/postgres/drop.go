@@ -39,11 +39,6 @@ type SlotIdentity struct {
 	Type, Plugin, Database string // slot_type, plugin, database
 }
 
-// DropSlot drops an inactive slot of any kind; see DropSlotIf.
-func DropSlot(ctx context.Context, q Querier, name string) error {
-	return DropSlotIf(ctx, q, name, nil)
-}
-
 // DropSlotIf drops an inactive slot when it is still want (nil: any). It
 // returns an *Error with ReasonSlotActive when a consumer is attached,
 // ReasonSlotExists when the slot is not want (both keep the slot), and

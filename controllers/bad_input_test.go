@@ -128,8 +128,11 @@ var _ = Describe("bad input", func() {
 		b.Spec.SlotName = "shared_across"
 		Expect(k8s.Create(bg, b)).To(Succeed())
 		c := waitCondition(b, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
-		Expect(c.Message).To(ContainSubstring(nsA + "/team-a"))
+		Expect(c.Message).To(ContainSubstring("another namespace"))
+		Expect(c.Message).NotTo(Or(ContainSubstring(nsA), ContainSubstring("team-a"), ContainSubstring(psA.Name+`"`)),
+			"another team's object names are not this team's to read")
 		Expect(get(b).Status.Owned).To(BeFalse())
+		Expect(get(b).Status.Origin).To(BeEmpty(), "its creation found the name taken: it made nothing")
 
 		By("the other team's server does not count the slot as unmanaged")
 		Expect(primary.Exec(bg, "SELECT pg_create_physical_replication_slot('xns_canary')")).To(Succeed())
@@ -144,16 +147,37 @@ var _ = Describe("bad input", func() {
 		Eventually(unmanaged).WithTimeout(time.Minute).Should(ContainElement("xns_canary"))
 		Expect(unmanaged()).NotTo(ContainElement("shared_across"))
 
-		By("deleting the owner: the slot stays, and the other team's object takes it over")
+		By("deleting the owner drops its slot: another namespace's object does not keep it alive, nor adopts it meanwhile")
 		deleteAndWait(a)
-		Expect(slotExists(primary, "shared_across")()).To(BeTrue())
 		waitCondition(b, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 		Expect(get(b).Status.Owned).To(BeTrue())
-		Expect(get(b).Status.Origin).To(Equal(api.OriginAdopted))
+		Expect(get(b).Status.Origin).To(Equal(api.OriginCreated), "team-a's slot was dropped; team-b made its own")
+		Expect(get(b).Status.Recreations).To(BeZero())
 		deleteAndWait(b)
-		Expect(slotExists(primary, "shared_across")()).To(BeTrue(),
-			"team-b adopted the slot: with deletionPolicy DeleteIfCreated deleting it leaves the slot")
-		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('shared_across')")).To(Succeed())
+		Expect(slotExists(primary, "shared_across")()).To(BeFalse())
+	})
+
+	It("never keeps a slot alive for another namespace's object matched by system identifier alone", func() {
+		// A server copied from the suite's template has the primary's system
+		// identifier, as a restored backup or an endpoint that lies about it
+		// would: team-b's PostgresServer reaches it, not team-a's cluster.
+		clone := startServer("sysid-twin", nil)
+		nsA, psA := defaultServer()
+		nsB, psB := serverOn(clone)
+		a := physicalSlot(nsA, "team-a", psA.Name)
+		a.Spec.SlotName = "kept_across"
+		Expect(k8s.Create(bg, a)).To(Succeed())
+		waitCondition(a, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		b := physicalSlot(nsB, "team-b", psB.Name)
+		b.Spec.SlotName = "kept_across"
+		Expect(k8s.Create(bg, b)).To(Succeed())
+		waitCondition(b, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+
+		deleteAndWait(a)
+		Expect(slotExists(primary, "kept_across")()).To(BeFalse(), "team-b's object kept team-a's slot (and its WAL)")
+		Expect(slotExists(clone, "kept_across")()).To(BeTrue())
+		deleteAndWait(b)
+		Expect(slotExists(clone, "kept_across")()).To(BeFalse())
 	})
 
 	Context("server prerequisites", Ordered, func() {

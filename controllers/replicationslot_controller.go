@@ -54,6 +54,11 @@ type slotScope struct {
 	row *postgres.Slot
 	// nameTaken: a creation found the slot name in use on the target.
 	nameTaken bool
+	// heldElsewhere says which other namespace's object owns the slot, so
+	// it must not be adopted. Read before the slot itself: that object's
+	// deletion drops the slot before it leaves the cache, so a slot read
+	// after a look at the cache that found it gone is never that slot.
+	heldElsewhere string
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool

@@ -23,9 +23,14 @@ import (
 //     a running primary, so each keeps its own slots; a PostgresServer that
 //     reaches no primary holds no names against others meanwhile.
 //   - for deletion, only the system identifier: a slot is never dropped
-//     while an object behind any server of that identifier declares it, even
-//     one that is unreachable right now or was just restarted. Leaving a
-//     slot in place is recoverable; dropping another team's is not.
+//     while another object of the same namespace, behind any server of that
+//     identifier, declares it, even one that is unreachable right now or was
+//     just restarted (a hand-over within a team).
+//
+// Both tests read what each PostgresServer's endpoint reports, and every
+// namespace chooses its own endpoints: another namespace's object only
+// counts where a lie cannot hurt (contests), and never keeps a slot from
+// being dropped.
 type sameCluster func(a, b clusterView) bool
 
 // clusterView is what is known of the cluster behind one PostgresServer.
@@ -53,9 +58,11 @@ func samePrimary(a, b clusterView) bool {
 	return a.primary != "" && a.primary == b.primary
 }
 
-// competitors lists the other live objects that declare the same slot on the
-// same cluster, by the given test.
-func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.ReplicationSlot, same sameCluster) ([]api.ReplicationSlot, error) {
+// competitors lists the other objects that declare the same slot on the
+// same cluster, by the given test. Objects being deleted count only with
+// holding: one that owns the slot still holds it until its deletion has
+// dropped or released it.
+func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.ReplicationSlot, same sameCluster, holding bool) ([]api.ReplicationSlot, error) {
 	var list api.ReplicationSlotList
 	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: SlotName(rs)}); err != nil {
 		return nil, err
@@ -63,7 +70,7 @@ func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.Rep
 	var out []api.ReplicationSlot
 	var mine *clusterView
 	for _, o := range list.Items {
-		if o.UID == rs.UID || !o.DeletionTimestamp.IsZero() {
+		if o.UID == rs.UID || (!o.DeletionTimestamp.IsZero() && !(holding && o.Status.Owned)) {
 			continue
 		}
 		if sameServer(&o, rs) {
@@ -138,28 +145,79 @@ func SlotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 	return &sorted[0]
 }
 
-// conflictWith returns a message when another object owns the slot.
+// conflictWith returns a message when another object of rs's namespace
+// owns the slot: the same team, so the oldest wins (SlotOwner).
+// Objects of other namespaces are weighed only once the slot is found on
+// rs's primary (heldElsewhere).
 func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (string, error) {
-	others, err := r.competitors(ctx, rs, samePrimary)
-	if err != nil || len(others) == 0 {
+	others, err := r.competitors(ctx, rs, samePrimary, true)
+	if err != nil {
 		return "", err
 	}
-	owner := SlotOwner(append(others, *rs))
+	counted := sameTeam(rs, others)
+	if len(counted) == 0 {
+		return "", nil
+	}
+	owner := SlotOwner(append(counted, *rs))
 	if owner.UID == rs.UID {
 		return "", nil
 	}
 	return conflictMessage(owner, rs), nil
 }
 
-// conflictMessage names the owner; one in another namespace or behind
-// another PostgresServer is named with both, since its users may not be
-// the reader's team.
+// heldElsewhere returns a message when an object of another namespace owns
+// the slot, so rs must not adopt what its own connection finds on its
+// primary under that name. Such an object was matched to rs's cluster by what its
+// own PostgresServer's endpoint reports, and its namespace chooses that
+// endpoint; it therefore counts only here, as the holder of a slot that
+// really exists, against an object that does not hold it. A lying endpoint
+// then neither keeps anyone from creating a slot that is not there nor
+// takes a slot from the object that holds it.
+func (r *ReplicationSlotReconciler) heldElsewhere(ctx context.Context, rs *api.ReplicationSlot) (string, error) {
+	others, err := r.competitors(ctx, rs, samePrimary, true)
+	if err != nil {
+		return "", err
+	}
+	if h := otherTeamHolder(rs, others); h != nil {
+		return conflictMessage(h, rs), nil
+	}
+	return "", nil
+}
+
+// sameTeam keeps the competitors of rs's own namespace.
+func sameTeam(rs *api.ReplicationSlot, others []api.ReplicationSlot) []api.ReplicationSlot {
+	var out []api.ReplicationSlot
+	for _, o := range others {
+		if o.Namespace == rs.Namespace {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// otherTeamHolder is a competitor of another namespace that owns the slot.
+func otherTeamHolder(rs *api.ReplicationSlot, others []api.ReplicationSlot) *api.ReplicationSlot {
+	for i := range others {
+		if others[i].Namespace != rs.Namespace && others[i].Status.Owned {
+			return &others[i]
+		}
+	}
+	return nil
+}
+
+// conflictMessage says who holds the slot. An owner in rs's namespace is
+// named; one in another namespace is not: object names are that team's
+// business, and the reader may not be allowed to see them.
 func conflictMessage(owner, rs *api.ReplicationSlot) string {
-	if sameServer(owner, rs) {
+	switch {
+	case sameServer(owner, rs):
 		return fmt.Sprintf("ReplicationSlot %q already manages slot %q on PostgresServer %q; delete this object or give it another slotName",
 			owner.Name, SlotName(rs), rs.Spec.ServerRef.Name)
+	case owner.Namespace == rs.Namespace:
+		return fmt.Sprintf("ReplicationSlot %q (PostgresServer %q) already manages slot %q on the same PostgreSQL cluster; "+
+			"slot names are shared by the whole cluster: give this object another slotName, or delete it",
+			owner.Name, owner.Spec.ServerRef.Name, SlotName(rs))
 	}
-	return fmt.Sprintf("ReplicationSlot %s/%s (PostgresServer %s/%s) already manages slot %q on the same PostgreSQL cluster; "+
-		"slot names are shared by the whole cluster: give this object another slotName, or delete it",
-		owner.Namespace, owner.Name, owner.Namespace, owner.Spec.ServerRef.Name, SlotName(rs))
+	return fmt.Sprintf("a ReplicationSlot in another namespace already manages slot %q on this PostgreSQL cluster; "+
+		"slot names are shared by the whole cluster: give this object another slotName, or delete it", SlotName(rs))
 }

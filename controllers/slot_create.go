@@ -155,7 +155,9 @@ func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slot
 	r.Monitor.Refresh(sc.serverKey)
 	if e := postgres.Classify(err); e != nil {
 		sc.nameTaken = e.Reason == postgres.ReasonSlotExists
-		forgetIntent(sc, e)
+		if err := r.forgetIntent(ctx, sc, e); err != nil {
+			return nil, retrying(api.ReasonError, err.Error())
+		}
 		return nil, errorOutcome(e, sc)
 	}
 	return row, nil

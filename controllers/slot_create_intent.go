@@ -11,11 +11,14 @@ import (
 // forgetIntent clears the creation intent after a creation that certainly
 // made no slot (the name was taken, a plugin or right was missing): a slot
 // found later is not this creation's. A transient failure (a connection
-// lost mid-statement) may have made one, so the intent stays.
-func forgetIntent(sc *slotScope, e *postgres.Error) {
-	if e != nil && !e.Transient && sc.rs.Status.Origin == api.OriginCreated && !sc.rs.Status.Owned {
-		sc.rs.Status.Origin = ""
+// lost mid-statement) may have made one, so the intent stays. The clearing
+// is written at once, like the intent: when both happen in one reconcile
+// the reconcile's own status patch sees no change to write.
+func (r *ReplicationSlotReconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgres.Error) error {
+	if e == nil || e.Transient || sc.rs.Status.Origin != api.OriginCreated || sc.rs.Status.Owned {
+		return nil
 	}
+	return r.patchOrigin(ctx, sc, "")
 }
 
 // recordCreationIntent writes status.origin Created before the slot is
@@ -26,12 +29,18 @@ func (r *ReplicationSlotReconciler) recordCreationIntent(ctx context.Context, sc
 	if sc.rs.Status.Origin == api.OriginCreated {
 		return nil
 	}
+	return r.patchOrigin(ctx, sc, api.OriginCreated)
+}
+
+// patchOrigin writes status.origin alone, ahead of the reconcile's status
+// write, and keeps the object in scope in step.
+func (r *ReplicationSlotReconciler) patchOrigin(ctx context.Context, sc *slotScope, origin api.SlotOrigin) error {
 	obj := sc.rs.DeepCopy()
 	base := obj.DeepCopy()
-	obj.Status.Origin = api.OriginCreated
+	obj.Status.Origin = origin
 	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
 		return err
 	}
-	sc.rs.Status.Origin = api.OriginCreated
+	sc.rs.Status.Origin = origin
 	return nil
 }

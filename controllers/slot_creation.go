@@ -66,7 +66,9 @@ func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slot
 	}
 	if st.Err != nil {
 		e := postgres.Classify(st.Err)
-		forgetIntent(sc, e)
+		if err := r.forgetIntent(ctx, sc, e); err != nil {
+			return nil, err
+		}
 		if e.Reason == postgres.ReasonSlotExists {
 			// The name is taken: the slot is read and judged next, not
 			// created again after a hold.

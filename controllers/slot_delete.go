@@ -78,12 +78,18 @@ func (r *ReplicationSlotReconciler) keepSlot(ctx context.Context, rs *api.Replic
 	if keep, why := keptByPolicy(rs); keep {
 		return true, why, nil
 	}
-	others, err := r.competitors(ctx, rs, sameSystem)
+	others, err := r.competitors(ctx, rs, sameSystem, false)
 	if err != nil {
 		return false, "", err
 	}
-	if len(others) > 0 {
-		return true, alsoDeclared(rs, &others[0]), nil
+	for i := range others {
+		// Only this namespace's objects hand a slot over. Another
+		// namespace's object was matched by what its own endpoint reports,
+		// and a spoofed identifier must not keep this team's slot (and its
+		// WAL) alive forever.
+		if others[i].Namespace == rs.Namespace {
+			return true, alsoDeclared(rs, &others[i]), nil
+		}
 	}
 	var ps api.PostgresServer
 	err = r.Get(ctx, types.NamespacedName{Namespace: rs.Namespace, Name: rs.Spec.ServerRef.Name}, &ps)
@@ -149,9 +155,9 @@ func alsoDeclared(rs, other *api.ReplicationSlot) string {
 	if sameServer(rs, other) {
 		return fmt.Sprintf("ReplicationSlot %q also declares it", other.Name)
 	}
-	return fmt.Sprintf("ReplicationSlot %s/%s also declares it, through PostgresServer %s/%s on a cluster with the same system identifier; "+
+	return fmt.Sprintf("ReplicationSlot %q also declares it, through PostgresServer %q on a cluster with the same system identifier; "+
 		"delete that object too, or drop the slot by hand if that server is another cluster restored from the same backup",
-		other.Namespace, other.Name, other.Namespace, other.Spec.ServerRef.Name)
+		other.Name, other.Spec.ServerRef.Name)
 }
 
 // keptByPolicy applies deletionPolicy to how the slot became this object's:

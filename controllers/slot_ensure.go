@@ -25,8 +25,12 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok && !r.retryCreation(sc, st) {
 		return r.followCreation(ctx, sc, st)
 	}
-	if row, ok := t.Slots[sc.name]; ok {
+	if row, ok := t.Slots[sc.name]; ok && sc.rs.Status.Owned {
 		return r.ensurePresent(ctx, sc, &row)
+	} else if ok {
+		// Adoption is judged on a direct read: the snapshot can predate
+		// the drop of a slot whose owner is gone from the cache by now.
+		return r.ensureRead(ctx, sc)
 	}
 	if firstCreation(sc.rs) {
 		// Creating is its own check: PostgreSQL refuses a name in use, and
@@ -36,8 +40,13 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 			return o, err
 		}
 	}
-	// The snapshot can predate a change (our own creation, for one): confirm
-	// with a direct read before creating or declaring the slot lost.
+	return r.ensureRead(ctx, sc)
+}
+
+// ensureRead ensures the slot from a direct read. The snapshot can predate
+// a change (our own creation, for one): it is confirmed before creating or
+// declaring the slot lost.
+func (r *ReplicationSlotReconciler) ensureRead(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	row, o := r.readSlot(ctx, sc)
 	if o != nil {
 		return o, nil
@@ -118,6 +127,9 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 		r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
 			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
 		return nil
+	}
+	if sc.heldElsewhere != "" {
+		return stalled(api.ReasonConflict, sc.heldElsewhere)
 	}
 	if sc.rs.Spec.Adoption == api.AdoptNever {
 		return stalled(api.ReasonConflict, fmt.Sprintf(

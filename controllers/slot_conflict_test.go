@@ -1,0 +1,66 @@
+package controllers
+
+import (
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+func conflictObj(ns, name, server string, owned bool) *api.ReplicationSlot {
+	rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: api.ReplicationSlotSpec{ServerRef: api.LocalObjectReference{Name: server}, SlotName: "shared"}}
+	rs.Status.Owned = owned
+	return rs
+}
+
+// TestCompetitorsByTeam: objects of the own namespace compete by age;
+// another namespace's object (matched through an endpoint it chose) only
+// counts as the holder of the slot, and only where adoption is weighed.
+func TestCompetitorsByTeam(t *testing.T) {
+	me := conflictObj("a", "x", "db", false)
+	others := []api.ReplicationSlot{*conflictObj("b", "older", "db", false), *conflictObj("a", "y", "db2", false),
+		*conflictObj("c", "holder", "db", true), *conflictObj("a", "z", "db", true)}
+	var team []string
+	for _, o := range sameTeam(me, others) {
+		team = append(team, o.Name)
+	}
+	if strings.Join(team, ",") != "y,z" {
+		t.Errorf("sameTeam = %v, want [y z]", team)
+	}
+	if h := otherTeamHolder(me, others); h == nil || h.Name != "holder" {
+		t.Errorf("otherTeamHolder = %v, want holder", h)
+	}
+	if h := otherTeamHolder(me, others[:2]); h != nil {
+		t.Errorf("otherTeamHolder of objects that own nothing = %s, want none", h.Name)
+	}
+}
+
+// TestConflictMessage: an owner in another namespace is never named.
+func TestConflictMessage(t *testing.T) {
+	me := conflictObj("team-a", "mine", "db", false)
+	cases := []struct {
+		owner          *api.ReplicationSlot
+		want, withheld []string
+	}{
+		{conflictObj("team-a", "theirs", "db", true), []string{`"theirs"`, `"shared"`, `"db"`}, nil},
+		{conflictObj("team-a", "theirs", "db2", true), []string{`"theirs"`, `"db2"`, "same PostgreSQL cluster"}, nil},
+		{conflictObj("team-b", "secret-project", "prod-db", true), []string{"another namespace", `"shared"`},
+			[]string{"team-b", "secret-project", "prod-db"}},
+	}
+	for _, tc := range cases {
+		msg := conflictMessage(tc.owner, me)
+		for _, w := range tc.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("message %q lacks %s", msg, w)
+			}
+		}
+		for _, w := range tc.withheld {
+			if strings.Contains(msg, w) {
+				t.Errorf("message %q reveals %s", msg, w)
+			}
+		}
+	}
+}

@@ -33,6 +33,7 @@ type options struct {
 	actionTimeout          time.Duration
 	allowedNetworks        string
 	deniedNetworks         string
+	watchNamespaces        string
 }
 
 func parseFlags() (options, zap.Options) {
@@ -47,6 +48,8 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.allowedNetworks, "allowed-networks", "", "comma-separated CIDRs PostgreSQL and Patroni addresses must lie in (after DNS); empty allows every address not denied")
 	flag.StringVar(&o.deniedNetworks, "denied-networks", strings.Join(postgres.DefaultDeniedNetworks, ","),
 		"comma-separated CIDRs never connected to, checked first (default: link-local and cloud metadata addresses)")
+	flag.StringVar(&o.watchNamespaces, "watch-namespaces", "",
+		"comma-separated namespaces the operator watches, needing only Roles there; empty (the default) watches all")
 	zo := zap.Options{}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -67,6 +70,10 @@ func run(o options) error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(api.AddToScheme(scheme))
+	watched, err := watchedNamespaces(o.watchNamespaces)
+	if err != nil {
+		return err
+	}
 	cfg := ctrl.GetConfigOrDie()
 	ctx := ctrl.SetupSignalHandler()
 	if err := waitForCRDs(ctx, cfg); err != nil {
@@ -84,7 +91,7 @@ func run(o options) error {
 		LeaderElectionID:              "slotkeeper.pg.slotkeeper.dev",
 		LeaderElectionNamespace:       o.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{DefaultTransform: controllers.CacheTransform()},
+		Cache:                         cache.Options{DefaultTransform: controllers.CacheTransform(), DefaultNamespaces: watched},
 	})
 	if err != nil {
 		return err

@@ -1,6 +1,6 @@
 # Build the operator as a static binary, ship it on distroless (no shell, no
 # package manager, non-root).
-FROM golang:1.26 AS builder
+FROM golang:1.27.3 AS builder
 ARG TARGETOS
 ARG TARGETARCH
 WORKDIR /workspace

@@ -2,6 +2,8 @@ module github.com/slotkeeper/slotkeeper
 
 go 1.26.7
 
+toolchain go1.27.3
+
 require (
 	github.com/go-logr/logr v1.4.4
 	github.com/jackc/pgx/v5 v5.12.0

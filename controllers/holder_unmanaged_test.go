@@ -13,7 +13,6 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
-	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // A primary of its own with a short wal_sender_timeout, so a holder that
@@ -37,7 +36,7 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 
-		release, err := postgres.HoldSlot(bg, p.DSN("postgres", "", "orders"), "held", true)
+		release, err := pgtest.HoldSlot(bg, p.DSN("postgres", "", "orders"), "held", true)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(release)
 		// The holder replies to keepalives but confirms nothing; WAL moves on.
@@ -49,10 +48,10 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 			g.Expect(rs.Status.Consumer.Stale).To(BeTrue())
 		}).WithTimeout(time.Minute).Should(Succeed()) // an Available slot is re-judged every 30 s
 		pid := rs.Status.Consumer.PID
-		Expect(rs.Status.Consumer.ApplicationName).To(Equal(postgres.HoldApplicationName))
+		Expect(rs.Status.Consumer.ApplicationName).To(Equal(pgtest.HoldApplicationName))
 		ready := meta.FindStatusCondition(rs.Status.Conditions, api.ConditionReady)
 		Expect(ready.Message).To(And(ContainSubstring(fmt.Sprintf("held by pid %d", pid)),
-			ContainSubstring("application "+postgres.HoldApplicationName), ContainSubstring("walsender streaming"),
+			ContainSubstring("application "+pgtest.HoldApplicationName), ContainSubstring("walsender streaming"),
 			ContainSubstring("confirmed nothing since"), ContainSubstring("wal_sender_timeout (2s)")))
 
 		Expect(k8s.Delete(bg, rs)).To(Succeed())

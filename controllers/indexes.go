@@ -34,7 +34,7 @@ func SetupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 		return err
 	}
 	if err := idx.IndexField(ctx, &api.ReplicationSlot{}, indexSlotName, func(o client.Object) []string {
-		return []string{SlotName(o.(*api.ReplicationSlot))}
+		return []string{(o.(*api.ReplicationSlot)).SlotName()}
 	}); err != nil {
 		return err
 	}

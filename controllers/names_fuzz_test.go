@@ -51,7 +51,7 @@ func FuzzSlotName(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, name, slotName string) {
 		rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: api.ReplicationSlotSpec{SlotName: slotName}}
-		got := SlotName(rs)
+		got := rs.SlotName()
 		accepted := crdAccepts(name, slotName)
 		err := postgres.ValidateSlotName(got)
 		if accepted && err != nil {
@@ -81,7 +81,7 @@ func FuzzSlotName(f *testing.F) {
 			}
 		}
 		again := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: got}}
-		if SlotName(again) != got {
+		if again.SlotName() != got {
 			t.Fatalf("SlotName not idempotent on %q", got)
 		}
 		if accepted && len(validation.IsDNS1123Subdomain(name)) == 0 {

@@ -206,7 +206,7 @@ func managedNames(slots []api.ReplicationSlot) map[string]bool {
 	out := make(map[string]bool, len(slots))
 	for i := range slots {
 		if slots[i].Status.Owned {
-			out[SlotName(&slots[i])] = true
+			out[(&slots[i]).SlotName()] = true
 		}
 	}
 	return out

@@ -21,7 +21,7 @@ func TestSlotName(t *testing.T) {
 	}
 	for _, tc := range cases {
 		rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: tc.name}, Spec: api.ReplicationSlotSpec{SlotName: tc.slotName}}
-		if got := SlotName(rs); got != tc.want {
+		if got := rs.SlotName(); got != tc.want {
 			t.Errorf("SlotName(%q,%q) = %q, want %q", tc.name, tc.slotName, got, tc.want)
 		}
 	}

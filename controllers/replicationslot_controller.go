@@ -82,7 +82,7 @@ type slotScope struct {
 }
 
 func (r *ReplicationSlotReconciler) newScope(rs *api.ReplicationSlot) *slotScope {
-	sc := &slotScope{rs: rs, name: SlotName(rs),
+	sc := &slotScope{rs: rs, name: rs.SlotName(),
 		serverKey: serverKeyOf(rs)}
 	sc.stillSince, _ = r.Monitor.LastProgress(sc.serverKey, sc.name)
 	return sc

@@ -182,7 +182,7 @@ func haErrorReason(err error) string {
 // patroniSlot describes a declared slot as Patroni's configuration does.
 func patroniSlot(rs *api.ReplicationSlot) patroni.Slot {
 	if rs.Spec.Type == api.SlotLogical {
-		return patroni.Slot{Name: SlotName(rs), Type: "logical", Database: rs.Spec.Database, Plugin: PluginName(rs)}
+		return patroni.Slot{Name: rs.SlotName(), Type: "logical", Database: rs.Spec.Database, Plugin: rs.PluginName()}
 	}
-	return patroni.Slot{Name: SlotName(rs), Type: "physical"}
+	return patroni.Slot{Name: rs.SlotName(), Type: "physical"}
 }

@@ -88,7 +88,7 @@ func (r *ReplicationSlotReconciler) namesakes(ctx context.Context, o client.Obje
 		return nil
 	}
 	var list api.ReplicationSlotList
-	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: SlotName(rs)}); err != nil {
+	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: rs.SlotName()}); err != nil {
 		return nil
 	}
 	var out []reconcile.Request

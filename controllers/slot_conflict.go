@@ -64,7 +64,7 @@ func samePrimary(a, b clusterView) bool {
 // dropped or released it.
 func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.ReplicationSlot, same sameCluster, holding bool) ([]api.ReplicationSlot, error) {
 	var list api.ReplicationSlotList
-	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: SlotName(rs)}); err != nil {
+	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: rs.SlotName()}); err != nil {
 		return nil, err
 	}
 	var out []api.ReplicationSlot
@@ -212,12 +212,12 @@ func conflictMessage(owner, rs *api.ReplicationSlot) string {
 	switch {
 	case sameServer(owner, rs):
 		return fmt.Sprintf("ReplicationSlot %q already manages slot %q on PostgresServer %q; delete this object or give it another slotName",
-			owner.Name, SlotName(rs), rs.Spec.ServerRef.Name)
+			owner.Name, rs.SlotName(), rs.Spec.ServerRef.Name)
 	case owner.Namespace == rs.Namespace:
 		return fmt.Sprintf("ReplicationSlot %q (PostgresServer %q) already manages slot %q on the same PostgreSQL cluster; "+
 			"slot names are shared by the whole cluster: give this object another slotName, or delete it",
-			owner.Name, owner.Spec.ServerRef.Name, SlotName(rs))
+			owner.Name, owner.Spec.ServerRef.Name, rs.SlotName())
 	}
 	return fmt.Sprintf("a ReplicationSlot in another namespace already manages slot %q on this PostgreSQL cluster; "+
-		"slot names are shared by the whole cluster: give this object another slotName, or delete it", SlotName(rs))
+		"slot names are shared by the whole cluster: give this object another slotName, or delete it", rs.SlotName())
 }

@@ -3,7 +3,7 @@ package controllers
 import (
 	"context"
 
-	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/copies"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -44,29 +44,9 @@ func standbyMembers(snap *monitor.Snapshot) []*monitor.Member {
 	return out
 }
 
-// copyKind says who keeps standby copies of this slot.
-type copyKind int
-
-const (
-	copiesNone     copyKind = iota // no copies (failover off, or unsupported)
-	copiesPhysical                 // slotkeeper, at the primary's restart_lsn
-	copiesLogical                  // slotkeeper, at the primary's confirmed_flush_lsn (16)
-	copiesNative                   // PostgreSQL's slot sync worker (17+)
-)
-
-func kindOf(sc *slotScope) copyKind {
-	rs, v := sc.rs, sc.target.Identity.VersionNum
-	switch {
-	case !rs.Spec.Failover:
-		return copiesNone
-	case rs.Spec.Type == api.SlotPhysical:
-		return copiesPhysical
-	case v >= 170000:
-		return copiesNative
-	case v >= 160000:
-		return copiesLogical
-	}
-	return copiesNone
+// strategyOf says who keeps this slot's standby copies.
+func strategyOf(sc *slotScope) copies.Strategy {
+	return copies.For(sc.rs.Spec.Type, sc.rs.Spec.Failover, sc.target.Identity)
 }
 
 func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotScope, m *monitor.Member) {
@@ -74,19 +54,19 @@ func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotSco
 	defer cancel()
 	row, present := m.Slots[sc.name]
 	rec := status.FindCopy(sc.rs.Status.Copies, m.Endpoint)
-	kind := kindOf(sc)
+	strategy := strategyOf(sc)
 	switch {
 	case rec != nil && rec.Former:
 		r.dropStale(ctx, sc, m, row, present)
-	case kind == copiesNative:
+	case strategy == copies.Native:
 		if present && staleFailoverSlot(sc.rs, &row) {
 			r.dropStale(ctx, sc, m, row, present)
 		}
-	case kind == copiesNone:
+	case !strategy.KeptBySlotkeeper():
 		r.dropCopy(ctx, sc, m, rec)
 	case rec == nil && present && !r.copyCreating(sc, m):
 		sc.note(m, foreignCopyNote(sc))
-	case kind == copiesPhysical:
+	case strategy == copies.Physical:
 		r.keepPhysicalCopy(ctx, sc, m, rec, row, present)
 	default:
 		r.keepLogicalCopy(ctx, sc, m, rec, row, present)

@@ -33,8 +33,8 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 	id := sc.target.Identity
 	started := r.Creator.Begin(creator.Request{
 		Server: sc.serverKey, Slot: key, Conn: conn, VersionNum: id.VersionNum,
-		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: PluginName(sc.rs), TwoPhase: sc.rs.Spec.TwoPhase,
-			Failover: sc.rs.Spec.Failover && id.VersionNum >= 170000 && !id.InRecovery},
+		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: sc.rs.PluginName(), TwoPhase: sc.rs.Spec.TwoPhase,
+			Failover: sc.rs.Spec.Failover && id.SyncsFailoverSlots() && !id.InRecovery},
 		Target: r.poolGetter(sc, sc.target.Endpoint), Primary: r.poolGetter(sc, primary.Endpoint), OnStandby: id.InRecovery,
 		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: effectiveTerminateAfter(sc.rs, sc.ps),
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from, Circumstances: circumstances(id),

@@ -36,7 +36,7 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 		return ctrl.Result{}, err
 	}
 	if keep {
-		r.Recorder.Eventf(rs, nil, "Normal", "Released", actionRelease, "slot %q left in place: %s", SlotName(rs), why)
+		r.Recorder.Eventf(rs, nil, "Normal", "Released", actionRelease, "slot %q left in place: %s", rs.SlotName(), why)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	sc := r.newScope(rs)
@@ -51,7 +51,7 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 	if time.Since(rs.DeletionTimestamp.Time) > ReleaseAfter && o.Reason != api.ReasonSlotActive {
 		r.Recorder.Eventf(rs, nil, "Warning", "Released", actionRelease,
 			"gave up dropping slot %q after %s (%s); the slot is left on the server: drop it by hand if it is unwanted",
-			SlotName(rs), ReleaseAfter, o.Message)
+			rs.SlotName(), ReleaseAfter, o.Message)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	before := rs.DeepCopy()

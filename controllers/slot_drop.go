@@ -40,5 +40,5 @@ func declaredIdentity(rs *api.ReplicationSlot) *postgres.SlotIdentity {
 	if rs.Spec.Type != api.SlotLogical {
 		return &postgres.SlotIdentity{Type: "physical"}
 	}
-	return &postgres.SlotIdentity{Type: "logical", Plugin: PluginName(rs), Database: rs.Spec.Database}
+	return &postgres.SlotIdentity{Type: "logical", Plugin: rs.PluginName(), Database: rs.Spec.Database}
 }

@@ -149,7 +149,7 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 // Mismatch explains how an existing slot differs from the spec, or returns
 // "" when it matches.
 func Mismatch(rs *api.ReplicationSlot, row *postgres.Slot) string {
-	name := SlotName(rs)
+	name := rs.SlotName()
 	want := "physical"
 	if rs.Spec.Type == api.SlotLogical {
 		want = "logical"
@@ -159,8 +159,8 @@ func Mismatch(rs *api.ReplicationSlot, row *postgres.Slot) string {
 		return fmt.Sprintf("slot %q exists as a temporary slot of another session", name)
 	case row.Type != want:
 		return fmt.Sprintf("slot %q exists as a %s slot, the spec asks for %s", name, row.Type, want)
-	case want == "logical" && row.Plugin != PluginName(rs):
-		return fmt.Sprintf("slot %q exists with plugin %s, the spec asks for %s", name, row.Plugin, PluginName(rs))
+	case want == "logical" && row.Plugin != rs.PluginName():
+		return fmt.Sprintf("slot %q exists with plugin %s, the spec asks for %s", name, row.Plugin, rs.PluginName())
 	case want == "logical" && row.Database != rs.Spec.Database:
 		return fmt.Sprintf("slot %q exists for database %s, the spec asks for %s", name, row.Database, rs.Spec.Database)
 	}

@@ -16,7 +16,7 @@ import (
 // repeated and FailoverReady says why.
 func (r *ReplicationSlotReconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) {
 	rs, row := sc.rs, sc.row
-	if rs.Spec.Type != api.SlotLogical || sc.target.Identity.VersionNum < 170000 {
+	if rs.Spec.Type != api.SlotLogical || !sc.target.Identity.SyncsFailoverSlots() {
 		return
 	}
 	want := rs.Spec.Failover

@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
 
 var _ = Describe("ReplicationSlot lifecycle", func() {
@@ -64,14 +64,14 @@ var _ = Describe("ReplicationSlot lifecycle", func() {
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 
-		release, err := postgres.HoldSlot(bg, primary.DSN("postgres", "", "orders"), "busy", true)
+		release, err := pgtest.HoldSlot(bg, primary.DSN("postgres", "", "orders"), "busy", true)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() bool { return ptr.Deref(get(rs).Status.Active, false) }).Should(BeTrue())
 
 		Expect(k8s.Delete(bg, rs)).To(Succeed())
 		c := waitCondition(rs, api.ConditionReady, metav1.ConditionFalse, api.ReasonSlotActive)
 		Expect(c.Message).To(And(ContainSubstring("in use: held by pid"),
-			ContainSubstring("application "+postgres.HoldApplicationName), ContainSubstring("it is live")))
+			ContainSubstring("application "+pgtest.HoldApplicationName), ContainSubstring("it is live")))
 		Consistently(slotExists(primary, "busy"), "2s").Should(BeTrue())
 
 		release()

@@ -64,7 +64,7 @@ func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *monitor.Member) 
 	heal, _ := status.SelfHeal(snapshotMode(sc.ps), sc.target.Identity)
 	r.Creator.Begin(creator.Request{
 		Server: sc.serverKey, Slot: copyKey(sc.rs, m.Endpoint), Conn: conn, VersionNum: m.Identity.VersionNum,
-		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: PluginName(sc.rs), TwoPhase: sc.rs.Spec.TwoPhase},
+		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: sc.rs.PluginName(), TwoPhase: sc.rs.Spec.TwoPhase},
 		Target:  r.poolGetter(sc, m.Endpoint), Primary: r.poolGetter(sc, sc.target.Endpoint), OnStandby: true,
 		Snapshot: heal, Interval: snapshotInterval(sc.ps),
 		Wake: func() { r.Monitor.Wake(rsKey) },

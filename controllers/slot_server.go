@@ -96,7 +96,7 @@ func (r *ReplicationSlotReconciler) resolveTarget(_ context.Context, sc *slotSco
 			"location.host %s has system identifier %s, not the cluster's %s: it belongs to another cluster",
 			sc.target.Addr(), id.SystemIdentifier, sc.snap.SystemIdentifier)), nil
 	}
-	if sc.rs.Spec.Type == api.SlotLogical && id.InRecovery && id.VersionNum < 160000 {
+	if sc.rs.Spec.Type == api.SlotLogical && id.InRecovery && !id.LogicalSlotsOnStandby() {
 		return stalled(api.ReasonUnsupported, fmt.Sprintf(
 			"logical slots on a standby need PostgreSQL 16 or later; %s runs %s", sc.target.Addr(), id.Version)), nil
 	}

@@ -76,7 +76,7 @@ func randomSnapshot(r *rand.Rand) *Snapshot {
 		}
 		members = append(members, m)
 	}
-	return NewSnapshotForTest(members)
+	return NewSnapshot(time.Now(), "", members)
 }
 
 func TestFingerprintsUnchanged(t *testing.T) {
@@ -157,7 +157,7 @@ func BenchmarkNotify2000(b *testing.B) {
 	}
 	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
 	snap := func() *Snapshot {
-		s := NewSnapshotForTest([]Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}})
+		s := NewSnapshot(time.Now(), "", []Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}})
 		s.fingerprint = serverFingerprint(s)
 		return s
 	}
@@ -181,7 +181,7 @@ func TestLastConfirmed(t *testing.T) {
 	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "a"})
 	id := &postgres.Identity{SystemIdentifier: "7000"}
 	publish := func(slots map[string]postgres.Slot) {
-		s.publish(context.Background(), NewSnapshotForTest([]Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}}))
+		s.publish(context.Background(), NewSnapshot(time.Now(), "", []Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}}))
 	}
 	lsn := postgres.LSN(0x3000060)
 	publish(map[string]postgres.Slot{"a": {Name: "a", ConfirmedFlushLSN: &lsn}, "b": {Name: "b", RestartLSN: &lsn},
@@ -220,7 +220,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 		for _, s := range slots {
 			rows[s] = postgres.Slot{Name: s, Type: "physical"}
 		}
-		s := NewSnapshotForTest([]Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: rows}})
+		s := NewSnapshot(time.Now(), "", []Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: rows}})
 		s.At = at
 		return s
 	}

@@ -15,20 +15,19 @@ import (
 // query.
 func (s *server) poll(ctx context.Context) *Snapshot {
 	cfg := s.config()
-	snap := &Snapshot{At: time.Now(), Members: make([]Member, len(cfg.Members))}
+	at, members := time.Now(), make([]Member, len(cfg.Members))
 	var wg sync.WaitGroup
 	for i, ep := range cfg.Members {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			snap.Members[i] = s.probe(ctx, ep)
+			members[i] = s.probe(ctx, ep)
 			metrics.ObserveProbe(s.key.Namespace, s.key.Name, ep.Addr(), time.Since(start))
 		}()
 	}
 	wg.Wait()
-	snap.choosePrimary(cfg.SystemIdentifier)
-	return snap
+	return NewSnapshot(at, cfg.SystemIdentifier, members)
 }
 
 func (s *server) probe(ctx context.Context, ep Endpoint) Member {

@@ -155,11 +155,12 @@ func (s *Snapshot) aliasOf(i int) int {
 	return -1
 }
 
-// NewSnapshotForTest builds a snapshot from members as a poll would, for
-// tests of code that reads snapshots.
-func NewSnapshotForTest(members []Member) *Snapshot {
-	s := &Snapshot{At: time.Now(), Members: members}
-	s.choosePrimary("")
+// NewSnapshot builds the snapshot of one poll from its members' probes,
+// started at at, and picks the primary. expected is the cluster's system
+// identifier recorded before, "" when none is known yet.
+func NewSnapshot(at time.Time, expected string, members []Member) *Snapshot {
+	s := &Snapshot{At: at, Members: members}
+	s.choosePrimary(expected)
 	return s
 }
 

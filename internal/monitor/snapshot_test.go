@@ -29,7 +29,7 @@ func TestChoosePrimaryAliases(t *testing.T) {
 		{"same start, other timeline", []Member{member("db-0", primary(start, 1)), member("db-1", primary(start, 2))}, true, -1},
 		{"alias after an unreachable member", []Member{{Endpoint: Endpoint{Host: "db-x"}}, member("db-rw", primary(start, 1)), member("db-0", primary(start, 1))}, false, 1},
 	} {
-		s := NewSnapshotForTest(tc.members)
+		s := NewSnapshot(time.Now(), "", tc.members)
 		if s.SplitBrain() != tc.split || s.Primary != tc.primaryIdx {
 			t.Errorf("%s: split brain %v (claims %v), primary %d; want %v, %d", tc.name, s.SplitBrain(), s.Claims, s.Primary, tc.split, tc.primaryIdx)
 		}

@@ -1,6 +1,10 @@
 package postgres
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
 
 // testSetFailover switches failover on and off over a walsender connection
 // as the non-superuser replication role, and refuses while a consumer holds
@@ -24,7 +28,7 @@ func (e *env) testSetFailover(t *testing.T) {
 			t.Fatalf("failover = %v after SetSlotFailover(%v)", row.Failover, on)
 		}
 	}
-	release, err := HoldSlot(ctx, e.primary.DSN(repRole, repPassword, appDB), name, true)
+	release, err := pgtest.HoldSlot(ctx, e.primary.DSN(repRole, repPassword, appDB), name, true)
 	must(t, err)
 	defer release()
 	wantReason(t, "alter an active slot", SetSlotFailover(ctx, cfg, name, true), ReasonSlotActive)

@@ -3,6 +3,8 @@ package postgres
 import (
 	"testing"
 	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
 
 // testActiveConsumer holds slots with real streaming consumers and checks
@@ -25,10 +27,10 @@ func (e *env) testActiveConsumer(t *testing.T) {
 			} else {
 				must(t, second(CreatePhysicalSlot(ctx, conn, c.name, true)))
 			}
-			release, err := HoldSlot(ctx, e.primary.DSN(repRole, repPassword, appDB), c.name, c.logical)
+			release, err := pgtest.HoldSlot(ctx, e.primary.DSN(repRole, repPassword, appDB), c.name, c.logical)
 			if err != nil {
 				_ = DropSlot(ctx, conn, c.name)
-				t.Fatalf("HoldSlot: %v", err)
+				t.Fatalf("pgtest.HoldSlot: %v", err)
 			}
 			defer release()
 			// Generate changes so that the consumer really receives data.
@@ -74,7 +76,7 @@ func (e *env) checkHeld(t *testing.T, q Querier, name string) {
 		if !s.Active || s.ActivePID == 0 || c == nil {
 			t.Fatalf("%s not active: %+v", name, s)
 		}
-		if c.PID != s.ActivePID || c.ApplicationName != HoldApplicationName || c.ClientAddr != "127.0.0.1" || c.BackendStart == nil {
+		if c.PID != s.ActivePID || c.ApplicationName != pgtest.HoldApplicationName || c.ClientAddr != "127.0.0.1" || c.BackendStart == nil {
 			t.Errorf("%s consumer: %+v", name, *c)
 		}
 		if e.major >= 17 && s.InactiveSince != nil {

@@ -122,7 +122,7 @@ func (e *env) testErrors(t *testing.T) {
 
 // testLimits needs a server with wal_level=replica and a single slot, which
 // the shared primary cannot become while it has logical slots and a standby.
-// Its short wal_sender_timeout also checks that HoldSlot answers keepalives.
+// Its short wal_sender_timeout also checks that pgtest.HoldSlot answers keepalives.
 func (e *env) testLimits(t *testing.T) {
 	ctx := t.Context()
 	s := pgtest.StartPrimaryT(t, pgtest.Options{Major: e.major, Name: "postgres-limits",
@@ -144,8 +144,8 @@ func (e *env) testLimits(t *testing.T) {
 		t.Errorf("%+v", pe)
 	}
 	// With wal_sender_timeout=1s the walsender drops a consumer that does
-	// not answer its keepalives within a second: HoldSlot must answer.
-	release, err := HoldSlot(ctx, s.DSN(repRole, repPassword, "postgres"), "only_one", false)
+	// not answer its keepalives within a second: pgtest.HoldSlot must answer.
+	release, err := pgtest.HoldSlot(ctx, s.DSN(repRole, repPassword, "postgres"), "only_one", false)
 	must(t, err)
 	time.Sleep(2500 * time.Millisecond)
 	held, err := GetSlot(ctx, conn, e.versionNum(), "only_one")

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/copies"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
@@ -70,13 +71,16 @@ func judgeFor(in FailoverInputs, standbys []*monitor.Member) (func(*monitor.Memb
 		return nil, api.ReasonNotSynced, "the slot is not on a reachable primary"
 	case len(standbys) == 0:
 		return nil, api.ReasonNoStandbys, "no reachable standby: a failover has nowhere to keep the slot"
-	case in.Type == api.SlotPhysical:
+	}
+	switch copies.For(in.Type, true, p.Identity) {
+	case copies.Physical:
 		return physicalCopy, "", ""
-	case p.Identity.VersionNum < 160000:
+	case copies.Unsupported:
 		return nil, api.ReasonUnsupported, fmt.Sprintf("logical failover slots need PostgreSQL 16 (slotkeeper keeps the standby copies) or 17+ (PostgreSQL syncs them); the primary runs %s, so a failover recreates this slot and reports the data gap. Upgrade to 17 or later", p.Identity.Version)
-	case p.Identity.VersionNum < 170000:
+	case copies.KeptLogical:
 		return keptLogicalCopy, "", ""
-	case !in.Row.Failover:
+	}
+	if !in.Row.Failover { // copies.Native: PostgreSQL syncs only slots with the property
 		msg := "the slot's failover property is off; slotkeeper switches it on with ALTER_REPLICATION_SLOT"
 		if in.FlagNote != "" {
 			msg = in.FlagNote

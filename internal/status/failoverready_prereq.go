@@ -44,11 +44,11 @@ func KeptCopyPrerequisites(s postgres.Settings) []string {
 // asks for failover on PostgreSQL 16+.
 func FailoverPrerequisites(snap *monitor.Snapshot) []string {
 	p := snap.PrimaryMember()
-	if p == nil || p.Identity.VersionNum < 160000 {
+	if p == nil || !p.Identity.LogicalSlotsOnStandby() {
 		return nil
 	}
 	need := SyncPrerequisites
-	if p.Identity.VersionNum < 170000 {
+	if !p.Identity.SyncsFailoverSlots() {
 		need = KeptCopyPrerequisites
 	}
 	var out []string
@@ -61,7 +61,7 @@ func FailoverPrerequisites(snap *monitor.Snapshot) []string {
 			slots = append(slots, s)
 		}
 	}
-	if p.Identity.VersionNum < 170000 {
+	if !p.Identity.SyncsFailoverSlots() {
 		return out
 	}
 	if w := synchronizedStandbySlotsWarning(p.Identity.Settings.SynchronizedStandbySlots, slots); w != "" {

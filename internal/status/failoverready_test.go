@@ -63,7 +63,7 @@ func standby(host string, versionNum int, s postgres.Settings, slots ...postgres
 // foInputs builds the inputs for a slot on primary pg-0 running versionNum.
 func foInputs(typ api.SlotType, versionNum int, row *postgres.Slot, standbys ...monitor.Member) FailoverInputs {
 	members := append([]monitor.Member{foMember("pg-0", false, versionNum, postgres.Settings{WALLevel: "logical"})}, standbys...)
-	return FailoverInputs{Generation: 4, Type: typ, Name: foSlot, Snapshot: monitor.NewSnapshotForTest(members), Row: row}
+	return FailoverInputs{Generation: 4, Type: typ, Name: foSlot, Snapshot: monitor.NewSnapshot(time.Now(), "", members), Row: row}
 }
 
 func logicalRow(confirmed string, failover bool) *postgres.Slot {
@@ -190,10 +190,10 @@ func TestFailoverReadyGeneral(t *testing.T) {
 		Err: &postgres.Error{Reason: postgres.ReasonServerUnavailable, Message: "down"}}
 	runFailoverCases(t, []failoverCase{
 		{name: "no primary", in: FailoverInputs{Generation: 2, Type: api.SlotLogical, Name: foSlot, Row: row,
-			Snapshot: monitor.NewSnapshotForTest([]monitor.Member{sb})},
+			Snapshot: monitor.NewSnapshot(time.Now(), "", []monitor.Member{sb})},
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
 		{name: "split brain has no primary", in: FailoverInputs{Generation: 2, Type: api.SlotLogical, Name: foSlot, Row: row,
-			Snapshot: monitor.NewSnapshotForTest([]monitor.Member{foMember("pg-0", false, pg17, syncSettings("")),
+			Snapshot: monitor.NewSnapshot(time.Now(), "", []monitor.Member{foMember("pg-0", false, pg17, syncSettings("")),
 				otherServer(foMember("pg-9", false, pg17, syncSettings(""))), sb})},
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
 		{name: "slot not on the primary", in: foInputs(api.SlotLogical, pg17, nil, sb),
@@ -480,10 +480,10 @@ func TestFailoverPrerequisites(t *testing.T) {
 		for i, s := range standbys {
 			members = append(members, standby(fmt.Sprintf("pg-%d", i+1), versionNum, s))
 		}
-		return monitor.NewSnapshotForTest(members)
+		return monitor.NewSnapshot(time.Now(), "", members)
 	}
 	noPrimary := func() *monitor.Snapshot {
-		return monitor.NewSnapshotForTest([]monitor.Member{standby("pg-1", pg17, postgres.Settings{})})
+		return monitor.NewSnapshot(time.Now(), "", []monitor.Member{standby("pg-1", pg17, postgres.Settings{})})
 	}
 	noFeedback := keptSettings("sb1")
 	noFeedback.HotStandbyFeedback = "off"

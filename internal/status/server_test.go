@@ -42,7 +42,7 @@ func TestServerOutcome(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			snap := monitor.NewSnapshotForTest(tc.members)
+			snap := monitor.NewSnapshot(time.Now(), "", tc.members)
 			o, _, _ := ServerOutcome(snap, true)
 			if o.Phase != tc.phase || o.Reason != tc.reason {
 				t.Fatalf("got %+v", o)
@@ -55,7 +55,7 @@ func TestServerOutcome(t *testing.T) {
 }
 
 func TestForeignMemberIsRefused(t *testing.T) {
-	snap := monitor.NewSnapshotForTest([]monitor.Member{member(1, false, "7"), member(2, true, "99")})
+	snap := monitor.NewSnapshot(time.Now(), "", []monitor.Member{member(1, false, "7"), member(2, true, "99")})
 	_, missing, _ := ServerOutcome(snap, false)
 	if len(missing) != 1 || !strings.Contains(missing[0], "another cluster") {
 		t.Fatalf("missing = %v", missing)
@@ -105,7 +105,7 @@ func TestViewServerUnmanaged(t *testing.T) {
 	}
 	s := member(2, true, "7")
 	s.Identity.Settings.PrimarySlotName = "sb"
-	v := ViewServer(monitor.NewSnapshotForTest([]monitor.Member{p, s}), map[string]bool{"mine": true})
+	v := ViewServer(monitor.NewSnapshot(time.Now(), "", []monitor.Member{p, s}), map[string]bool{"mine": true})
 	if v.Slots.Managed != 1 || v.Slots.Unmanaged != 3 || v.Slots.InactiveUnmanaged != 2 {
 		t.Fatalf("counts %+v", v.Slots)
 	}
@@ -171,7 +171,7 @@ func TestLikelyOwner(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, s := member(1, false, "7"), member(2, true, "7")
 			s.Identity.Settings.PrimarySlotName, s.Identity.Settings.PrimaryConnInfo = tc.slotName, tc.conninfo
-			if got := likelyOwner(monitor.NewSnapshotForTest([]monitor.Member{p, s}), tc.slot); got != tc.want {
+			if got := likelyOwner(monitor.NewSnapshot(time.Now(), "", []monitor.Member{p, s}), tc.slot); got != tc.want {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})

@@ -30,8 +30,8 @@ func ViewServer(snap *monitor.Snapshot, managed map[string]bool) ServerView {
 	id := p.Identity
 	v.Primary, v.SystemIdentifier, v.Timeline, v.ServerVersion = p.Addr(), id.SystemIdentifier, id.Timeline, id.Version
 	v.Capabilities = &api.Capabilities{
-		FailoverSlots:    id.VersionNum >= 170000,
-		LogicalOnStandby: id.VersionNum >= 160000,
+		FailoverSlots:    id.SyncsFailoverSlots(),
+		LogicalOnStandby: id.LogicalSlotsOnStandby(),
 		StandbySnapshot:  id.Rights.StandbySnapshotExists && id.Rights.StandbySnapshotExecute,
 		Replication:      id.Rights.Replication || id.Rights.Superuser,
 	}

@@ -6,8 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-
-	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
 
 // samplePollInterval is spec.pollInterval of config/samples' PostgresServer.
@@ -28,7 +27,7 @@ func consumerSpecs() {
 	It("shows a consumer that attaches to orders_cdc within the poll interval", func() {
 		// The superuser may create the publication pgoutput needs.
 		dsn := pg.Primary.SuperuserDSN("orders")
-		release, err := postgres.HoldSlot(context.Background(), dsn, "orders_cdc", true)
+		release, err := pgtest.HoldSlot(context.Background(), dsn, "orders_cdc", true)
 		Expect(err).NotTo(HaveOccurred())
 		releaseConsumer = release
 		attached := time.Now()
@@ -42,7 +41,7 @@ func consumerSpecs() {
 		r := byName(table(kubectl("get", "rslot")))["orders-cdc"]
 		Expect(r["ACTIVE"]).To(Equal("true"))
 		Expect(r["READY"]).To(Equal("True"))
-		Expect(r["STATUS"]).To(MatchRegexp(`^active: %s \(pid \d+\)$`, postgres.HoldApplicationName))
+		Expect(r["STATUS"]).To(MatchRegexp(`^active: %s \(pid \d+\)$`, pgtest.HoldApplicationName))
 	})
 
 	It("reports the consumer's backend in status", func() {
@@ -51,6 +50,6 @@ func consumerSpecs() {
 		Expect(ok).To(BeTrue())
 		Expect(slot.Active).To(BeTrue())
 		Expect(kubectl("get", "rslot/orders-cdc", "-o", "jsonpath={.status.consumer.applicationName}")).
-			To(Equal(postgres.HoldApplicationName))
+			To(Equal(pgtest.HoldApplicationName))
 	})
 }

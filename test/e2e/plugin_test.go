@@ -11,7 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 	"github.com/slotkeeper/slotkeeper/test/harness"
 )
 
@@ -113,7 +113,7 @@ func applyPluginObjects() {
 // consumer and ranks below the idle ones whatever WAL each retains.
 func holdPluginCDC() {
 	GinkgoHelper()
-	release, err := postgres.HoldSlot(context.Background(), pg.Primary.SuperuserDSN(harness.Database), "plugin_cdc", true)
+	release, err := pgtest.HoldSlot(context.Background(), pg.Primary.SuperuserDSN(harness.Database), "plugin_cdc", true)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(release)
 	Eventually(jsonpath("rslot/plugin-cdc", "{.status.active}", "-n", pluginNS)).Should(Equal("true"))

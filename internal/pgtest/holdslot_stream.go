@@ -1,8 +1,9 @@
-package postgres
+package pgtest
 
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"sync"
 	"time"
 
@@ -16,20 +17,20 @@ import (
 func startStreaming(ctx context.Context, conn *pgconn.PgConn, command string) error {
 	conn.Frontend().Send(&pgproto3.Query{String: command})
 	if err := conn.Frontend().Flush(); err != nil {
-		return Classify(err)
+		return err
 	}
 	for {
 		msg, err := conn.ReceiveMessage(ctx)
 		if err != nil {
-			return Classify(err)
+			return err
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyBothResponse:
 			return nil
 		case *pgproto3.ErrorResponse:
-			return Classify(pgconn.ErrorResponseToPgError(m))
+			return pgconn.ErrorResponseToPgError(m)
 		case *pgproto3.ReadyForQuery:
-			return &Error{Reason: ReasonUnknown, Message: errMsgHoldStart}
+			return errors.New(errMsgHoldStart)
 		}
 	}
 }

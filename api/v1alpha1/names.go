@@ -1,17 +1,13 @@
-package controllers
+package v1alpha1
 
-import (
-	"strings"
-
-	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-)
+import "strings"
 
 // DefaultPlugin is the output plugin of a Logical slot without spec.plugin.
 const DefaultPlugin = "pgoutput"
 
 // SlotName is the slot's name in PostgreSQL: spec.slotName, or the object's
 // name with '-' replaced by '_' (the CRD refuses names that do not fit).
-func SlotName(rs *api.ReplicationSlot) string {
+func (rs *ReplicationSlot) SlotName() string {
 	if rs.Spec.SlotName != "" {
 		return rs.Spec.SlotName
 	}
@@ -19,7 +15,7 @@ func SlotName(rs *api.ReplicationSlot) string {
 }
 
 // PluginName is the effective output plugin of a Logical slot.
-func PluginName(rs *api.ReplicationSlot) string {
+func (rs *ReplicationSlot) PluginName() string {
 	if rs.Spec.Plugin != "" {
 		return rs.Spec.Plugin
 	}

@@ -1,18 +1,21 @@
-package postgres
+package pgtest
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// This file is a test and demo helper, not used by the operator itself: it
-// plays a real replication consumer so that a slot is genuinely active
-// (pg_replication_slots.active, a walsender in pg_stat_activity), which no
-// amount of SQL can fake. Tests of other packages use it too.
+// HoldSlot plays a real replication consumer so that a slot is genuinely
+// active (pg_replication_slots.active, a walsender in pg_stat_activity),
+// which no amount of SQL can fake. It is for tests and the demo; it uses
+// nothing of the operator's own PostgreSQL code, so that code's tests can
+// use it too.
 
 // HoldApplicationName is the application_name of HoldSlot's walsender.
 const HoldApplicationName = "slotkeeper-holdslot"
@@ -37,8 +40,8 @@ const (
 // CREATE on the database). release stops the consumer and waits (up to 10s)
 // until the server reports the slot inactive again.
 func HoldSlot(ctx context.Context, dsn, slot string, logical bool) (release func(), err error) {
-	if err := ValidateSlotName(slot); err != nil {
-		return nil, err
+	if !holdableName.MatchString(slot) {
+		return nil, fmt.Errorf("holdslot: %q is not a slot name", slot)
 	}
 	options, err := holdOptions(ctx, dsn, slot, logical)
 	if err != nil {
@@ -73,7 +76,7 @@ func HoldSlot(ctx context.Context, dsn, slot string, logical bool) (release func
 func holdOptions(ctx context.Context, dsn, slot string, logical bool) (string, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return "", Classify(err)
+		return "", err
 	}
 	defer func() { _ = conn.Close(ctx) }()
 	var plugin *string
@@ -83,10 +86,10 @@ func holdOptions(ctx context.Context, dsn, slot string, logical bool) (string, e
 	                WHERE pubname ~ '^[a-z0-9_]+$'), '')
 	    FROM pg_replication_slots s WHERE s.slot_name = $1`, slot).Scan(&plugin, &pubs)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", &Error{Reason: ReasonSlotNotFound, Message: errMsgHoldNoSlot, Detail: slot}
+		return "", fmt.Errorf("%s: %s", errMsgHoldNoSlot, slot)
 	}
 	if err != nil {
-		return "", Classify(err)
+		return "", err
 	}
 	if !logical || plugin == nil || *plugin != "pgoutput" {
 		return "", nil
@@ -107,10 +110,11 @@ func holdOptions(ctx context.Context, dsn, slot string, logical bool) (string, e
 // nothing and keeps it streaming. It needs CREATE on the database.
 func ensureHoldPublication(ctx context.Context, conn *pgx.Conn) error {
 	_, err := conn.Exec(ctx, "CREATE PUBLICATION "+HoldPublication)
-	if e := Classify(err); e != nil && e.Reason != ReasonSlotExists { // 42710: created concurrently
-		return e
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42710" {
+		return nil // created concurrently
 	}
-	return nil
+	return err
 }
 
 // connectReplication opens a walsender connection: replication=database for
@@ -118,7 +122,7 @@ func ensureHoldPublication(ctx context.Context, conn *pgx.Conn) error {
 func connectReplication(ctx context.Context, dsn string, logical bool) (*pgconn.PgConn, error) {
 	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
-		return nil, Classify(err)
+		return nil, err
 	}
 	cfg.RuntimeParams["replication"] = "true"
 	if logical {
@@ -127,7 +131,7 @@ func connectReplication(ctx context.Context, dsn string, logical bool) (*pgconn.
 	cfg.RuntimeParams["application_name"] = HoldApplicationName
 	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, Classify(err)
+		return nil, err
 	}
 	return conn, nil
 }
@@ -138,17 +142,24 @@ func connectReplication(ctx context.Context, dsn string, logical bool) (*pgconn.
 func currentFlushLSN(ctx context.Context, conn *pgconn.PgConn) (string, error) {
 	results, err := conn.Exec(ctx, "IDENTIFY_SYSTEM").ReadAll()
 	if err != nil {
-		return "", Classify(err)
+		return "", err
 	}
 	if len(results) != 1 || len(results[0].Rows) != 1 || len(results[0].Rows[0]) < 3 {
-		return "", &Error{Reason: ReasonUnknown, Message: errMsgHoldStart}
+		return "", errors.New(errMsgHoldStart)
 	}
-	lsn, err := ParseLSN(string(results[0].Rows[0][2]))
-	if err != nil {
-		return "", &Error{Reason: ReasonUnknown, Message: errMsgHoldStart, Err: err}
+	lsn := string(results[0].Rows[0][2])
+	if !lsnText.MatchString(lsn) {
+		return "", fmt.Errorf("%s: xlogpos %q", errMsgHoldStart, lsn)
 	}
-	return lsn.String(), nil
+	return lsn, nil
 }
 
 // pgEpoch is PostgreSQL's timestamp epoch.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// holdableName is PostgreSQL's rule for slot names; the name is quoted into
+// a replication command, which takes no parameters.
+var holdableName = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
+
+// lsnText is an LSN as the walsender prints it, e.g. 0/1A2B3C8.
+var lsnText = regexp.MustCompile(`^[0-9A-F]{1,8}/[0-9A-F]{1,8}$`)

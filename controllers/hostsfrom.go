@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -32,14 +32,14 @@ const (
 // IPv4 and an IPv6 slice is one member: as two, its one primary would look
 // like a split brain.
 type discovered struct {
-	monitor.Endpoint
+	observation.Endpoint
 	key string
 }
 
 // members lists what the monitor probes: spec.hosts in their order, then the
 // members spec.hostsFrom's EndpointSlices list, sorted so the configuration
 // (and status.members) stays the same while the slices do.
-func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.PostgresServer) ([]monitor.Endpoint, *status.Outcome) {
+func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.PostgresServer) ([]observation.Endpoint, *status.Outcome) {
 	explicit := specHosts(ps.Spec.Hosts)
 	hf := ps.Spec.HostsFrom
 	if hf == nil {
@@ -68,14 +68,14 @@ func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.Postgres
 	return all, nil
 }
 
-func specHosts(hosts []api.HostPort) []monitor.Endpoint {
-	out := make([]monitor.Endpoint, 0, len(hosts))
+func specHosts(hosts []api.HostPort) []observation.Endpoint {
+	out := make([]observation.Endpoint, 0, len(hosts))
 	for _, h := range hosts {
 		port := h.Port
 		if port == 0 {
 			port = defaultPort
 		}
-		out = append(out, monitor.Endpoint{Host: h.Host, Port: port})
+		out = append(out, observation.Endpoint{Host: h.Host, Port: port})
 	}
 	return out
 }
@@ -173,7 +173,7 @@ func sliceEndpoints(s *discoveryv1.EndpointSlice, port int32, service, ns string
 			continue
 		}
 		// Every address of an endpoint reaches the same Pod: one is enough.
-		d := discovered{Endpoint: monitor.Endpoint{Host: ep.Addresses[0], Port: port}}
+		d := discovered{Endpoint: observation.Endpoint{Host: ep.Addresses[0], Port: port}}
 		if ep.Hostname != nil && *ep.Hostname != "" {
 			// The Pod's stable DNS name behind its headless Service: it
 			// survives rescheduling, and is what a verify-full certificate
@@ -192,14 +192,14 @@ func sliceEndpoints(s *discoveryv1.EndpointSlice, port int32, service, ns string
 // mergeMembers appends the discovered members to the explicit ones, each
 // once, IPv4 before IPv6 (so a dual-stack Pod is reached over IPv4), and
 // cuts the list at max. It returns the addresses left out.
-func mergeMembers(explicit []monitor.Endpoint, found []discovered, max int) ([]monitor.Endpoint, []string) {
+func mergeMembers(explicit []observation.Endpoint, found []discovered, max int) ([]observation.Endpoint, []string) {
 	found = slices.Clone(found)
 	slices.SortFunc(found, func(a, b discovered) int {
 		return cmp.Or(cmp.Compare(isIPv6(a.Host), isIPv6(b.Host)), strings.Compare(a.Host, b.Host), cmp.Compare(a.Port, b.Port))
 	})
-	out := make([]monitor.Endpoint, 0, len(explicit)+len(found))
+	out := make([]observation.Endpoint, 0, len(explicit)+len(found))
 	seen := map[string]bool{}
-	add := func(e monitor.Endpoint, key string) {
+	add := func(e observation.Endpoint, key string) {
 		if !seen[e.Addr()] && !seen[key] {
 			seen[e.Addr()], seen[key] = true, true
 			out = append(out, e)

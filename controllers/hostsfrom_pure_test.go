@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 )
 
 func hfPort(name string, n int32) discoveryv1.EndpointPort {
@@ -95,7 +95,7 @@ func hfSlice(name string, at discoveryv1.AddressType, ports []discoveryv1.Endpoi
 		Labels: map[string]string{discoveryv1.LabelServiceName: "pg"}}, AddressType: at, Ports: ports, Endpoints: eps}
 }
 
-func hfAddrs(es []monitor.Endpoint) []string {
+func hfAddrs(es []observation.Endpoint) []string {
 	out := make([]string, 0, len(es))
 	for _, e := range es {
 		out = append(out, e.Addr())

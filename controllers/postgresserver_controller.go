@@ -17,6 +17,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
@@ -132,7 +133,7 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 
 // viewServer fills status from the snapshot and the conditions that depend
 // on it; it returns the description of a failover it recorded.
-func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.PostgresServer, snap *monitor.Snapshot,
+func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.PostgresServer, snap *observation.Snapshot,
 	slots []api.ReplicationSlot, in *status.ServerInputs) string {
 	managed, err := slotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier)
 	if err != nil {
@@ -177,7 +178,7 @@ func noteFailover(ps *api.PostgresServer, v status.ServerView) string {
 		ps.Status.Primary, ps.Status.Timeline, v.Primary, v.Timeline)
 }
 
-func splitClaims(snap *monitor.Snapshot) []string {
+func splitClaims(snap *observation.Snapshot) []string {
 	if snap.SplitBrain() {
 		return snap.Claims
 	}

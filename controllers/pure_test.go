@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -224,8 +224,8 @@ func TestSameCluster(t *testing.T) {
 }
 
 func TestSnapshotLacks(t *testing.T) {
-	seen := &monitor.Member{Slots: map[string]postgres.Slot{"s": {Name: "s"}}}
-	unseen := &monitor.Member{Slots: map[string]postgres.Slot{}}
+	seen := &observation.Member{Slots: map[string]postgres.Slot{"s": {Name: "s"}}}
+	unseen := &observation.Member{Slots: map[string]postgres.Slot{}}
 	cases := []struct {
 		name string
 		sc   slotScope
@@ -233,7 +233,7 @@ func TestSnapshotLacks(t *testing.T) {
 	}{
 		{"in the snapshot", slotScope{name: "s", target: seen}, false},
 		{"not in the snapshot yet", slotScope{name: "s", target: unseen}, true},
-		{"slots not listed", slotScope{name: "s", target: &monitor.Member{}}, false},
+		{"slots not listed", slotScope{name: "s", target: &observation.Member{}}, false},
 		{"no target", slotScope{name: "s"}, false},
 	}
 	for _, tc := range cases {
@@ -264,10 +264,10 @@ func TestCopyStart(t *testing.T) {
 }
 
 func TestStandbyBehindOnWALLevel(t *testing.T) {
-	member := func(port int32, primary bool, walLevel string) monitor.Member {
+	member := func(port int32, primary bool, walLevel string) observation.Member {
 		id := &postgres.Identity{InRecovery: !primary}
 		id.Settings.WALLevel = walLevel
-		return monitor.Member{Endpoint: monitor.Endpoint{Host: "h", Port: port}, Identity: id}
+		return observation.Member{Endpoint: observation.Endpoint{Host: "h", Port: port}, Identity: id}
 	}
 	cases := map[string]struct {
 		primaryLevel, standbyLevel string
@@ -280,7 +280,7 @@ func TestStandbyBehindOnWALLevel(t *testing.T) {
 		"the slot goes on the primary":     {"logical", "logical", true, false},
 	}
 	for name, tc := range cases {
-		snap := &monitor.Snapshot{Primary: 0, Members: []monitor.Member{
+		snap := &observation.Snapshot{Primary: 0, Members: []observation.Member{
 			member(5432, true, tc.primaryLevel), member(5433, false, tc.standbyLevel)}}
 		target := &snap.Members[1]
 		if tc.onPrimary {

@@ -15,6 +15,7 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
@@ -48,8 +49,8 @@ type slotScope struct {
 	rs        *api.ReplicationSlot
 	name      string
 	serverKey types.NamespacedName
-	snap      *monitor.Snapshot
-	target    *monitor.Member
+	snap      *observation.Snapshot
+	target    *observation.Member
 	// row is the slot as last observed on the target, nil when absent.
 	row *postgres.Slot
 	// nameTaken: a creation found the slot name in use on the target.
@@ -88,7 +89,7 @@ func (r *ReplicationSlotReconciler) newScope(rs *api.ReplicationSlot) *slotScope
 	return sc
 }
 
-func (sc *slotScope) note(m *monitor.Member, msg string) {
+func (sc *slotScope) note(m *observation.Member, msg string) {
 	if sc.copyNotes == nil {
 		sc.copyNotes = map[string]string{}
 	}

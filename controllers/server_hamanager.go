@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -29,7 +29,7 @@ const patroniObserveEvery = 10 * time.Second
 // spec.patroni, whether Patroni's configuration covers every declared
 // slot. It never changes Patroni's configuration: the slots' reconciles
 // add and remove their own entries.
-func (r *PostgresServerReconciler) observeHAManager(ctx context.Context, ps *api.PostgresServer, snap *monitor.Snapshot,
+func (r *PostgresServerReconciler) observeHAManager(ctx context.Context, ps *api.PostgresServer, snap *observation.Snapshot,
 	slots []api.ReplicationSlot) *status.HAInputs {
 	in := &status.HAInputs{Generation: ps.Generation, Detected: detectedHAManager(snap), Declared: len(slots)}
 	key := client.ObjectKeyFromObject(ps)
@@ -92,7 +92,7 @@ func readCoverage(ctx context.Context, k *patroni.Keeper, ha *api.HAManagerStatu
 
 // detectedHAManager is the HA manager whose sessions the primary (or,
 // without one, any member) shows.
-func detectedHAManager(snap *monitor.Snapshot) string {
+func detectedHAManager(snap *observation.Snapshot) string {
 	if snap == nil {
 		return ""
 	}
@@ -104,7 +104,7 @@ func detectedHAManager(snap *monitor.Snapshot) string {
 	return ""
 }
 
-func detectedStatus(name string, snap *monitor.Snapshot) *api.HAManagerStatus {
+func detectedStatus(name string, snap *observation.Snapshot) *api.HAManagerStatus {
 	if name == "" {
 		return nil
 	}

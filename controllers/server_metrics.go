@@ -7,7 +7,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -21,7 +21,7 @@ func unmanagedBudget(ps *api.PostgresServer) int64 {
 
 // publishServerMetrics exports the server's figures from its latest
 // snapshot and status.
-func publishServerMetrics(ps *api.PostgresServer, snap *monitor.Snapshot) {
+func publishServerMetrics(ps *api.PostgresServer, snap *observation.Snapshot) {
 	m := metrics.Server{Namespace: ps.Namespace, Name: ps.Name, Timeline: ps.Status.Timeline,
 		Failovers: ps.Status.Failovers, UnmanagedBudgetBytes: ptr.To(unmanagedBudget(ps))}
 	if snap != nil {

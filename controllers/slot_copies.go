@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/slotkeeper/slotkeeper/internal/copies"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -34,8 +34,8 @@ func (r *ReplicationSlotReconciler) syncStandbyCopies(ctx context.Context, sc *s
 
 // standbyMembers are the standbys of the primary's cluster whose slots
 // were listed: only on those does slotkeeper act.
-func standbyMembers(snap *monitor.Snapshot) []*monitor.Member {
-	var out []*monitor.Member
+func standbyMembers(snap *observation.Snapshot) []*observation.Member {
+	var out []*observation.Member
 	for _, m := range snap.Standbys() {
 		if m.Slots != nil {
 			out = append(out, m)
@@ -49,7 +49,7 @@ func strategyOf(sc *slotScope) copies.Strategy {
 	return copies.For(sc.rs.Spec.Type, sc.rs.Spec.Failover, sc.target.Identity)
 }
 
-func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotScope, m *monitor.Member) {
+func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotScope, m *observation.Member) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	row, present := m.Slots[sc.name]

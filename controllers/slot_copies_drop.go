@@ -4,7 +4,7 @@ import (
 	"context"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -19,7 +19,7 @@ func staleFailoverSlot(rs *api.ReplicationSlot, row *postgres.Slot) bool {
 
 // dropStale drops a former primary's leftover slot on a standby: the
 // primary's slot is the live one. A held slot is left and reported.
-func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope, m *monitor.Member, row postgres.Slot, present bool) {
+func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope, m *observation.Member, row postgres.Slot, present bool) {
 	if present && row.Active {
 		sc.note(m, "the former primary's slot here is still held (pid "+itoa(row.ActivePID)+"); slotkeeper drops it once released")
 		return
@@ -39,7 +39,7 @@ func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope
 // The copy is dropped whether or not the snapshot shows it yet (one made
 // moments ago may not be in it); the record stays, and the drop is tried
 // again, until the standby has no such slot.
-func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy) {
+func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy) {
 	r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
 	if rec == nil {
 		return
@@ -57,7 +57,7 @@ func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope,
 
 // dropOn drops the slot on one member and says whether there was one; a
 // missing slot is no error.
-func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *monitor.Member) (bool, error) {
+func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *observation.Member) (bool, error) {
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err == nil {
 		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))

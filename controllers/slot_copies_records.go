@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,7 +33,7 @@ func foreignCopyNote(sc *slotScope) string {
 // noteCopyFailure says why a copy could not be made (e is not nil). A name already taken
 // is a slot slotkeeper did not make (one made moments ago may not be in the
 // snapshot yet).
-func noteCopyFailure(sc *slotScope, m *monitor.Member, e *postgres.Error) {
+func noteCopyFailure(sc *slotScope, m *observation.Member, e *postgres.Error) {
 	if e.Reason == postgres.ReasonSlotExists {
 		sc.note(m, foreignCopyNote(sc))
 		return
@@ -44,14 +44,14 @@ func noteCopyFailure(sc *slotScope, m *monitor.Member, e *postgres.Error) {
 // forgetIfGone forgets a recorded copy the snapshot does not list, once a
 // direct read confirms it is gone (dropped behind slotkeeper's back): the
 // snapshot can predate the copy's creation. The next pass makes it again.
-func (r *ReplicationSlotReconciler) forgetIfGone(ctx context.Context, sc *slotScope, m *monitor.Member) {
+func (r *ReplicationSlotReconciler) forgetIfGone(ctx context.Context, sc *slotScope, m *observation.Member) {
 	if row, err := r.readOn(ctx, sc, m); err == nil && row == nil {
 		removeCopy(sc, m.Endpoint)
 	}
 }
 
 // readOn reads the slot straight from one member (nil when absent).
-func (r *ReplicationSlotReconciler) readOn(ctx context.Context, sc *slotScope, m *monitor.Member) (*postgres.Slot, error) {
+func (r *ReplicationSlotReconciler) readOn(ctx context.Context, sc *slotScope, m *observation.Member) (*postgres.Slot, error) {
 	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		return nil, err
@@ -59,22 +59,22 @@ func (r *ReplicationSlotReconciler) readOn(ctx context.Context, sc *slotScope, m
 	return postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name)
 }
 
-func copyKey(rs *api.ReplicationSlot, ep monitor.Endpoint) types.NamespacedName {
+func copyKey(rs *api.ReplicationSlot, ep observation.Endpoint) types.NamespacedName {
 	return types.NamespacedName{Namespace: rs.Namespace, Name: rs.Name + "@" + ep.Addr()}
 }
 
 func addCopy(sc *slotScope, c api.SlotCopy) {
-	removeCopy(sc, monitor.Endpoint{Host: c.Host, Port: c.Port})
+	removeCopy(sc, observation.Endpoint{Host: c.Host, Port: c.Port})
 	sc.rs.Status.Copies = append(sc.rs.Status.Copies, c)
 }
 
-func removeCopy(sc *slotScope, ep monitor.Endpoint) {
+func removeCopy(sc *slotScope, ep observation.Endpoint) {
 	sc.rs.Status.Copies = withoutCopy(sc.rs.Status.Copies, ep)
 }
 
 // withoutCopy is copies without the record of the copy on ep; nil when
 // none is left.
-func withoutCopy(copies []api.SlotCopy, ep monitor.Endpoint) []api.SlotCopy {
+func withoutCopy(copies []api.SlotCopy, ep observation.Endpoint) []api.SlotCopy {
 	copies = slices.DeleteFunc(copies, func(c api.SlotCopy) bool {
 		return c.Host == ep.Host && c.Port == ep.Port
 	})

@@ -9,7 +9,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -50,7 +50,7 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 
 // poolGetter returns the server's current pool to a member's maintenance
 // database, for the creation's watcher.
-func (r *ReplicationSlotReconciler) poolGetter(sc *slotScope, ep monitor.Endpoint) func(context.Context) (postgres.Querier, error) {
+func (r *ReplicationSlotReconciler) poolGetter(sc *slotScope, ep observation.Endpoint) func(context.Context) (postgres.Querier, error) {
 	key := sc.serverKey
 	return func(ctx context.Context) (postgres.Querier, error) {
 		return r.Monitor.Pool(ctx, key, ep, "")

@@ -9,7 +9,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -23,7 +23,7 @@ const copyRetry = 10 * time.Second
 // for a running-xacts record from the primary, which the self-heal
 // provides), then advanced to the primary's confirmed_flush_lsn, never past
 // what the standby has replayed.
-func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
+func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
 	key := copyKey(sc.rs, m.Endpoint)
 	if st, ok := r.Creator.State(key); ok {
 		r.followCopyCreation(sc, m, st)
@@ -50,12 +50,12 @@ func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slo
 	}
 }
 
-func (r *ReplicationSlotReconciler) copyCreating(sc *slotScope, m *monitor.Member) bool {
+func (r *ReplicationSlotReconciler) copyCreating(sc *slotScope, m *observation.Member) bool {
 	_, ok := r.Creator.State(copyKey(sc.rs, m.Endpoint))
 	return ok
 }
 
-func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *monitor.Member) {
+func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *observation.Member) {
 	conn, ok := r.Monitor.ConnConfig(sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
 	if !ok {
 		return
@@ -74,7 +74,7 @@ func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *monitor.Member) 
 
 // followCopyCreation records a finished copy with where it starts, and
 // reports one under way or failed.
-func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *monitor.Member, st creator.State) {
+func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *observation.Member, st creator.State) {
 	key := copyKey(sc.rs, m.Endpoint)
 	switch {
 	case !st.Done && len(st.Blockers) > 0:
@@ -100,7 +100,7 @@ func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *monitor
 
 // advanceLogicalCopy moves the copy to the primary slot's confirmed
 // position.
-func (r *ReplicationSlotReconciler) advanceLogicalCopy(ctx context.Context, sc *slotScope, m *monitor.Member, rec *api.SlotCopy, row postgres.Slot) {
+func (r *ReplicationSlotReconciler) advanceLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot) {
 	confirmed := sc.row.ConfirmedFlushLSN
 	if confirmed == nil {
 		return

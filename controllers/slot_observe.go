@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -28,7 +28,7 @@ var requeueAfter = map[status.Phase]time.Duration{
 }
 
 // observeRow copies the slot's observed row into status.
-func observeRow(rs *api.ReplicationSlot, target *monitor.Member, row *postgres.Slot) {
+func observeRow(rs *api.ReplicationSlot, target *observation.Member, row *postgres.Slot) {
 	s := &rs.Status
 	s.Host, s.Active, s.ActivePID = target.Addr(), ptr.To(row.Active), row.ActivePID
 	s.ObservedTimeline = target.Identity.Timeline

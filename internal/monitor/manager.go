@@ -9,12 +9,13 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // Config is what a server monitor needs to reach the members.
 type Config struct {
-	Members []Endpoint
+	Members []observation.Endpoint
 	// Conn is the template for every connection; Host and Port are set per
 	// member and Database to the maintenance database.
 	Conn         postgres.ConnConfig
@@ -107,7 +108,7 @@ func (m *Manager) Remove(key types.NamespacedName) {
 
 // Snapshot returns the latest observation of a server, or nil before the
 // first poll. The snapshot must not be modified.
-func (m *Manager) Snapshot(key types.NamespacedName) *Snapshot {
+func (m *Manager) Snapshot(key types.NamespacedName) *observation.Snapshot {
 	if s := m.server(key); s != nil {
 		return s.latest()
 	}
@@ -137,7 +138,7 @@ func (m *Manager) LastConfirmed(key types.NamespacedName, slot string) *postgres
 
 // Pool returns a connection pool to one member and database of a server,
 // with the server's current credentials.
-func (m *Manager) Pool(ctx context.Context, key types.NamespacedName, member Endpoint, database string) (*pgxpool.Pool, error) {
+func (m *Manager) Pool(ctx context.Context, key types.NamespacedName, member observation.Endpoint, database string) (*pgxpool.Pool, error) {
 	s := m.server(key)
 	if s == nil {
 		return nil, errNotMonitored
@@ -173,7 +174,7 @@ func (m *Manager) Wake(obj types.NamespacedName) {
 
 // ConnConfig is the connection configuration for one member and database
 // ("" = the maintenance database), for connections of their own.
-func (m *Manager) ConnConfig(key types.NamespacedName, member Endpoint, database string) (postgres.ConnConfig, bool) {
+func (m *Manager) ConnConfig(key types.NamespacedName, member observation.Endpoint, database string) (postgres.ConnConfig, bool) {
 	s := m.server(key)
 	if s == nil {
 		return postgres.ConnConfig{}, false

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
@@ -29,13 +30,13 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 	go func() { _ = m.Start(ctx) }()
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	cfg := Config{
-		Members: []Endpoint{{Host: primary.Host, Port: int32(primary.Port)}, {Host: standby.Host, Port: int32(standby.Port)}},
+		Members: []observation.Endpoint{{Host: primary.Host, Port: int32(primary.Port)}, {Host: standby.Host, Port: int32(standby.Port)}},
 		Conn:    postgres.ConnConfig{User: "slotkeeper", Password: "pw", Database: "postgres", TLSMode: "disable"},
 		// A long poll: the wake-up below must come from Refresh, not a timer.
 		PollInterval: time.Hour,
 	}
 	m.Ensure(key, cfg)
-	snap := waitSnapshot(t, m, key, func(s *Snapshot) bool { return s.PrimaryMember() != nil })
+	snap := waitSnapshot(t, m, key, func(s *observation.Snapshot) bool { return s.PrimaryMember() != nil })
 	if got := snap.PrimaryMember().Addr(); got != primary.Addr() {
 		t.Fatalf("primary = %s, want %s", got, primary.Addr())
 	}
@@ -68,11 +69,11 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 	if err := primary.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	waitSnapshot(t, m, key, func(s *Snapshot) bool { return s.PrimaryMember() == nil })
+	waitSnapshot(t, m, key, func(s *observation.Snapshot) bool { return s.PrimaryMember() == nil })
 	if err := primary.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitSnapshot(t, m, key, func(s *Snapshot) bool { return s.PrimaryMember() != nil })
+	waitSnapshot(t, m, key, func(s *observation.Snapshot) bool { return s.PrimaryMember() != nil })
 
 	// A member that leaves the configuration takes its pools with it.
 	for _, member := range cfg.Members {
@@ -96,7 +97,7 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 	}
 }
 
-func waitSnapshot(t *testing.T, m *Manager, key types.NamespacedName, ok func(*Snapshot) bool) *Snapshot {
+func waitSnapshot(t *testing.T, m *Manager, key types.NamespacedName, ok func(*observation.Snapshot) bool) *observation.Snapshot {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

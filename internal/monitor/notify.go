@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -24,7 +25,7 @@ import (
 // The fingerprints are built once per snapshot and member, each into one
 // buffer: with thousands of slots, concatenating strings slot by slot
 // allocated memory quadratic in the number of slots on every poll.
-func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cur *Snapshot) {
+func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cur *observation.Snapshot) {
 	if prev == nil || fingerprintOf(prev) != fingerprintOf(cur) {
 		m.send(ctx, m.serverEvents, key)
 	}
@@ -61,15 +62,15 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 // slot itself, see Expect) has nothing to learn from that; waking it would
 // only reconcile every new slot twice.
 func arrivalOnly(pf, cf *slotFingerprinter, slot string) bool {
-	return pf != nil && !pf.s.holds(slot) && cf.s.holds(slot) &&
+	return pf != nil && !pf.s.Holds(slot) && cf.s.Holds(slot) &&
 		pf.claims == cf.claims && slices.Equal(pf.members, cf.members)
 }
 
 // notifyMissing wakes the objects whose expected slot (see Expect) this
 // snapshot lacks on every member.
-func (m *Manager) notifyMissing(ctx context.Context, cur *Snapshot, settled map[string][]types.NamespacedName) {
+func (m *Manager) notifyMissing(ctx context.Context, cur *observation.Snapshot, settled map[string][]types.NamespacedName) {
 	for slot, objs := range settled {
-		if cur.holds(slot) {
+		if cur.Holds(slot) {
 			continue
 		}
 		for _, obj := range objs {
@@ -90,14 +91,14 @@ func (m *Manager) send(ctx context.Context, ch chan event.GenericEvent, key type
 
 // fingerprintOf is the snapshot's server fingerprint, computed when it was
 // published (see server.publish) or now.
-func fingerprintOf(s *Snapshot) string {
-	if s.fingerprint != "" {
-		return s.fingerprint
+func fingerprintOf(s *observation.Snapshot) string {
+	if s.Fingerprint != "" {
+		return s.Fingerprint
 	}
 	return serverFingerprint(s)
 }
 
-func serverFingerprint(s *Snapshot) string {
+func serverFingerprint(s *observation.Snapshot) string {
 	var b strings.Builder
 	fmt.Fprint(&b, s.Claims, s.Refused)
 	for i := range s.Members {
@@ -116,7 +117,7 @@ func serverFingerprint(s *Snapshot) string {
 	return b.String()
 }
 
-func memberFingerprint(mb *Member) string {
+func memberFingerprint(mb *observation.Member) string {
 	if mb.Identity == nil {
 		return "down:" + errReason(mb.Err)
 	}
@@ -128,12 +129,12 @@ func memberFingerprint(mb *Member) string {
 // slotFingerprinter writes slot fingerprints of one snapshot; the parts
 // every slot shares (claims, members' identities) are formatted once.
 type slotFingerprinter struct {
-	s       *Snapshot
+	s       *observation.Snapshot
 	claims  string
 	members []string // per member: "|" + address + member fingerprint
 }
 
-func newSlotFingerprinter(s *Snapshot) *slotFingerprinter {
+func newSlotFingerprinter(s *observation.Snapshot) *slotFingerprinter {
 	if s == nil {
 		return nil
 	}
@@ -163,7 +164,7 @@ func (f *slotFingerprinter) write(w io.Writer, slot string) {
 }
 
 // slotFingerprint is the fingerprint of one slot in a snapshot.
-func slotFingerprint(s *Snapshot, slot string) string {
+func slotFingerprint(s *observation.Snapshot, slot string) string {
 	var b strings.Builder
 	newSlotFingerprinter(s).write(&b, slot)
 	return b.String()

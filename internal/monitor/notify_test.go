@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -18,7 +19,7 @@ import (
 // these are those versions, verbatim. The buffered ones must produce the
 // same text, so that what wakes whom has not changed.
 
-func concatServerFingerprint(s *Snapshot) string {
+func concatServerFingerprint(s *observation.Snapshot) string {
 	out := fmt.Sprint(s.Claims, s.Refused)
 	for i := range s.Members {
 		mb := &s.Members[i]
@@ -32,7 +33,7 @@ func concatServerFingerprint(s *Snapshot) string {
 	return out
 }
 
-func concatSlotFingerprint(s *Snapshot, slot string) string {
+func concatSlotFingerprint(s *observation.Snapshot, slot string) string {
 	out := fmt.Sprint(s.Claims)
 	for i := range s.Members {
 		mb := &s.Members[i]
@@ -50,10 +51,10 @@ func concatSlotFingerprint(s *Snapshot, slot string) string {
 
 // randomSnapshot has up to three members, some down, some in recovery,
 // with up to 30 slots each drawn from 40 names.
-func randomSnapshot(r *rand.Rand) *Snapshot {
-	var members []Member
+func randomSnapshot(r *rand.Rand) *observation.Snapshot {
+	var members []observation.Member
 	for i := range 1 + r.IntN(3) {
-		m := Member{Endpoint: Endpoint{Host: fmt.Sprintf("db-%d", i), Port: 5432}}
+		m := observation.Member{Endpoint: observation.Endpoint{Host: fmt.Sprintf("db-%d", i), Port: 5432}}
 		if r.IntN(5) == 0 {
 			m.Err = &postgres.Error{Reason: "Unreachable", Message: "connection refused"}
 			members = append(members, m)
@@ -76,7 +77,7 @@ func randomSnapshot(r *rand.Rand) *Snapshot {
 		}
 		members = append(members, m)
 	}
-	return NewSnapshot(time.Now(), "", members)
+	return observation.NewSnapshot(time.Now(), "", members)
 }
 
 func TestFingerprintsUnchanged(t *testing.T) {
@@ -110,7 +111,7 @@ func TestNotifyWakesAsBefore(t *testing.T) {
 			cur = prev // nothing changed
 		}
 		if r.IntN(2) == 0 {
-			cur.fingerprint = serverFingerprint(cur) // as published
+			cur.Fingerprint = serverFingerprint(cur) // as published
 		}
 		wantServer := concatServerFingerprint(prev) != concatServerFingerprint(cur)
 		want := map[string]bool{}
@@ -156,9 +157,9 @@ func BenchmarkNotify2000(b *testing.B) {
 		m.Track(key, name, types.NamespacedName{Namespace: "ns", Name: name})
 	}
 	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
-	snap := func() *Snapshot {
-		s := NewSnapshot(time.Now(), "", []Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}})
-		s.fingerprint = serverFingerprint(s)
+	snap := func() *observation.Snapshot {
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}})
+		s.Fingerprint = serverFingerprint(s)
 		return s
 	}
 	prev := snap()
@@ -181,7 +182,7 @@ func TestLastConfirmed(t *testing.T) {
 	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "a"})
 	id := &postgres.Identity{SystemIdentifier: "7000"}
 	publish := func(slots map[string]postgres.Slot) {
-		s.publish(context.Background(), NewSnapshot(time.Now(), "", []Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}}))
+		s.publish(context.Background(), observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}}))
 	}
 	lsn := postgres.LSN(0x3000060)
 	publish(map[string]postgres.Slot{"a": {Name: "a", ConfirmedFlushLSN: &lsn}, "b": {Name: "b", RestartLSN: &lsn},
@@ -215,16 +216,16 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
 	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
 	promoted := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 2}
-	snapOf := func(id *postgres.Identity, at time.Time, slots ...string) *Snapshot {
+	snapOf := func(id *postgres.Identity, at time.Time, slots ...string) *observation.Snapshot {
 		rows := map[string]postgres.Slot{}
 		for _, s := range slots {
 			rows[s] = postgres.Slot{Name: s, Type: "physical"}
 		}
-		s := NewSnapshot(time.Now(), "", []Member{{Endpoint: Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: rows}})
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: rows}})
 		s.At = at
 		return s
 	}
-	snapAt := func(at time.Time, slots ...string) *Snapshot { return snapOf(id, at, slots...) }
+	snapAt := func(at time.Time, slots ...string) *observation.Snapshot { return snapOf(id, at, slots...) }
 	woken := func(m *Manager) int {
 		n := 0
 		for len(m.SlotEvents()) > 0 {
@@ -237,7 +238,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	other := types.NamespacedName{Namespace: "other", Name: "obj"}
 	cases := []struct {
 		name     string
-		cur      *Snapshot
+		cur      *observation.Snapshot
 		want     int
 		otherToo bool // another object watches the same name
 	}{

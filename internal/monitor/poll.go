@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // poll probes every member in parallel: identity, then all its slots in one
 // query.
-func (s *server) poll(ctx context.Context) *Snapshot {
+func (s *server) poll(ctx context.Context) *observation.Snapshot {
 	cfg := s.config()
-	at, members := time.Now(), make([]Member, len(cfg.Members))
+	at, members := time.Now(), make([]observation.Member, len(cfg.Members))
 	var wg sync.WaitGroup
 	for i, ep := range cfg.Members {
 		wg.Add(1)
@@ -27,11 +28,11 @@ func (s *server) poll(ctx context.Context) *Snapshot {
 		}()
 	}
 	wg.Wait()
-	return NewSnapshot(at, cfg.SystemIdentifier, members)
+	return observation.NewSnapshot(at, cfg.SystemIdentifier, members)
 }
 
-func (s *server) probe(ctx context.Context, ep Endpoint) Member {
-	m := Member{Endpoint: ep}
+func (s *server) probe(ctx context.Context, ep observation.Endpoint) observation.Member {
+	m := observation.Member{Endpoint: ep}
 	// Bounded by the server's connect timeout, so a black-holed member
 	// cannot delay the observation of the others for longer.
 	bound := s.config().Conn.Timeout()

@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -17,7 +18,7 @@ type progressMark struct {
 }
 
 // noteProgress updates the marks from a primary's slots; s.mu is held.
-func (s *server) noteProgress(p *Member, at time.Time) {
+func (s *server) noteProgress(p *observation.Member, at time.Time) {
 	for name, row := range p.Slots {
 		lsn := row.ConsumerPosition()
 		if lsn == nil {

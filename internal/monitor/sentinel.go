@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -22,7 +23,7 @@ type sentinel struct {
 
 // watch makes the sentinel follow the snapshot's primary: it restarts when
 // the primary moved or the previous watch ended.
-func (s *server) watch(ctx context.Context, snap *Snapshot) {
+func (s *server) watch(ctx context.Context, snap *observation.Snapshot) {
 	p := snap.PrimaryMember()
 	st := &s.sentinel
 	st.mu.Lock()
@@ -43,7 +44,7 @@ func (s *server) watch(ctx context.Context, snap *Snapshot) {
 	go s.hold(wctx, p.Endpoint, st.done)
 }
 
-func (s *server) hold(ctx context.Context, ep Endpoint, done chan struct{}) {
+func (s *server) hold(ctx context.Context, ep observation.Endpoint, done chan struct{}) {
 	defer close(done)
 	conn, err := postgres.Connect(ctx, s.connConfig(ep, ""))
 	if err != nil {

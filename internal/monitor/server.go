@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -29,7 +30,7 @@ type server struct {
 
 	mu     sync.Mutex
 	cfg    Config
-	snap   *Snapshot
+	snap   *observation.Snapshot
 	cancel context.CancelFunc
 	done   chan struct{}
 	wake   chan struct{}
@@ -84,7 +85,7 @@ func (s *server) config() Config {
 	return s.cfg
 }
 
-func (s *server) latest() *Snapshot {
+func (s *server) latest() *observation.Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.snap
@@ -106,7 +107,7 @@ func (s *server) refresh() {
 	}
 }
 
-func (s *server) connConfig(member Endpoint, database string) postgres.ConnConfig {
+func (s *server) connConfig(member observation.Endpoint, database string) postgres.ConnConfig {
 	c := s.config().Conn
 	c.Host, c.Port = member.Host, int(member.Port)
 	if database != "" {
@@ -119,7 +120,7 @@ func (s *server) connConfig(member Endpoint, database string) postgres.ConnConfi
 // database). Each server has pools of its own: two PostgresServers that
 // reach the same host as the same user with different Secrets must not
 // replace each other's pools.
-func (s *server) pool(ctx context.Context, member Endpoint, database string) (*pgxpool.Pool, error) {
+func (s *server) pool(ctx context.Context, member observation.Endpoint, database string) (*pgxpool.Pool, error) {
 	return s.pools.Get(ctx, s.connConfig(member, database))
 }
 
@@ -128,13 +129,13 @@ func (s *server) closePools() { s.pools.CloseAll() }
 // closeDeparted closes the pools of members no longer configured: with
 // spec.hostsFrom every rescheduled Pod is a new address, and the old
 // one's connections would otherwise stay open for good.
-func (s *server) closeDeparted(members []Endpoint) {
-	keep := make(map[Endpoint]bool, len(members))
+func (s *server) closeDeparted(members []observation.Endpoint) {
+	keep := make(map[observation.Endpoint]bool, len(members))
 	for _, m := range members {
 		keep[m] = true
 	}
 	s.pools.CloseUnless(func(k postgres.PoolKey) bool {
-		return keep[Endpoint{Host: k.Host, Port: int32(k.Port)}]
+		return keep[observation.Endpoint{Host: k.Host, Port: int32(k.Port)}]
 	})
 }
 
@@ -167,8 +168,8 @@ func (s *server) run(ctx context.Context) {
 }
 
 // publish stores the snapshot and wakes the objects whose view changed.
-func (s *server) publish(ctx context.Context, snap *Snapshot) {
-	snap.fingerprint = serverFingerprint(snap)
+func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
+	snap.Fingerprint = serverFingerprint(snap)
 	s.mu.Lock()
 	prev := s.snap
 	if prev != nil {

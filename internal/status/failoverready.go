@@ -8,7 +8,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/copies"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -17,7 +17,7 @@ type FailoverInputs struct {
 	Generation int64
 	Type       api.SlotType
 	Name       string
-	Snapshot   *monitor.Snapshot
+	Snapshot   *observation.Snapshot
 	// Row is the slot on the primary.
 	Row *postgres.Slot
 	// Copies are the copies slotkeeper keeps (status.copies).
@@ -64,7 +64,7 @@ func FailoverReady(in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
 
 // judgeFor picks how each standby's copy is judged, or says (reason,
 // message) why the slot cannot be failover-ready at all.
-func judgeFor(in FailoverInputs, standbys []*monitor.Member) (func(*monitor.Member, FailoverInputs) judged, string, string) {
+func judgeFor(in FailoverInputs, standbys []*observation.Member) (func(*observation.Member, FailoverInputs) judged, string, string) {
 	p := in.Snapshot.PrimaryMember()
 	switch {
 	case p == nil || in.Row == nil:
@@ -90,7 +90,7 @@ func judgeFor(in FailoverInputs, standbys []*monitor.Member) (func(*monitor.Memb
 	return syncedCopy, "", ""
 }
 
-func streamingStandbys(snap *monitor.Snapshot) []*monitor.Member { return snap.Standbys() }
+func streamingStandbys(snap *observation.Snapshot) []*observation.Member { return snap.Standbys() }
 
 func notReady(v api.StandbySlot, reason, msg string) judged {
 	v.Message = msg
@@ -112,7 +112,7 @@ func lagBytes(primary, copy *postgres.LSN) *int64 {
 
 // syncedCopy judges a PostgreSQL 17+ standby: its slot-sync settings
 // first, then the copy the sync worker keeps.
-func syncedCopy(m *monitor.Member, in FailoverInputs) judged {
+func syncedCopy(m *observation.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
 	if ok {
@@ -138,7 +138,7 @@ func syncedCopy(m *monitor.Member, in FailoverInputs) judged {
 // keptLogicalCopy judges a PostgreSQL 16 standby holding a copy slotkeeper
 // made: it is usable only once the consumer has confirmed past the point
 // where the copy began decoding.
-func keptLogicalCopy(m *monitor.Member, in FailoverInputs) judged {
+func keptLogicalCopy(m *observation.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
 	rec := FindCopy(in.Copies, m.Endpoint)
@@ -182,7 +182,7 @@ func lsnText(l *postgres.LSN) string {
 
 // physicalCopy judges the copy slotkeeper keeps of a physical slot: ready
 // when it keeps WAL from the primary slot's restart_lsn on.
-func physicalCopy(m *monitor.Member, in FailoverInputs) judged {
+func physicalCopy(m *observation.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
 	rec := FindCopy(in.Copies, m.Endpoint)
@@ -202,7 +202,7 @@ func physicalCopy(m *monitor.Member, in FailoverInputs) judged {
 }
 
 // FindCopy returns the record of the copy on a member, or nil.
-func FindCopy(copies []api.SlotCopy, ep monitor.Endpoint) *api.SlotCopy {
+func FindCopy(copies []api.SlotCopy, ep observation.Endpoint) *api.SlotCopy {
 	for i := range copies {
 		if copies[i].Host == ep.Host && copies[i].Port == ep.Port {
 			return &copies[i]

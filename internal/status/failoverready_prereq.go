@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -42,7 +42,7 @@ func KeptCopyPrerequisites(s postgres.Settings) []string {
 // FailoverPrerequisites lists, for each standby, the settings failover slots
 // need and it lacks — for the PostgresServer, when one of its logical slots
 // asks for failover on PostgreSQL 16+.
-func FailoverPrerequisites(snap *monitor.Snapshot) []string {
+func FailoverPrerequisites(snap *observation.Snapshot) []string {
 	p := snap.PrimaryMember()
 	if p == nil || !p.Identity.LogicalSlotsOnStandby() {
 		return nil

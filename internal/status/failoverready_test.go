@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -32,8 +32,8 @@ func lsn(s string) *postgres.LSN {
 }
 
 // foMember is a reachable member of one cluster running versionNum.
-func foMember(host string, recovery bool, versionNum int, s postgres.Settings, slots ...postgres.Slot) monitor.Member {
-	m := monitor.Member{Endpoint: monitor.Endpoint{Host: host, Port: 5432},
+func foMember(host string, recovery bool, versionNum int, s postgres.Settings, slots ...postgres.Slot) observation.Member {
+	m := observation.Member{Endpoint: observation.Endpoint{Host: host, Port: 5432},
 		Identity: &postgres.Identity{InRecovery: recovery, SystemIdentifier: "7", VersionNum: versionNum,
 			Version: fmt.Sprintf("%d.%d", versionNum/10000, versionNum%10000), Settings: s},
 		Slots: map[string]postgres.Slot{}}
@@ -56,14 +56,14 @@ func keptSettings(primarySlot string) postgres.Settings {
 		PrimaryConnInfo: "host=pg-0 user=replicator"}
 }
 
-func standby(host string, versionNum int, s postgres.Settings, slots ...postgres.Slot) monitor.Member {
+func standby(host string, versionNum int, s postgres.Settings, slots ...postgres.Slot) observation.Member {
 	return foMember(host, true, versionNum, s, slots...)
 }
 
 // foInputs builds the inputs for a slot on primary pg-0 running versionNum.
-func foInputs(typ api.SlotType, versionNum int, row *postgres.Slot, standbys ...monitor.Member) FailoverInputs {
-	members := append([]monitor.Member{foMember("pg-0", false, versionNum, postgres.Settings{WALLevel: "logical"})}, standbys...)
-	return FailoverInputs{Generation: 4, Type: typ, Name: foSlot, Snapshot: monitor.NewSnapshot(time.Now(), "", members), Row: row}
+func foInputs(typ api.SlotType, versionNum int, row *postgres.Slot, standbys ...observation.Member) FailoverInputs {
+	members := append([]observation.Member{foMember("pg-0", false, versionNum, postgres.Settings{WALLevel: "logical"})}, standbys...)
+	return FailoverInputs{Generation: 4, Type: typ, Name: foSlot, Snapshot: observation.NewSnapshot(time.Now(), "", members), Row: row}
 }
 
 func logicalRow(confirmed string, failover bool) *postgres.Slot {
@@ -186,14 +186,14 @@ func runFailoverCases(t *testing.T, cases []failoverCase) {
 func TestFailoverReadyGeneral(t *testing.T) {
 	row := logicalRow("0/3000000", true)
 	sb := standby("pg-1", pg17, syncSettings("sb1"), syncedAt("0/3000000"))
-	unreachable := monitor.Member{Endpoint: monitor.Endpoint{Host: "pg-2", Port: 5432},
+	unreachable := observation.Member{Endpoint: observation.Endpoint{Host: "pg-2", Port: 5432},
 		Err: &postgres.Error{Reason: postgres.ReasonServerUnavailable, Message: "down"}}
 	runFailoverCases(t, []failoverCase{
 		{name: "no primary", in: FailoverInputs{Generation: 2, Type: api.SlotLogical, Name: foSlot, Row: row,
-			Snapshot: monitor.NewSnapshot(time.Now(), "", []monitor.Member{sb})},
+			Snapshot: observation.NewSnapshot(time.Now(), "", []observation.Member{sb})},
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
 		{name: "split brain has no primary", in: FailoverInputs{Generation: 2, Type: api.SlotLogical, Name: foSlot, Row: row,
-			Snapshot: monitor.NewSnapshot(time.Now(), "", []monitor.Member{foMember("pg-0", false, pg17, syncSettings("")),
+			Snapshot: observation.NewSnapshot(time.Now(), "", []observation.Member{foMember("pg-0", false, pg17, syncSettings("")),
 				otherServer(foMember("pg-9", false, pg17, syncSettings(""))), sb})},
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
 		{name: "slot not on the primary", in: foInputs(api.SlotLogical, pg17, nil, sb),
@@ -215,7 +215,7 @@ func TestFailoverReadyGeneral(t *testing.T) {
 func TestFailoverReadyKeptLogical(t *testing.T) {
 	// The consumer has confirmed 0/3000000 on the primary.
 	row := logicalRow("0/3000000", false)
-	in := func(copies []api.SlotCopy, standbys ...monitor.Member) FailoverInputs {
+	in := func(copies []api.SlotCopy, standbys ...observation.Member) FailoverInputs {
 		return with(foInputs(api.SlotLogical, pg16, row, standbys...), func(in *FailoverInputs) { in.Copies = copies })
 	}
 	ok := keptSettings("sb1")
@@ -324,7 +324,7 @@ func TestFailoverReadyKeptLogical(t *testing.T) {
 
 func TestFailoverReadySynced(t *testing.T) {
 	row := logicalRow("0/5000000", true)
-	in := func(standbys ...monitor.Member) FailoverInputs {
+	in := func(standbys ...observation.Member) FailoverInputs {
 		return foInputs(api.SlotLogical, pg17, row, standbys...)
 	}
 	ok := syncSettings("sb1")
@@ -422,7 +422,7 @@ func TestFailoverReadySynced(t *testing.T) {
 func TestFailoverReadyPhysical(t *testing.T) {
 	// The primary slot keeps WAL from 0/2000000.
 	row := &postgres.Slot{Name: foSlot, Type: "physical", RestartLSN: lsn("0/2000000")}
-	in := func(versionNum int, copies []api.SlotCopy, standbys ...monitor.Member) FailoverInputs {
+	in := func(versionNum int, copies []api.SlotCopy, standbys ...observation.Member) FailoverInputs {
 		return with(foInputs(api.SlotPhysical, versionNum, row, standbys...), func(in *FailoverInputs) { in.Copies = copies })
 	}
 	recorded := []api.SlotCopy{{Host: "pg-1", Port: 5432}}
@@ -475,15 +475,15 @@ func TestFailoverReadyPhysical(t *testing.T) {
 }
 
 func TestFailoverPrerequisites(t *testing.T) {
-	snap := func(versionNum int, primary postgres.Settings, standbys ...postgres.Settings) *monitor.Snapshot {
-		members := []monitor.Member{foMember("pg-0", false, versionNum, primary)}
+	snap := func(versionNum int, primary postgres.Settings, standbys ...postgres.Settings) *observation.Snapshot {
+		members := []observation.Member{foMember("pg-0", false, versionNum, primary)}
 		for i, s := range standbys {
 			members = append(members, standby(fmt.Sprintf("pg-%d", i+1), versionNum, s))
 		}
-		return monitor.NewSnapshot(time.Now(), "", members)
+		return observation.NewSnapshot(time.Now(), "", members)
 	}
-	noPrimary := func() *monitor.Snapshot {
-		return monitor.NewSnapshot(time.Now(), "", []monitor.Member{standby("pg-1", pg17, postgres.Settings{})})
+	noPrimary := func() *observation.Snapshot {
+		return observation.NewSnapshot(time.Now(), "", []observation.Member{standby("pg-1", pg17, postgres.Settings{})})
 	}
 	noFeedback := keptSettings("sb1")
 	noFeedback.HotStandbyFeedback = "off"
@@ -493,7 +493,7 @@ func TestFailoverPrerequisites(t *testing.T) {
 
 	cases := []struct {
 		name string
-		snap *monitor.Snapshot
+		snap *observation.Snapshot
 		want []string // substrings, one per entry, in order
 		not  []string // no entry may contain these
 	}{
@@ -583,7 +583,7 @@ func TestSyncAndKeptCopyPrerequisites(t *testing.T) {
 
 // otherServer gives a member the start time of a server of its own, so it
 // is not taken for the same primary listed twice.
-func otherServer(m monitor.Member) monitor.Member {
+func otherServer(m observation.Member) observation.Member {
 	id := *m.Identity
 	id.PostmasterStart = id.PostmasterStart.Add(time.Second)
 	m.Identity = &id

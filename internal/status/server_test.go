@@ -9,12 +9,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
-func member(port int32, recovery bool, sysid string) monitor.Member {
-	return monitor.Member{Endpoint: monitor.Endpoint{Host: "h", Port: port},
+func member(port int32, recovery bool, sysid string) observation.Member {
+	return observation.Member{Endpoint: observation.Endpoint{Host: "h", Port: port},
 		// Each port is another running server: its own start time.
 		Identity: &postgres.Identity{InRecovery: recovery, SystemIdentifier: sysid, Version: "17.10", VersionNum: 170010,
 			PostmasterStart: time.Unix(int64(port), 0),
@@ -22,27 +22,27 @@ func member(port int32, recovery bool, sysid string) monitor.Member {
 			Rights:          postgres.Rights{User: "slotkeeper", Replication: true}}}
 }
 
-func down(port int32, reason postgres.Reason) monitor.Member {
-	return monitor.Member{Endpoint: monitor.Endpoint{Host: "h", Port: port},
+func down(port int32, reason postgres.Reason) observation.Member {
+	return observation.Member{Endpoint: observation.Endpoint{Host: "h", Port: port},
 		Err: &postgres.Error{Reason: reason, Message: "boom", Err: errors.New("boom")}}
 }
 
 func TestServerOutcome(t *testing.T) {
 	cases := []struct {
 		name    string
-		members []monitor.Member
+		members []observation.Member
 		phase   Phase
 		reason  string
 	}{
-		{"primary and standby", []monitor.Member{member(1, false, "7"), member(2, true, "7")}, Available, api.ReasonConnected},
-		{"primary down, standby up", []monitor.Member{down(1, postgres.ReasonServerUnavailable), member(2, true, "7")}, Retrying, api.ReasonNoPrimary},
-		{"all down", []monitor.Member{down(1, postgres.ReasonServerUnavailable), down(2, postgres.ReasonServerUnavailable)}, Retrying, api.ReasonServerUnavailable},
-		{"wrong password", []monitor.Member{down(1, postgres.ReasonAuthenticationFailed)}, Stalled, string(postgres.ReasonAuthenticationFailed)},
-		{"split brain", []monitor.Member{member(1, false, "7"), member(2, false, "7")}, Stalled, api.ReasonSplitBrain},
+		{"primary and standby", []observation.Member{member(1, false, "7"), member(2, true, "7")}, Available, api.ReasonConnected},
+		{"primary down, standby up", []observation.Member{down(1, postgres.ReasonServerUnavailable), member(2, true, "7")}, Retrying, api.ReasonNoPrimary},
+		{"all down", []observation.Member{down(1, postgres.ReasonServerUnavailable), down(2, postgres.ReasonServerUnavailable)}, Retrying, api.ReasonServerUnavailable},
+		{"wrong password", []observation.Member{down(1, postgres.ReasonAuthenticationFailed)}, Stalled, string(postgres.ReasonAuthenticationFailed)},
+		{"split brain", []observation.Member{member(1, false, "7"), member(2, false, "7")}, Stalled, api.ReasonSplitBrain},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			snap := monitor.NewSnapshot(time.Now(), "", tc.members)
+			snap := observation.NewSnapshot(time.Now(), "", tc.members)
 			o, _, _ := ServerOutcome(snap, true)
 			if o.Phase != tc.phase || o.Reason != tc.reason {
 				t.Fatalf("got %+v", o)
@@ -55,7 +55,7 @@ func TestServerOutcome(t *testing.T) {
 }
 
 func TestForeignMemberIsRefused(t *testing.T) {
-	snap := monitor.NewSnapshot(time.Now(), "", []monitor.Member{member(1, false, "7"), member(2, true, "99")})
+	snap := observation.NewSnapshot(time.Now(), "", []observation.Member{member(1, false, "7"), member(2, true, "99")})
 	_, missing, _ := ServerOutcome(snap, false)
 	if len(missing) != 1 || !strings.Contains(missing[0], "another cluster") {
 		t.Fatalf("missing = %v", missing)
@@ -105,7 +105,7 @@ func TestViewServerUnmanaged(t *testing.T) {
 	}
 	s := member(2, true, "7")
 	s.Identity.Settings.PrimarySlotName = "sb"
-	v := ViewServer(monitor.NewSnapshot(time.Now(), "", []monitor.Member{p, s}), map[string]bool{"mine": true})
+	v := ViewServer(observation.NewSnapshot(time.Now(), "", []observation.Member{p, s}), map[string]bool{"mine": true})
 	if v.Slots.Managed != 1 || v.Slots.Unmanaged != 3 || v.Slots.InactiveUnmanaged != 2 {
 		t.Fatalf("counts %+v", v.Slots)
 	}
@@ -171,7 +171,7 @@ func TestLikelyOwner(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, s := member(1, false, "7"), member(2, true, "7")
 			s.Identity.Settings.PrimarySlotName, s.Identity.Settings.PrimaryConnInfo = tc.slotName, tc.conninfo
-			if got := likelyOwner(monitor.NewSnapshot(time.Now(), "", []monitor.Member{p, s}), tc.slot); got != tc.want {
+			if got := likelyOwner(observation.NewSnapshot(time.Now(), "", []observation.Member{p, s}), tc.slot); got != tc.want {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})

@@ -5,14 +5,14 @@ import (
 	"strings"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // ServerOutcome judges a snapshot: whether the server is usable, and which
 // prerequisites are missing. needsLogical is true when a ReplicationSlot of
 // the server is logical, since only then wal_level = logical matters.
-func ServerOutcome(snap *monitor.Snapshot, needsLogical bool) (Outcome, []string, bool) {
+func ServerOutcome(snap *observation.Snapshot, needsLogical bool) (Outcome, []string, bool) {
 	if snap == nil {
 		return Outcome{Phase: Progressing, Reason: api.ReasonProgressing, Message: "probing the members"}, nil, false
 	}
@@ -32,7 +32,7 @@ func ServerOutcome(snap *monitor.Snapshot, needsLogical bool) (Outcome, []string
 
 // noPrimary explains why no member can be used. A wrong password or a
 // missing right will not fix itself; anything else is retried.
-func noPrimary(snap *monitor.Snapshot) Outcome {
+func noPrimary(snap *observation.Snapshot) Outcome {
 	if e := snap.FirstError(); e != nil {
 		switch e.Reason {
 		case postgres.ReasonAuthenticationFailed, postgres.ReasonPermissionDenied, postgres.ReasonDatabaseMissing,
@@ -49,7 +49,7 @@ func noPrimary(snap *monitor.Snapshot) Outcome {
 		Message: "no reachable member is a primary (all are in recovery); waiting for a promotion"}
 }
 
-func reachable(snap *monitor.Snapshot) int {
+func reachable(snap *observation.Snapshot) int {
 	n := 0
 	for i := range snap.Members {
 		if snap.Members[i].Reachable() {
@@ -59,7 +59,7 @@ func reachable(snap *monitor.Snapshot) int {
 	return n
 }
 
-func memberErrors(snap *monitor.Snapshot) string {
+func memberErrors(snap *observation.Snapshot) string {
 	var parts []string
 	for i := range snap.Members {
 		if e := snap.Members[i].Err; e != nil {
@@ -69,7 +69,7 @@ func memberErrors(snap *monitor.Snapshot) string {
 	return strings.Join(parts, "; ")
 }
 
-func refused(snap *monitor.Snapshot) []string {
+func refused(snap *observation.Snapshot) []string {
 	var out []string
 	for _, r := range snap.Refused {
 		out = append(out, r+": it belongs to another cluster, remove it from spec.hosts")

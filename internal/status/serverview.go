@@ -2,7 +2,7 @@ package status
 
 import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -21,7 +21,7 @@ type ServerView struct {
 
 // ViewServer maps a snapshot to status fields; managed holds the slot names
 // owned by ReplicationSlots of this server.
-func ViewServer(snap *monitor.Snapshot, managed map[string]bool) ServerView {
+func ViewServer(snap *observation.Snapshot, managed map[string]bool) ServerView {
 	v := ServerView{Members: viewMembers(snap)}
 	p := snap.PrimaryMember()
 	if p == nil {
@@ -40,7 +40,7 @@ func ViewServer(snap *monitor.Snapshot, managed map[string]bool) ServerView {
 	return v
 }
 
-func viewMembers(snap *monitor.Snapshot) []api.MemberStatus {
+func viewMembers(snap *observation.Snapshot) []api.MemberStatus {
 	p := snap.PrimaryMember()
 	out := make([]api.MemberStatus, 0, len(snap.Members))
 	for i := range snap.Members {

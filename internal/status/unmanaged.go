@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -25,7 +25,7 @@ const DefaultUnmanagedBudget = 10 << 30
 
 // viewSlots counts the primary's slots and lists the unmanaged ones,
 // largest retention first. Nothing here drops or adopts them.
-func viewSlots(snap *monitor.Snapshot, p *monitor.Member, managed map[string]bool) (*api.SlotCounts, []api.UnmanagedSlot) {
+func viewSlots(snap *observation.Snapshot, p *observation.Member, managed map[string]bool) (*api.SlotCounts, []api.UnmanagedSlot) {
 	counts := &api.SlotCounts{}
 	var list []api.UnmanagedSlot
 	for name, sl := range p.Slots {
@@ -61,7 +61,7 @@ func countUnmanaged(c *api.SlotCounts, sl postgres.Slot) {
 	}
 }
 
-func viewUnmanaged(snap *monitor.Snapshot, sl postgres.Slot) api.UnmanagedSlot {
+func viewUnmanaged(snap *observation.Snapshot, sl postgres.Slot) api.UnmanagedSlot {
 	u := api.UnmanagedSlot{Name: sl.Name, Type: api.SlotPhysical, Database: sl.Database,
 		Plugin: sl.Plugin, Active: sl.Active, LikelyOwner: likelyOwner(snap, sl)}
 	if sl.Type == "logical" {
@@ -82,7 +82,7 @@ func viewUnmanaged(snap *monitor.Snapshot, sl postgres.Slot) api.UnmanagedSlot {
 // slot now (the walsender's application_name) or which member streams
 // through it (its primary_slot_name): a hint for a DBA deciding whether the
 // slot is still wanted.
-func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
+func likelyOwner(snap *observation.Snapshot, sl postgres.Slot) string {
 	var seen, names []string
 	if c := sl.Consumer; c != nil && c.ApplicationName != "" {
 		seen = append(seen, fmt.Sprintf("held by %s (pid %d)", c.ApplicationName, c.PID))
@@ -109,7 +109,7 @@ func likelyOwner(snap *monitor.Snapshot, sl postgres.Slot) string {
 }
 
 // StreamingMember is the standby whose primary_slot_name is name, if any.
-func StreamingMember(snap *monitor.Snapshot, name string) *monitor.Member {
+func StreamingMember(snap *observation.Snapshot, name string) *observation.Member {
 	for i := range snap.Members {
 		m := &snap.Members[i]
 		if m.Identity != nil && m.Identity.InRecovery && m.Identity.Settings.PrimarySlotName == name {

@@ -7,7 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -58,8 +58,8 @@ func slotGap() (status.SlotInputs, *api.DataGap) {
 }
 
 // member is a reachable member of the server "db".
-func member(host string, inRecovery bool, walLevel string) monitor.Member {
-	return monitor.Member{Endpoint: monitor.Endpoint{Host: host, Port: 5432},
+func member(host string, inRecovery bool, walLevel string) observation.Member {
+	return observation.Member{Endpoint: observation.Endpoint{Host: host, Port: 5432},
 		Identity: &postgres.Identity{InRecovery: inRecovery, VersionNum: 170002, Version: "17.2",
 			SystemIdentifier: "7300000000000000001", Timeline: 1,
 			Settings: postgres.Settings{WALLevel: walLevel, MaxReplicationSlots: 10},
@@ -67,20 +67,20 @@ func member(host string, inRecovery bool, walLevel string) monitor.Member {
 }
 
 // onePrimary is a healthy snapshot: a primary and a standby.
-func onePrimary(walLevel string) *monitor.Snapshot {
-	return &monitor.Snapshot{Primary: 0, Claims: []string{"pg-0.db:5432"},
-		Members: []monitor.Member{member("pg-0.db", false, walLevel), member("pg-1.db", true, walLevel)}}
+func onePrimary(walLevel string) *observation.Snapshot {
+	return &observation.Snapshot{Primary: 0, Claims: []string{"pg-0.db:5432"},
+		Members: []observation.Member{member("pg-0.db", false, walLevel), member("pg-1.db", true, walLevel)}}
 }
 
 // splitBrain is a snapshot where both members accept writes.
-func splitBrain() *monitor.Snapshot {
-	return &monitor.Snapshot{Primary: -1, Claims: []string{"pg-0.db:5432", "pg-1.db:5432"},
-		Members: []monitor.Member{member("pg-0.db", false, "logical"), member("pg-1.db", false, "logical")}}
+func splitBrain() *observation.Snapshot {
+	return &observation.Snapshot{Primary: -1, Claims: []string{"pg-0.db:5432", "pg-1.db:5432"},
+		Members: []observation.Member{member("pg-0.db", false, "logical"), member("pg-1.db", false, "logical")}}
 }
 
 // serverJudged is PostgresServerReconciler.observe: judge the snapshot,
 // then build the condition inputs and the status view from it.
-func serverJudged(snap *monitor.Snapshot, needsLogical bool) (status.ServerInputs, *status.ServerView) {
+func serverJudged(snap *observation.Snapshot, needsLogical bool) (status.ServerInputs, *status.ServerView) {
 	o, missing, known := status.ServerOutcome(snap, needsLogical)
 	in := status.ServerInputs{Outcome: o, Missing: missing, PrerequisitesKnown: known}
 	if snap.SplitBrain() {

@@ -4,7 +4,7 @@ import (
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -125,7 +125,7 @@ func seedSlotGap(s *seeder, name string) error {
 	return s.slotStatus(rs, in)
 }
 
-func seedServer(snap *monitor.Snapshot, needsLogical bool) func(*seeder, string) error {
+func seedServer(snap *observation.Snapshot, needsLogical bool) func(*seeder, string) error {
 	return func(s *seeder, name string) error {
 		ps, err := s.server(name)
 		if err != nil {

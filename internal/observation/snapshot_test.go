@@ -1,4 +1,4 @@
-package monitor
+package observation
 
 import (
 	"testing"

@@ -1,7 +1,8 @@
-// Package monitor keeps, for every PostgresServer, the latest observation of
-// all its members and slots. One goroutine per server polls; reconcilers read
-// the snapshot and only issue SQL to act.
-package monitor
+// Package observation holds what one poll saw of a PostgresServer's
+// members and slots: plain values that the monitor produces and the
+// controllers and status judgements read. It runs nothing and imports only
+// the PostgreSQL types.
+package observation
 
 import (
 	"fmt"
@@ -54,13 +55,14 @@ type Snapshot struct {
 	// primary's; "" until a primary was seen.
 	SystemIdentifier string
 
-	// fingerprint is serverFingerprint's result, set before the snapshot
-	// is published so the next poll's comparison need not rebuild it.
-	fingerprint string
+	// Fingerprint is the monitor's change key for this snapshot, set
+	// before it is published so the next poll's comparison need not
+	// rebuild it.
+	Fingerprint string
 }
 
-// holds reports whether any member lists the slot.
-func (s *Snapshot) holds(slot string) bool {
+// Holds reports whether any member lists the slot.
+func (s *Snapshot) Holds(slot string) bool {
 	for i := range s.Members {
 		if _, ok := s.Members[i].Slots[slot]; ok {
 			return true

@@ -26,8 +26,8 @@ const (
 	indexHostsFrom = "spec.hostsFrom.service"
 )
 
-// SetupIndexes registers the field indexes the reconcilers use.
-func SetupIndexes(ctx context.Context, idx client.FieldIndexer) error {
+// setupIndexes registers the field indexes the reconcilers use.
+func setupIndexes(ctx context.Context, idx client.FieldIndexer) error {
 	if err := idx.IndexField(ctx, &api.ReplicationSlot{}, indexServer, func(o client.Object) []string {
 		return []string{o.(*api.ReplicationSlot).Spec.ServerRef.Name}
 	}); err != nil {

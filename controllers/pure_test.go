@@ -58,11 +58,11 @@ func TestSlotOwner(t *testing.T) {
 		{[]api.ReplicationSlot{owned(mk("y", t0.Add(time.Second))), owned(mk("x", t0.Add(2*time.Second))), mk("w", t0)}, "y"},
 	}
 	for _, tc := range cases {
-		if got := SlotOwner(tc.objs).Name; got != tc.want {
+		if got := slotOwner(tc.objs).Name; got != tc.want {
 			t.Errorf("SlotOwner = %q, want %q", got, tc.want)
 		}
 	}
-	if SlotOwner(nil) != nil {
+	if slotOwner(nil) != nil {
 		t.Error("no objects, no owner")
 	}
 }
@@ -85,7 +85,7 @@ func TestMismatch(t *testing.T) {
 		{"temporary", physical, postgres.Slot{Type: "physical", Temporary: true}, "temporary"},
 	}
 	for _, tc := range cases {
-		got := Mismatch(tc.rs, &tc.row)
+		got := mismatch(tc.rs, &tc.row)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: Mismatch = %q, want %q", tc.name, got, tc.want)
 		}

@@ -36,7 +36,7 @@ type Options struct {
 // Setup registers the field indexes, the background creator and both
 // reconcilers with a manager.
 func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
-	if err := SetupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := setupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	cr := creator.New()

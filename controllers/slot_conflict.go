@@ -118,13 +118,13 @@ func (r *ReplicationSlotReconciler) clusterOf(ctx context.Context, key types.Nam
 	return v
 }
 
-// SlotOwner decides which of several objects naming one slot owns it. An
+// slotOwner decides which of several objects naming one slot owns it. An
 // object that already owns the slot keeps it: creation times have one-second
 // resolution, so a newcomer created in the same second must not take the
 // slot from the object that created it. Without such an incumbent (or with
 // several, after a race) the oldest wins, ties broken by namespace and name,
 // so every reconcile of every object agrees.
-func SlotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
+func slotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 	if len(objs) == 0 {
 		return nil
 	}
@@ -158,7 +158,7 @@ func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.Re
 	if len(counted) == 0 {
 		return "", nil
 	}
-	owner := SlotOwner(append(counted, *rs))
+	owner := slotOwner(append(counted, *rs))
 	if owner.UID == rs.UID {
 		return "", nil
 	}

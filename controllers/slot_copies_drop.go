@@ -14,7 +14,7 @@ import (
 // sync worker ("same name slot already exists") and is never what the
 // consumer uses; a standby cannot create failover slots of its own.
 func staleFailoverSlot(rs *api.ReplicationSlot, row *postgres.Slot) bool {
-	return row.Failover && !row.Synced && Mismatch(rs, row) == ""
+	return row.Failover && !row.Synced && mismatch(rs, row) == ""
 }
 
 // dropStale drops a former primary's leftover slot on a standby: the

@@ -15,11 +15,11 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
-// ReleaseAfter bounds how long a deletion waits for an unreachable server.
+// releaseAfter bounds how long a deletion waits for an unreachable server.
 // Past it the finalizer is removed and the slot is left in place, with a
 // Warning Event: a namespace must not hang forever on a dead database, and
 // leaving a slot is recoverable while dropping the wrong one is not.
-const ReleaseAfter = 10 * time.Minute
+const releaseAfter = 10 * time.Minute
 
 // finalize drops the slot when the policy says so and this object owns it,
 // then removes the finalizer.
@@ -48,10 +48,10 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 	if o == nil {
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
-	if time.Since(rs.DeletionTimestamp.Time) > ReleaseAfter && o.Reason != api.ReasonSlotActive {
+	if time.Since(rs.DeletionTimestamp.Time) > releaseAfter && o.Reason != api.ReasonSlotActive {
 		r.Recorder.Eventf(rs, nil, "Warning", "Released", actionRelease,
 			"gave up dropping slot %q after %s (%s); the slot is left on the server: drop it by hand if it is unwanted",
-			rs.SlotName(), ReleaseAfter, o.Message)
+			rs.SlotName(), releaseAfter, o.Message)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	before := rs.DeepCopy()
@@ -64,10 +64,10 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 // dropped; past ReleaseAfter it gives up and says so, as for the slot.
 func (r *ReplicationSlotReconciler) entryAfterDrop(ctx context.Context, sc *slotScope) *status.Outcome {
 	o := r.removeIgnoreEntry(ctx, sc)
-	if o != nil && time.Since(sc.rs.DeletionTimestamp.Time) > ReleaseAfter {
+	if o != nil && time.Since(sc.rs.DeletionTimestamp.Time) > releaseAfter {
 		r.Recorder.Eventf(sc.rs, nil, "Warning", "Released", actionRelease,
 			"dropped slot %q, but gave up removing its entry from Patroni's ignore_slots after %s (%s): remove it there by hand",
-			sc.name, ReleaseAfter, o.Message)
+			sc.name, releaseAfter, o.Message)
 		return nil
 	}
 	return o

@@ -102,7 +102,7 @@ func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotS
 		row = fresh
 	}
 	sc.row = row
-	if msg := Mismatch(sc.rs, row); msg != "" {
+	if msg := mismatch(sc.rs, row); msg != "" {
 		sc.row = nil // not our slot: report none of its figures
 		return stalled(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself"), nil
 	}
@@ -146,9 +146,9 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 	return nil
 }
 
-// Mismatch explains how an existing slot differs from the spec, or returns
+// mismatch explains how an existing slot differs from the spec, or returns
 // "" when it matches.
-func Mismatch(rs *api.ReplicationSlot, row *postgres.Slot) string {
+func mismatch(rs *api.ReplicationSlot, row *postgres.Slot) string {
 	name := rs.SlotName()
 	want := "physical"
 	if rs.Spec.Type == api.SlotLogical {

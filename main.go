@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers"
@@ -26,6 +25,8 @@ import (
 
 type options struct {
 	metricsAddr, probeAddr string
+	metricsSecure          bool
+	metricsCertDir         string
 	pprofAddr              string
 	leaderElect            bool
 	leaderElectionNS       string
@@ -39,6 +40,10 @@ type options struct {
 func parseFlags() (options, zap.Options) {
 	var o options
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the metrics endpoint; 0 disables it")
+	flag.BoolVar(&o.metricsSecure, "metrics-secure", true,
+		"serve metrics over HTTPS, only to callers whose Kubernetes token may GET /metrics; false serves plain HTTP to anyone")
+	flag.StringVar(&o.metricsCertDir, "metrics-cert-dir", "",
+		"directory holding tls.crt and tls.key for secure metrics, e.g. a mounted cert-manager Secret; empty uses a self-signed certificate")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the health probes; 0 disables them")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof endpoints, for profiling; empty (the default) or 0 disables them")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so only one replica acts")
@@ -74,6 +79,10 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	metrics, err := metricsServing(o)
+	if err != nil {
+		return err
+	}
 	cfg := ctrl.GetConfigOrDie()
 	ctx := ctrl.SetupSignalHandler()
 	if err := waitForCRDs(ctx, cfg); err != nil {
@@ -84,7 +93,7 @@ func run(o options) error {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
+		Metrics:                       metrics,
 		HealthProbeBindAddress:        o.probeAddr,
 		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,

@@ -118,7 +118,8 @@ func (r *scaleRig) startKube(paths th.Paths) error {
 
 // startOperator runs $SLOTKEEPER_MANAGER_BIN, or builds the operator when
 // that is not set (make bench sets it to the fresh bin/manager), with its
-// metrics endpoint on a free local port, and starts sampling it.
+// metrics endpoint on a free local port, over plain HTTP (the rig scrapes
+// without a Kubernetes token), and starts sampling it.
 func (r *scaleRig) startOperator(ctx context.Context, paths th.Paths) error {
 	bin := paths.Manager
 	var err error
@@ -132,7 +133,7 @@ func (r *scaleRig) startOperator(ctx context.Context, paths th.Paths) error {
 	if r.metrics, err = freeAddr(); err != nil {
 		return err
 	}
-	args := []string{"--metrics-bind-address=" + r.metrics}
+	args := []string{"--metrics-bind-address=" + r.metrics, "--metrics-secure=false"}
 	if r.opts.profileDir != "" {
 		if r.pprof, err = freeAddr(); err != nil {
 			return err

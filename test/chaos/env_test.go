@@ -118,7 +118,8 @@ func startOperator() {
 var startingWorkers = regexp.MustCompile(`"Starting workers"`)
 
 // startOperatorProcess starts an operator with metrics on a free loopback
-// port; extra flags come last.
+// port, over plain HTTP (the specs scrape without a Kubernetes identity);
+// extra flags come last.
 func startOperatorProcess(logPath string, extra ...string) (*harness.Operator, string, error) {
 	port, err := freePort()
 	if err != nil {
@@ -130,7 +131,7 @@ func startOperatorProcess(logPath string, extra ...string) (*harness.Operator, s
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	paddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(pport))
-	args := append([]string{"--metrics-bind-address=" + addr, "--pprof-bind-address=" + paddr}, extra...)
+	args := append([]string{"--metrics-bind-address=" + addr, "--metrics-secure=false", "--pprof-bind-address=" + paddr}, extra...)
 	op, err := harness.StartOperator(paths.Manager, kube.Kubeconfig, logPath, args...)
 	url := "http://" + addr + "/metrics"
 	pprofOf[url] = "http://" + paddr + "/debug/pprof"

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -77,16 +76,8 @@ var _ = Describe("dashboard", Ordered, func() {
 // election on, so that leader_election_master_status is exported too.
 func restartOperatorForDashboard() string {
 	GinkgoHelper()
-	normal := operator
-	killed := normal.Stop(operatorStopGrace)
-	DeferCleanup(restoreOperator, normal)
-	Expect(killed).To(BeFalse(), "the operator needed SIGKILL to stop")
-	addr := "127.0.0.1:" + strconv.Itoa(freeLocalPort())
-	logPath := filepath.Join(filepath.Dir(normal.LogPath), "operator-dashboard.log")
-	withMetrics, err := harness.StartOperator(paths.Manager, kube.Kubeconfig, logPath, "--metrics-bind-address="+addr,
+	addr := replaceOperator("operator-dashboard.log", "--metrics-secure=false",
 		"--leader-elect", "--leader-election-namespace="+dashboardNS)
-	Expect(err).NotTo(HaveOccurred())
-	operator = withMetrics
 	return "http://" + addr + "/metrics"
 }
 

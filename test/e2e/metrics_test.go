@@ -135,10 +135,20 @@ var _ = Describe("metrics", Ordered, ContinueOnFailure, func() {
 })
 
 // restartOperatorWithMetrics replaces the suite's operator by one that
-// serves /metrics on a free local port, and returns the URL. Two operators
-// would both act, hence a replacement, not a second process. The global
-// operator points at the running process, so the suite's checks apply.
+// serves /metrics over plain HTTP on a free local port, and returns the
+// URL. Plain: these specs are about what the series say, and
+// metrics_secure_test.go about who may read them.
 func restartOperatorWithMetrics() string {
+	GinkgoHelper()
+	return "http://" + replaceOperator("operator-metrics.log", "--metrics-secure=false") + "/metrics"
+}
+
+// replaceOperator replaces the suite's operator by one that serves /metrics
+// on a free local port, with the extra flags, and returns that address. Two
+// operators would both act, hence a replacement, not a second process. The
+// global operator points at the running process, so the suite's checks
+// apply. logName is the new process's log, next to the suite's.
+func replaceOperator(logName string, extra ...string) string {
 	GinkgoHelper()
 	normal := operator
 	killed := normal.Stop(operatorStopGrace)
@@ -149,11 +159,12 @@ func restartOperatorWithMetrics() string {
 	addr := "127.0.0.1:" + strconv.Itoa(freeLocalPort())
 	// A log of its own: StartOperator truncates, and the suite's log must
 	// keep every earlier process's lines for the panic check.
-	logPath := filepath.Join(filepath.Dir(normal.LogPath), "operator-metrics.log")
-	withMetrics, err := harness.StartOperator(paths.Manager, kube.Kubeconfig, logPath, "--metrics-bind-address="+addr)
+	logPath := filepath.Join(filepath.Dir(normal.LogPath), logName)
+	args := append([]string{"--metrics-bind-address=" + addr}, extra...)
+	withMetrics, err := harness.StartOperator(paths.Manager, kube.Kubeconfig, logPath, args...)
 	Expect(err).NotTo(HaveOccurred())
 	operator = withMetrics
-	return "http://" + addr + "/metrics"
+	return addr
 }
 
 // restoreOperator stops the operator with metrics, checks its log as the

@@ -53,6 +53,9 @@ func wantObjects(t *testing.T, cl client.Client) {
 		{&rbacv1.RoleBinding{}, namespace, release + "-leader-election"},
 		{&rbacv1.ClusterRole{}, "", release + "-manager"},
 		{&rbacv1.ClusterRoleBinding{}, "", release + "-manager"},
+		{&rbacv1.ClusterRole{}, "", release + "-metrics-auth"},
+		{&rbacv1.ClusterRoleBinding{}, "", release + "-metrics-auth"},
+		{&rbacv1.ClusterRole{}, "", release + "-metrics-reader"},
 	} {
 		want.obj.SetNamespace(want.namespace)
 		want.obj.SetName(want.name)

@@ -16,7 +16,8 @@ func TestLint(t *testing.T) {
 func TestDefaultValues(t *testing.T) {
 	needHelm(t)
 	r := renderChart(t)
-	want := []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"}
+	want := []string{"ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding",
+		"Role", "RoleBinding", "Service", "Deployment"}
 	// Monitoring is off by default: its kinds need the Prometheus Operator.
 	if got := r.kinds(); !slices.Equal(got, want) {
 		t.Fatalf("rendered kinds %v, want %v", got, want)
@@ -33,7 +34,7 @@ func TestDefaultValues(t *testing.T) {
 	if c.ImagePullPolicy != corev1.PullIfNotPresent {
 		t.Errorf("imagePullPolicy %q, want IfNotPresent", c.ImagePullPolicy)
 	}
-	wantArgs(t, c, "--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
+	wantArgs(t, c, "--leader-elect", "--metrics-bind-address=:8080", "--metrics-secure=true", "--health-probe-bind-address=:8081",
 		"--slot-workers=8", "--action-timeout=30s", "--zap-log-level=info", "--denied-networks=169.254.0.0/16,fe80::/10,fd00:ec2::254/128,100.100.100.200/32")
 	wantSelector(t, d)
 	wantRestricted(t, d.Spec.Template.Spec)
@@ -41,4 +42,5 @@ func TestDefaultValues(t *testing.T) {
 	wantResources(t, c, "50m", "64Mi", "500m", "256Mi")
 	wantWiring(t, r, d, r.one(t, "ServiceAccount").Name)
 	wantLeaderElectionWiring(t, r, r.one(t, "ServiceAccount").Name)
+	wantSecureMetricsRBAC(t, r, r.one(t, "ServiceAccount").Name)
 }

@@ -95,7 +95,7 @@ func wantMonitoring(t *testing.T, r rendered) {
 		t.Fatalf("ServiceMonitor endpoints %v, want one", endpoints)
 	}
 	ep, _ := endpoints[0].(map[string]any)
-	if ep["interval"] != "15s" || ep["honorLabels"] != true || ep["port"] != "http-metrics" {
-		t.Errorf("ServiceMonitor endpoint %v: want port http-metrics, interval 15s, honorLabels", ep)
+	if ep["interval"] != "15s" || ep["honorLabels"] != true || ep["port"] != "https-metrics" || ep["scheme"] != "https" {
+		t.Errorf("ServiceMonitor endpoint %v: want port https-metrics, scheme https, interval 15s, honorLabels", ep)
 	}
 }

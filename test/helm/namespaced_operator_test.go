@@ -33,7 +33,9 @@ const unwatched = "team-c"
 // ignore those of another namespace, and never be refused a request (a
 // cluster-wide list or watch would be Forbidden and stall its cache). No
 // PostgreSQL: the servers point at a closed port, which gives a condition
-// quickly.
+// quickly. Its metrics are secure, as the chart has them: a scraper bound to
+// the chart's metrics-reader ClusterRole must get them, which proves the
+// metrics-auth ClusterRole lets the operator check callers.
 func TestOperatorWithNamespaceRoles(t *testing.T) {
 	needHelm(t)
 	assets, kubectl := needKube(t)
@@ -54,7 +56,8 @@ func TestOperatorWithNamespaceRoles(t *testing.T) {
 	wantOnlyNamespaceRights(t, c, kubeconfig)
 
 	_, container := deployment(t, r)
-	op := startOperator(t, manager, kubeconfig, operatorArgs(container.Args))
+	metricsAddr := freeLocalAddr(t)
+	op := startOperator(t, manager, kubeconfig, operatorArgs(container.Args, metricsAddr))
 	for _, ns := range watched {
 		wantReconciled(t, c.client, op, ns)
 	}
@@ -62,6 +65,7 @@ func TestOperatorWithNamespaceRoles(t *testing.T) {
 	// along with the others; a little more time rules out a slow queue.
 	time.Sleep(3 * time.Second)
 	wantUntouched(t, c.client, before)
+	wantSecureScrape(t, c, metricsAddr)
 	wantNoForbidden(t, op)
 	if op.Exited() {
 		t.Errorf("the operator exited: %v", op.Err())
@@ -90,23 +94,31 @@ spec:
 // projected token would: RBAC then sees exactly the chart's bindings.
 func serviceAccountKubeconfig(t *testing.T, c cluster, sa string) string {
 	t.Helper()
-	account := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: namespace}}
-	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr(int64(3600))}}
-	if err := c.client.SubResource("token").Create(t.Context(), account, tr); err != nil {
-		t.Fatalf("requesting a token for ServiceAccount %s/%s: %v", namespace, sa, err)
-	}
+	token := requestToken(t, c, sa)
 	kc, err := clientcmd.LoadFromFile(c.kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name := range kc.AuthInfos {
-		kc.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+		kc.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: token}
 	}
 	path := filepath.Join(t.TempDir(), "operator-kubeconfig")
 	if err := clientcmd.WriteToFile(*kc, path); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// requestToken gets an hour's token of the ServiceAccount sa of the release
+// namespace from the TokenRequest API.
+func requestToken(t *testing.T, c cluster, sa string) string {
+	t.Helper()
+	account := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: namespace}}
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr(int64(3600))}}
+	if err := c.client.SubResource("token").Create(t.Context(), account, tr); err != nil {
+		t.Fatalf("requesting a token for ServiceAccount %s/%s: %v", namespace, sa, err)
+	}
+	return tr.Status.Token
 }
 
 // wantOnlyNamespaceRights makes sure the test proves something: the
@@ -142,17 +154,19 @@ func canI(t *testing.T, kubectl string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// operatorArgs are the Deployment's flags, but for the listeners (the
-// harness turns them off, so they never collide with ports in use) and with
-// the Lease's namespace, which outside a pod the operator cannot guess.
-func operatorArgs(deployment []string) []string {
+// operatorArgs are the Deployment's flags, --metrics-secure included, but
+// for the listeners (the harness turns the health probes off; metrics go to
+// metricsAddr, a free loopback port, so they never collide with ports in
+// use) and with the Lease's namespace, which outside a pod the operator
+// cannot guess.
+func operatorArgs(deployment []string, metricsAddr string) []string {
 	var out []string
 	for _, a := range deployment {
 		if !strings.HasPrefix(a, "--metrics-bind-address=") && !strings.HasPrefix(a, "--health-probe-bind-address=") {
 			out = append(out, a)
 		}
 	}
-	return append(out, "--leader-election-namespace="+namespace)
+	return append(out, "--metrics-bind-address="+metricsAddr, "--leader-election-namespace="+namespace)
 }
 
 // startOperator starts the binary; it is stopped when the test ends, and

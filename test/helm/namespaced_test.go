@@ -16,25 +16,46 @@ const watchNamespacesFlag = "watchNamespaces={team-a,team-b,team-a}"
 
 // TestNamespacedValues: with watchNamespaces, the operator gets the
 // ClusterRole's rules as a Role in each watched namespace and nothing
-// cluster-wide (in particular no right to read Secrets elsewhere), and is
-// told to watch only those namespaces.
+// cluster-wide on objects (in particular no right to read Secrets
+// elsewhere), and is told to watch only those namespaces. Secure metrics
+// keep their ClusterRoles: reviews of callers are cluster-scoped, and the
+// reader's is for scrapers.
 func TestNamespacedValues(t *testing.T) {
 	needHelm(t)
 	r := renderChart(t, "--set", watchNamespacesFlag)
-	for _, k := range r.kinds() {
-		if k == "ClusterRole" || k == "ClusterRoleBinding" {
-			t.Errorf("%s rendered with watchNamespaces: the operator must hold no cluster-wide rule", k)
-		}
-	}
+	wantOnlyMetricsClusterRBAC(t, r, true)
 	sa := r.one(t, "ServiceAccount").Name
 	wantManagerRoles(t, r)
+	wantSecureMetricsRBAC(t, r, sa)
 	wantManagerRoleBindings(t, r, sa)
 	wantLeaderElectionRole(t, r)
 	_, c := deployment(t, r)
-	wantArgs(t, c, "--leader-elect", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081",
+	wantArgs(t, c, "--leader-elect", "--metrics-bind-address=:8080", "--metrics-secure=true", "--health-probe-bind-address=:8081",
 		"--slot-workers=8", "--action-timeout=30s", "--zap-log-level=info",
 		"--denied-networks=169.254.0.0/16,fe80::/10,fd00:ec2::254/128,100.100.100.200/32",
 		"--watch-namespaces=team-a,team-b")
+}
+
+// With plain metrics nothing cluster-wide is left at all.
+func TestNamespacedPlainMetrics(t *testing.T) {
+	needHelm(t)
+	wantOnlyMetricsClusterRBAC(t, renderChart(t, "--set", watchNamespacesFlag, "--set", "metrics.secure=false"), false)
+}
+
+// wantOnlyMetricsClusterRBAC fails on any cluster-wide RBAC object but the
+// secure metrics' ones, and on those too unless secure.
+func wantOnlyMetricsClusterRBAC(t *testing.T, r rendered, secure bool) {
+	t.Helper()
+	allowed := map[string]bool{}
+	if secure {
+		allowed = map[string]bool{"ClusterRole " + release + "-metrics-auth": true,
+			"ClusterRole " + release + "-metrics-reader": true, "ClusterRoleBinding " + release + "-metrics-auth": true}
+	}
+	for _, m := range r {
+		if (m.Kind == "ClusterRole" || m.Kind == "ClusterRoleBinding") && !allowed[m.Kind+" "+m.Name] {
+			t.Errorf("%s %s rendered with watchNamespaces: the operator must hold no cluster-wide rule on objects", m.Kind, m.Name)
+		}
+	}
 }
 
 // An empty entry would put a Role in the release namespace, not a watched one.
@@ -43,12 +64,14 @@ func TestNamespacedEmptyEntry(t *testing.T) {
 	wantRenderError(t, "watchNamespaces: an entry is empty", "--set", "watchNamespaces={team-a,}")
 }
 
-// wantManagerRoles: one Role per watched namespace, holding exactly the
-// rules of config/rbac/role.yaml.
+// wantManagerRoles: one Role per watched namespace, holding the rules of
+// config/rbac/role.yaml but for the metrics reviews, which the metrics-auth
+// ClusterRole holds.
 func wantManagerRoles(t *testing.T, r rendered) {
 	t.Helper()
-	var config rbacv1.ClusterRole
+	var config, metricsAuth rbacv1.ClusterRole
 	decodeFile(t, "config/rbac/role.yaml", &config)
+	decodeInto(t, r.named(t, "ClusterRole", release+"-metrics-auth"), &metricsAuth)
 	var namespaces []string
 	for _, m := range r.all("Role") {
 		var role rbacv1.Role
@@ -57,7 +80,8 @@ func wantManagerRoles(t *testing.T, r rendered) {
 			continue
 		}
 		namespaces = append(namespaces, role.Namespace)
-		wantSame(t, "Role rules in "+role.Namespace+" (vs config/rbac/role.yaml)", role.Rules, config.Rules)
+		wantSame(t, "Role rules in "+role.Namespace+" and metrics-auth's (vs config/rbac/role.yaml)",
+			sortedRules(role.Rules, metricsAuth.Rules), sortedRules(config.Rules))
 	}
 	if !slices.Equal(namespaces, watched) {
 		t.Errorf("manager Roles in namespaces %q, want %q", namespaces, watched)

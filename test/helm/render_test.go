@@ -97,6 +97,19 @@ func (r rendered) one(t *testing.T, kind string) manifest {
 	return found[0]
 }
 
+// named returns the document of a kind and name, or fails: kinds such as
+// ClusterRole come more than once.
+func (r rendered) named(t *testing.T, kind, name string) manifest {
+	t.Helper()
+	for _, m := range r {
+		if m.Kind == kind && m.Name == name {
+			return m
+		}
+	}
+	t.Fatalf("no %s %s rendered; kinds: %v", kind, name, r.kinds())
+	return manifest{}
+}
+
 // decodeInto decodes a document into an API type, strictly: a field the type
 // does not know is a typo in a template, which the API server would drop.
 func decodeInto(t *testing.T, m manifest, into any) {

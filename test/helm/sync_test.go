@@ -26,14 +26,27 @@ func TestCRDsMatchConfig(t *testing.T) {
 	}
 }
 
-// The ClusterRole must grant exactly what controller-gen derived from the
-// +kubebuilder:rbac markers: no less (the operator would fail), no more.
+// The operator's ClusterRoles must grant exactly what controller-gen derived
+// from the +kubebuilder:rbac markers: no less (the operator would fail), no
+// more. The chart splits the rules between the manager ClusterRole and the
+// metrics-auth one (see _manager_rules.tpl); together they are the file's.
 func TestClusterRoleMatchesConfig(t *testing.T) {
 	needHelm(t)
-	var chart, config rbacv1.ClusterRole
-	decodeInto(t, renderChart(t).one(t, "ClusterRole"), &chart)
+	r := renderChart(t)
+	var manager, metricsAuth, config rbacv1.ClusterRole
+	decodeInto(t, r.named(t, "ClusterRole", release+"-manager"), &manager)
+	decodeInto(t, r.named(t, "ClusterRole", release+"-metrics-auth"), &metricsAuth)
 	decodeFile(t, "config/rbac/role.yaml", &config)
-	wantSame(t, "ClusterRole rules (templates/clusterrole.yaml vs config/rbac/role.yaml)", chart.Rules, config.Rules)
+	wantSame(t, "ClusterRole rules (templates/_manager_rules.tpl vs config/rbac/role.yaml)",
+		sortedRules(manager.Rules, metricsAuth.Rules), sortedRules(config.Rules))
+}
+
+func TestMetricsReaderRoleMatchesConfig(t *testing.T) {
+	needHelm(t)
+	var chart, config rbacv1.ClusterRole
+	decodeInto(t, renderChart(t).named(t, "ClusterRole", release+"-metrics-reader"), &chart)
+	decodeFile(t, "config/rbac/metrics_reader_role.yaml", &config)
+	wantSame(t, "metrics reader ClusterRole rules (vs config/rbac/metrics_reader_role.yaml)", chart.Rules, config.Rules)
 }
 
 func TestLeaderElectionRoleMatchesConfig(t *testing.T) {

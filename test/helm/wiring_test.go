@@ -18,8 +18,8 @@ func wantWiring(t *testing.T, r rendered, d appsv1.Deployment, sa string) {
 		t.Errorf("pods run as ServiceAccount %q, want %q", got, sa)
 	}
 	var crb rbacv1.ClusterRoleBinding
-	decodeInto(t, r.one(t, "ClusterRoleBinding"), &crb)
-	wantBinding(t, crb.RoleRef, crb.Subjects, "ClusterRole", r.one(t, "ClusterRole").Name, sa)
+	decodeInto(t, r.named(t, "ClusterRoleBinding", release+"-manager"), &crb)
+	wantBinding(t, crb.RoleRef, crb.Subjects, "ClusterRole", r.named(t, "ClusterRole", release+"-manager").Name, sa)
 	var svc corev1.Service
 	decodeInto(t, r.one(t, "Service"), &svc)
 	wantMetricsService(t, svc, d)
@@ -52,5 +52,11 @@ func wantMetricsService(t *testing.T, svc corev1.Service, d appsv1.Deployment) {
 	c := d.Spec.Template.Spec.Containers[0]
 	if len(svc.Spec.Ports) != 1 || containerPort(c, svc.Spec.Ports[0].TargetPort.String()) != 8080 {
 		t.Errorf("metrics Service ports %+v: want one, targeting the container's port 8080", svc.Spec.Ports)
+		return
+	}
+	// The ServiceMonitor names the Service's port; its name must say the
+	// scheme as the container's does.
+	if p := svc.Spec.Ports[0]; p.Name != p.TargetPort.String() {
+		t.Errorf("metrics Service port named %q targets %q: want the container port's name", p.Name, p.TargetPort.String())
 	}
 }

@@ -1,8 +1,18 @@
 {{/*
 The operator's rules: those of config/rbac/role.yaml, which controller-gen
-generates from the +kubebuilder:rbac markers (test/helm fails when the two
-differ). One copy, shared by the ClusterRole of a cluster-wide install and
-the Roles of a namespace-scoped one (watchNamespaces), so they cannot drift.
+generates from the +kubebuilder:rbac markers. They are split in two here,
+and copied nowhere else; test/helm checks that the two together are exactly
+config/rbac/role.yaml's.
+
+slotkeeper.managerRules are the rules on namespaced objects. One copy,
+shared by the ClusterRole of a cluster-wide install and the Roles of a
+namespace-scoped one (watchNamespaces), so they cannot drift.
+
+slotkeeper.metricsAuthRules let secure metrics (metrics.secure) ask the API
+server who a scraper is and whether it may read /metrics. TokenReviews and
+SubjectAccessReviews are cluster-scoped, which a Role cannot grant, so
+metrics-auth-clusterrole.yaml grants them with a ClusterRole of its own, in
+both modes, and only when metrics.secure is on.
 */}}
 {{- define "slotkeeper.managerRules" -}}
 - apiGroups:
@@ -55,4 +65,19 @@ the Roles of a namespace-scoped one (watchNamespaces), so they cannot drift.
   - get
   - patch
   - update
+{{- end }}
+
+{{- define "slotkeeper.metricsAuthRules" -}}
+- apiGroups:
+  - authentication.k8s.io
+  resources:
+  - tokenreviews
+  verbs:
+  - create
+- apiGroups:
+  - authorization.k8s.io
+  resources:
+  - subjectaccessreviews
+  verbs:
+  - create
 {{- end }}

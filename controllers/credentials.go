@@ -121,7 +121,3 @@ func (r *PostgresServerReconciler) secretKey(ctx context.Context, ns, name, key 
 	}
 	return v, nil
 }
-
-func stalled(reason, msg string) *status.Outcome {
-	return &status.Outcome{Phase: status.Stalled, Reason: reason, Message: msg}
-}

@@ -5,7 +5,6 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
-	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // syncFailoverFlag makes a PostgreSQL 17+ logical slot's failover property
@@ -54,58 +53,4 @@ func onOff(b bool) string {
 		return "on"
 	}
 	return "off"
-}
-
-// moveHost records a failover for the copies: the new primary's copy is
-// now the slot itself, and the old primary's slot is stale, to be dropped
-// once that member rejoins as a standby. For a PostgreSQL 16 logical copy
-// the consumer must have confirmed past the copy's start before the
-// failover; if it had not, the changes in between were never decoded, and
-// that is recorded as a data gap.
-func (r *ReplicationSlotReconciler) moveHost(sc *slotScope, present bool) {
-	st := &sc.rs.Status
-	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || !sc.target.IsPrimary() {
-		return
-	}
-	if c := status.FindCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && !c.Consistent && present {
-		row := sc.target.Slots[sc.name]
-		if start := copyStart(c, &row); start != "" {
-			r.unreadyCopyGap(sc, start)
-		}
-	}
-	removeCopy(sc, sc.target.Endpoint)
-	if old := memberByAddr(sc, st.Host); old != nil {
-		addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
-	}
-}
-
-// copyStart is where a logical copy began decoding: as recorded, or for a
-// copy made but still pending (the operator stopped before recording it)
-// where it stands, since slotkeeper advances only recorded copies.
-func copyStart(c *api.SlotCopy, row *postgres.Slot) string {
-	if c.Pending && row != nil && row.ConfirmedFlushLSN != nil {
-		return row.ConfirmedFlushLSN.String()
-	}
-	return c.StartLSN
-}
-
-func (r *ReplicationSlotReconciler) unreadyCopyGap(sc *slotScope, start string) {
-	from := sc.rs.Status.ConfirmedFlushLSN
-	to, err := postgres.ParseLSN(start)
-	if f, ferr := postgres.ParseLSN(from); err != nil || (ferr == nil && f >= to) {
-		return
-	}
-	recordGap(sc.rs, newGap(api.ReasonFailover, from, to))
-	r.Recorder.Eventf(sc.rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
-		"failed over to %s before its copy of slot %q was consistent: changes from %s to %s were never decoded",
-		sc.target.Addr(), sc.name, from, start)
-}
-
-func memberByAddr(sc *slotScope, addr string) *api.SlotCopy {
-	for _, m := range sc.snap.Members {
-		if m.Addr() == addr {
-			return &api.SlotCopy{Host: m.Host, Port: m.Port}
-		}
-	}
-	return nil
 }

@@ -102,11 +102,3 @@ func (r *ReplicationSlotReconciler) resolveTarget(_ context.Context, sc *slotSco
 	}
 	return nil, nil
 }
-
-func progressing(reason, msg string) *status.Outcome {
-	return &status.Outcome{Phase: status.Progressing, Reason: reason, Message: msg}
-}
-
-func retrying(reason, msg string) *status.Outcome {
-	return &status.Outcome{Phase: status.Retrying, Reason: reason, Message: msg}
-}

@@ -15,7 +15,7 @@ import (
 // looks stale, for every message that says the slot is in use.
 func holder(sc *slotScope, row *postgres.Slot) (string, bool) {
 	return status.Holder(status.HolderInputs{PID: row.ActivePID, Consumer: row.Consumer, Now: time.Now(),
-		Timeout: walSenderTimeout(sc), LagBytes: ptr.Deref(lagBytes(sc, row), 0), StillSince: sc.stillSince})
+		Timeout: walSenderTimeout(sc), LagBytes: ptr.Deref(consumerLag(sc, row), 0), StillSince: sc.stillSince})
 }
 
 // walSenderTimeout is the holding member's wal_sender_timeout (0 when
@@ -31,9 +31,9 @@ func walSenderTimeout(sc *slotScope) time.Duration {
 	return d
 }
 
-// heldBack says what keeps the slot's WAL: its consumer and how far it has
+// holderSummary says what keeps the slot's WAL: its consumer and how far it has
 // confirmed, or since when no consumer has been connected.
-func heldBack(s *api.ReplicationSlotStatus) string {
+func holderSummary(s *api.ReplicationSlotStatus) string {
 	switch {
 	case s.Consumer != nil && s.Consumer.ApplicationName != "":
 		return fmt.Sprintf("held by %s (pid %d), confirmed up to %s", s.Consumer.ApplicationName, s.Consumer.PID, orDash(s.ConfirmedFlushLSN, s.RestartLSN))

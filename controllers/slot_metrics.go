@@ -27,7 +27,7 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 	if row := sc.row; row != nil {
 		m.RetainedBytes, m.SafeWALSizeBytes = row.RetainedBytes, row.SafeWALSize
 		m.WALStatus, m.InvalidationReason = row.WALStatus, invalidationOf(row)
-		m.LagBytes = lagBytes(sc, row)
+		m.LagBytes = consumerLag(sc, row)
 		if row.InactiveSince != nil && !row.Active {
 			m.InactiveSince = ptr.To(float64(row.InactiveSince.Unix()))
 		}
@@ -35,9 +35,9 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 	metrics.SetSlot(m)
 }
 
-// lagBytes is how far the consumer is behind the holding member's WAL
+// consumerLag is how far the consumer is behind the holding member's WAL
 // position: confirmed_flush_lsn for logical slots, restart_lsn for physical.
-func lagBytes(sc *slotScope, row *postgres.Slot) *int64 {
+func consumerLag(sc *slotScope, row *postgres.Slot) *int64 {
 	at := row.ConsumerPosition()
 	if at == nil || sc.target == nil || sc.target.Identity == nil {
 		return nil

@@ -64,7 +64,7 @@ func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) s
 	in := status.SlotInputs{Generation: rs.Generation, Outcome: o,
 		Observed: row != nil, WALStatus: rs.Status.WALStatus, InvalidationReason: rs.Status.InvalidationReason,
 		RetainedBytes:    rs.Status.RetainedWALBytes,
-		SafeWALSizeBytes: rs.Status.SafeWALSizeBytes, HeldBack: heldBack(&rs.Status)}
+		SafeWALSizeBytes: rs.Status.SafeWALSizeBytes, HeldBack: holderSummary(&rs.Status)}
 	if b, ok := rs.Spec.MaxRetainedWAL.Bytes(); ok {
 		in.BudgetBytes = &b
 	}

@@ -102,7 +102,9 @@ func ready(v api.StandbySlot) judged {
 	return judged{view: v, reason: api.ReasonSynced}
 }
 
-func lagBytes(primary, copy *postgres.LSN) *int64 {
+// copyLag is how far a standby's copy is behind the primary's slot; nil
+// when either position is unknown or the copy is ahead.
+func copyLag(primary, copy *postgres.LSN) *int64 {
 	if primary == nil || copy == nil || *primary < *copy {
 		return nil
 	}
@@ -117,7 +119,7 @@ func syncedCopy(m *observation.Member, in FailoverInputs) judged {
 	row, ok := m.Slots[in.Name]
 	if ok {
 		v.Present, v.Synced, v.Persistent = true, row.Synced, !row.Temporary
-		v.LagBytes = lagBytes(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
+		v.LagBytes = copyLag(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
 	}
 	if missing := SyncPrerequisites(m.Identity.Settings); len(missing) > 0 {
 		return notReady(v, api.ReasonFailoverPrerequisites, strings.Join(missing, "; "))
@@ -144,7 +146,7 @@ func keptLogicalCopy(m *observation.Member, in FailoverInputs) judged {
 	rec := FindCopy(in.Copies, m.Endpoint)
 	if ok && rec != nil && !rec.Former && !rec.Pending {
 		v.Present, v.Persistent = true, !row.Temporary
-		v.LagBytes = lagBytes(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
+		v.LagBytes = copyLag(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
 	}
 	if missing := KeptCopyPrerequisites(m.Identity.Settings); len(missing) > 0 {
 		return notReady(v, api.ReasonFailoverPrerequisites, strings.Join(missing, "; "))
@@ -197,7 +199,7 @@ func physicalCopy(m *observation.Member, in FailoverInputs) judged {
 		return notReady(v, api.ReasonNotPersistentYet, "the copy starts at "+row.RestartLSN.String()+", after the primary slot's "+in.Row.RestartLSN.String()+": ready once the slot's consumer passes it")
 	}
 	v.Present, v.Persistent, v.Synced = true, true, true
-	v.LagBytes = lagBytes(in.Row.RestartLSN, row.RestartLSN)
+	v.LagBytes = copyLag(in.Row.RestartLSN, row.RestartLSN)
 	return ready(v)
 }
 

@@ -81,11 +81,11 @@ func walRetention(in SlotInputs) *metav1.Condition {
 	case in.WALStatus == "unreserved":
 		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonUnreserved
 		c.Message = "the slot retains more WAL than max_slot_wal_keep_size allows and will be invalidated at the next checkpoint unless its consumer catches up" +
-			heldBack(in)
+			heldBackSuffix(in)
 	case in.RetainedBytes != nil && in.BudgetBytes != nil && *in.RetainedBytes > *in.BudgetBytes:
 		c.Status, c.Reason = metav1.ConditionFalse, api.ReasonOverBudget
 		c.Message = fmt.Sprintf("retains %s of WAL, over the budget of %s (spec.maxRetainedWAL)",
-			FormatBytes(*in.RetainedBytes), FormatBytes(*in.BudgetBytes)) + safeWAL(in) + heldBack(in)
+			FormatBytes(*in.RetainedBytes), FormatBytes(*in.BudgetBytes)) + safeWAL(in) + heldBackSuffix(in)
 	case in.RetainedBytes != nil:
 		c.Message = fmt.Sprintf("retains %s of WAL", FormatBytes(*in.RetainedBytes))
 	}
@@ -102,7 +102,8 @@ func lostMessage(reason string) string {
 	return fmt.Sprintf("the slot is invalidated (%s), so PostgreSQL reports its WAL as lost; the Ready condition says what to do", reason)
 }
 
-func heldBack(in SlotInputs) string {
+// heldBackSuffix appends what holds the slot's WAL back to a message.
+func heldBackSuffix(in SlotInputs) string {
 	if in.HeldBack == "" {
 		return ""
 	}

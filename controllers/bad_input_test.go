@@ -101,13 +101,9 @@ var _ = Describe("bad input", func() {
 
 	It("gives one slot to the oldest of two objects; the other is a Conflict and its deletion drops nothing", func() {
 		ns, ps := defaultServer()
-		first := physicalSlot(ns, "first", ps.Name)
-		first.Spec.SlotName = "shared_slot"
-		Expect(k8s.Create(bg, first)).To(Succeed())
+		first := createNamedSlot(ns, "first", ps.Name, "shared_slot")
 		waitCondition(first, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		second := physicalSlot(ns, "second", ps.Name)
-		second.Spec.SlotName = "shared_slot"
-		Expect(k8s.Create(bg, second)).To(Succeed())
+		second := createNamedSlot(ns, "second", ps.Name, "shared_slot")
 		c := waitCondition(second, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
 		Expect(c.Message).To(ContainSubstring(`"first"`))
 		deleteAndWait(second)
@@ -120,13 +116,9 @@ var _ = Describe("bad input", func() {
 	It("gives a slot one owner across namespaces whose PostgresServers reach the same cluster", func() {
 		nsA, psA := defaultServer()
 		nsB, psB := defaultServer()
-		a := physicalSlot(nsA, "team-a", psA.Name)
-		a.Spec.SlotName = "shared_across"
-		Expect(k8s.Create(bg, a)).To(Succeed())
+		a := createNamedSlot(nsA, "team-a", psA.Name, "shared_across")
 		waitCondition(a, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		b := physicalSlot(nsB, "team-b", psB.Name)
-		b.Spec.SlotName = "shared_across"
-		Expect(k8s.Create(bg, b)).To(Succeed())
+		b := createNamedSlot(nsB, "team-b", psB.Name, "shared_across")
 		c := waitCondition(b, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
 		Expect(c.Message).To(ContainSubstring("another namespace"))
 		Expect(c.Message).NotTo(Or(ContainSubstring(nsA), ContainSubstring("team-a"), ContainSubstring(psA.Name+`"`)),
@@ -164,13 +156,9 @@ var _ = Describe("bad input", func() {
 		clone := startServer("sysid-twin", nil)
 		nsA, psA := defaultServer()
 		nsB, psB := serverOn(clone)
-		a := physicalSlot(nsA, "team-a", psA.Name)
-		a.Spec.SlotName = "kept_across"
-		Expect(k8s.Create(bg, a)).To(Succeed())
+		a := createNamedSlot(nsA, "team-a", psA.Name, "kept_across")
 		waitCondition(a, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
-		b := physicalSlot(nsB, "team-b", psB.Name)
-		b.Spec.SlotName = "kept_across"
-		Expect(k8s.Create(bg, b)).To(Succeed())
+		b := createNamedSlot(nsB, "team-b", psB.Name, "kept_across")
 		waitCondition(b, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 
 		deleteAndWait(a)
@@ -217,4 +205,14 @@ func closedPort() int {
 	port := l.Addr().(*net.TCPAddr).Port
 	Expect(l.Close()).To(Succeed())
 	return port
+}
+
+// createNamedSlot creates a physical ReplicationSlot whose slot name is
+// given, so several objects can declare one slot.
+func createNamedSlot(ns, name, server, slot string) *api.ReplicationSlot {
+	GinkgoHelper()
+	rs := physicalSlot(ns, name, server)
+	rs.Spec.SlotName = slot
+	Expect(k8s.Create(bg, rs)).To(Succeed())
+	return rs
 }

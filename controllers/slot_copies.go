@@ -54,21 +54,18 @@ func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotSco
 	defer cancel()
 	row, present := m.Slots[sc.name]
 	rec := status.FindCopy(sc.rs.Status.Copies, m.Endpoint)
-	strategy := strategyOf(sc)
-	switch {
-	case rec != nil && rec.Former:
+	in := copies.Standby{Strategy: strategyOf(sc), Recorded: rec != nil, Former: rec != nil && rec.Former,
+		Present: present, StaleFailover: present && staleFailoverSlot(sc.rs, &row), Creating: r.copyCreating(sc, m)}
+	switch copies.Decide(in) {
+	case copies.DropStale:
 		r.dropStale(ctx, sc, m, row, present)
-	case strategy == copies.Native:
-		if present && staleFailoverSlot(sc.rs, &row) {
-			r.dropStale(ctx, sc, m, row, present)
-		}
-	case !strategy.KeptBySlotkeeper():
+	case copies.DropCopy:
 		r.dropCopy(ctx, sc, m, rec)
-	case rec == nil && present && !r.copyCreating(sc, m):
+	case copies.ReportForeign:
 		sc.note(m, foreignCopyNote(sc))
-	case strategy == copies.Physical:
+	case copies.KeepPhysical:
 		r.keepPhysicalCopy(ctx, sc, m, rec, row, present)
-	default:
+	case copies.KeepLogical:
 		r.keepLogicalCopy(ctx, sc, m, rec, row, present)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers"
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
@@ -105,8 +106,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	mon := monitor.New()
-	if err := wire(mgr, mon, o); err != nil {
+	if err := wire(mgr, o); err != nil {
 		return err
 	}
 	go exitIfStuck(ctx)
@@ -125,7 +125,11 @@ func exitIfStuck(ctx context.Context) {
 	os.Exit(1)
 }
 
-func wire(mgr ctrl.Manager, mon *monitor.Manager, o options) error {
+// wire adds the monitor and the reconcilers, which share one connection
+// registry: the monitor polls through it, the reconcilers act through it.
+func wire(mgr ctrl.Manager, o options) error {
+	conns := connections.New()
+	mon := monitor.New(conns)
 	if err := mgr.Add(mon); err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ func wire(mgr ctrl.Manager, mon *monitor.Manager, o options) error {
 	if err != nil {
 		return err
 	}
-	if err := controllers.Setup(mgr, mon, controllers.Options{
+	if err := controllers.Setup(mgr, mon, conns, controllers.Options{
 		SlotWorkers: o.slotWorkers, ActionTimeout: o.actionTimeout, HostPolicy: policy,
 	}); err != nil {
 		return err

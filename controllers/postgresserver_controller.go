@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
@@ -35,7 +36,9 @@ type PostgresServerReconciler struct {
 	// contents never sit in the informer cache.
 	SecretReader client.Reader
 	Monitor      *monitor.Manager
-	Recorder     events.EventRecorder
+	// Conns reaches the servers' members (timeouts for Patroni calls).
+	Conns    *connections.Registry
+	Recorder events.EventRecorder
 	// Patroni holds the REST clients of servers with spec.patroni.
 	Patroni *patroni.Registry
 	// HostPolicy says where connections may go; nil allows every address.

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
@@ -28,7 +29,9 @@ const figureRefresh = 30 * time.Second
 // ReplicationSlotReconciler creates, adopts, observes and drops slots.
 type ReplicationSlotReconciler struct {
 	client.Client
-	Monitor  *monitor.Manager
+	Monitor *monitor.Manager
+	// Conns reaches the servers' members, with their current credentials.
+	Conns    *connections.Registry
 	Creator  *creator.Creator
 	Recorder events.EventRecorder
 	// ActionTimeout bounds one SQL action (create, drop).
@@ -109,7 +112,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	// A safety net under the per-call bounds: no reconcile holds a worker
 	// for longer than two actions and a read, whatever a server does.
-	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+r.Monitor.Timeout(serverKeyOf(&rs)))
+	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+r.Conns.Timeout(serverKeyOf(&rs)))
 	defer cancel()
 	if st, ok := r.written.newer(req.NamespacedName, rs.ResourceVersion); ok {
 		rs.Status = *st.DeepCopy()

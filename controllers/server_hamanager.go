@@ -46,7 +46,7 @@ func (r *PostgresServerReconciler) observeHAManager(ctx context.Context, ps *api
 	ps.Status.HAManager = ha
 	k, err := r.patroniKeeper(ctx, ps)
 	if err == nil {
-		err = readCoverage(ctx, k, ha, slots, r.Monitor.Timeout(key))
+		err = readCoverage(ctx, k, ha, slots, r.Conns.Timeout(key))
 	}
 	if err == nil && in.Mode == api.IgnoreSlotsManage {
 		// Reads need no rights; the slots' writes say whether Patroni lets
@@ -129,7 +129,7 @@ func ignoreMode(p *api.PatroniSpec) api.IgnoreSlotsMode {
 // its Secrets changed.
 func (r *PostgresServerReconciler) patroniKeeper(ctx context.Context, ps *api.PostgresServer) (*patroni.Keeper, error) {
 	p := ps.Spec.Patroni
-	s := patroni.Settings{URLs: p.URLs, Timeout: r.Monitor.Timeout(client.ObjectKeyFromObject(ps))}
+	s := patroni.Settings{URLs: p.URLs, Timeout: r.Conns.Timeout(client.ObjectKeyFromObject(ps))}
 	if r.HostPolicy != nil {
 		s.Dialer = r.HostPolicy.Dialer()
 	}

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
@@ -35,7 +36,7 @@ type Options struct {
 
 // Setup registers the field indexes, the background creator and both
 // reconcilers with a manager.
-func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
+func Setup(mgr ctrl.Manager, mon *monitor.Manager, conns *connections.Registry, o Options) error {
 	if err := setupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 		o.HostPolicy = postgres.DefaultHostPolicy()
 	}
 	if err := (&PostgresServerReconciler{
-		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Monitor: mon,
+		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Monitor: mon, Conns: conns,
 		Recorder: clippedRecorder{mgr.GetEventRecorder("slotkeeper")}, Patroni: pat, HostPolicy: o.HostPolicy,
 	}).SetupWithManager(mgr); err != nil {
 		return err
@@ -57,7 +58,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, o Options) error {
 		o.SlotWorkers = 8
 	}
 	return (&ReplicationSlotReconciler{
-		Client: mgr.GetClient(), Monitor: mon, Creator: cr, Recorder: clippedRecorder{mgr.GetEventRecorder("slotkeeper")},
+		Client: mgr.GetClient(), Monitor: mon, Conns: conns, Creator: cr, Recorder: clippedRecorder{mgr.GetEventRecorder("slotkeeper")},
 		ActionTimeout: o.ActionTimeout, Patroni: pat,
 	}).SetupWithManager(mgr, o.SlotWorkers)
 }

@@ -58,7 +58,7 @@ func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope,
 // dropOn drops the slot on one member and says whether there was one; a
 // missing slot is no error.
 func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *observation.Member) (bool, error) {
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err == nil {
 		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
 	}

@@ -13,7 +13,7 @@ import (
 // keepPhysicalCopy creates the copy, or advances it to the primary's
 // restart_lsn (never past what the standby has replayed).
 func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		sc.note(m, "cannot connect: "+err.Error())
 		return

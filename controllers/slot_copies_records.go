@@ -52,7 +52,7 @@ func (r *ReplicationSlotReconciler) forgetIfGone(ctx context.Context, sc *slotSc
 
 // readOn reads the slot straight from one member (nil when absent).
 func (r *ReplicationSlotReconciler) readOn(ctx context.Context, sc *slotScope, m *observation.Member) (*postgres.Slot, error) {
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		return nil, err
 	}

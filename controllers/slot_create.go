@@ -101,7 +101,7 @@ func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
 func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, min(r.actionTimeout(), r.readTimeout(sc)))
 	defer cancel()
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
 		return nil, errorOutcome(postgres.Classify(err), sc)
 	}

@@ -24,7 +24,7 @@ const quickCreation = 300 * time.Millisecond
 // waits briefly for it, and reports it as done or under way.
 func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
 	key := client.ObjectKeyFromObject(sc.rs)
-	conn, ok := r.Monitor.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
+	conn, ok := r.Conns.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
 	if !ok {
 		return retrying(api.ReasonServerUnavailable, "the server is not monitored yet"), nil
 	}
@@ -53,7 +53,7 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 func (r *ReplicationSlotReconciler) poolGetter(sc *slotScope, ep observation.Endpoint) func(context.Context) (postgres.Querier, error) {
 	key := sc.serverKey
 	return func(ctx context.Context) (postgres.Querier, error) {
-		return r.Monitor.Pool(ctx, key, ep, "")
+		return r.Conns.Pool(ctx, key, ep, "")
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome, replaced bool) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err == nil {
 		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
 	}

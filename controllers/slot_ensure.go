@@ -211,14 +211,14 @@ func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *s
 // hold a worker that other servers' slots are waiting for, and
 // statement_timeout cannot help when no byte reaches the server.
 func (r *ReplicationSlotReconciler) readTimeout(sc *slotScope) time.Duration {
-	return r.Monitor.Timeout(sc.serverKey)
+	return r.Conns.Timeout(sc.serverKey)
 }
 
 // readSlot reads the slot straight from the target member.
 func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, r.readTimeout(sc))
 	defer cancel()
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
 		return nil, errorOutcome(postgres.Classify(err), sc)
 	}

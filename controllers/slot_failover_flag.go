@@ -31,7 +31,7 @@ func (r *ReplicationSlotReconciler) syncFailoverFlag(ctx context.Context, sc *sl
 		sc.failoverNote = "cannot switch failover " + onOff(want) + " while the slot is held (pid " + itoa(row.ActivePID) + "); slotkeeper retries once the consumer releases it"
 		return
 	}
-	cfg, ok := r.Monitor.ConnConfig(sc.serverKey, sc.target.Endpoint, rs.Spec.Database)
+	cfg, ok := r.Conns.ConnConfig(sc.serverKey, sc.target.Endpoint, rs.Spec.Database)
 	if !ok {
 		return
 	}

@@ -56,7 +56,7 @@ func (r *ReplicationSlotReconciler) copyCreating(sc *slotScope, m *observation.M
 }
 
 func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *observation.Member) {
-	conn, ok := r.Monitor.ConnConfig(sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
+	conn, ok := r.Conns.ConnConfig(sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
 	if !ok {
 		return
 	}
@@ -109,7 +109,7 @@ func (r *ReplicationSlotReconciler) advanceLogicalCopy(ctx context.Context, sc *
 	if row.ConfirmedFlushLSN != nil && *row.ConfirmedFlushLSN >= target {
 		return
 	}
-	pool, err := r.Monitor.Pool(ctx, sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
 	if err == nil {
 		_, err = postgres.AdvanceSlot(ctx, pool, sc.name, target)
 	}

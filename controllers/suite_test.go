@@ -25,6 +25,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers"
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
@@ -129,9 +130,10 @@ func startOperator() {
 		Cache:   cache.Options{DefaultTransform: controllers.CacheTransform()},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	mon := monitor.New()
+	conns := connections.New()
+	mon := monitor.New(conns)
 	Expect(mgr.Add(mon)).To(Succeed())
-	Expect(controllers.Setup(mgr, mon, controllers.Options{SlotWorkers: 4, ActionTimeout: 10 * time.Second})).To(Succeed())
+	Expect(controllers.Setup(mgr, mon, conns, controllers.Options{SlotWorkers: 4, ActionTimeout: 10 * time.Second})).To(Succeed())
 	var ctx context.Context
 	ctx, cancel = context.WithCancel(context.Background())
 	go func() {

@@ -5,10 +5,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
@@ -35,11 +35,16 @@ type Manager struct {
 	ctx     context.Context
 	servers map[types.NamespacedName]*server
 	tracker *tracker
+	// conns is the connection registry the monitor polls through; it
+	// keeps it configured as servers come, change and go.
+	conns *connections.Registry
 }
 
-// New returns a Manager; call Start (the controller manager does) before use.
-func New() *Manager {
+// New returns a Manager that connects through conns; call Start (the
+// controller manager does) before use.
+func New(conns *connections.Registry) *Manager {
 	return &Manager{
+		conns:        conns,
 		slotEvents:   make(chan event.GenericEvent, 1024),
 		serverEvents: make(chan event.GenericEvent, 256),
 		servers:      map[types.NamespacedName]*server{},
@@ -69,7 +74,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	defer m.mu.Unlock()
 	for key, s := range m.servers {
 		s.stop()
-		s.closePools()
+		m.conns.Remove(key)
 		delete(m.servers, key)
 	}
 	return nil
@@ -82,11 +87,12 @@ func (m *Manager) Ensure(key types.NamespacedName, cfg Config) {
 	defer m.mu.Unlock()
 	if s, ok := m.servers[key]; ok {
 		if s.setConfig(cfg) {
-			s.closeDeparted(cfg.Members)
+			m.conns.Set(key, cfg.Conn, cfg.Members)
 			s.refresh()
 		}
 		return
 	}
+	m.conns.Set(key, cfg.Conn, cfg.Members)
 	s := newServer(key, cfg, m)
 	m.servers[key] = s
 	if m.ctx != nil {
@@ -102,7 +108,7 @@ func (m *Manager) Remove(key types.NamespacedName) {
 	m.mu.Unlock()
 	if ok {
 		s.stop()
-		s.closePools()
+		m.conns.Remove(key)
 	}
 }
 
@@ -136,16 +142,6 @@ func (m *Manager) LastConfirmed(key types.NamespacedName, slot string) *postgres
 	return &lsn
 }
 
-// Pool returns a connection pool to one member and database of a server,
-// with the server's current credentials.
-func (m *Manager) Pool(ctx context.Context, key types.NamespacedName, member observation.Endpoint, database string) (*pgxpool.Pool, error) {
-	s := m.server(key)
-	if s == nil {
-		return nil, errNotMonitored
-	}
-	return s.pool(ctx, member, database)
-}
-
 // Track records that a ReplicationSlot watches a slot of a server, so a change
 // of that slot wakes exactly that object.
 func (m *Manager) Track(server types.NamespacedName, slot string, obj types.NamespacedName) {
@@ -170,25 +166,6 @@ func (m *Manager) Wake(obj types.NamespacedName) {
 	if ctx != nil {
 		go m.send(ctx, m.slotEvents, obj)
 	}
-}
-
-// ConnConfig is the connection configuration for one member and database
-// ("" = the maintenance database), for connections of their own.
-func (m *Manager) ConnConfig(key types.NamespacedName, member observation.Endpoint, database string) (postgres.ConnConfig, bool) {
-	s := m.server(key)
-	if s == nil {
-		return postgres.ConnConfig{}, false
-	}
-	return s.connConfig(member, database), true
-}
-
-// Timeout is how long to wait for a server's members in a probe or read:
-// its spec.connectTimeout, or the default for a server not monitored yet.
-func (m *Manager) Timeout(key types.NamespacedName) time.Duration {
-	if s := m.server(key); s != nil {
-		return s.config().Conn.Timeout()
-	}
-	return postgres.DefaultConnectTimeout
 }
 
 // Untrack forgets a ReplicationSlot.

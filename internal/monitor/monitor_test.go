@@ -2,11 +2,13 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
@@ -26,7 +28,8 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	standby := primary.AddStandbyT(t, "mon_standby", nil)
-	m := New()
+	conns := connections.New()
+	m := New(conns)
 	go func() { _ = m.Start(ctx) }()
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	cfg := Config{
@@ -75,25 +78,19 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 	}
 	waitSnapshot(t, m, key, func(s *observation.Snapshot) bool { return s.PrimaryMember() != nil })
 
-	// A member that leaves the configuration takes its pools with it.
+	// The monitor keeps the registry configured: pools to its members
+	// while it watches the server, none once the server is removed.
 	for _, member := range cfg.Members {
-		if _, err := m.Pool(ctx, key, member, ""); err != nil {
+		if _, err := conns.Pool(ctx, key, member, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := m.server(key)
-	if n := srv.pools.Len(); n != 2 {
-		t.Fatalf("%d pools, want one per member", n)
-	}
-	cfg.Members = cfg.Members[:1]
-	m.Ensure(key, cfg)
-	if n := srv.pools.Len(); n != 1 {
-		t.Fatalf("%d pools after the standby left, want 1", n)
-	}
-
 	m.Remove(key)
 	if m.Snapshot(key) != nil {
 		t.Fatal("removed server still has a snapshot")
+	}
+	if _, err := conns.Pool(ctx, key, cfg.Members[0], ""); !errors.Is(err, connections.ErrUnknownServer) {
+		t.Fatalf("pool of a removed server: %v, want ErrUnknownServer", err)
 	}
 }
 

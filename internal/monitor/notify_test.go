@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
@@ -102,7 +103,7 @@ func TestNotifyWakesAsBefore(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	for range 200 {
-		m := New()
+		m := New(connections.New())
 		for i := range 42 {
 			m.Track(key, fmt.Sprintf("slot_%d", i), types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("obj_%d", i)})
 		}
@@ -137,7 +138,7 @@ func TestNotifyWakesAsBefore(t *testing.T) {
 
 // Without a previous snapshot every watcher and the server are woken.
 func TestNotifyFirstSnapshot(t *testing.T) {
-	m := New()
+	m := New(connections.New())
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "obj"})
 	m.notify(context.Background(), key, nil, randomSnapshot(rand.New(rand.NewPCG(5, 6))))
@@ -149,7 +150,7 @@ func TestNotifyFirstSnapshot(t *testing.T) {
 // BenchmarkNotify2000 is one poll's comparison with 2,000 idle slots.
 func BenchmarkNotify2000(b *testing.B) {
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
-	m := New()
+	m := New(connections.New())
 	slots := map[string]postgres.Slot{}
 	for i := range 2000 {
 		name := fmt.Sprintf("slot_%d", i)
@@ -175,7 +176,7 @@ func BenchmarkNotify2000(b *testing.B) {
 // declared slot after the slot has left the snapshot, and none once the
 // slot's row had none; an undeclared slot's is forgotten when it leaves.
 func TestLastConfirmed(t *testing.T) {
-	m := New()
+	m := New(connections.New())
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	s := newServer(key, Config{}, m)
 	m.servers[key] = s
@@ -250,7 +251,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 		{"poll began before the slot was seen, has it", snapAt(seen.Add(-time.Millisecond), "a"), 1, false},
 	}
 	for _, tc := range cases {
-		m := New()
+		m := New(connections.New())
 		m.Track(key, "a", obj)
 		if tc.otherToo {
 			m.Track(key, "a", other)
@@ -269,7 +270,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	}
 	// Once settled, a later snapshot without the slot wakes by fingerprint
 	// only when the previous one had it: expectations are not kept.
-	m := New()
+	m := New(connections.New())
 	m.Track(key, "a", obj)
 	m.Expect(key, "a", obj, seen)
 	empty := snapAt(seen.Add(time.Millisecond))

@@ -38,7 +38,7 @@ func (s *server) probe(ctx context.Context, ep observation.Endpoint) observation
 	bound := s.config().Conn.Timeout()
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	pool, err := s.pool(ctx, ep, "")
+	pool, err := s.mgr.conns.Pool(ctx, s.key, ep, "")
 	if err != nil {
 		m.Err = probeError(ctx, err, bound)
 		return m

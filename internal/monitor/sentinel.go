@@ -46,7 +46,11 @@ func (s *server) watch(ctx context.Context, snap *observation.Snapshot) {
 
 func (s *server) hold(ctx context.Context, ep observation.Endpoint, done chan struct{}) {
 	defer close(done)
-	conn, err := postgres.Connect(ctx, s.connConfig(ep, ""))
+	cfg, err := s.connConfig(ep)
+	if err != nil {
+		return // the server was removed meanwhile
+	}
+	conn, err := postgres.Connect(ctx, cfg)
 	if err != nil {
 		// The primary the last poll saw does not answer: probe again soon.
 		select {

@@ -2,19 +2,16 @@ package monitor
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
-
-var errNotMonitored = errors.New("server is not monitored yet")
 
 // Backoff after losing the primary: re-probe fast, since a failover or a
 // restart is usually over within seconds.
@@ -34,7 +31,6 @@ type server struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	wake   chan struct{}
-	pools  *postgres.Pools
 
 	sentinel sentinel
 	// lastConfirmed keeps each slot's latest confirmed_flush_lsn from the
@@ -50,8 +46,8 @@ type server struct {
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
 	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1),
-		pools: postgres.NewPools(), lastConfirmed: map[string]postgres.LSN{},
-		progress: map[string]progressMark{}}
+		lastConfirmed: map[string]postgres.LSN{},
+		progress:      map[string]progressMark{}}
 }
 
 func (s *server) start(ctx context.Context) {
@@ -107,36 +103,14 @@ func (s *server) refresh() {
 	}
 }
 
-func (s *server) connConfig(member observation.Endpoint, database string) postgres.ConnConfig {
-	c := s.config().Conn
-	c.Host, c.Port = member.Host, int(member.Port)
-	if database != "" {
-		c.Database = database
+// connConfig is the connection configuration for one member's
+// maintenance database, from the connection registry.
+func (s *server) connConfig(member observation.Endpoint) (postgres.ConnConfig, error) {
+	c, ok := s.mgr.conns.ConnConfig(s.key, member, "")
+	if !ok {
+		return c, connections.ErrUnknownServer
 	}
-	return c
-}
-
-// pool returns the pool to one member and database ("" = the maintenance
-// database). Each server has pools of its own: two PostgresServers that
-// reach the same host as the same user with different Secrets must not
-// replace each other's pools.
-func (s *server) pool(ctx context.Context, member observation.Endpoint, database string) (*pgxpool.Pool, error) {
-	return s.pools.Get(ctx, s.connConfig(member, database))
-}
-
-func (s *server) closePools() { s.pools.CloseAll() }
-
-// closeDeparted closes the pools of members no longer configured: with
-// spec.hostsFrom every rescheduled Pod is a new address, and the old
-// one's connections would otherwise stay open for good.
-func (s *server) closeDeparted(members []observation.Endpoint) {
-	keep := make(map[observation.Endpoint]bool, len(members))
-	for _, m := range members {
-		keep[m] = true
-	}
-	s.pools.CloseUnless(func(k postgres.PoolKey) bool {
-		return keep[observation.Endpoint{Host: k.Host, Port: int32(k.Port)}]
-	})
+	return c, nil
 }
 
 // run polls until ctx ends. Without a usable primary it re-probes with a

@@ -19,6 +19,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers"
+	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
@@ -53,11 +54,12 @@ func startHarness(ctx context.Context, root string) (*harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	mon := monitor.New()
+	conns := connections.New()
+	mon := monitor.New(conns)
 	if err := mgr.Add(mon); err != nil {
 		return nil, err
 	}
-	if err := controllers.Setup(mgr, mon, controllers.Options{}); err != nil {
+	if err := controllers.Setup(mgr, mon, conns, controllers.Options{}); err != nil {
 		return nil, err
 	}
 	mctx, cancel := context.WithCancel(ctx)

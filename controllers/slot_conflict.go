@@ -145,43 +145,38 @@ func slotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 	return &sorted[0]
 }
 
-// conflictWith returns a message when another object of rs's namespace
-// owns the slot: the same team, so the oldest wins (SlotOwner).
-// Objects of other namespaces are weighed only once the slot is found on
-// rs's primary (heldElsewhere).
-func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (string, error) {
+// conflictWith judges the other objects that declare rs's slot on the same
+// cluster. conflict names an object of rs's namespace that owns the slot
+// (the same team: the oldest wins, slotOwner); rs then stops. heldElsewhere
+// names an object of another namespace that owns it; rs goes on but must
+// not adopt what its own connection finds on its primary under that name.
+//
+// An object of another namespace was matched to rs's cluster by what its
+// own PostgresServer's endpoint reports, and its namespace chooses that
+// endpoint; it therefore counts only as the holder of a slot that really
+// exists, against an object that does not hold it. A lying endpoint then
+// neither keeps anyone from creating a slot that is not there nor takes a
+// slot from the object that holds it.
+func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, err error) {
 	others, err := r.competitors(ctx, rs, samePrimary, true)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	counted := sameTeam(rs, others)
-	if len(counted) == 0 {
-		return "", nil
-	}
-	owner := slotOwner(append(counted, *rs))
-	if owner.UID == rs.UID {
-		return "", nil
-	}
-	return conflictMessage(owner, rs), nil
+	conflict, heldElsewhere = judgeCompetitors(rs, others)
+	return conflict, heldElsewhere, nil
 }
 
-// heldElsewhere returns a message when an object of another namespace owns
-// the slot, so rs must not adopt what its own connection finds on its
-// primary under that name. Such an object was matched to rs's cluster by what its
-// own PostgresServer's endpoint reports, and its namespace chooses that
-// endpoint; it therefore counts only here, as the holder of a slot that
-// really exists, against an object that does not hold it. A lying endpoint
-// then neither keeps anyone from creating a slot that is not there nor
-// takes a slot from the object that holds it.
-func (r *ReplicationSlotReconciler) heldElsewhere(ctx context.Context, rs *api.ReplicationSlot) (string, error) {
-	others, err := r.competitors(ctx, rs, samePrimary, true)
-	if err != nil {
-		return "", err
+// judgeCompetitors is conflictWith's decision (see there).
+func judgeCompetitors(rs *api.ReplicationSlot, others []api.ReplicationSlot) (conflict, heldElsewhere string) {
+	if team := sameTeam(rs, others); len(team) > 0 {
+		if owner := slotOwner(append(team, *rs)); owner.UID != rs.UID {
+			return conflictMessage(owner, rs), ""
+		}
 	}
 	if h := otherTeamHolder(rs, others); h != nil {
-		return conflictMessage(h, rs), nil
+		return "", conflictMessage(h, rs)
 	}
-	return "", nil
+	return "", ""
 }
 
 // sameTeam keeps the competitors of rs's own namespace.

@@ -38,6 +38,24 @@ func TestCompetitorsByTeam(t *testing.T) {
 	}
 }
 
+// TestJudgeCompetitors: a namespace's own objects decide by ownership and
+// age; another namespace's owner only withholds adoption.
+func TestJudgeCompetitors(t *testing.T) {
+	me := conflictObj("a", "x", "db", false)
+	me.UID = "me"
+	older := *conflictObj("a", "y", "db", true)
+	elsewhere := *conflictObj("b", "z", "db", true)
+	if c, h := judgeCompetitors(me, []api.ReplicationSlot{older, elsewhere}); c == "" || h != "" {
+		t.Errorf("own team's owner: conflict %q, held %q; want a conflict only", c, h)
+	}
+	if c, h := judgeCompetitors(me, []api.ReplicationSlot{elsewhere}); c != "" || h == "" {
+		t.Errorf("other team's owner: conflict %q, held %q; want held only", c, h)
+	}
+	if c, h := judgeCompetitors(me, nil); c != "" || h != "" {
+		t.Errorf("alone: conflict %q, held %q", c, h)
+	}
+}
+
 // TestConflictMessage: an owner in another namespace is never named.
 func TestConflictMessage(t *testing.T) {
 	me := conflictObj("team-a", "mine", "db", false)

@@ -57,12 +57,9 @@ func serverNotReady(ps *api.PostgresServer) *status.Outcome {
 
 // checkConflict stops an object that competes with an older one for a slot.
 func (r *ReplicationSlotReconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
-	msg, err := r.conflictWith(ctx, sc.rs)
-	if err != nil {
-		return nil, err
-	}
-	if msg == "" {
-		sc.heldElsewhere, err = r.heldElsewhere(ctx, sc.rs)
+	msg, held, err := r.conflictWith(ctx, sc.rs)
+	if err != nil || msg == "" {
+		sc.heldElsewhere = held
 		return nil, err
 	}
 	if readyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {

@@ -74,15 +74,16 @@ func setupSlotController(mgr ctrl.Manager, r *ReplicationSlotReconciler, workers
 		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(r.namesakes),
 			builder.WithPredicates(predicate.Funcs{
 				CreateFunc:  func(event.CreateEvent) bool { return false },
-				UpdateFunc:  func(event.UpdateEvent) bool { return false },
+				UpdateFunc:  ownershipChanged,
 				GenericFunc: func(event.GenericEvent) bool { return false },
 			})).
 		Complete(r)
 }
 
-// namesakes maps the deletion of a ReplicationSlot to every other object
-// naming the same slot, in any namespace: one of them may own it now, and
-// should not wait for its next requeue to take over.
+// namesakes maps the deletion of a ReplicationSlot, or a change of whether
+// it owns its slot, to every other object naming the same slot, in any
+// namespace: one of them may own it now, or must yield it (judgeCompetitors),
+// and should not wait for its next requeue.
 func (r *ReplicationSlotReconciler) namesakes(ctx context.Context, o client.Object) []reconcile.Request {
 	rs, ok := o.(*api.ReplicationSlot)
 	if !ok {
@@ -162,4 +163,12 @@ func (r *PostgresServerReconciler) serversOfSecret(ctx context.Context, o client
 func patroniUses(p *api.PatroniSpec, secret string) bool {
 	return p != nil && ((p.CredentialsSecretRef != nil && p.CredentialsSecretRef.Name == secret) ||
 		(p.CASecretRef != nil && p.CASecretRef.Name == secret))
+}
+
+// ownershipChanged: an object took or gave up its slot, or recorded that
+// it is creating one.
+func ownershipChanged(e event.UpdateEvent) bool {
+	a, okA := e.ObjectOld.(*api.ReplicationSlot)
+	b, okB := e.ObjectNew.(*api.ReplicationSlot)
+	return okA && okB && (a.Status.Owned != b.Status.Owned || a.Status.Origin != b.Status.Origin)
 }

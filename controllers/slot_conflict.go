@@ -166,15 +166,26 @@ func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.Re
 	return conflict, heldElsewhere, nil
 }
 
-// judgeCompetitors is conflictWith's decision (see there).
+// judgeCompetitors is conflictWith's decision (see there). Two objects of
+// different namespaces created at the same moment can both end up owning
+// the slot: one made it, the other found the name taken and adopted it
+// before the first had recorded its ownership. The adopter yields to the
+// object that created the slot, or deleting the creator would drop the
+// adopter's slot.
 func judgeCompetitors(rs *api.ReplicationSlot, others []api.ReplicationSlot) (conflict, heldElsewhere string) {
 	if team := sameTeam(rs, others); len(team) > 0 {
 		if owner := slotOwner(append(team, *rs)); owner.UID != rs.UID {
 			return conflictMessage(owner, rs), ""
 		}
 	}
-	if h := otherTeamHolder(rs, others); h != nil {
+	h := otherTeamHolder(rs, others)
+	switch {
+	case h == nil:
+		return "", ""
+	case !rs.Status.Owned:
 		return "", conflictMessage(h, rs)
+	case rs.Status.Origin != api.OriginCreated && h.Status.Owned && h.Status.Origin == api.OriginCreated:
+		return conflictMessage(h, rs) + "; that object created the slot, this one only adopted it", ""
 	}
 	return "", ""
 }
@@ -190,16 +201,22 @@ func sameTeam(rs *api.ReplicationSlot, others []api.ReplicationSlot) []api.Repli
 	return out
 }
 
-// otherTeamHolder is a competitor of another namespace that owns the slot.
+// otherTeamHolder is a competitor of another namespace that owns the slot
+// or is creating it (it records status.origin Created before it creates),
+// the creator first.
 func otherTeamHolder(rs *api.ReplicationSlot, others []api.ReplicationSlot) *api.ReplicationSlot {
+	var holder *api.ReplicationSlot
 	for i := range others {
-		if others[i].Namespace != rs.Namespace && others[i].Status.Owned {
-			return &others[i]
+		o := &others[i]
+		if o.Namespace == rs.Namespace || !(o.Status.Owned || o.Status.Origin == api.OriginCreated) {
+			continue
+		}
+		if holder == nil || (o.Status.Origin == api.OriginCreated && holder.Status.Origin != api.OriginCreated) {
+			holder = o
 		}
 	}
-	return nil
+	return holder
 }
-
 // conflictMessage says who holds the slot. An owner in rs's namespace is
 // named; one in another namespace is not: object names are that team's
 // business, and the reader may not be allowed to see them.

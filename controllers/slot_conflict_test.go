@@ -54,6 +54,30 @@ func TestJudgeCompetitors(t *testing.T) {
 	if c, h := judgeCompetitors(me, nil); c != "" || h != "" {
 		t.Errorf("alone: conflict %q, held %q", c, h)
 	}
+	creating := *conflictObj("b", "z", "db", false)
+	creating.Status.Origin = api.OriginCreated
+	if c, h := judgeCompetitors(me, []api.ReplicationSlot{creating}); c != "" || h == "" {
+		t.Errorf("other team creating it: conflict %q, held %q; want held only", c, h)
+	}
+	// Both own it after a race: the adopter yields to the creator, never
+	// the other way round.
+	creator := *conflictObj("b", "z", "db", true)
+	creator.Status.Origin = api.OriginCreated
+	adopter := conflictObj("a", "x", "db", true)
+	adopter.UID, adopter.Status.Origin = "me", api.OriginAdopted
+	if c, _ := judgeCompetitors(adopter, []api.ReplicationSlot{creator}); c == "" {
+		t.Error("an adopter beside another namespace's creator must yield")
+	}
+	other := *adopter
+	other.Namespace, other.UID = "b", "other"
+	mine := conflictObj("a", "x", "db", true)
+	mine.UID, mine.Status.Origin = "me", api.OriginCreated
+	if c, h := judgeCompetitors(mine, []api.ReplicationSlot{other}); c != "" || h != "" {
+		t.Errorf("a creator beside another namespace's adopter: conflict %q, held %q; want neither", c, h)
+	}
+	if c, h := judgeCompetitors(adopter, []api.ReplicationSlot{other}); c != "" || h != "" {
+		t.Errorf("two adopters: conflict %q, held %q; want neither (no one can tell)", c, h)
+	}
 }
 
 // TestConflictMessage: an owner in another namespace is never named.

@@ -44,7 +44,9 @@ var _ = Describe("conflicting objects created concurrently", Label("conflict"), 
 	// Two teams, each with a namespace, a PostgresServer and a role of its
 	// own, reach the same PostgreSQL at the same address and declare the
 	// same slot name. PostgreSQL has one slot of that name, so exactly one
-	// object may own it, and deleting the other team's objects keeps it.
+	// object may own it. Deleting one team's objects drops the slots that
+	// team owns (another namespace never keeps a slot alive), keeps the
+	// other team's, and the other team's waiting objects make their own.
 	Describe("across namespaces", Ordered, ContinueOnFailure, func() {
 		var s, t *scenario
 		BeforeAll(func() {
@@ -65,14 +67,39 @@ var _ = Describe("conflicting objects created concurrently", Label("conflict"), 
 			t.expectCanaries()
 		})
 
-		It("keeps every slot when the objects of one namespace are deleted", func() {
+		It("keeps a team's slots when the other team's objects are deleted, and its waiting objects make their own", func() {
+			theirs := ownedIn(t.ns)
+			report(fmt.Sprintf("conflict: of %d shared names, the deleted team owned", counts.ConflictPairs), len(theirs))
 			deleteAllIn(t.ns)
 			Consistently(s.nothingLost).WithTimeout(2*pollInterval).Should(Succeed(),
 				"deleting one team's objects dropped or recreated the other team's slots")
 			s.expectInvariants(nil, noSlotLost)
+			Expect(pgSlotCount(s, counts.ConflictPairs)).To(Succeed())
+			items, err := slotsIn(s.ns)
+			Expect(err).NotTo(HaveOccurred())
+			for i := range items {
+				if theirs[slotNameOf(&items[i])] {
+					Expect(items[i].Status.Origin).To(Equal(api.OriginCreated),
+						"%s: the other team's slot was dropped with its object; this one made its own", items[i].Name)
+				}
+			}
 		})
 	})
 })
+
+// ownedIn is the set of slot names the objects of ns own.
+func ownedIn(ns string) map[string]bool {
+	GinkgoHelper()
+	items, err := slotsIn(ns)
+	Expect(err).NotTo(HaveOccurred())
+	out := map[string]bool{}
+	for i := range items {
+		if items[i].Status.Owned {
+			out[slotNameOf(&items[i])] = true
+		}
+	}
+	return out
+}
 
 // expectOneOwnerEach waits until every slot declared in the namespaces has
 // exactly one owner and every other object is Stalled with Conflict, and

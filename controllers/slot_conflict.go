@@ -217,6 +217,7 @@ func otherTeamHolder(rs *api.ReplicationSlot, others []api.ReplicationSlot) *api
 	}
 	return holder
 }
+
 // conflictMessage says who holds the slot. An owner in rs's namespace is
 // named; one in another namespace is not: object names are that team's
 // business, and the reader may not be allowed to see them.

@@ -188,57 +188,6 @@ func splitClaims(snap *observation.Snapshot) []string {
 	return nil
 }
 
-func needsLogical(slots []api.ReplicationSlot) bool {
-	for i := range slots {
-		if slots[i].Spec.Type == api.SlotLogical {
-			return true
-		}
-	}
-	return false
-}
-
-func needsFailoverSlots(slots []api.ReplicationSlot) bool {
-	for i := range slots {
-		if slots[i].Spec.Type == api.SlotLogical && slots[i].Spec.Failover {
-			return true
-		}
-	}
-	return false
-}
-
-func managedNames(slots []api.ReplicationSlot) map[string]bool {
-	out := make(map[string]bool, len(slots))
-	for i := range slots {
-		if slots[i].Status.Owned {
-			out[(&slots[i]).SlotName()] = true
-		}
-	}
-	return out
-}
-
-// finalize waits until no ReplicationSlot references the server, so each can
-// still reach PostgreSQL to drop its slot, then stops the monitor.
-func (r *PostgresServerReconciler) finalize(ctx context.Context, ps *api.PostgresServer) (ctrl.Result, error) {
-	slots, err := slotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if len(slots) > 0 {
-		before := ps.DeepCopy()
-		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation, Outcome: status.Outcome{
-			Phase: status.Progressing, Reason: api.ReasonDeleting,
-			Message: fmt.Sprintf("waiting for %d ReplicationSlot(s) that use this server to be deleted", len(slots))}})
-		return ctrl.Result{RequeueAfter: deletionRecheck}, r.patchStatus(ctx, before, ps)
-	}
-	r.Monitor.Remove(client.ObjectKeyFromObject(ps))
-	r.Patroni.Remove(client.ObjectKeyFromObject(ps))
-	metrics.DeleteServer(ps.Namespace, ps.Name)
-	if controllerutil.RemoveFinalizer(ps, api.ServerFinalizerName) {
-		return ctrl.Result{}, r.Update(ctx, ps)
-	}
-	return ctrl.Result{}, nil
-}
-
 func (r *PostgresServerReconciler) patchStatus(ctx context.Context, before, ps *api.PostgresServer) error {
 	if equality.Semantic.DeepEqual(before.Status, ps.Status) {
 		return nil

@@ -63,9 +63,17 @@ var _ = Describe("ignoreSlots Manage", func() {
 		createSecret(ns, "pg", opRole, opPassword)
 		rs := physicalSlot(ns, "ordered", "db")
 		watcher := &orderWatcher{config: map[string]any{"ignore_slots": []any{}}}
+		// The key is taken once: the handler runs on the server's goroutine
+		// while deleteAndWait reads the object into rs, so rs itself must not
+		// be read there. A failed read is noted rather than failed on, so
+		// that an entry removed after the object is gone shows as such in
+		// the notes compared below.
+		key := keyOf(rs)
 		watcher.note = func() orderNote {
 			cur := &api.ReplicationSlot{}
-			Expect(k8s.Get(bg, keyOf(rs), cur)).To(Succeed())
+			if err := k8s.Get(bg, key, cur); err != nil {
+				return orderNote{statusEntry: "read failed: " + err.Error(), slotExists: slotExists(primary, "ordered")()}
+			}
 			return orderNote{statusEntry: cur.Status.IgnoreSlotsEntry, slotExists: slotExists(primary, "ordered")()}
 		}
 		srv := httptest.NewServer(watcher)

@@ -26,7 +26,7 @@ const (
 // credentials (and CA) from Secrets in its namespace. A problem is returned
 // as a Stalled outcome: a human has to create or fix the Secret.
 func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.PostgresServer) (monitor.Config, *status.Outcome) {
-	if o := invalidSpec(ps.Spec.Problems()); o != nil {
+	if o := status.InvalidSpec(ps.Spec.Problems()); o != nil {
 		return monitor.Config{}, o
 	}
 	conn, o := r.connConfig(ctx, ps)
@@ -110,14 +110,14 @@ func (r *PostgresServerReconciler) secretKey(ctx context.Context, ns, name, key 
 	err := r.SecretReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &s)
 	switch {
 	case apierrors.IsNotFound(err):
-		return nil, stalled(api.ReasonCredentialsMissing,
+		return nil, status.Stall(api.ReasonCredentialsMissing,
 			fmt.Sprintf("Secret %q not found in namespace %q: create it with keys username and password", name, ns))
 	case err != nil:
 		return nil, &status.Outcome{Phase: status.Retrying, Reason: api.ReasonError, Message: "reading Secret: " + err.Error()}
 	}
 	v, ok := s.Data[key]
 	if !ok || len(v) == 0 {
-		return nil, stalled(api.ReasonCredentialsMissing, fmt.Sprintf("Secret %q has no key %q", name, key))
+		return nil, status.Stall(api.ReasonCredentialsMissing, fmt.Sprintf("Secret %q has no key %q", name, key))
 	}
 	return v, nil
 }

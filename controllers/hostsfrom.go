@@ -47,7 +47,7 @@ func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.Postgres
 	}
 	want, err := parseHostsFromPort(hf.Port)
 	if err != nil {
-		return nil, stalled(api.ReasonInvalidSpec, err.Error())
+		return nil, status.Stall(api.ReasonInvalidSpec, err.Error())
 	}
 	var list discoveryv1.EndpointSliceList
 	if err := r.List(ctx, &list, client.InNamespace(ps.Namespace),

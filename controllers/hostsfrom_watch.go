@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/controllers/index"
 )
 
 // serversOfSlice maps an EndpointSlice to the servers in its namespace that
@@ -21,7 +22,7 @@ func (r *PostgresServerReconciler) serversOfSlice(ctx context.Context, o client.
 		return nil
 	}
 	var list api.PostgresServerList
-	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexHostsFrom: svc}); err != nil {
+	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{index.HostsFrom: svc}); err != nil {
 		return nil
 	}
 	out := make([]reconcile.Request, 0, len(list.Items))

@@ -15,12 +15,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/controllers/index"
 	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/ownwrites"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -44,7 +47,7 @@ type PostgresServerReconciler struct {
 	// HostPolicy says where connections may go; nil allows every address.
 	HostPolicy *postgres.HostPolicy
 
-	written *readYourWrites[api.PostgresServerStatus]
+	written *ownwrites.Cache[api.PostgresServerStatus]
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=postgresservers,verbs=get;list;watch;update;patch
@@ -60,11 +63,11 @@ func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		if apierrors.IsNotFound(err) {
 			r.Monitor.Remove(req.NamespacedName)
 			metrics.DeleteServer(req.Namespace, req.Name)
-			r.written.forget(req.NamespacedName)
+			r.written.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if st, ok := r.written.newer(req.NamespacedName, ps.ResourceVersion); ok {
+	if st, ok := r.written.Newer(req.NamespacedName, ps.ResourceVersion); ok {
 		ps.Status = *st.DeepCopy()
 	}
 	if !ps.DeletionTimestamp.IsZero() {
@@ -83,7 +86,7 @@ func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	// Only once the failover is recorded: a reconcile of a stale object
 	// must not announce it twice.
 	if failover != "" {
-		r.Recorder.Eventf(&ps, nil, "Warning", "Failover", actionReconcile, "%s", failover)
+		r.Recorder.Eventf(&ps, nil, "Warning", "Failover", record.ActionReconcile, "%s", failover)
 	}
 	// The monitor wakes us on every change of roles or slots, but not for
 	// figures (unmanaged retained WAL, lag) or a retry after an error: look
@@ -107,14 +110,14 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 		return ""
 	}
 	r.Monitor.Ensure(key, cfg)
-	slots, err := slotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
+	slots, err := index.SlotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
 	if err != nil {
 		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation,
 			Outcome: status.Outcome{Phase: status.Retrying, Reason: api.ReasonError, Message: err.Error()}})
 		return ""
 	}
 	snap := r.Monitor.Snapshot(key)
-	if snap == nil && readyOf(ps.Status.Conditions).Type != "" {
+	if snap == nil && status.ReadyOf(ps.Status.Conditions).Type != "" {
 		// Right after a (re)start, before the first probe: keep what status
 		// says rather than flap Ready; the first snapshot wakes us.
 		return ""
@@ -138,7 +141,7 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 // on it; it returns the description of a failover it recorded.
 func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.PostgresServer, snap *observation.Snapshot,
 	slots []api.ReplicationSlot, in *status.ServerInputs) string {
-	managed, err := slotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier)
+	managed, err := index.SlotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier)
 	if err != nil {
 		managed = slots
 	}
@@ -151,11 +154,11 @@ func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.Postg
 }
 
 func (r *PostgresServerReconciler) setConditions(ps *api.PostgresServer, in status.ServerInputs) {
-	old := readyOf(ps.Status.Conditions)
+	old := status.ReadyOf(ps.Status.Conditions)
 	ps.Status.Conditions = status.ServerConditions(ps.Status.Conditions, in)
 	ps.Status.ObservedGeneration = ps.Generation
-	cur := readyOf(ps.Status.Conditions)
-	emitTransition(r.Recorder, ps, old, cur, quietTransition(old, cur, in.Outcome.Phase, false))
+	cur := status.ReadyOf(ps.Status.Conditions)
+	record.Transition(r.Recorder, ps, old, cur, record.Quiet(old, cur, in.Outcome.Phase, false))
 }
 
 func applyServerView(ps *api.PostgresServer, v status.ServerView) {
@@ -197,6 +200,6 @@ func (r *PostgresServerReconciler) patchStatus(ctx context.Context, before, ps *
 		log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
 		return client.IgnoreNotFound(err)
 	}
-	r.written.remember(client.ObjectKeyFromObject(ps), ps.ResourceVersion, *ps.Status.DeepCopy())
+	r.written.Remember(client.ObjectKeyFromObject(ps), ps.ResourceVersion, *ps.Status.DeepCopy())
 	return nil
 }

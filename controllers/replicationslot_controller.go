@@ -17,6 +17,7 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/ownwrites"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
@@ -40,7 +41,7 @@ type ReplicationSlotReconciler struct {
 	// with the server reconciler.
 	Patroni *patroni.Registry
 
-	written *readYourWrites[api.ReplicationSlotStatus]
+	written *ownwrites.Cache[api.ReplicationSlotStatus]
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch
@@ -106,7 +107,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		if apierrors.IsNotFound(err) {
 			r.Monitor.Untrack(req.NamespacedName)
 			metrics.DeleteSlot(req.Namespace, req.Name)
-			r.written.forget(req.NamespacedName)
+			r.written.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -114,7 +115,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	// for longer than two actions and a read, whatever a server does.
 	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+r.Conns.Timeout(serverKeyOf(&rs)))
 	defer cancel()
-	if st, ok := r.written.newer(req.NamespacedName, rs.ResourceVersion); ok {
+	if st, ok := r.written.Newer(req.NamespacedName, rs.ResourceVersion); ok {
 		rs.Status = *st.DeepCopy()
 	}
 	if !rs.DeletionTimestamp.IsZero() {
@@ -131,7 +132,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if sc.firstObservation && readyOf(rs.Status.Conditions).Type != "" {
+	if sc.firstObservation && status.ReadyOf(rs.Status.Conditions).Type != "" {
 		// Right after a (re)start the monitor has not probed yet: keep the
 		// conditions as they are rather than flap Ready for a moment.
 		return ctrl.Result{RequeueAfter: time.Second}, nil
@@ -191,6 +192,6 @@ func deref(o *status.Outcome) status.Outcome {
 // wake-ups, and PostgresServers (a server appearing or recovering wakes its
 // slots).
 func (r *ReplicationSlotReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
-	r.written = newReadYourWrites[api.ReplicationSlotStatus]()
+	r.written = ownwrites.New[api.ReplicationSlotStatus]()
 	return setupSlotController(mgr, r, workers)
 }

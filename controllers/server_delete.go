@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/controllers/index"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -15,7 +16,7 @@ import (
 // finalize waits until no ReplicationSlot references the server, so each can
 // still reach PostgreSQL to drop its slot, then stops the monitor.
 func (r *PostgresServerReconciler) finalize(ctx context.Context, ps *api.PostgresServer) (ctrl.Result, error) {
-	slots, err := slotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
+	slots, err := index.SlotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -1,3 +1,7 @@
+// Package controllers wires slotkeeper's reconcilers into a manager and
+// holds the PostgresServer reconciler; the ReplicationSlot reconciler is in
+// controllers/slot. Both are thin: observations come from the monitor,
+// status from internal/status and SQL from internal/postgres.
 package controllers
 
 import (
@@ -18,11 +22,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/controllers/index"
 	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
+	"github.com/slotkeeper/slotkeeper/internal/ownwrites"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 )
 
 // Options tune the controllers.
@@ -37,7 +44,7 @@ type Options struct {
 // Setup registers the field indexes, the background creator and both
 // reconcilers with a manager.
 func Setup(mgr ctrl.Manager, mon *monitor.Manager, conns *connections.Registry, o Options) error {
-	if err := setupIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	if err := index.Setup(context.Background(), mgr.GetFieldIndexer()); err != nil {
 		return err
 	}
 	cr := creator.New()
@@ -50,7 +57,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, conns *connections.Registry, 
 	}
 	if err := (&PostgresServerReconciler{
 		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Monitor: mon, Conns: conns,
-		Recorder: clippedRecorder{mgr.GetEventRecorder("slotkeeper")}, Patroni: pat, HostPolicy: o.HostPolicy,
+		Recorder: record.Clipped{EventRecorder: mgr.GetEventRecorder("slotkeeper")}, Patroni: pat, HostPolicy: o.HostPolicy,
 	}).SetupWithManager(mgr); err != nil {
 		return err
 	}
@@ -58,7 +65,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, conns *connections.Registry, 
 		o.SlotWorkers = 8
 	}
 	return (&ReplicationSlotReconciler{
-		Client: mgr.GetClient(), Monitor: mon, Conns: conns, Creator: cr, Recorder: clippedRecorder{mgr.GetEventRecorder("slotkeeper")},
+		Client: mgr.GetClient(), Monitor: mon, Conns: conns, Creator: cr, Recorder: record.Clipped{EventRecorder: mgr.GetEventRecorder("slotkeeper")},
 		ActionTimeout: o.ActionTimeout, Patroni: pat,
 	}).SetupWithManager(mgr, o.SlotWorkers)
 }
@@ -90,7 +97,7 @@ func (r *ReplicationSlotReconciler) namesakes(ctx context.Context, o client.Obje
 		return nil
 	}
 	var list api.ReplicationSlotList
-	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: rs.SlotName()}); err != nil {
+	if err := r.List(ctx, &list, client.MatchingFields{index.SlotName: rs.SlotName()}); err != nil {
 		return nil
 	}
 	var out []reconcile.Request
@@ -104,7 +111,7 @@ func (r *ReplicationSlotReconciler) namesakes(ctx context.Context, o client.Obje
 
 // slotsOfServerObject maps a PostgresServer event to its ReplicationSlots.
 func (r *ReplicationSlotReconciler) slotsOfServerObject(ctx context.Context, o client.Object) []reconcile.Request {
-	slots, err := slotsOfServer(ctx, r.Client, o.GetNamespace(), o.GetName())
+	slots, err := index.SlotsOfServer(ctx, r.Client, o.GetNamespace(), o.GetName())
 	if err != nil {
 		return nil
 	}
@@ -119,7 +126,7 @@ func (r *ReplicationSlotReconciler) slotsOfServerObject(ctx context.Context, o c
 // Secrets, their ReplicationSlots (for the managed-slot inventory), the
 // EndpointSlices of spec.hostsFrom and the monitor's wake-ups.
 func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	r.written = newReadYourWrites[api.PostgresServerStatus]()
+	r.written = ownwrites.New[api.PostgresServerStatus]()
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&api.PostgresServer{}).
 		Named("postgresserver").

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/controllers/index"
 )
 
 // Slot names belong to a PostgreSQL cluster, not to a PostgresServer
@@ -64,7 +65,7 @@ func samePrimary(a, b clusterView) bool {
 // dropped or released it.
 func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.ReplicationSlot, same sameCluster, holding bool) ([]api.ReplicationSlot, error) {
 	var list api.ReplicationSlotList
-	if err := r.List(ctx, &list, client.MatchingFields{indexSlotName: rs.SlotName()}); err != nil {
+	if err := r.List(ctx, &list, client.MatchingFields{index.SlotName: rs.SlotName()}); err != nil {
 		return nil, err
 	}
 	var out []api.ReplicationSlot

@@ -6,6 +6,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -29,7 +30,7 @@ func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope
 			sc.note(m, "cannot drop the former primary's stale slot: "+err.Error())
 			return
 		}
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "StaleSlotDropped", actionDrop,
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "StaleSlotDropped", record.ActionDrop,
 			"dropped the stale copy of slot %q that %s kept from when it was primary, so the standby follows the live slot", sc.name, m.Addr())
 	}
 	removeCopy(sc, m.Endpoint)
@@ -49,7 +50,7 @@ func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope,
 		return
 	}
 	if dropped {
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyDropped", actionDrop,
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyDropped", record.ActionDrop,
 			"dropped the copy of slot %q on standby %s (failover is off)", sc.name, m.Addr())
 	}
 	removeCopy(sc, m.Endpoint)

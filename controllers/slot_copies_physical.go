@@ -8,6 +8,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 )
 
 // keepPhysicalCopy creates the copy, or advances it to the primary's
@@ -62,7 +63,7 @@ func (r *ReplicationSlotReconciler) createPhysicalCopy(ctx context.Context, sc *
 // Event's format takes the slot and the standby first, then extra.
 func (r *ReplicationSlotReconciler) copyMade(sc *slotScope, m *observation.Member, c api.SlotCopy, format string, extra ...any) {
 	addCopy(sc, c)
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", actionCreate, format, append([]any{sc.name, m.Addr()}, extra...)...)
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", record.ActionCreate, format, append([]any{sc.name, m.Addr()}, extra...)...)
 	r.Monitor.Refresh(sc.serverKey)
 }
 

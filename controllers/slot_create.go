@@ -8,6 +8,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -67,16 +68,16 @@ func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, 
 	why := status.VanishedNote(reason, haManagerOf(sc), sc.name)
 	switch {
 	case reason == "":
-		r.Recorder.Eventf(rs, nil, "Normal", "Created", actionCreate, "created %s slot %q on %s",
+		r.Recorder.Eventf(rs, nil, "Normal", "Created", record.ActionCreate, "created %s slot %q on %s",
 			rs.Spec.Type, sc.name, sc.target.Addr())
 	case rs.Spec.Type == api.SlotLogical:
 		rs.Status.Recreations++
 		recordGap(rs, newGap(reason, from, start))
-		r.Recorder.Eventf(rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
+		r.Recorder.Eventf(rs, nil, "Warning", api.ConditionDataGap, record.ActionRecreate,
 			"recreated slot %q on %s (%s): changes from %s to %s were never decoded%s", sc.name, sc.target.Addr(), reason, from, start, why)
 	default:
 		rs.Status.Recreations++
-		r.Recorder.Eventf(rs, nil, "Warning", reason, actionRecreate, "recreated physical slot %q on %s (%s)%s",
+		r.Recorder.Eventf(rs, nil, "Warning", reason, record.ActionRecreate, "recreated physical slot %q on %s (%s)%s",
 			sc.name, sc.target.Addr(), reason, why)
 	}
 	if row != nil {
@@ -114,7 +115,7 @@ func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slot
 	if e := postgres.Classify(err); e != nil {
 		sc.nameTaken = e.Reason == postgres.ReasonSlotExists
 		if err := r.forgetIntent(ctx, sc, e); err != nil {
-			return nil, retrying(api.ReasonError, err.Error())
+			return nil, status.Retry(api.ReasonError, err.Error())
 		}
 		return nil, errorOutcome(e, sc)
 	}

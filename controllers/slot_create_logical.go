@@ -26,7 +26,7 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 	key := client.ObjectKeyFromObject(sc.rs)
 	conn, ok := r.Conns.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
 	if !ok {
-		return retrying(api.ReasonServerUnavailable, "the server is not monitored yet"), nil
+		return status.Retry(api.ReasonServerUnavailable, "the server is not monitored yet"), nil
 	}
 	primary := sc.snap.PrimaryMember()
 	heal, _ := status.SelfHeal(snapshotMode(sc.ps), primary.Identity)
@@ -40,12 +40,12 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from, Circumstances: circumstances(id),
 	})
 	if !started {
-		return retrying(api.ReasonCreating, "the operator is not leading or is stopping"), nil
+		return status.Retry(api.ReasonCreating, "the operator is not leading or is stopping"), nil
 	}
 	if st, ok := r.Creator.Await(key, quickCreation); ok {
 		return r.followCreation(ctx, sc, st)
 	}
-	return progressing(api.ReasonCreating, "creating the slot on "+sc.target.Addr()), nil
+	return status.Progress(api.ReasonCreating, "creating the slot on "+sc.target.Addr()), nil
 }
 
 // poolGetter returns the server's current pool to a member's maintenance
@@ -115,7 +115,7 @@ func circumstances(id *postgres.Identity) string {
 // CreationBlocked with the blockers when it waits for something.
 func (r *ReplicationSlotReconciler) creationOutcome(sc *slotScope, st creator.State) *status.Outcome {
 	if st.Queued {
-		return progressing(api.ReasonCreating, "waiting for other creations on this server to finish")
+		return status.Progress(api.ReasonCreating, "waiting for other creations on this server to finish")
 	}
 	heal, note := status.SelfHeal(snapshotMode(sc.ps), primaryIdentity(sc))
 	now := time.Now()
@@ -129,7 +129,7 @@ func (r *ReplicationSlotReconciler) creationOutcome(sc *slotScope, st creator.St
 	if sc.blockedMessage != "" {
 		msg += ": " + sc.blockedMessage
 	}
-	return progressing(api.ReasonCreating, msg)
+	return status.Progress(api.ReasonCreating, msg)
 }
 
 // eventTerminations records one Event per blocker terminated (or that could
@@ -198,6 +198,6 @@ func inProgressElsewhere(rs *api.ReplicationSlot, row *postgres.Slot) *status.Ou
 	if rs.Spec.Type != api.SlotLogical || row.ConfirmedFlushLSN != nil || !row.Active {
 		return nil
 	}
-	return progressing(api.ReasonCreating, fmt.Sprintf(
+	return status.Progress(api.ReasonCreating, fmt.Sprintf(
 		"a creation of this slot started earlier is still running (pid %d); waiting for it", row.ActivePID))
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -36,7 +37,7 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 		return ctrl.Result{}, err
 	}
 	if keep {
-		r.Recorder.Eventf(rs, nil, "Normal", "Released", actionRelease, "slot %q left in place: %s", rs.SlotName(), why)
+		r.Recorder.Eventf(rs, nil, "Normal", "Released", record.ActionRelease, "slot %q left in place: %s", rs.SlotName(), why)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	sc := r.newScope(rs)
@@ -49,7 +50,7 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	if time.Since(rs.DeletionTimestamp.Time) > releaseAfter && o.Reason != api.ReasonSlotActive {
-		r.Recorder.Eventf(rs, nil, "Warning", "Released", actionRelease,
+		r.Recorder.Eventf(rs, nil, "Warning", "Released", record.ActionRelease,
 			"gave up dropping slot %q after %s (%s); the slot is left on the server: drop it by hand if it is unwanted",
 			rs.SlotName(), releaseAfter, o.Message)
 		return ctrl.Result{}, r.release(ctx, rs)
@@ -65,7 +66,7 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 func (r *ReplicationSlotReconciler) entryAfterDrop(ctx context.Context, sc *slotScope) *status.Outcome {
 	o := r.removeIgnoreEntry(ctx, sc)
 	if o != nil && time.Since(sc.rs.DeletionTimestamp.Time) > releaseAfter {
-		r.Recorder.Eventf(sc.rs, nil, "Warning", "Released", actionRelease,
+		r.Recorder.Eventf(sc.rs, nil, "Warning", "Released", record.ActionRelease,
 			"dropped slot %q, but gave up removing its entry from Patroni's ignore_slots after %s (%s): remove it there by hand",
 			sc.name, releaseAfter, o.Message)
 		return nil
@@ -117,7 +118,7 @@ func (r *ReplicationSlotReconciler) dropForDeletion(ctx context.Context, sc *slo
 	}
 	if row.Active {
 		who, _ := holder(sc, row)
-		return retrying(api.ReasonSlotActive, fmt.Sprintf(
+		return status.Retry(api.ReasonSlotActive, fmt.Sprintf(
 			"not dropping slot %q while it is in use: %s; or set deletionPolicy: Retain to leave it in place", sc.name, who))
 	}
 	if o, replaced := r.drop(ctx, sc); replaced {
@@ -133,7 +134,7 @@ func orError(o *status.Outcome, err error) *status.Outcome {
 	if o != nil {
 		return o
 	}
-	return retrying(api.ReasonError, err.Error())
+	return status.Retry(api.ReasonError, err.Error())
 }
 
 func (r *ReplicationSlotReconciler) release(ctx context.Context, rs *api.ReplicationSlot) error {

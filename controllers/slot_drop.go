@@ -6,6 +6,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -26,12 +27,12 @@ func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) (o 
 	case e != nil && e.Reason == postgres.ReasonSlotExists:
 		msg := fmt.Sprintf("slot %q on %s is no longer the %s slot this object declares; slotkeeper leaves it alone",
 			sc.name, sc.target.Addr(), sc.rs.Spec.Type)
-		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, actionDrop, "%s", msg)
-		return stalled(api.ReasonConflict, msg), true
+		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, record.ActionDrop, "%s", msg)
+		return status.Stall(api.ReasonConflict, msg), true
 	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
 		return errorOutcome(e, sc), false
 	}
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "Dropped", actionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "Dropped", record.ActionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
 	return nil, false
 }
 

@@ -9,6 +9,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -17,7 +18,7 @@ import (
 func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	t := sc.target
 	if t.Slots == nil {
-		return retrying(api.ReasonServerUnavailable, fmt.Sprintf("cannot list slots on %s: %v", t.Addr(), t.SlotsErr)), nil
+		return status.Retry(api.ReasonServerUnavailable, fmt.Sprintf("cannot list slots on %s: %v", t.Addr(), t.SlotsErr)), nil
 	}
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
 	_, present := t.Slots[sc.name]
@@ -94,7 +95,7 @@ func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotS
 			return o, nil
 		}
 		if fresh == nil {
-			return progressing(api.ReasonCreating, "the slot disappeared while being created; looking again"), nil
+			return status.Progress(api.ReasonCreating, "the slot disappeared while being created; looking again"), nil
 		}
 		if o := inProgressElsewhere(sc.rs, fresh); o != nil {
 			return o, nil
@@ -104,7 +105,7 @@ func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotS
 	sc.row = row
 	if msg := mismatch(sc.rs, row); msg != "" {
 		sc.row = nil // not our slot: report none of its figures
-		return stalled(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself"), nil
+		return status.Stall(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself"), nil
 	}
 	if !sc.rs.Status.Owned {
 		if o := r.adopt(sc); o != nil {
@@ -124,24 +125,24 @@ func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
 		// (recordCreationIntent), and the operator stopped before recording
 		// the result: its own creation made it, no adoption rule applies.
 		sc.rs.Status.Owned, sc.announced = true, true
-		r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
+		r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, record.ActionAdopt,
 			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
 		return nil
 	}
 	if sc.heldElsewhere != "" {
-		return stalled(api.ReasonConflict, sc.heldElsewhere)
+		return status.Stall(api.ReasonConflict, sc.heldElsewhere)
 	}
 	if sc.rs.Spec.Adoption == api.AdoptNever {
-		return stalled(api.ReasonConflict, fmt.Sprintf(
+		return status.Stall(api.ReasonConflict, fmt.Sprintf(
 			"slot %q already exists on %s and spec.adoption is Never; drop it yourself or set adoption: IfMatching", sc.name, sc.target.Addr()))
 	}
 	if who := standbyStreaming(sc); who != "" && sc.rs.Spec.Adoption != api.AdoptIfMatchingWithStandby {
-		return stalled(api.ReasonConflict, fmt.Sprintf(
+		return status.Stall(api.ReasonConflict, fmt.Sprintf(
 			"slot %q on %s is the one %s streams through: slotkeeper does not adopt it unless asked; "+
 				"set adoption: IfMatchingWithStandby if this object is to own it", sc.name, sc.target.Addr(), who))
 	}
 	sc.rs.Status.Owned, sc.rs.Status.Origin, sc.announced = true, api.OriginAdopted, true
-	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, actionAdopt,
+	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, record.ActionAdopt,
 		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
 	return nil
 }
@@ -192,12 +193,12 @@ func invalidationOf(row *postgres.Slot) string {
 func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
 	why := invalidationOf(row)
 	if sc.rs.Spec.InvalidationPolicy == api.InvalidationKeep {
-		return stalled(api.ReasonInvalidated, fmt.Sprintf(
+		return status.Stall(api.ReasonInvalidated, fmt.Sprintf(
 			"PostgreSQL invalidated the slot (%s); its consumer cannot continue. Set invalidationPolicy: Recreate, or recreate the object", why)), nil
 	}
 	if row.Active {
 		who, _ := holder(sc, row)
-		return retrying(api.ReasonSlotActive, fmt.Sprintf(
+		return status.Retry(api.ReasonSlotActive, fmt.Sprintf(
 			"the slot is invalidated (%s) but still in use, and slotkeeper never drops an active slot: %s", why, who)), nil
 	}
 	if o, _ := r.drop(ctx, sc); o != nil {

@@ -54,11 +54,11 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 		msg += ": " + fix
 	}
 	if e.Reason == postgres.ReasonWALLevelTooLow && standbyBehindOnWALLevel(sc) {
-		return retrying(api.ReasonWALLevelTooLow, msg+"; the primary has wal_level logical now, and standby "+
+		return status.Retry(api.ReasonWALLevelTooLow, msg+"; the primary has wal_level logical now, and standby "+
 			sc.target.Addr()+" takes it once it has replayed the change")
 	}
 	if reason, ok := stalledReasons[e.Reason]; ok {
-		return stalled(reason, msg)
+		return status.Stall(reason, msg)
 	}
 	switch {
 	case e.Reason == postgres.ReasonSlotActive:
@@ -66,15 +66,15 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 			who, _ := holder(sc, sc.row)
 			msg += "; " + who
 		}
-		return retrying(api.ReasonSlotActive, msg)
+		return status.Retry(api.ReasonSlotActive, msg)
 	case e.Reason == postgres.ReasonSlotExists:
 		// Lost a race with another creator (or a stale snapshot): look again.
-		return progressing(api.ReasonCreating, "the slot appeared while being created; checking it")
+		return status.Progress(api.ReasonCreating, "the slot appeared while being created; checking it")
 	case errors.Is(e, context.DeadlineExceeded) && sc.row == nil:
-		return progressing(api.ReasonCreating, "creation is waiting (for running transactions, or a standby snapshot); retrying: "+msg)
+		return status.Progress(api.ReasonCreating, "creation is waiting (for running transactions, or a standby snapshot); retrying: "+msg)
 	}
 	if e.Transient {
-		return retrying(api.ReasonServerUnavailable, msg)
+		return status.Retry(api.ReasonServerUnavailable, msg)
 	}
-	return retrying(api.ReasonError, msg)
+	return status.Retry(api.ReasonError, msg)
 }

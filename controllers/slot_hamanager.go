@@ -10,6 +10,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -44,7 +45,7 @@ func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slo
 		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%s), so Patroni may drop it; the PostgresServer's %s condition says what to do",
 			patroniTrouble(err), api.ConditionHAManagerCoversSlots)
 	case wrote:
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", actionCreate,
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", record.ActionCreate,
 			"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
 	}
 	return nil, nil
@@ -63,7 +64,7 @@ func noKeeperYet(sc *slotScope) *status.Outcome {
 		sc.haNote = "; Patroni's ignore_slots cannot be kept: " + c.Message
 		return nil
 	}
-	return progressing(api.ReasonProgressing, "waiting for the PostgresServer to reach Patroni before creating the slot")
+	return status.Progress(api.ReasonProgressing, "waiting for the PostgresServer to reach Patroni before creating the slot")
 }
 
 // addIgnoreEntry makes Patroni's ignore_slots cover the slot and records
@@ -120,21 +121,21 @@ func (r *ReplicationSlotReconciler) removeIgnoreEntry(ctx context.Context, sc *s
 	}
 	if ps := sc.ps; ps != nil && (ps.Spec.Patroni == nil || ignoreMode(ps.Spec.Patroni) != api.IgnoreSlotsManage) {
 		// Somebody took the entries out of slotkeeper's hands: leave them.
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryLeft", actionDrop,
+		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryLeft", record.ActionDrop,
 			"left slot %q in Patroni's ignore_slots: the PostgresServer no longer has spec.patroni.ignoreSlots Manage", sc.name)
 		return nil
 	}
 	k := r.Patroni.Get(sc.serverKey)
 	if k == nil {
-		return retrying(api.ReasonDeleting, "the slot is dropped; waiting for the PostgresServer to reach Patroni to remove the slot's ignore_slots entry")
+		return status.Retry(api.ReasonDeleting, "the slot is dropped; waiting for the PostgresServer to reach Patroni to remove the slot's ignore_slots entry")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*r.readTimeout(sc))
 	defer cancel()
 	if err := k.Remove(ctx, patroniSlot(sc.rs)); err != nil {
-		return retrying(api.ReasonDeleting, fmt.Sprintf(
+		return status.Retry(api.ReasonDeleting, fmt.Sprintf(
 			"the slot is dropped; removing its entry from Patroni's ignore_slots failed: %v (set spec.patroni.ignoreSlots: Report on the PostgresServer to leave the entry and finish)", err))
 	}
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryRemoved", actionDrop,
+	r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryRemoved", record.ActionDrop,
 		"removed slot %q from Patroni's ignore_slots after dropping it", sc.name)
 	sc.rs.Status.IgnoreSlotsEntry = ""
 	return nil

@@ -6,6 +6,7 @@ package controllers
 import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -49,7 +50,7 @@ func (r *ReplicationSlotReconciler) unreadyCopyGap(sc *slotScope, start string) 
 		return
 	}
 	recordGap(sc.rs, newGap(api.ReasonFailover, from, to))
-	r.Recorder.Eventf(sc.rs, nil, "Warning", api.ConditionDataGap, actionRecreate,
+	r.Recorder.Eventf(sc.rs, nil, "Warning", api.ConditionDataGap, record.ActionRecreate,
 		"failed over to %s before its copy of slot %q was consistent: changes from %s to %s were never decoded",
 		sc.target.Addr(), sc.name, from, start)
 }

@@ -17,7 +17,7 @@ import (
 func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 	in := slotInputs(rs, status.Outcome{}, sc.row)
 	m := metrics.Slot{Namespace: rs.Namespace, Name: rs.Name, SlotName: rs.Status.SlotName, Server: rs.Spec.ServerRef.Name,
-		Ready: readyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: ptr.Deref(rs.Status.Active, false),
+		Ready: status.ReadyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: ptr.Deref(rs.Status.Active, false),
 		DataGap: in.Gap != nil && !in.Acknowledged, BudgetBytes: in.BudgetBytes, Recreations: rs.Status.Recreations,
 		DataGapBytesTotal: rs.Status.DataGapBytesTotal, BlockedSeconds: blockedSeconds(rs.Status.Conditions),
 		FailoverReady: failoverReadyFlag(rs), Vanished: rs.Status.Vanished, GapWindowBytes: ptr.To[int64](0)}
@@ -47,7 +47,7 @@ func consumerLag(sc *slotScope, row *postgres.Slot) *int64 {
 }
 
 func blockedSeconds(conds []metav1.Condition) float64 {
-	c := conditionOf(conds, api.ConditionCreationBlocked)
+	c := status.ConditionOf(conds, api.ConditionCreationBlocked)
 	if c.Status != metav1.ConditionTrue {
 		return 0
 	}
@@ -55,7 +55,7 @@ func blockedSeconds(conds []metav1.Condition) float64 {
 }
 
 func failoverReadyFlag(rs *api.ReplicationSlot) *bool {
-	c := conditionOf(rs.Status.Conditions, api.ConditionFailoverReady)
+	c := status.ConditionOf(rs.Status.Conditions, api.ConditionFailoverReady)
 	if !rs.Spec.Failover || c.Type == "" {
 		return nil
 	}

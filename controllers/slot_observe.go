@@ -110,7 +110,7 @@ func (r *ReplicationSlotReconciler) patchSlotStatus(ctx context.Context, before,
 	if err := r.Status().Patch(ctx, rs, client.MergeFrom(before)); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	r.written.remember(client.ObjectKeyFromObject(rs), rs.ResourceVersion, *rs.Status.DeepCopy())
+	r.written.Remember(client.ObjectKeyFromObject(rs), rs.ResourceVersion, *rs.Status.DeepCopy())
 	return res, nil
 }
 

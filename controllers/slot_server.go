@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -18,14 +19,14 @@ func (r *ReplicationSlotReconciler) resolveServer(ctx context.Context, sc *slotS
 	var ps api.PostgresServer
 	if err := r.Get(ctx, sc.serverKey, &ps); err != nil {
 		if apierrors.IsNotFound(err) {
-			return stalled(api.ReasonServerNotFound, fmt.Sprintf(
+			return status.Stall(api.ReasonServerNotFound, fmt.Sprintf(
 				"PostgresServer %q not found in namespace %q: create it (a ReplicationSlot may only use a server in its own namespace)",
 				sc.serverKey.Name, sc.serverKey.Namespace)), nil
 		}
 		return nil, err
 	}
 	if !ps.DeletionTimestamp.IsZero() && !sc.deleting {
-		return progressing(api.ReasonServerNotReady, "the PostgresServer is being deleted"), nil
+		return status.Progress(api.ReasonServerNotReady, "the PostgresServer is being deleted"), nil
 	}
 	sc.ps = &ps
 	sc.snap = r.Monitor.Snapshot(sc.serverKey)
@@ -34,7 +35,7 @@ func (r *ReplicationSlotReconciler) resolveServer(ctx context.Context, sc *slotS
 		return serverNotReady(&ps), nil
 	}
 	if sc.snap.SplitBrain() {
-		return stalled(api.ReasonSplitBrain, "split brain on the server ("+fmt.Sprint(sc.snap.Claims)+
+		return status.Stall(api.ReasonSplitBrain, "split brain on the server ("+fmt.Sprint(sc.snap.Claims)+
 			"): slotkeeper takes no action until one primary remains"), nil
 	}
 	if sc.snap.PrimaryMember() == nil {
@@ -50,9 +51,9 @@ func (r *ReplicationSlotReconciler) resolveServer(ctx context.Context, sc *slotS
 func serverNotReady(ps *api.PostgresServer) *status.Outcome {
 	msg := "waiting for the first observation of PostgresServer " + ps.Name
 	if c := meta.FindStatusCondition(ps.Status.Conditions, api.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
-		return stalled(api.ReasonServerNotReady, "PostgresServer "+ps.Name+": "+c.Message)
+		return status.Stall(api.ReasonServerNotReady, "PostgresServer "+ps.Name+": "+c.Message)
 	}
-	return progressing(api.ReasonServerNotReady, msg)
+	return status.Progress(api.ReasonServerNotReady, msg)
 }
 
 // checkConflict stops an object that competes with an older one for a slot.
@@ -62,11 +63,11 @@ func (r *ReplicationSlotReconciler) checkConflict(ctx context.Context, sc *slotS
 		sc.heldElsewhere = held
 		return nil, err
 	}
-	if readyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {
-		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, actionReconcile, "%s", msg)
+	if status.ReadyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {
+		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, record.ActionReconcile, "%s", msg)
 	}
 	sc.rs.Status.Owned = false
-	return stalled(api.ReasonConflict, msg), nil
+	return status.Stall(api.ReasonConflict, msg), nil
 }
 
 // resolveTarget picks the member that holds the slot: the primary, or the
@@ -79,22 +80,22 @@ func (r *ReplicationSlotReconciler) resolveTarget(_ context.Context, sc *slotSco
 	}
 	sc.target = sc.snap.Member(loc.Host, loc.Port)
 	if sc.target == nil {
-		return stalled(api.ReasonInvalidSpec, fmt.Sprintf(
+		return status.Stall(api.ReasonInvalidSpec, fmt.Sprintf(
 			"location.host %q is not one of PostgresServer %q's hosts", loc.Host, sc.serverKey.Name)), nil
 	}
 	if sc.target.Identity == nil {
-		return retrying(api.ReasonServerUnavailable, fmt.Sprintf("standby %s is unreachable: %v", sc.target.Addr(), sc.target.Err)), nil
+		return status.Retry(api.ReasonServerUnavailable, fmt.Sprintf("standby %s is unreachable: %v", sc.target.Addr(), sc.target.Err)), nil
 	}
 	id := sc.target.Identity
 	if id.SystemIdentifier != sc.snap.SystemIdentifier {
 		// Refused as a member, so never a target either: nothing is created
 		// on a server of another cluster.
-		return stalled(api.ReasonInvalidSpec, fmt.Sprintf(
+		return status.Stall(api.ReasonInvalidSpec, fmt.Sprintf(
 			"location.host %s has system identifier %s, not the cluster's %s: it belongs to another cluster",
 			sc.target.Addr(), id.SystemIdentifier, sc.snap.SystemIdentifier)), nil
 	}
 	if sc.rs.Spec.Type == api.SlotLogical && id.InRecovery && !id.LogicalSlotsOnStandby() {
-		return stalled(api.ReasonUnsupported, fmt.Sprintf(
+		return status.Stall(api.ReasonUnsupported, fmt.Sprintf(
 			"logical slots on a standby need PostgreSQL 16 or later; %s runs %s", sc.target.Addr(), id.Version)), nil
 	}
 	return nil, nil

@@ -3,6 +3,7 @@ package controllers
 import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -11,7 +12,7 @@ import (
 // setSlotStatus writes the observation and conditions into status.
 func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
 	rs := sc.rs
-	old := readyOf(rs.Status.Conditions)
+	old := status.ReadyOf(rs.Status.Conditions)
 	rs.Status.SlotName = sc.name
 	if sc.blockedReason == "" && !r.creating(rs) {
 		rs.Status.Blockers, rs.Status.OtherBlockers = nil, 0
@@ -22,8 +23,8 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 			_, rs.Status.Consumer.Stale = holder(sc, sc.row)
 		}
 	}
-	oldBlocked := conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
-	oldRetention := conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy)
+	oldBlocked := status.ConditionOf(rs.Status.Conditions, api.ConditionCreationBlocked)
+	oldRetention := status.ConditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy)
 	applyGapAck(rs)
 	in := slotInputs(rs, o, sc.row)
 	if in.Gap != nil {
@@ -33,10 +34,10 @@ func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcom
 	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
 	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)
 	rs.Status.ObservedGeneration = rs.Generation
-	cur := readyOf(rs.Status.Conditions)
-	emitTransition(r.Recorder, rs, old, cur, quietTransition(old, cur, o.Phase, sc.announced))
-	emitBlocked(r.Recorder, rs, oldBlocked, conditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
-	emitRetention(r.Recorder, rs, oldRetention, conditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
+	cur := status.ReadyOf(rs.Status.Conditions)
+	record.Transition(r.Recorder, rs, old, cur, record.Quiet(old, cur, o.Phase, sc.announced))
+	record.Blocked(r.Recorder, rs, oldBlocked, status.ConditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
+	record.Retention(r.Recorder, rs, oldRetention, status.ConditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
 	publishMetrics(rs, sc)
 }
 

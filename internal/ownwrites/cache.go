@@ -1,4 +1,6 @@
-package controllers
+// Package ownwrites remembers the statuses the operator wrote, for reads
+// from an informer cache that has not caught up with them yet.
+package ownwrites
 
 import (
 	"strconv"
@@ -7,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// readYourWrites remembers the last status this operator wrote for each
+// Cache remembers the last status this operator wrote for each
 // object. The informer cache can hand a reconcile an object from before
 // that write (another event for the same object was queued meanwhile);
 // acting on such a stale status is dangerous — a slot whose status does not
@@ -24,7 +26,7 @@ import (
 // the written version (or a later one) the entry can never be used again,
 // and keeping a copy of every object's status would cost memory in
 // proportion to the number of objects.
-type readYourWrites[S any] struct {
+type Cache[S any] struct {
 	mu sync.Mutex
 	m  map[types.NamespacedName]written[S]
 }
@@ -34,12 +36,12 @@ type written[S any] struct {
 	status S
 }
 
-func newReadYourWrites[S any]() *readYourWrites[S] {
-	return &readYourWrites[S]{m: map[types.NamespacedName]written[S]{}}
+func New[S any]() *Cache[S] {
+	return &Cache[S]{m: map[types.NamespacedName]written[S]{}}
 }
 
 // remember records a status written with the resulting resourceVersion.
-func (c *readYourWrites[S]) remember(key types.NamespacedName, rv string, status S) {
+func (c *Cache[S]) Remember(key types.NamespacedName, rv string, status S) {
 	n, err := strconv.ParseUint(rv, 10, 64)
 	if err != nil {
 		return
@@ -54,7 +56,7 @@ func (c *readYourWrites[S]) remember(key types.NamespacedName, rv string, status
 // newer returns the remembered status when it is newer than the cached
 // object's resourceVersion, and drops the entry when the cache has caught
 // up with it.
-func (c *readYourWrites[S]) newer(key types.NamespacedName, cachedRV string) (S, bool) {
+func (c *Cache[S]) Newer(key types.NamespacedName, cachedRV string) (S, bool) {
 	var zero S
 	n, err := strconv.ParseUint(cachedRV, 10, 64)
 	if err != nil {
@@ -73,7 +75,7 @@ func (c *readYourWrites[S]) newer(key types.NamespacedName, cachedRV string) (S,
 	return w.status, true
 }
 
-func (c *readYourWrites[S]) forget(key types.NamespacedName) {
+func (c *Cache[S]) Forget(key types.NamespacedName) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, key)

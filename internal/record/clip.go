@@ -1,4 +1,4 @@
-package controllers
+package record
 
 import (
 	"fmt"
@@ -9,12 +9,12 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
-// clippedRecorder bounds every Event note: messages quote servers, and the
+// Clipped bounds every Event note: messages quote servers, and the
 // API server refuses a note over 1 KiB, which would lose the Event.
-type clippedRecorder struct{ events.EventRecorder }
+type Clipped struct{ events.EventRecorder }
 
 // Eventf formats the note, clips it and records it.
-func (c clippedRecorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
+func (c Clipped) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
 	c.EventRecorder.Eventf(regarding, related, eventtype, reason, action, "%s",
 		status.Clip(fmt.Sprintf(note, args...), status.MaxEventNote))
 }

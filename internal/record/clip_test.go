@@ -1,4 +1,4 @@
-package controllers
+package record
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ func (n *noteRecorder) Eventf(_, _ runtime.Object, _, _, _, note string, args ..
 
 func TestEventNotesAreClipped(t *testing.T) {
 	inner := &noteRecorder{}
-	clippedRecorder{inner}.Eventf(nil, nil, "Warning", "Error", "Reconcile", "server said: %s", strings.Repeat("x", 1<<20))
+	Clipped{EventRecorder: inner}.Eventf(nil, nil, "Warning", "Error", "Reconcile", "server said: %s", strings.Repeat("x", 1<<20))
 	if len(inner.notes) != 1 || len(inner.notes[0]) > status.MaxEventNote {
 		t.Fatalf("notes %d, first %d bytes", len(inner.notes), len(inner.notes[0]))
 	}

@@ -31,6 +31,10 @@ import (
 // ReplicationSlots are gone.
 const deletionRecheck = 5 * time.Second
 
+// serverRefresh is how often a server's status is recomputed when the
+// monitor reports no change: its figures move without a wake-up.
+const serverRefresh = 30 * time.Second
+
 // PostgresServerReconciler keeps a monitor running for every PostgresServer
 // and reports what it sees.
 type PostgresServerReconciler struct {
@@ -90,8 +94,8 @@ func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	// The monitor wakes us on every change of roles or slots, but not for
 	// figures (unmanaged retained WAL, lag) or a retry after an error: look
-	// again on the same slow schedule as the slots' figures.
-	return ctrl.Result{RequeueAfter: figureRefresh}, nil
+	// again on a slow schedule.
+	return ctrl.Result{RequeueAfter: serverRefresh}, nil
 }
 
 // observe refreshes the monitor's configuration and fills status from its

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/controllers/slot"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
 	"github.com/slotkeeper/slotkeeper/internal/status"
@@ -38,7 +39,7 @@ func (r *PostgresServerReconciler) observeHAManager(ctx context.Context, ps *api
 		ps.Status.HAManager = detectedStatus(in.Detected, snap)
 		return in
 	}
-	in.Configured, in.Mode = true, ignoreMode(ps.Spec.Patroni)
+	in.Configured, in.Mode = true, ps.Spec.Patroni.IgnoreSlotsMode()
 	ha := &api.HAManagerStatus{Name: status.HAManagerPatroni, DetectedBy: "restapi"}
 	if ps.Status.HAManager != nil && ps.Status.HAManager.Name == status.HAManagerPatroni {
 		ha.Version, ha.Scope = ps.Status.HAManager.Version, ps.Status.HAManager.Scope
@@ -73,7 +74,7 @@ func readCoverage(ctx context.Context, k *patroni.Keeper, ha *api.HAManagerStatu
 	}
 	ha.Uncovered, ha.IgnoreSlotsEntries = nil, 0
 	for i := range slots {
-		s := patroniSlot(&slots[i])
+		s := slot.PatroniEntry(&slots[i])
 		if patroni.HasEntry(cfg, s) {
 			ha.IgnoreSlotsEntries++
 		}
@@ -116,13 +117,6 @@ func detectedStatus(name string, snap *observation.Snapshot) *api.HAManagerStatu
 		}
 	}
 	return ha
-}
-
-func ignoreMode(p *api.PatroniSpec) api.IgnoreSlotsMode {
-	if p.IgnoreSlots == "" {
-		return api.IgnoreSlotsReport
-	}
-	return p.IgnoreSlots
 }
 
 // patroniKeeper returns the server's keeper, rebuilt when spec.patroni or
@@ -177,12 +171,4 @@ func haErrorReason(err error) string {
 		return api.ReasonHAManagerRefused
 	}
 	return api.ReasonHAManagerUnreachable
-}
-
-// patroniSlot describes a declared slot as Patroni's configuration does.
-func patroniSlot(rs *api.ReplicationSlot) patroni.Slot {
-	if rs.Spec.Type == api.SlotLogical {
-		return patroni.Slot{Name: rs.SlotName(), Type: "logical", Database: rs.Spec.Database, Plugin: rs.PluginName()}
-	}
-	return patroni.Slot{Name: rs.SlotName(), Type: "physical"}
 }

@@ -14,15 +14,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers/index"
+	"github.com/slotkeeper/slotkeeper/controllers/slot"
+	"github.com/slotkeeper/slotkeeper/controllers/wake"
 	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
@@ -64,62 +63,10 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, conns *connections.Registry, 
 	if o.SlotWorkers <= 0 {
 		o.SlotWorkers = 8
 	}
-	return (&ReplicationSlotReconciler{
+	return (&slot.Reconciler{
 		Client: mgr.GetClient(), Monitor: mon, Conns: conns, Creator: cr, Recorder: record.Clipped{EventRecorder: mgr.GetEventRecorder("slotkeeper")},
 		ActionTimeout: o.ActionTimeout, Patroni: pat,
 	}).SetupWithManager(mgr, o.SlotWorkers)
-}
-
-func setupSlotController(mgr ctrl.Manager, r *ReplicationSlotReconciler, workers int) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&api.ReplicationSlot{}, builder.WithPredicates(updatesOnly(slotUpdateWakesSlot))).
-		Named("replicationslot").
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
-		Watches(&api.PostgresServer{}, handler.EnqueueRequestsFromMapFunc(r.slotsOfServerObject),
-			builder.WithPredicates(updatesOnly(serverUpdateWakesSlots))).
-		WatchesRawSource(source.Channel(r.Monitor.SlotEvents(), &handler.EnqueueRequestForObject{})).
-		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(r.namesakes),
-			builder.WithPredicates(predicate.Funcs{
-				CreateFunc:  func(event.CreateEvent) bool { return false },
-				UpdateFunc:  ownershipChanged,
-				GenericFunc: func(event.GenericEvent) bool { return false },
-			})).
-		Complete(r)
-}
-
-// namesakes maps the deletion of a ReplicationSlot, or a change of whether
-// it owns its slot, to every other object naming the same slot, in any
-// namespace: one of them may own it now, or must yield it (judgeCompetitors),
-// and should not wait for its next requeue.
-func (r *ReplicationSlotReconciler) namesakes(ctx context.Context, o client.Object) []reconcile.Request {
-	rs, ok := o.(*api.ReplicationSlot)
-	if !ok {
-		return nil
-	}
-	var list api.ReplicationSlotList
-	if err := r.List(ctx, &list, client.MatchingFields{index.SlotName: rs.SlotName()}); err != nil {
-		return nil
-	}
-	var out []reconcile.Request
-	for i := range list.Items {
-		if list.Items[i].UID != rs.UID {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-	}
-	return out
-}
-
-// slotsOfServerObject maps a PostgresServer event to its ReplicationSlots.
-func (r *ReplicationSlotReconciler) slotsOfServerObject(ctx context.Context, o client.Object) []reconcile.Request {
-	slots, err := index.SlotsOfServer(ctx, r.Client, o.GetNamespace(), o.GetName())
-	if err != nil {
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(slots))
-	for i := range slots {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&slots[i])})
-	}
-	return out
 }
 
 // SetupWithManager wires the server reconciler: PostgresServers, their
@@ -133,7 +80,7 @@ func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Metadata only: Secret contents are read on demand and never cached.
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.serversOfSecret)).
 		Watches(&api.ReplicationSlot{}, handler.EnqueueRequestsFromMapFunc(serverOfSlot),
-			builder.WithPredicates(updatesOnly(slotUpdateWakesServer))).
+			builder.WithPredicates(wake.UpdatesOnly(wake.SlotUpdateWakesServer))).
 		// spec.hostsFrom: members follow the Service's EndpointSlices.
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(r.serversOfSlice),
 			builder.WithPredicates(sliceMembersChanged)).
@@ -170,12 +117,4 @@ func (r *PostgresServerReconciler) serversOfSecret(ctx context.Context, o client
 func patroniUses(p *api.PatroniSpec, secret string) bool {
 	return p != nil && ((p.CredentialsSecretRef != nil && p.CredentialsSecretRef.Name == secret) ||
 		(p.CASecretRef != nil && p.CASecretRef.Name == secret))
-}
-
-// ownershipChanged: an object took or gave up its slot, or recorded that
-// it is creating one.
-func ownershipChanged(e event.UpdateEvent) bool {
-	a, okA := e.ObjectOld.(*api.ReplicationSlot)
-	b, okB := e.ObjectNew.(*api.ReplicationSlot)
-	return okA && okB && (a.Status.Owned != b.Status.Owned || a.Status.Origin != b.Status.Origin)
 }

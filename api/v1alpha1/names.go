@@ -21,3 +21,11 @@ func (rs *ReplicationSlot) PluginName() string {
 	}
 	return DefaultPlugin
 }
+
+// IgnoreSlotsMode is spec.patroni.ignoreSlots, Report when unset.
+func (p *PatroniSpec) IgnoreSlotsMode() IgnoreSlotsMode {
+	if p.IgnoreSlots == "" {
+		return IgnoreSlotsReport
+	}
+	return p.IgnoreSlots
+}

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -24,7 +24,7 @@ const releaseAfter = 10 * time.Minute
 
 // finalize drops the slot when the policy says so and this object owns it,
 // then removes the finalizer.
-func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctrl.Result, error) {
+func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(rs, api.FinalizerName) {
 		return ctrl.Result{}, nil
 	}
@@ -63,7 +63,7 @@ func (r *ReplicationSlotReconciler) finalize(ctx context.Context, rs *api.Replic
 
 // entryAfterDrop removes the slot's ignore_slots entry once the slot is
 // dropped; past ReleaseAfter it gives up and says so, as for the slot.
-func (r *ReplicationSlotReconciler) entryAfterDrop(ctx context.Context, sc *slotScope) *status.Outcome {
+func (r *Reconciler) entryAfterDrop(ctx context.Context, sc *slotScope) *status.Outcome {
 	o := r.removeIgnoreEntry(ctx, sc)
 	if o != nil && time.Since(sc.rs.DeletionTimestamp.Time) > releaseAfter {
 		r.Recorder.Eventf(sc.rs, nil, "Warning", "Released", record.ActionRelease,
@@ -75,7 +75,7 @@ func (r *ReplicationSlotReconciler) entryAfterDrop(ctx context.Context, sc *slot
 }
 
 // keepSlot decides whether deletion must leave the slot alone.
-func (r *ReplicationSlotReconciler) keepSlot(ctx context.Context, rs *api.ReplicationSlot) (bool, string, error) {
+func (r *Reconciler) keepSlot(ctx context.Context, rs *api.ReplicationSlot) (bool, string, error) {
 	if keep, why := keptByPolicy(rs); keep {
 		return true, why, nil
 	}
@@ -102,7 +102,7 @@ func (r *ReplicationSlotReconciler) keepSlot(ctx context.Context, rs *api.Replic
 
 // dropForDeletion runs the same checks as a reconcile (server usable, no
 // split brain) before dropping, and never drops an active slot.
-func (r *ReplicationSlotReconciler) dropForDeletion(ctx context.Context, sc *slotScope) *status.Outcome {
+func (r *Reconciler) dropForDeletion(ctx context.Context, sc *slotScope) *status.Outcome {
 	if o, err := r.resolveServer(ctx, sc); err != nil || o != nil {
 		return orError(o, err)
 	}
@@ -137,7 +137,7 @@ func orError(o *status.Outcome, err error) *status.Outcome {
 	return status.Retry(api.ReasonError, err.Error())
 }
 
-func (r *ReplicationSlotReconciler) release(ctx context.Context, rs *api.ReplicationSlot) error {
+func (r *Reconciler) release(ctx context.Context, rs *api.ReplicationSlot) error {
 	if controllerutil.RemoveFinalizer(rs, api.FinalizerName) {
 		return client.IgnoreNotFound(r.Update(ctx, rs))
 	}

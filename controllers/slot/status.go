@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -10,7 +10,7 @@ import (
 )
 
 // setSlotStatus writes the observation and conditions into status.
-func (r *ReplicationSlotReconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
+func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
 	rs := sc.rs
 	old := status.ReadyOf(rs.Status.Conditions)
 	rs.Status.SlotName = sc.name
@@ -56,7 +56,7 @@ func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
 		Name: sc.name, Snapshot: sc.snap, Row: row, Copies: rs.Status.Copies, Notes: sc.copyNotes, FlagNote: sc.failoverNote})
 }
 
-func (r *ReplicationSlotReconciler) creating(rs *api.ReplicationSlot) bool {
+func (r *Reconciler) creating(rs *api.ReplicationSlot) bool {
 	st, ok := r.Creator.State(client.ObjectKeyFromObject(rs))
 	return ok && !st.Done
 }

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -22,7 +22,7 @@ const quickCreation = 300 * time.Millisecond
 
 // beginLogical hands a logical slot creation to the background creator,
 // waits briefly for it, and reports it as done or under way.
-func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
+func (r *Reconciler) beginLogical(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
 	key := client.ObjectKeyFromObject(sc.rs)
 	conn, ok := r.Conns.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
 	if !ok {
@@ -50,7 +50,7 @@ func (r *ReplicationSlotReconciler) beginLogical(ctx context.Context, sc *slotSc
 
 // poolGetter returns the server's current pool to a member's maintenance
 // database, for the creation's watcher.
-func (r *ReplicationSlotReconciler) poolGetter(sc *slotScope, ep observation.Endpoint) func(context.Context) (postgres.Querier, error) {
+func (r *Reconciler) poolGetter(sc *slotScope, ep observation.Endpoint) func(context.Context) (postgres.Querier, error) {
 	key := sc.serverKey
 	return func(ctx context.Context) (postgres.Querier, error) {
 		return r.Conns.Pool(ctx, key, ep, "")
@@ -58,7 +58,7 @@ func (r *ReplicationSlotReconciler) poolGetter(sc *slotScope, ep observation.End
 }
 
 // followCreation reports a creation under way, and records a finished one.
-func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slotScope, st creator.State) (*status.Outcome, error) {
+func (r *Reconciler) followCreation(ctx context.Context, sc *slotScope, st creator.State) (*status.Outcome, error) {
 	key := client.ObjectKeyFromObject(sc.rs)
 	r.eventTerminations(sc, key)
 	if !st.Done {
@@ -89,7 +89,7 @@ func (r *ReplicationSlotReconciler) followCreation(ctx context.Context, sc *slot
 // member changed since the attempt began (REPLICATION granted, a setting
 // changed, PostgreSQL restarted after a crash) the next attempt is not made
 // to wait for it.
-func (r *ReplicationSlotReconciler) retryCreation(sc *slotScope, st creator.State) bool {
+func (r *Reconciler) retryCreation(sc *slotScope, st creator.State) bool {
 	if !st.Done || st.Err == nil {
 		return false
 	}
@@ -113,7 +113,7 @@ func circumstances(id *postgres.Identity) string {
 
 // creationOutcome describes a waiting creation: Reconciling, and
 // CreationBlocked with the blockers when it waits for something.
-func (r *ReplicationSlotReconciler) creationOutcome(sc *slotScope, st creator.State) *status.Outcome {
+func (r *Reconciler) creationOutcome(sc *slotScope, st creator.State) *status.Outcome {
 	if st.Queued {
 		return status.Progress(api.ReasonCreating, "waiting for other creations on this server to finish")
 	}
@@ -135,7 +135,7 @@ func (r *ReplicationSlotReconciler) creationOutcome(sc *slotScope, st creator.St
 // eventTerminations records one Event per blocker terminated (or that could
 // not be) because of terminateBlockersAfter. Events are as readable as the
 // slot: a session of another database is named by its pid alone.
-func (r *ReplicationSlotReconciler) eventTerminations(sc *slotScope, key client.ObjectKey) {
+func (r *Reconciler) eventTerminations(sc *slotScope, key client.ObjectKey) {
 	ended, refused := r.Creator.TakeTerminations(key)
 	for _, b := range ended {
 		r.Recorder.Eventf(sc.rs, nil, "Warning", "BlockerTerminated", "Terminate",

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -23,7 +23,7 @@ const copyRetry = 10 * time.Second
 // for a running-xacts record from the primary, which the self-heal
 // provides), then advanced to the primary's confirmed_flush_lsn, never past
 // what the standby has replayed.
-func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
+func (r *Reconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
 	key := copyKey(sc.rs, m.Endpoint)
 	if st, ok := r.Creator.State(key); ok {
 		r.followCopyCreation(sc, m, st)
@@ -50,12 +50,12 @@ func (r *ReplicationSlotReconciler) keepLogicalCopy(ctx context.Context, sc *slo
 	}
 }
 
-func (r *ReplicationSlotReconciler) copyCreating(sc *slotScope, m *observation.Member) bool {
+func (r *Reconciler) copyCreating(sc *slotScope, m *observation.Member) bool {
 	_, ok := r.Creator.State(copyKey(sc.rs, m.Endpoint))
 	return ok
 }
 
-func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *observation.Member) {
+func (r *Reconciler) beginCopy(sc *slotScope, m *observation.Member) {
 	conn, ok := r.Conns.ConnConfig(sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
 	if !ok {
 		return
@@ -74,7 +74,7 @@ func (r *ReplicationSlotReconciler) beginCopy(sc *slotScope, m *observation.Memb
 
 // followCopyCreation records a finished copy with where it starts, and
 // reports one under way or failed.
-func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *observation.Member, st creator.State) {
+func (r *Reconciler) followCopyCreation(sc *slotScope, m *observation.Member, st creator.State) {
 	key := copyKey(sc.rs, m.Endpoint)
 	switch {
 	case !st.Done && len(st.Blockers) > 0:
@@ -100,7 +100,7 @@ func (r *ReplicationSlotReconciler) followCopyCreation(sc *slotScope, m *observa
 
 // advanceLogicalCopy moves the copy to the primary slot's confirmed
 // position.
-func (r *ReplicationSlotReconciler) advanceLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot) {
+func (r *Reconciler) advanceLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot) {
 	confirmed := sc.row.ConfirmedFlushLSN
 	if confirmed == nil {
 		return

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // lost mid-statement) may have made one, so the intent stays. The clearing
 // is written at once, like the intent: when both happen in one reconcile
 // the reconcile's own status patch sees no change to write.
-func (r *ReplicationSlotReconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgres.Error) error {
+func (r *Reconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgres.Error) error {
 	if e == nil || e.Transient || sc.rs.Status.Origin != api.OriginCreated || sc.rs.Status.Owned {
 		return nil
 	}
@@ -25,7 +25,7 @@ func (r *ReplicationSlotReconciler) forgetIntent(ctx context.Context, sc *slotSc
 // created, ahead of the reconcile's own status write: a slot found in
 // place after the operator stopped between the creation and that write is
 // then known as this object's own, and deletion drops it as usual.
-func (r *ReplicationSlotReconciler) recordCreationIntent(ctx context.Context, sc *slotScope) error {
+func (r *Reconciler) recordCreationIntent(ctx context.Context, sc *slotScope) error {
 	if sc.rs.Status.Origin == api.OriginCreated {
 		return nil
 	}
@@ -34,7 +34,7 @@ func (r *ReplicationSlotReconciler) recordCreationIntent(ctx context.Context, sc
 
 // patchOrigin writes status.origin alone, ahead of the reconcile's status
 // write, and keeps the object in scope in step.
-func (r *ReplicationSlotReconciler) patchOrigin(ctx context.Context, sc *slotScope, origin api.SlotOrigin) error {
+func (r *Reconciler) patchOrigin(ctx context.Context, sc *slotScope, origin api.SlotOrigin) error {
 	obj := sc.rs.DeepCopy()
 	base := obj.DeepCopy()
 	obj.Status.Origin = origin

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -91,7 +91,7 @@ func availableOutcome(sc *slotScope) status.Outcome {
 // move with every transaction (LSNs, byte counts) alone are written at most
 // every figureRefresh, so an idle fleet of slots costs the API server
 // nothing and a busy one a bounded rate.
-func (r *ReplicationSlotReconciler) patchSlotStatus(ctx context.Context, before, rs *api.ReplicationSlot, o status.Outcome) (ctrl.Result, error) {
+func (r *Reconciler) patchSlotStatus(ctx context.Context, before, rs *api.ReplicationSlot, o status.Outcome) (ctrl.Result, error) {
 	res := ctrl.Result{RequeueAfter: requeueAfter[o.Phase]}
 	if equality.Semantic.DeepEqual(before.Status, rs.Status) {
 		return res, nil

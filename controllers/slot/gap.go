@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 // Data gaps: the window of changes a recreated slot never decoded, and
 // its acknowledgement.

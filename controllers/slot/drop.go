@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // so does the SQL (it only drops an inactive one), which also leaves alone
 // a slot of that name that is not the declared kind any more: replaced is
 // true then, with a Conflict outcome.
-func (r *ReplicationSlotReconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome, replaced bool) {
+func (r *Reconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome, replaced bool) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func samePrimary(a, b clusterView) bool {
 // same cluster, by the given test. Objects being deleted count only with
 // holding: one that owns the slot still holds it until its deletion has
 // dropped or released it.
-func (r *ReplicationSlotReconciler) competitors(ctx context.Context, rs *api.ReplicationSlot, same sameCluster, holding bool) ([]api.ReplicationSlot, error) {
+func (r *Reconciler) competitors(ctx context.Context, rs *api.ReplicationSlot, same sameCluster, holding bool) ([]api.ReplicationSlot, error) {
 	var list api.ReplicationSlotList
 	if err := r.List(ctx, &list, client.MatchingFields{index.SlotName: rs.SlotName()}); err != nil {
 		return nil, err
@@ -100,7 +100,7 @@ func serverKeyOf(rs *api.ReplicationSlot) types.NamespacedName {
 // clusterOf reads the cluster behind a PostgresServer from the monitor's
 // latest snapshot, and the identifier recorded in its status (kept across
 // operator restarts) when the monitor has none.
-func (r *ReplicationSlotReconciler) clusterOf(ctx context.Context, key types.NamespacedName) clusterView {
+func (r *Reconciler) clusterOf(ctx context.Context, key types.NamespacedName) clusterView {
 	v := clusterView{}
 	if snap := r.Monitor.Snapshot(key); snap != nil {
 		// A primary is never one refused for another identifier, so the
@@ -158,7 +158,7 @@ func slotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 // exists, against an object that does not hold it. A lying endpoint then
 // neither keeps anyone from creating a slot that is not there nor takes a
 // slot from the object that holds it.
-func (r *ReplicationSlotReconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, err error) {
+func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, err error) {
 	others, err := r.competitors(ctx, rs, samePrimary, true)
 	if err != nil {
 		return "", "", err

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -25,9 +25,9 @@ const (
 // slot first, or Patroni drops it the next time it re-reads its slot list.
 // A Patroni that cannot be reached or refuses is reported, and the slot is
 // managed all the same: a slot Patroni may drop beats no slot.
-func (r *ReplicationSlotReconciler) keepIgnoreEntry(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) keepIgnoreEntry(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	ps := sc.ps
-	if ps == nil || ps.Spec.Patroni == nil || ignoreMode(ps.Spec.Patroni) != api.IgnoreSlotsManage {
+	if ps == nil || ps.Spec.Patroni == nil || ps.Spec.Patroni.IgnoreSlotsMode() != api.IgnoreSlotsManage {
 		return nil, nil
 	}
 	k := r.Patroni.Get(sc.serverKey)
@@ -69,8 +69,8 @@ func noKeeperYet(sc *slotScope) *status.Outcome {
 
 // addIgnoreEntry makes Patroni's ignore_slots cover the slot and records
 // who made the entry in status.ignoreSlotsEntry; wrote says slotkeeper did.
-func (r *ReplicationSlotReconciler) addIgnoreEntry(ctx context.Context, sc *slotScope, k *patroni.Keeper) (bool, error) {
-	s, st := patroniSlot(sc.rs), &sc.rs.Status
+func (r *Reconciler) addIgnoreEntry(ctx context.Context, sc *slotScope, k *patroni.Keeper) (bool, error) {
+	s, st := PatroniEntry(sc.rs), &sc.rs.Status
 	covered, err := k.Covers(ctx, s)
 	if err != nil {
 		return false, err
@@ -102,7 +102,7 @@ type recordError struct{ error }
 
 // recordIgnoreEntry writes status.ignoreSlotsEntry Added at once, ahead of
 // the reconcile's own status write.
-func (r *ReplicationSlotReconciler) recordIgnoreEntry(ctx context.Context, sc *slotScope) error {
+func (r *Reconciler) recordIgnoreEntry(ctx context.Context, sc *slotScope) error {
 	obj := sc.rs.DeepCopy()
 	base := obj.DeepCopy()
 	obj.Status.IgnoreSlotsEntry = ignoreEntryAdded
@@ -115,11 +115,11 @@ func (r *ReplicationSlotReconciler) recordIgnoreEntry(ctx context.Context, sc *s
 
 // removeIgnoreEntry removes the entry slotkeeper added, once the slot is
 // dropped; an entry that was there before stays.
-func (r *ReplicationSlotReconciler) removeIgnoreEntry(ctx context.Context, sc *slotScope) *status.Outcome {
+func (r *Reconciler) removeIgnoreEntry(ctx context.Context, sc *slotScope) *status.Outcome {
 	if sc.rs.Status.IgnoreSlotsEntry != ignoreEntryAdded {
 		return nil
 	}
-	if ps := sc.ps; ps != nil && (ps.Spec.Patroni == nil || ignoreMode(ps.Spec.Patroni) != api.IgnoreSlotsManage) {
+	if ps := sc.ps; ps != nil && (ps.Spec.Patroni == nil || ps.Spec.Patroni.IgnoreSlotsMode() != api.IgnoreSlotsManage) {
 		// Somebody took the entries out of slotkeeper's hands: leave them.
 		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryLeft", record.ActionDrop,
 			"left slot %q in Patroni's ignore_slots: the PostgresServer no longer has spec.patroni.ignoreSlots Manage", sc.name)
@@ -131,7 +131,7 @@ func (r *ReplicationSlotReconciler) removeIgnoreEntry(ctx context.Context, sc *s
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*r.readTimeout(sc))
 	defer cancel()
-	if err := k.Remove(ctx, patroniSlot(sc.rs)); err != nil {
+	if err := k.Remove(ctx, PatroniEntry(sc.rs)); err != nil {
 		return status.Retry(api.ReasonDeleting, fmt.Sprintf(
 			"the slot is dropped; removing its entry from Patroni's ignore_slots failed: %v (set spec.patroni.ignoreSlots: Report on the PostgresServer to leave the entry and finish)", err))
 	}
@@ -148,7 +148,7 @@ func haNoteOf(sc *slotScope) string {
 	if sc.haNote != "" {
 		return sc.haNote
 	}
-	if sc.ps != nil && sc.ps.Spec.Patroni != nil && ignoreMode(sc.ps.Spec.Patroni) == api.IgnoreSlotsManage {
+	if sc.ps != nil && sc.ps.Spec.Patroni != nil && sc.ps.Spec.Patroni.IgnoreSlotsMode() == api.IgnoreSlotsManage {
 		return ""
 	}
 	return status.UncoveredNote(haManagerOf(sc), sc.name)
@@ -157,11 +157,21 @@ func haNoteOf(sc *slotScope) string {
 // patroniTrouble is a short cause for a slot's message; the server's
 // condition has the details.
 func patroniTrouble(err error) string {
-	switch haErrorReason(err) {
-	case api.ReasonHAManagerUnauthorized:
+	var pe *patroni.Error
+	switch {
+	case !errors.As(err, &pe):
+	case pe.Kind == patroni.KindUnauthorized:
 		return "Patroni's REST API refused the write: 401 or 403"
-	case api.ReasonHAManagerRefused:
+	case pe.Kind == patroni.KindRefused:
 		return err.Error()
 	}
 	return "no Patroni REST API answered"
+}
+
+// PatroniEntry describes a declared slot as Patroni's configuration does.
+func PatroniEntry(rs *api.ReplicationSlot) patroni.Slot {
+	if rs.Spec.Type == api.SlotLogical {
+		return patroni.Slot{Name: rs.SlotName(), Type: "logical", Database: rs.Spec.Database, Plugin: rs.PluginName()}
+	}
+	return patroni.Slot{Name: rs.SlotName(), Type: "physical"}
 }

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 // A cluster failover moved the slot to another host: the copies follow,
 // and an unready copy's gap is recorded.
@@ -16,7 +16,7 @@ import (
 // the consumer must have confirmed past the copy's start before the
 // failover; if it had not, the changes in between were never decoded, and
 // that is recorded as a data gap.
-func (r *ReplicationSlotReconciler) moveHost(sc *slotScope, present bool) {
+func (r *Reconciler) moveHost(sc *slotScope, present bool) {
 	st := &sc.rs.Status
 	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || !sc.target.IsPrimary() {
 		return
@@ -43,7 +43,7 @@ func copyStart(c *api.SlotCopy, row *postgres.Slot) string {
 	return c.StartLSN
 }
 
-func (r *ReplicationSlotReconciler) unreadyCopyGap(sc *slotScope, start string) {
+func (r *Reconciler) unreadyCopyGap(sc *slotScope, start string) {
 	from := sc.rs.Status.ConfirmedFlushLSN
 	to, err := postgres.ParseLSN(start)
 	if f, ferr := postgres.ParseLSN(from); err != nil || (ferr == nil && f >= to) {

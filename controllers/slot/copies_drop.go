@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -20,7 +20,7 @@ func staleFailoverSlot(rs *api.ReplicationSlot, row *postgres.Slot) bool {
 
 // dropStale drops a former primary's leftover slot on a standby: the
 // primary's slot is the live one. A held slot is left and reported.
-func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope, m *observation.Member, row postgres.Slot, present bool) {
+func (r *Reconciler) dropStale(ctx context.Context, sc *slotScope, m *observation.Member, row postgres.Slot, present bool) {
 	if present && row.Active {
 		sc.note(m, "the former primary's slot here is still held (pid "+itoa(row.ActivePID)+"); slotkeeper drops it once released")
 		return
@@ -40,7 +40,7 @@ func (r *ReplicationSlotReconciler) dropStale(ctx context.Context, sc *slotScope
 // The copy is dropped whether or not the snapshot shows it yet (one made
 // moments ago may not be in it); the record stays, and the drop is tried
 // again, until the standby has no such slot.
-func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy) {
+func (r *Reconciler) dropCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy) {
 	r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
 	if rec == nil {
 		return
@@ -58,7 +58,7 @@ func (r *ReplicationSlotReconciler) dropCopy(ctx context.Context, sc *slotScope,
 
 // dropOn drops the slot on one member and says whether there was one; a
 // missing slot is no error.
-func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m *observation.Member) (bool, error) {
+func (r *Reconciler) dropOn(ctx context.Context, sc *slotScope, m *observation.Member) (bool, error) {
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err == nil {
 		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
@@ -76,7 +76,7 @@ func (r *ReplicationSlotReconciler) dropOn(ctx context.Context, sc *slotScope, m
 
 // dropCopies drops, when the slot itself is dropped, every copy slotkeeper
 // recorded on a standby, and cancels copies still being created.
-func (r *ReplicationSlotReconciler) dropCopies(ctx context.Context, sc *slotScope) {
+func (r *Reconciler) dropCopies(ctx context.Context, sc *slotScope) {
 	if sc.snap == nil {
 		return
 	}

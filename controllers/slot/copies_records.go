@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 // writeCopies patches status.copies alone, from a copy of the object, so
 // the reconcile's other changes wait for its own write as usual.
-func (r *ReplicationSlotReconciler) writeCopies(ctx context.Context, sc *slotScope, copies []api.SlotCopy) error {
+func (r *Reconciler) writeCopies(ctx context.Context, sc *slotScope, copies []api.SlotCopy) error {
 	obj := sc.rs.DeepCopy()
 	base := obj.DeepCopy()
 	obj.Status.Copies = copies
@@ -44,14 +44,14 @@ func noteCopyFailure(sc *slotScope, m *observation.Member, e *postgres.Error) {
 // forgetIfGone forgets a recorded copy the snapshot does not list, once a
 // direct read confirms it is gone (dropped behind slotkeeper's back): the
 // snapshot can predate the copy's creation. The next pass makes it again.
-func (r *ReplicationSlotReconciler) forgetIfGone(ctx context.Context, sc *slotScope, m *observation.Member) {
+func (r *Reconciler) forgetIfGone(ctx context.Context, sc *slotScope, m *observation.Member) {
 	if row, err := r.readOn(ctx, sc, m); err == nil && row == nil {
 		removeCopy(sc, m.Endpoint)
 	}
 }
 
 // readOn reads the slot straight from one member (nil when absent).
-func (r *ReplicationSlotReconciler) readOn(ctx context.Context, sc *slotScope, m *observation.Member) (*postgres.Slot, error) {
+func (r *Reconciler) readOn(ctx context.Context, sc *slotScope, m *observation.Member) (*postgres.Slot, error) {
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -27,8 +27,8 @@ import (
 // when nothing else changed; live figures belong to metrics.
 const figureRefresh = 30 * time.Second
 
-// ReplicationSlotReconciler creates, adopts, observes and drops slots.
-type ReplicationSlotReconciler struct {
+// Reconciler creates, adopts, observes and drops slots.
+type Reconciler struct {
 	client.Client
 	Monitor *monitor.Manager
 	// Conns reaches the servers' members, with their current credentials.
@@ -86,7 +86,7 @@ type slotScope struct {
 	haNote string
 }
 
-func (r *ReplicationSlotReconciler) newScope(rs *api.ReplicationSlot) *slotScope {
+func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 	sc := &slotScope{rs: rs, name: rs.SlotName(),
 		serverKey: serverKeyOf(rs)}
 	sc.stillSince, _ = r.Monitor.LastProgress(sc.serverKey, sc.name)
@@ -101,7 +101,7 @@ func (sc *slotScope) note(m *observation.Member, msg string) {
 }
 
 // Reconcile brings one ReplicationSlot's slot and status in line.
-func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var rs api.ReplicationSlot
 	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -149,7 +149,7 @@ func (r *ReplicationSlotReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 // the next figure refresh. Asked at once, before the Refresh that follows
 // a creation, so that the snapshot that first shows the slot does not wake
 // this object for news it has.
-func (r *ReplicationSlotReconciler) saw(sc *slotScope, at time.Time) {
+func (r *Reconciler) saw(sc *slotScope, at time.Time) {
 	if snapshotLacks(sc) {
 		r.Monitor.Expect(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs), at)
 	}
@@ -167,7 +167,7 @@ func snapshotLacks(sc *slotScope) bool {
 
 // reconcileSlot runs the phases in order; each returns an outcome to stop
 // at, or nil to go on.
-func (r *ReplicationSlotReconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, error) {
+func (r *Reconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, error) {
 	phases := []func(context.Context, *slotScope) (*status.Outcome, error){
 		checkSpec, r.resolveServer, r.checkConflict, r.resolveTarget, r.keepIgnoreEntry, r.ensureSlot,
 	}
@@ -191,7 +191,7 @@ func deref(o *status.Outcome) status.Outcome {
 // SetupWithManager wires the reconciler: ReplicationSlots, the monitor's
 // wake-ups, and PostgresServers (a server appearing or recovering wakes its
 // slots).
-func (r *ReplicationSlotReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.written = ownwrites.New[api.ReplicationSlotStatus]()
-	return setupSlotController(mgr, r, workers)
+	return r.setupController(mgr, workers)
 }

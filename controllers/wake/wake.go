@@ -1,4 +1,6 @@
-package controllers
+// Package wake decides which updates of slotkeeper's objects wake which
+// reconciler.
+package wake
 
 import (
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -19,28 +21,28 @@ import (
 // more. Creations and deletions always pass; periodic requeues and the
 // monitor's wake-ups cover what PostgreSQL changes.
 
-// slotUpdateWakesSlot: a change of the spec, the start of deletion, the
+// SlotUpdateWakesSlot: a change of the spec, the start of deletion, the
 // data-gap acknowledgement, or our finalizer gone (someone removed it).
-func slotUpdateWakesSlot(old, cur *api.ReplicationSlot) bool {
+func SlotUpdateWakesSlot(old, cur *api.ReplicationSlot) bool {
 	return old.Generation != cur.Generation || deletionChanged(old, cur) ||
 		old.Annotations[api.AnnotationAcknowledgeDataGap] != cur.Annotations[api.AnnotationAcknowledgeDataGap] ||
 		!controllerutil.ContainsFinalizer(cur, api.FinalizerName)
 }
 
-// slotUpdateWakesServer: what the server's status is computed from, a
+// SlotUpdateWakesServer: what the server's status is computed from, a
 // slot's spec (type, failover, name) and whether it owns its slot.
-func slotUpdateWakesServer(old, cur *api.ReplicationSlot) bool {
+func SlotUpdateWakesServer(old, cur *api.ReplicationSlot) bool {
 	return old.Generation != cur.Generation || deletionChanged(old, cur) || old.Status.Owned != cur.Status.Owned
 }
 
-// serverUpdateWakesSlots: what a slot's reconcile reads of its server, the
+// ServerUpdateWakesSlots: what a slot's reconcile reads of its server, the
 // spec, deletion, the system identifier (which servers share a cluster) and
 // the Ready and Stalled conditions (mirrored before the first observation),
 // and PrerequisitesMet, whose change is a fix a Stalled slot waits for
 // (wal_level, REPLICATION, free slots); not the inventory, the figures and
 // the other conditions, whose messages count slots and change with every
 // slot created.
-func serverUpdateWakesSlots(old, cur *api.PostgresServer) bool {
+func ServerUpdateWakesSlots(old, cur *api.PostgresServer) bool {
 	return old.Generation != cur.Generation || deletionChanged(old, cur) ||
 		old.Status.SystemIdentifier != cur.Status.SystemIdentifier ||
 		!sameFacts(old.Status.Conditions, cur.Status.Conditions, api.ConditionReady) ||
@@ -65,11 +67,19 @@ func deletionChanged(old, cur metav1.Object) bool {
 	return old.GetDeletionTimestamp().IsZero() != cur.GetDeletionTimestamp().IsZero()
 }
 
-// updatesOnly filters update events with wakes and lets the rest through.
-func updatesOnly[T any](wakes func(old, cur T) bool) predicate.Funcs {
+// UpdatesOnly filters update events with wakes and lets the rest through.
+func UpdatesOnly[T any](wakes func(old, cur T) bool) predicate.Funcs {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		old, ok1 := any(e.ObjectOld).(T)
 		cur, ok2 := any(e.ObjectNew).(T)
 		return !ok1 || !ok2 || wakes(old, cur)
 	}}
+}
+
+// OwnershipChanged: an object took or gave up its slot, or recorded that
+// it is creating one.
+func OwnershipChanged(e event.UpdateEvent) bool {
+	a, okA := e.ObjectOld.(*api.ReplicationSlot)
+	b, okB := e.ObjectNew.(*api.ReplicationSlot)
+	return okA && okB && (a.Status.Owned != b.Status.Owned || a.Status.Origin != b.Status.Origin)
 }

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 // resolveServer finds the PostgresServer and the monitor's latest snapshot
 // of it. Without a usable primary the slot mirrors the server's problem.
-func (r *ReplicationSlotReconciler) resolveServer(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) resolveServer(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	var ps api.PostgresServer
 	if err := r.Get(ctx, sc.serverKey, &ps); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -57,7 +57,7 @@ func serverNotReady(ps *api.PostgresServer) *status.Outcome {
 }
 
 // checkConflict stops an object that competes with an older one for a slot.
-func (r *ReplicationSlotReconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	msg, held, err := r.conflictWith(ctx, sc.rs)
 	if err != nil || msg == "" {
 		sc.heldElsewhere = held
@@ -72,7 +72,7 @@ func (r *ReplicationSlotReconciler) checkConflict(ctx context.Context, sc *slotS
 
 // resolveTarget picks the member that holds the slot: the primary, or the
 // standby named in spec.location (which, once promoted, is the primary).
-func (r *ReplicationSlotReconciler) resolveTarget(_ context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) resolveTarget(_ context.Context, sc *slotScope) (*status.Outcome, error) {
 	loc := sc.rs.Spec.Location
 	if loc == nil || loc.Role != api.LocationStandby {
 		sc.target = sc.snap.PrimaryMember()

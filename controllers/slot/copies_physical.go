@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 // keepPhysicalCopy creates the copy, or advances it to the primary's
 // restart_lsn (never past what the standby has replayed).
-func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
+func (r *Reconciler) keepPhysicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		sc.note(m, "cannot connect: "+err.Error())
@@ -37,7 +37,7 @@ func (r *ReplicationSlotReconciler) keepPhysicalCopy(ctx context.Context, sc *sl
 // createPhysicalCopy records the copy as pending, then creates it. A
 // pending record whose slot is already there is a copy made just before the
 // operator stopped: it is taken as made.
-func (r *ReplicationSlotReconciler) createPhysicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, pool *pgxpool.Pool, rec *api.SlotCopy, present bool) {
+func (r *Reconciler) createPhysicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, pool *pgxpool.Pool, rec *api.SlotCopy, present bool) {
 	if present {
 		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "found the copy of slot %q on standby %s that slotkeeper made before it stopped")
 		return
@@ -61,7 +61,7 @@ func (r *ReplicationSlotReconciler) createPhysicalCopy(ctx context.Context, sc *
 
 // copyMade records a finished copy in place of its pending record. The
 // Event's format takes the slot and the standby first, then extra.
-func (r *ReplicationSlotReconciler) copyMade(sc *slotScope, m *observation.Member, c api.SlotCopy, format string, extra ...any) {
+func (r *Reconciler) copyMade(sc *slotScope, m *observation.Member, c api.SlotCopy, format string, extra ...any) {
 	addCopy(sc, c)
 	r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", record.ActionCreate, format, append([]any{sc.name, m.Addr()}, extra...)...)
 	r.Monitor.Refresh(sc.serverKey)
@@ -75,7 +75,7 @@ func (r *ReplicationSlotReconciler) copyMade(sc *slotScope, m *observation.Membe
 // The snapshot can predate a slot made there by somebody else, and a
 // pending record found with its slot is taken as slotkeeper's: the standby
 // is read first, and a name in use there is reported, never recorded.
-func (r *ReplicationSlotReconciler) recordPending(ctx context.Context, sc *slotScope, m *observation.Member) bool {
+func (r *Reconciler) recordPending(ctx context.Context, sc *slotScope, m *observation.Member) bool {
 	if r.nameTakenOn(ctx, sc, m) {
 		return false
 	}
@@ -94,7 +94,7 @@ func (r *ReplicationSlotReconciler) recordPending(ctx context.Context, sc *slotS
 // from before this pass: its removal goes with the reconcile's own status
 // write. One this pass wrote is removed at once, since that write only
 // carries what changed since the reconcile began.
-func (r *ReplicationSlotReconciler) forgetPending(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy) {
+func (r *Reconciler) forgetPending(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy) {
 	if rec != nil {
 		removeCopy(sc, m.Endpoint)
 		return
@@ -106,7 +106,7 @@ func (r *ReplicationSlotReconciler) forgetPending(ctx context.Context, sc *slotS
 
 // nameTakenOn reads the standby for a slot of this name; a name in use, or
 // a read that fails, is noted and counts as taken.
-func (r *ReplicationSlotReconciler) nameTakenOn(ctx context.Context, sc *slotScope, m *observation.Member) bool {
+func (r *Reconciler) nameTakenOn(ctx context.Context, sc *slotScope, m *observation.Member) bool {
 	row, err := r.readOn(ctx, sc, m)
 	switch {
 	case err != nil:

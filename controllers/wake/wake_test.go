@@ -1,4 +1,4 @@
-package controllers
+package wake
 
 import (
 	"testing"
@@ -33,17 +33,17 @@ func TestSlotUpdateWakes(t *testing.T) {
 	for _, tc := range cases {
 		old, cur := base(), base()
 		tc.change(cur)
-		if got := slotUpdateWakesSlot(old, cur); got != tc.slot {
+		if got := SlotUpdateWakesSlot(old, cur); got != tc.slot {
 			t.Errorf("%s: wakes the slot = %v, want %v", tc.name, got, tc.slot)
 		}
-		if got := slotUpdateWakesServer(old, cur); got != tc.toServer {
+		if got := SlotUpdateWakesServer(old, cur); got != tc.toServer {
 			t.Errorf("%s: wakes the server = %v, want %v", tc.name, got, tc.toServer)
 		}
 	}
 	// Our own finalizer being added is not news to anyone.
 	old, cur := base(), base()
 	old.Finalizers = nil
-	if slotUpdateWakesSlot(old, cur) {
+	if SlotUpdateWakesSlot(old, cur) {
 		t.Error("adding the finalizer woke the slot")
 	}
 }
@@ -94,14 +94,14 @@ func TestServerUpdateWakesSlots(t *testing.T) {
 	for _, tc := range cases {
 		old, cur := base(), base()
 		tc.change(cur)
-		if got := serverUpdateWakesSlots(old, cur); got != tc.want {
+		if got := ServerUpdateWakesSlots(old, cur); got != tc.want {
 			t.Errorf("%s: wakes the slots = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
 
 func TestUpdatesOnly(t *testing.T) {
-	p := updatesOnly(func(_, _ *api.ReplicationSlot) bool { return false })
+	p := UpdatesOnly(func(_, _ *api.ReplicationSlot) bool { return false })
 	rs := &api.ReplicationSlot{}
 	if !p.Create(event.CreateEvent{Object: rs}) || !p.Delete(event.DeleteEvent{Object: rs}) || !p.Generic(event.GenericEvent{Object: rs}) {
 		t.Error("creations, deletions and generic events must pass")

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 const defaultActionTimeout = 30 * time.Second
 
 // create creates a slot this object has never had.
-func (r *ReplicationSlotReconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	return r.startCreation(ctx, sc, "", "")
 }
 
@@ -23,7 +23,7 @@ func (r *ReplicationSlotReconciler) create(ctx context.Context, sc *slotScope) (
 // For a logical slot, changes between the last position its consumer
 // confirmed and the new slot's start are lost: that window is recorded as a
 // data gap, never hidden.
-func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope, reason string, old *postgres.Slot) (*status.Outcome, error) {
+func (r *Reconciler) recreate(ctx context.Context, sc *slotScope, reason string, old *postgres.Slot) (*status.Outcome, error) {
 	from := lastConfirmed(sc.rs.Status.ConfirmedFlushLSN, r.Monitor.LastConfirmed(sc.serverKey, sc.name))
 	if old != nil && old.ConfirmedFlushLSN != nil {
 		from = old.ConfirmedFlushLSN.String()
@@ -33,7 +33,7 @@ func (r *ReplicationSlotReconciler) recreate(ctx context.Context, sc *slotScope,
 
 // startCreation creates a physical slot at once (it never waits) and hands a
 // logical one to the background creator.
-func (r *ReplicationSlotReconciler) startCreation(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
+func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
 	if err := r.recordCreationIntent(ctx, sc); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (r *ReplicationSlotReconciler) startCreation(ctx context.Context, sc *slotS
 // created records a finished creation: ownership, the timeline, a data gap
 // for a recreated logical slot, and the Event. row is the new slot's row
 // when the creation read it, else it is read here.
-func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
+func (r *Reconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
 	rs := sc.rs
 	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
 	sc.announced = true
@@ -87,7 +87,7 @@ func (r *ReplicationSlotReconciler) created(ctx context.Context, sc *slotScope, 
 	return r.readBack(ctx, sc)
 }
 
-func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
+func (r *Reconciler) noteCreated(sc *slotScope) {
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
 	sc.rs.Status.CreatedAt = &now
 	sc.rs.Status.CreatedOnTimeline = sc.target.Identity.Timeline
@@ -99,7 +99,7 @@ func (r *ReplicationSlotReconciler) noteCreated(sc *slotScope) {
 // slot is created without a read first, and a batch of them on a server
 // whose network black-holes must not hold every worker for the action
 // timeout while slots of healthy servers wait.
-func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
+func (r *Reconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, min(r.actionTimeout(), r.readTimeout(sc)))
 	defer cancel()
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
@@ -123,7 +123,7 @@ func (r *ReplicationSlotReconciler) createPhysical(ctx context.Context, sc *slot
 }
 
 // readBack reads the slot after an action so status shows it at once.
-func (r *ReplicationSlotReconciler) readBack(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) readBack(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	row, o := r.readSlot(ctx, sc)
 	if o != nil {
 		return o, nil
@@ -132,7 +132,7 @@ func (r *ReplicationSlotReconciler) readBack(ctx context.Context, sc *slotScope)
 	return nil, nil
 }
 
-func (r *ReplicationSlotReconciler) actionTimeout() time.Duration {
+func (r *Reconciler) actionTimeout() time.Duration {
 	if r.ActionTimeout > 0 {
 		return r.ActionTimeout
 	}

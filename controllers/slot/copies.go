@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 
 // syncStandbyCopies runs after the slot was found on the primary. Failures
 // never fail the reconcile: FailoverReady reports them per standby.
-func (r *ReplicationSlotReconciler) syncStandbyCopies(ctx context.Context, sc *slotScope) {
+func (r *Reconciler) syncStandbyCopies(ctx context.Context, sc *slotScope) {
 	if sc.row == nil || sc.target == nil || !sc.target.IsPrimary() || !sc.rs.Status.Owned {
 		return
 	}
@@ -49,7 +49,7 @@ func strategyOf(sc *slotScope) copies.Strategy {
 	return copies.For(sc.rs.Spec.Type, sc.rs.Spec.Failover, sc.target.Identity)
 }
 
-func (r *ReplicationSlotReconciler) syncStandby(ctx context.Context, sc *slotScope, m *observation.Member) {
+func (r *Reconciler) syncStandby(ctx context.Context, sc *slotScope, m *observation.Member) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	row, present := m.Slots[sc.name]

@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 // only if slotkeeper switched it on; PostgreSQL's sync worker then drops
 // the standby copies itself. A held slot cannot be altered: the attempt is
 // repeated and FailoverReady says why.
-func (r *ReplicationSlotReconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) {
+func (r *Reconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) {
 	rs, row := sc.rs, sc.row
 	if rs.Spec.Type != api.SlotLogical || !sc.target.Identity.SyncsFailoverSlots() {
 		return

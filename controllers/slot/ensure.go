@@ -1,4 +1,4 @@
-package controllers
+package slot
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 // ensureSlot makes the slot exist on the target and be this object's: it
 // creates a missing slot, adopts a matching one, and refuses anything else.
-func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	t := sc.target
 	if t.Slots == nil {
 		return status.Retry(api.ReasonServerUnavailable, fmt.Sprintf("cannot list slots on %s: %v", t.Addr(), t.SlotsErr)), nil
@@ -47,7 +47,7 @@ func (r *ReplicationSlotReconciler) ensureSlot(ctx context.Context, sc *slotScop
 // ensureRead ensures the slot from a direct read. The snapshot can predate
 // a change (our own creation, for one): it is confirmed before creating or
 // declaring the slot lost.
-func (r *ReplicationSlotReconciler) ensureRead(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+func (r *Reconciler) ensureRead(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	row, o := r.readSlot(ctx, sc)
 	if o != nil {
 		return o, nil
@@ -87,7 +87,7 @@ func seenBefore(rs *api.ReplicationSlot) bool {
 
 // ensurePresent checks that an existing slot is the one the spec asks for,
 // adopts it if allowed, and handles invalidation.
-func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
+func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
 	if inProgressElsewhere(sc.rs, row) != nil {
 		// The snapshot may predate the end of our own creation: look again.
 		fresh, o := r.readSlot(ctx, sc)
@@ -119,7 +119,7 @@ func (r *ReplicationSlotReconciler) ensurePresent(ctx context.Context, sc *slotS
 	return nil, nil
 }
 
-func (r *ReplicationSlotReconciler) adopt(sc *slotScope) *status.Outcome {
+func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
 	if sc.rs.Status.Origin == api.OriginCreated {
 		// This object recorded the intent to create it before doing so
 		// (recordCreationIntent), and the operator stopped before recording
@@ -190,7 +190,7 @@ func invalidationOf(row *postgres.Slot) string {
 	return ""
 }
 
-func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
+func (r *Reconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
 	why := invalidationOf(row)
 	if sc.rs.Spec.InvalidationPolicy == api.InvalidationKeep {
 		return status.Stall(api.ReasonInvalidated, fmt.Sprintf(
@@ -211,12 +211,12 @@ func (r *ReplicationSlotReconciler) handleInvalidated(ctx context.Context, sc *s
 // server's spec.connectTimeout): a black-holed server (no RST) must not
 // hold a worker that other servers' slots are waiting for, and
 // statement_timeout cannot help when no byte reaches the server.
-func (r *ReplicationSlotReconciler) readTimeout(sc *slotScope) time.Duration {
+func (r *Reconciler) readTimeout(sc *slotScope) time.Duration {
 	return r.Conns.Timeout(sc.serverKey)
 }
 
 // readSlot reads the slot straight from the target member.
-func (r *ReplicationSlotReconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
+func (r *Reconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, r.readTimeout(sc))
 	defer cancel()
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")

@@ -30,7 +30,7 @@ func (r *Reconciler) dropStale(ctx context.Context, sc *slotScope, m *observatio
 			sc.note(m, "cannot drop the former primary's stale slot: "+err.Error())
 			return
 		}
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "StaleSlotDropped", record.ActionDrop,
+		sc.event("Normal", "StaleSlotDropped", record.ActionDrop,
 			"dropped the stale copy of slot %q that %s kept from when it was primary, so the standby follows the live slot", sc.name, m.Addr())
 	}
 	removeCopy(sc, m.Endpoint)
@@ -50,7 +50,7 @@ func (r *Reconciler) dropCopy(ctx context.Context, sc *slotScope, m *observation
 		return
 	}
 	if dropped {
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyDropped", record.ActionDrop,
+		sc.event("Normal", "CopyDropped", record.ActionDrop,
 			"dropped the copy of slot %q on standby %s (failover is off)", sc.name, m.Addr())
 	}
 	removeCopy(sc, m.Endpoint)

@@ -63,7 +63,7 @@ func (r *Reconciler) createPhysicalCopy(ctx context.Context, sc *slotScope, m *o
 // Event's format takes the slot and the standby first, then extra.
 func (r *Reconciler) copyMade(sc *slotScope, m *observation.Member, c api.SlotCopy, format string, extra ...any) {
 	addCopy(sc, c)
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "CopyCreated", record.ActionCreate, format, append([]any{sc.name, m.Addr()}, extra...)...)
+	sc.event("Normal", "CopyCreated", record.ActionCreate, format, append([]any{sc.name, m.Addr()}, extra...)...)
 	r.Monitor.Refresh(sc.serverKey)
 }
 

@@ -68,16 +68,16 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, reason, from st
 	why := status.VanishedNote(reason, haManagerOf(sc), sc.name)
 	switch {
 	case reason == "":
-		r.Recorder.Eventf(rs, nil, "Normal", "Created", record.ActionCreate, "created %s slot %q on %s",
+		sc.event("Normal", "Created", record.ActionCreate, "created %s slot %q on %s",
 			rs.Spec.Type, sc.name, sc.target.Addr())
 	case rs.Spec.Type == api.SlotLogical:
 		rs.Status.Recreations++
 		recordGap(rs, newGap(reason, from, start))
-		r.Recorder.Eventf(rs, nil, "Warning", api.ConditionDataGap, record.ActionRecreate,
+		sc.event("Warning", api.ConditionDataGap, record.ActionRecreate,
 			"recreated slot %q on %s (%s): changes from %s to %s were never decoded%s", sc.name, sc.target.Addr(), reason, from, start, why)
 	default:
 		rs.Status.Recreations++
-		r.Recorder.Eventf(rs, nil, "Warning", reason, record.ActionRecreate, "recreated physical slot %q on %s (%s)%s",
+		sc.event("Warning", reason, record.ActionRecreate, "recreated physical slot %q on %s (%s)%s",
 			sc.name, sc.target.Addr(), reason, why)
 	}
 	if row != nil {

@@ -138,12 +138,12 @@ func (r *Reconciler) creationOutcome(sc *slotScope, st creator.State) *status.Ou
 func (r *Reconciler) eventTerminations(sc *slotScope, key client.ObjectKey) {
 	ended, refused := r.Creator.TakeTerminations(key)
 	for _, b := range ended {
-		r.Recorder.Eventf(sc.rs, nil, "Warning", "BlockerTerminated", "Terminate",
+		sc.event("Warning", "BlockerTerminated", "Terminate",
 			"terminated pid %d (%s, transaction started %s) after it blocked creation for %s",
 			b.PID, blockerWho(sc, b), fmtTime(b.XactStart), terminateAfter(sc.rs))
 	}
 	for _, b := range refused {
-		r.Recorder.Eventf(sc.rs, nil, "Warning", "BlockerNotTerminated", "Terminate",
+		sc.event("Warning", "BlockerNotTerminated", "Terminate",
 			"could not terminate pid %d (%s): it belongs to a superuser or the role lacks pg_signal_backend", b.PID, blockerWho(sc, b))
 	}
 }

@@ -32,16 +32,17 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 	r.Monitor.Untrack(key)
 	// A creation still waiting is cancelled; PostgreSQL leaves no slot.
 	r.Creator.Cancel(key)
+	sc := r.newScope(rs)
+	sc.deleting = true
+	defer r.publish(sc)
 	keep, why, err := r.keepSlot(ctx, rs)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if keep {
-		r.Recorder.Eventf(rs, nil, "Normal", "Released", record.ActionRelease, "slot %q left in place: %s", rs.SlotName(), why)
+		sc.event("Normal", "Released", record.ActionRelease, "slot %q left in place: %s", rs.SlotName(), why)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
-	sc := r.newScope(rs)
-	sc.deleting = true
 	o := r.dropForDeletion(ctx, sc)
 	if o == nil {
 		o = r.entryAfterDrop(ctx, sc)
@@ -50,7 +51,7 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	if time.Since(rs.DeletionTimestamp.Time) > releaseAfter && o.Reason != api.ReasonSlotActive {
-		r.Recorder.Eventf(rs, nil, "Warning", "Released", record.ActionRelease,
+		sc.event("Warning", "Released", record.ActionRelease,
 			"gave up dropping slot %q after %s (%s); the slot is left on the server: drop it by hand if it is unwanted",
 			rs.SlotName(), releaseAfter, o.Message)
 		return ctrl.Result{}, r.release(ctx, rs)
@@ -66,7 +67,7 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 func (r *Reconciler) entryAfterDrop(ctx context.Context, sc *slotScope) *status.Outcome {
 	o := r.removeIgnoreEntry(ctx, sc)
 	if o != nil && time.Since(sc.rs.DeletionTimestamp.Time) > releaseAfter {
-		r.Recorder.Eventf(sc.rs, nil, "Warning", "Released", record.ActionRelease,
+		sc.event("Warning", "Released", record.ActionRelease,
 			"dropped slot %q, but gave up removing its entry from Patroni's ignore_slots after %s (%s): remove it there by hand",
 			sc.name, releaseAfter, o.Message)
 		return nil

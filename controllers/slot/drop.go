@@ -27,12 +27,12 @@ func (r *Reconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome
 	case e != nil && e.Reason == postgres.ReasonSlotExists:
 		msg := fmt.Sprintf("slot %q on %s is no longer the %s slot this object declares; slotkeeper leaves it alone",
 			sc.name, sc.target.Addr(), sc.rs.Spec.Type)
-		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, record.ActionDrop, "%s", msg)
+		sc.event("Warning", api.ReasonConflict, record.ActionDrop, "%s", msg)
 		return status.Stall(api.ReasonConflict, msg), true
 	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
 		return errorOutcome(e, sc), false
 	}
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "Dropped", record.ActionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
+	sc.event("Normal", "Dropped", record.ActionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
 	return nil, false
 }
 

@@ -125,7 +125,7 @@ func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
 		// (recordCreationIntent), and the operator stopped before recording
 		// the result: its own creation made it, no adoption rule applies.
 		sc.rs.Status.Owned, sc.announced = true, true
-		r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, record.ActionAdopt,
+		sc.event("Normal", api.ReasonAdopted, record.ActionAdopt,
 			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
 		return nil
 	}
@@ -142,7 +142,7 @@ func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
 				"set adoption: IfMatchingWithStandby if this object is to own it", sc.name, sc.target.Addr(), who))
 	}
 	sc.rs.Status.Owned, sc.rs.Status.Origin, sc.announced = true, api.OriginAdopted, true
-	r.Recorder.Eventf(sc.rs, nil, "Normal", api.ReasonAdopted, record.ActionAdopt,
+	sc.event("Normal", api.ReasonAdopted, record.ActionAdopt,
 		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
 	return nil
 }

@@ -43,7 +43,7 @@ func (r *Reconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) {
 	}
 	rs.Status.FailoverEnabled = want
 	row.Failover = want
-	r.Recorder.Eventf(rs, nil, "Normal", "FailoverSwitched", "Alter",
+	sc.event("Normal", "FailoverSwitched", "Alter",
 		"switched failover %s for slot %q on %s", onOff(want), sc.name, sc.target.Addr())
 	r.Monitor.Refresh(sc.serverKey)
 }

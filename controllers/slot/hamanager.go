@@ -45,7 +45,7 @@ func (r *Reconciler) keepIgnoreEntry(ctx context.Context, sc *slotScope) (*statu
 		sc.haNote = fmt.Sprintf("; could not add the slot to Patroni's ignore_slots (%s), so Patroni may drop it; the PostgresServer's %s condition says what to do",
 			patroniTrouble(err), api.ConditionHAManagerCoversSlots)
 	case wrote:
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryAdded", record.ActionCreate,
+		sc.event("Normal", "IgnoreSlotsEntryAdded", record.ActionCreate,
 			"added slot %q to Patroni's ignore_slots, so Patroni leaves it alone", sc.name)
 	}
 	return nil, nil
@@ -121,7 +121,7 @@ func (r *Reconciler) removeIgnoreEntry(ctx context.Context, sc *slotScope) *stat
 	}
 	if ps := sc.ps; ps != nil && (ps.Spec.Patroni == nil || ps.Spec.Patroni.IgnoreSlotsMode() != api.IgnoreSlotsManage) {
 		// Somebody took the entries out of slotkeeper's hands: leave them.
-		r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryLeft", record.ActionDrop,
+		sc.event("Normal", "IgnoreSlotsEntryLeft", record.ActionDrop,
 			"left slot %q in Patroni's ignore_slots: the PostgresServer no longer has spec.patroni.ignoreSlots Manage", sc.name)
 		return nil
 	}
@@ -135,7 +135,7 @@ func (r *Reconciler) removeIgnoreEntry(ctx context.Context, sc *slotScope) *stat
 		return status.Retry(api.ReasonDeleting, fmt.Sprintf(
 			"the slot is dropped; removing its entry from Patroni's ignore_slots failed: %v (set spec.patroni.ignoreSlots: Report on the PostgresServer to leave the entry and finish)", err))
 	}
-	r.Recorder.Eventf(sc.rs, nil, "Normal", "IgnoreSlotsEntryRemoved", record.ActionDrop,
+	sc.event("Normal", "IgnoreSlotsEntryRemoved", record.ActionDrop,
 		"removed slot %q from Patroni's ignore_slots after dropping it", sc.name)
 	sc.rs.Status.IgnoreSlotsEntry = ""
 	return nil

@@ -50,7 +50,7 @@ func (r *Reconciler) unreadyCopyGap(sc *slotScope, start string) {
 		return
 	}
 	recordGap(sc.rs, newGap(api.ReasonFailover, from, to))
-	r.Recorder.Eventf(sc.rs, nil, "Warning", api.ConditionDataGap, record.ActionRecreate,
+	sc.event("Warning", api.ConditionDataGap, record.ActionRecreate,
 		"failed over to %s before its copy of slot %q was consistent: changes from %s to %s were never decoded",
 		sc.target.Addr(), sc.name, from, start)
 }

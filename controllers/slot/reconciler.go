@@ -84,6 +84,8 @@ type slotScope struct {
 	announced bool
 	// haNote says why Patroni's ignore_slots could not be kept.
 	haNote string
+	// events are the Events decided so far, recorded by publish.
+	events []pendingEvent
 }
 
 func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
@@ -128,8 +130,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	before := rs.DeepCopy()
 	sc := r.newScope(&rs)
+	defer r.publish(sc)
 	outcome, err := r.reconcileSlot(ctx, sc)
 	if err != nil {
+		// The conditions stay as they are for a retry, but what the phases
+		// did before the error (an adoption, a copy made) is written.
+		_, _ = r.patchSlotStatus(ctx, before, &rs, status.Outcome{Phase: status.Retrying})
 		return ctrl.Result{}, err
 	}
 	if sc.firstObservation && status.ReadyOf(rs.Status.Conditions).Type != "" {

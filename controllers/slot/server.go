@@ -64,7 +64,7 @@ func (r *Reconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.
 		return nil, err
 	}
 	if status.ReadyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {
-		r.Recorder.Eventf(sc.rs, nil, "Warning", api.ReasonConflict, record.ActionReconcile, "%s", msg)
+		sc.event("Warning", api.ReasonConflict, record.ActionReconcile, "%s", msg)
 	}
 	sc.rs.Status.Owned = false
 	return status.Stall(api.ReasonConflict, msg), nil

@@ -35,9 +35,9 @@ func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
 	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)
 	rs.Status.ObservedGeneration = rs.Generation
 	cur := status.ReadyOf(rs.Status.Conditions)
-	record.Transition(r.Recorder, rs, old, cur, record.Quiet(old, cur, o.Phase, sc.announced))
-	record.Blocked(r.Recorder, rs, oldBlocked, status.ConditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
-	record.Retention(r.Recorder, rs, oldRetention, status.ConditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
+	record.Transition(sc, rs, old, cur, record.Quiet(old, cur, o.Phase, sc.announced))
+	record.Blocked(sc, rs, oldBlocked, status.ConditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
+	record.Retention(sc, rs, oldRetention, status.ConditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
 	publishMetrics(rs, sc)
 }
 

@@ -1,0 +1,35 @@
+package slot
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Events. A phase does not record an Event itself: it notes it in the
+// scope, and publish records every Event of the reconcile in one place,
+// after the status write, on every path (an error included). The scope
+// stands in for an EventRecorder, so internal/record's condition rules
+// note theirs the same way.
+
+// pendingEvent is an Event a phase decided on.
+type pendingEvent struct{ kind, reason, action, note string }
+
+// Eventf notes an Event about the scope's object; regarding and related
+// are ignored, the Event is always about that object.
+func (sc *slotScope) Eventf(_, _ runtime.Object, kind, reason, action, note string, args ...any) {
+	sc.events = append(sc.events, pendingEvent{kind: kind, reason: reason, action: action, note: fmt.Sprintf(note, args...)})
+}
+
+// event notes an Event about the scope's object.
+func (sc *slotScope) event(kind, reason, action, note string, args ...any) {
+	sc.Eventf(nil, nil, kind, reason, action, note, args...)
+}
+
+// publish records the Events the reconcile noted, in order.
+func (r *Reconciler) publish(sc *slotScope) {
+	for _, e := range sc.events {
+		sc.event(e.kind, e.reason, e.action, "%s", e.note)
+	}
+	sc.events = nil
+}

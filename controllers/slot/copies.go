@@ -44,17 +44,12 @@ func standbyMembers(snap *observation.Snapshot) []*observation.Member {
 	return out
 }
 
-// strategyOf says who keeps this slot's standby copies.
-func strategyOf(sc *slotScope) copies.Strategy {
-	return copies.For(sc.rs.Spec.Type, sc.rs.Spec.Failover, sc.target.Identity)
-}
-
 func (r *Reconciler) syncStandby(ctx context.Context, sc *slotScope, m *observation.Member) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	row, present := m.Slots[sc.name]
 	rec := status.FindCopy(sc.rs.Status.Copies, m.Endpoint)
-	in := copies.Standby{Strategy: strategyOf(sc), Recorded: rec != nil, Former: rec != nil && rec.Former,
+	in := copies.Standby{Strategy: sc.strategy, Recorded: rec != nil, Former: rec != nil && rec.Former,
 		Present: present, StaleFailover: present && staleFailoverSlot(sc.rs, &row), Creating: r.copyCreating(sc, m)}
 	switch copies.Decide(in) {
 	case copies.DropStale:

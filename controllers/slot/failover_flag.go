@@ -4,6 +4,7 @@ import (
 	"context"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/copies"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -18,7 +19,8 @@ func (r *Reconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) {
 	if rs.Spec.Type != api.SlotLogical || !sc.target.Identity.SyncsFailoverSlots() {
 		return
 	}
-	want := rs.Spec.Failover
+	// PostgreSQL syncs the slot to standbys only with the property on.
+	want := sc.strategy == copies.Native
 	switch {
 	case want && row.Failover:
 		rs.Status.FailoverEnabled = true

@@ -13,6 +13,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/connections"
+	"github.com/slotkeeper/slotkeeper/internal/copies"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
@@ -73,6 +74,9 @@ type slotScope struct {
 	// (zero when unknown), for judging whether a holder is stale.
 	stillSince time.Time
 	ps         *api.PostgresServer
+	// strategy says who keeps the slot's standby copies: spec.failover is
+	// read here once (resolveServer) and everything after asks this.
+	strategy copies.Strategy
 	// blockedReason and blockedMessage describe a waiting creation.
 	blockedReason, blockedMessage string
 	// copyNotes say, per standby address, what keeps its copy from being

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/copies"
 	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -38,11 +39,13 @@ func (r *Reconciler) resolveServer(ctx context.Context, sc *slotScope) (*status.
 		return status.Stall(api.ReasonSplitBrain, "split brain on the server ("+fmt.Sprint(sc.snap.Claims)+
 			"): slotkeeper takes no action until one primary remains"), nil
 	}
-	if sc.snap.PrimaryMember() == nil {
+	p := sc.snap.PrimaryMember()
+	if p == nil {
 		o, _, _ := status.ServerOutcome(sc.snap, false)
 		o.Message = "PostgresServer " + ps.Name + ": " + o.Message
 		return &o, nil
 	}
+	sc.strategy = copies.For(sc.rs.Spec.Type, sc.rs.Spec.Failover, p.Identity)
 	return nil, nil
 }
 

@@ -45,6 +45,8 @@ func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
 // a slot observed on the primary can be judged.
 func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
 	rs := sc.rs
+	// The condition is there for every slot with spec.failover, judged
+	// False while there is no primary to read the strategy from.
 	if !rs.Spec.Failover || sc.snap == nil {
 		return nil, nil
 	}
@@ -52,7 +54,7 @@ func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
 	if sc.target != nil && sc.target.IsPrimary() {
 		row = sc.row
 	}
-	return status.FailoverReady(status.FailoverInputs{Generation: rs.Generation, Type: rs.Spec.Type,
+	return status.FailoverReady(status.FailoverInputs{Generation: rs.Generation, Strategy: sc.strategy,
 		Name: sc.name, Snapshot: sc.snap, Row: row, Copies: rs.Status.Copies, Notes: sc.copyNotes, FlagNote: sc.failoverNote})
 }
 

@@ -15,8 +15,10 @@ import (
 // FailoverInputs is what FailoverReady depends on.
 type FailoverInputs struct {
 	Generation int64
-	Type       api.SlotType
-	Name       string
+	// Strategy says who keeps the copies (copies.For, asked once per
+	// reconcile by the slot reconciler).
+	Strategy copies.Strategy
+	Name     string
 	Snapshot   *observation.Snapshot
 	// Row is the slot on the primary.
 	Row *postgres.Slot
@@ -72,7 +74,7 @@ func judgeFor(in FailoverInputs, standbys []*observation.Member) (func(*observat
 	case len(standbys) == 0:
 		return nil, api.ReasonNoStandbys, "no reachable standby: a failover has nowhere to keep the slot"
 	}
-	switch copies.For(in.Type, true, p.Identity) {
+	switch in.Strategy {
 	case copies.Physical:
 		return physicalCopy, "", ""
 	case copies.Unsupported:

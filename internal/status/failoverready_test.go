@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/copies"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
@@ -63,7 +64,8 @@ func standby(host string, versionNum int, s postgres.Settings, slots ...postgres
 // foInputs builds the inputs for a slot on primary pg-0 running versionNum.
 func foInputs(typ api.SlotType, versionNum int, row *postgres.Slot, standbys ...observation.Member) FailoverInputs {
 	members := append([]observation.Member{foMember("pg-0", false, versionNum, postgres.Settings{WALLevel: "logical"})}, standbys...)
-	return FailoverInputs{Generation: 4, Type: typ, Name: foSlot, Snapshot: observation.NewSnapshot(time.Now(), "", members), Row: row}
+	snap := observation.NewSnapshot(time.Now(), "", members)
+	return FailoverInputs{Generation: 4, Strategy: copies.For(typ, true, snap.PrimaryMember().Identity), Name: foSlot, Snapshot: snap, Row: row}
 }
 
 func logicalRow(confirmed string, failover bool) *postgres.Slot {
@@ -189,10 +191,10 @@ func TestFailoverReadyGeneral(t *testing.T) {
 	unreachable := observation.Member{Endpoint: observation.Endpoint{Host: "pg-2", Port: 5432},
 		Err: &postgres.Error{Reason: postgres.ReasonServerUnavailable, Message: "down"}}
 	runFailoverCases(t, []failoverCase{
-		{name: "no primary", in: FailoverInputs{Generation: 2, Type: api.SlotLogical, Name: foSlot, Row: row,
+		{name: "no primary", in: FailoverInputs{Generation: 2, Strategy: copies.Native, Name: foSlot, Row: row,
 			Snapshot: observation.NewSnapshot(time.Now(), "", []observation.Member{sb})},
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},
-		{name: "split brain has no primary", in: FailoverInputs{Generation: 2, Type: api.SlotLogical, Name: foSlot, Row: row,
+		{name: "split brain has no primary", in: FailoverInputs{Generation: 2, Strategy: copies.Native, Name: foSlot, Row: row,
 			Snapshot: observation.NewSnapshot(time.Now(), "", []observation.Member{foMember("pg-0", false, pg17, syncSettings("")),
 				otherServer(foMember("pg-9", false, pg17, syncSettings(""))), sb})},
 			status: metav1.ConditionFalse, reason: api.ReasonNotSynced, msg: []string{"not on a reachable primary"}},

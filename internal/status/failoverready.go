@@ -19,7 +19,7 @@ type FailoverInputs struct {
 	// reconcile by the slot reconciler).
 	Strategy copies.Strategy
 	Name     string
-	Snapshot   *observation.Snapshot
+	Snapshot *observation.Snapshot
 	// Row is the slot on the primary.
 	Row *postgres.Slot
 	// Copies are the copies slotkeeper keeps (status.copies).

@@ -132,14 +132,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
+	return r.reconcileLive(ctx, &rs)
+}
+
+// reconcileLive runs the phases on an object that is not being deleted and
+// writes their result into status: the one status write of the reconcile,
+// followed by its Events.
+func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot) (ctrl.Result, error) {
 	before := rs.DeepCopy()
-	sc := r.newScope(&rs)
+	sc := r.newScope(rs)
 	defer r.publish(sc)
 	outcome, err := r.reconcileSlot(ctx, sc)
 	if err != nil {
 		// The conditions stay as they are for a retry, but what the phases
 		// did before the error (an adoption, a copy made) is written.
-		_, _ = r.patchSlotStatus(ctx, before, &rs, status.Outcome{Phase: status.Retrying})
+		_, _ = r.patchSlotStatus(ctx, before, rs, status.Outcome{Phase: status.Retrying})
 		return ctrl.Result{}, err
 	}
 	if sc.firstObservation && status.ReadyOf(rs.Status.Conditions).Type != "" {
@@ -148,7 +155,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome)
-	return r.patchSlotStatus(ctx, before, &rs, outcome)
+	return r.patchSlotStatus(ctx, before, rs, outcome)
 }
 
 // saw records that this reconcile found the slot on the target at `at`

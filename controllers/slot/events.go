@@ -29,7 +29,7 @@ func (sc *slotScope) event(kind, reason, action, note string, args ...any) {
 // publish records the Events the reconcile noted, in order.
 func (r *Reconciler) publish(sc *slotScope) {
 	for _, e := range sc.events {
-		sc.event(e.kind, e.reason, e.action, "%s", e.note)
+		r.Recorder.Eventf(sc.rs, nil, e.kind, e.reason, e.action, "%s", e.note)
 	}
 	sc.events = nil
 }

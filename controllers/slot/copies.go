@@ -18,18 +18,44 @@ import (
 // standby; a former primary's slot is recorded at the failover, so that it
 // is dropped once that member rejoins as a standby.
 
-// syncStandbyCopies runs after the slot was found on the primary. Failures
-// never fail the reconcile: FailoverReady reports them per standby.
-func (r *Reconciler) syncStandbyCopies(ctx context.Context, sc *slotScope) {
-	if sc.row == nil || sc.target == nil || !sc.target.IsPrimary() || !sc.rs.Status.Owned {
-		return
+// copyReport is what the copies phase found for FailoverReady: per
+// standby address, what keeps its copy from being ready, and why the
+// failover property could not be switched.
+type copyReport struct {
+	notes    map[string]string
+	flagNote string
+}
+
+// copyScope is the slot's scope in the copies phase, with the report the
+// phase returns.
+type copyScope struct {
+	*slotScope
+	report copyReport
+}
+
+// note says what keeps standby m's copy from being ready.
+func (sc *copyScope) note(m *observation.Member, msg string) {
+	if sc.report.notes == nil {
+		sc.report.notes = map[string]string{}
 	}
-	r.syncFailoverFlag(ctx, sc)
+	sc.report.notes[m.Addr()] = msg
+}
+
+// syncStandbyCopies runs after the slot was found on the primary and
+// returns what it found. Failures never fail the reconcile: FailoverReady
+// reports them per standby.
+func (r *Reconciler) syncStandbyCopies(ctx context.Context, slot *slotScope) copyReport {
+	sc := &copyScope{slotScope: slot}
+	if sc.row == nil || sc.target == nil || !sc.target.IsPrimary() || !sc.rs.Status.Owned {
+		return sc.report
+	}
+	sc.report.flagNote = r.syncFailoverFlag(ctx, slot)
 	for _, m := range standbyMembers(sc.snap) {
 		r.syncStandby(ctx, sc, m)
 	}
-	pruneCopies(sc)
-	markConsistent(sc)
+	pruneCopies(slot)
+	markConsistent(slot)
+	return sc.report
 }
 
 // standbyMembers are the standbys of the primary's cluster whose slots
@@ -44,20 +70,20 @@ func standbyMembers(snap *observation.Snapshot) []*observation.Member {
 	return out
 }
 
-func (r *Reconciler) syncStandby(ctx context.Context, sc *slotScope, m *observation.Member) {
+func (r *Reconciler) syncStandby(ctx context.Context, sc *copyScope, m *observation.Member) {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	row, present := m.Slots[sc.name]
 	rec := status.FindCopy(sc.rs.Status.Copies, m.Endpoint)
 	in := copies.Standby{Strategy: sc.strategy, Recorded: rec != nil, Former: rec != nil && rec.Former,
-		Present: present, StaleFailover: present && staleFailoverSlot(sc.rs, &row), Creating: r.copyCreating(sc, m)}
+		Present: present, StaleFailover: present && staleFailoverSlot(sc.rs, &row), Creating: r.copyCreating(sc.slotScope, m)}
 	switch copies.Decide(in) {
 	case copies.DropStale:
 		r.dropStale(ctx, sc, m, row, present)
 	case copies.DropCopy:
-		r.dropCopy(ctx, sc, m, rec)
+		r.dropCopy(ctx, sc.slotScope, m, rec)
 	case copies.ReportForeign:
-		sc.note(m, foreignCopyNote(sc))
+		sc.note(m, foreignCopyNote(sc.slotScope))
 	case copies.KeepPhysical:
 		r.keepPhysicalCopy(ctx, sc, m, rec, row, present)
 	case copies.KeepLogical:

@@ -20,20 +20,20 @@ func staleFailoverSlot(rs *api.ReplicationSlot, row *postgres.Slot) bool {
 
 // dropStale drops a former primary's leftover slot on a standby: the
 // primary's slot is the live one. A held slot is left and reported.
-func (r *Reconciler) dropStale(ctx context.Context, sc *slotScope, m *observation.Member, row postgres.Slot, present bool) {
+func (r *Reconciler) dropStale(ctx context.Context, sc *copyScope, m *observation.Member, row postgres.Slot, present bool) {
 	if present && row.Active {
 		sc.note(m, "the former primary's slot here is still held (pid "+itoa(row.ActivePID)+"); slotkeeper drops it once released")
 		return
 	}
 	if present {
-		if _, err := r.dropOn(ctx, sc, m); err != nil {
+		if _, err := r.dropOn(ctx, sc.slotScope, m); err != nil {
 			sc.note(m, "cannot drop the former primary's stale slot: "+err.Error())
 			return
 		}
 		sc.event("Normal", "StaleSlotDropped", record.ActionDrop,
 			"dropped the stale copy of slot %q that %s kept from when it was primary, so the standby follows the live slot", sc.name, m.Addr())
 	}
-	removeCopy(sc, m.Endpoint)
+	removeCopy(sc.slotScope, m.Endpoint)
 }
 
 // dropCopy removes a copy slotkeeper made once failover is switched off.

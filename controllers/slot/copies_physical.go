@@ -13,7 +13,7 @@ import (
 
 // keepPhysicalCopy creates the copy, or advances it to the primary's
 // restart_lsn (never past what the standby has replayed).
-func (r *Reconciler) keepPhysicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
+func (r *Reconciler) keepPhysicalCopy(ctx context.Context, sc *copyScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		sc.note(m, "cannot connect: "+err.Error())
@@ -23,7 +23,7 @@ func (r *Reconciler) keepPhysicalCopy(ctx context.Context, sc *slotScope, m *obs
 	case rec == nil || rec.Pending:
 		r.createPhysicalCopy(ctx, sc, m, pool, rec, present)
 	case !present:
-		r.forgetIfGone(ctx, sc, m)
+		r.forgetIfGone(ctx, sc.slotScope, m)
 	case sc.row.RestartLSN != nil:
 		target := min(*sc.row.RestartLSN, m.Identity.WALPosition)
 		if row.RestartLSN == nil || *row.RestartLSN < target {
@@ -37,9 +37,9 @@ func (r *Reconciler) keepPhysicalCopy(ctx context.Context, sc *slotScope, m *obs
 // createPhysicalCopy records the copy as pending, then creates it. A
 // pending record whose slot is already there is a copy made just before the
 // operator stopped: it is taken as made.
-func (r *Reconciler) createPhysicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, pool *pgxpool.Pool, rec *api.SlotCopy, present bool) {
+func (r *Reconciler) createPhysicalCopy(ctx context.Context, sc *copyScope, m *observation.Member, pool *pgxpool.Pool, rec *api.SlotCopy, present bool) {
 	if present {
-		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "found the copy of slot %q on standby %s that slotkeeper made before it stopped")
+		r.copyMade(sc.slotScope, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "found the copy of slot %q on standby %s that slotkeeper made before it stopped")
 		return
 	}
 	if rec == nil && !r.recordPending(ctx, sc, m) {
@@ -51,12 +51,12 @@ func (r *Reconciler) createPhysicalCopy(ctx context.Context, sc *slotScope, m *o
 			// Nothing was made; and a name taken now, with no pending
 			// record from before this pass, is a slot slotkeeper did not
 			// make.
-			r.forgetPending(ctx, sc, m, rec)
+			r.forgetPending(ctx, sc.slotScope, m, rec)
 			noteCopyFailure(sc, m, e)
 			return
 		}
 	}
-	r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "created a copy of slot %q on standby %s")
+	r.copyMade(sc.slotScope, m, api.SlotCopy{Host: m.Host, Port: m.Port}, "created a copy of slot %q on standby %s")
 }
 
 // copyMade records a finished copy in place of its pending record. The
@@ -75,16 +75,16 @@ func (r *Reconciler) copyMade(sc *slotScope, m *observation.Member, c api.SlotCo
 // The snapshot can predate a slot made there by somebody else, and a
 // pending record found with its slot is taken as slotkeeper's: the standby
 // is read first, and a name in use there is reported, never recorded.
-func (r *Reconciler) recordPending(ctx context.Context, sc *slotScope, m *observation.Member) bool {
+func (r *Reconciler) recordPending(ctx context.Context, sc *copyScope, m *observation.Member) bool {
 	if r.nameTakenOn(ctx, sc, m) {
 		return false
 	}
 	pending := api.SlotCopy{Host: m.Host, Port: m.Port, Pending: true}
-	if err := r.writeCopies(ctx, sc, append(withoutCopy(slices.Clone(sc.rs.Status.Copies), m.Endpoint), pending)); err != nil {
+	if err := r.writeCopies(ctx, sc.slotScope, append(withoutCopy(slices.Clone(sc.rs.Status.Copies), m.Endpoint), pending)); err != nil {
 		sc.note(m, "cannot record the copy before making it: "+err.Error())
 		return false
 	}
-	addCopy(sc, pending)
+	addCopy(sc.slotScope, pending)
 	return true
 }
 
@@ -106,14 +106,14 @@ func (r *Reconciler) forgetPending(ctx context.Context, sc *slotScope, m *observ
 
 // nameTakenOn reads the standby for a slot of this name; a name in use, or
 // a read that fails, is noted and counts as taken.
-func (r *Reconciler) nameTakenOn(ctx context.Context, sc *slotScope, m *observation.Member) bool {
-	row, err := r.readOn(ctx, sc, m)
+func (r *Reconciler) nameTakenOn(ctx context.Context, sc *copyScope, m *observation.Member) bool {
+	row, err := r.readOn(ctx, sc.slotScope, m)
 	switch {
 	case err != nil:
 		sc.note(m, "cannot read the standby before making the copy: "+err.Error())
 		return true
 	case row != nil:
-		sc.note(m, foreignCopyNote(sc))
+		sc.note(m, foreignCopyNote(sc.slotScope))
 		return true
 	}
 	return false

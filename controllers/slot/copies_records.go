@@ -33,9 +33,9 @@ func foreignCopyNote(sc *slotScope) string {
 // noteCopyFailure says why a copy could not be made (e is not nil). A name already taken
 // is a slot slotkeeper did not make (one made moments ago may not be in the
 // snapshot yet).
-func noteCopyFailure(sc *slotScope, m *observation.Member, e *postgres.Error) {
+func noteCopyFailure(sc *copyScope, m *observation.Member, e *postgres.Error) {
 	if e.Reason == postgres.ReasonSlotExists {
-		sc.note(m, foreignCopyNote(sc))
+		sc.note(m, foreignCopyNote(sc.slotScope))
 		return
 	}
 	sc.note(m, "cannot create the copy: "+e.Error())

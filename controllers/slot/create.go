@@ -57,7 +57,6 @@ func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, reason, f
 func (r *Reconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
 	rs := sc.rs
 	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
-	sc.announced = true
 	r.noteCreated(sc)
 	// The server's managed-slot count and the slot's own row come from the
 	// monitor: have it look now.
@@ -68,16 +67,16 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, reason, from st
 	why := status.VanishedNote(reason, haManagerOf(sc), sc.name)
 	switch {
 	case reason == "":
-		sc.event("Normal", "Created", record.ActionCreate, "created %s slot %q on %s",
+		sc.announce("Normal", "Created", record.ActionCreate, "created %s slot %q on %s",
 			rs.Spec.Type, sc.name, sc.target.Addr())
 	case rs.Spec.Type == api.SlotLogical:
 		rs.Status.Recreations++
 		recordGap(rs, newGap(reason, from, start))
-		sc.event("Warning", api.ConditionDataGap, record.ActionRecreate,
+		sc.announce("Warning", api.ConditionDataGap, record.ActionRecreate,
 			"recreated slot %q on %s (%s): changes from %s to %s were never decoded%s", sc.name, sc.target.Addr(), reason, from, start, why)
 	default:
 		rs.Status.Recreations++
-		sc.event("Warning", reason, record.ActionRecreate, "recreated physical slot %q on %s (%s)%s",
+		sc.announce("Warning", reason, record.ActionRecreate, "recreated physical slot %q on %s (%s)%s",
 			sc.name, sc.target.Addr(), reason, why)
 	}
 	if row != nil {
@@ -113,7 +112,6 @@ func (r *Reconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgr
 	}
 	r.Monitor.Refresh(sc.serverKey)
 	if e := postgres.Classify(err); e != nil {
-		sc.nameTaken = e.Reason == postgres.ReasonSlotExists
 		if err := r.forgetIntent(ctx, sc, e); err != nil {
 			return nil, status.Retry(api.ReasonError, err.Error())
 		}

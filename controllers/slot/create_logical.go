@@ -71,9 +71,8 @@ func (r *Reconciler) followCreation(ctx context.Context, sc *slotScope, st creat
 			return nil, err
 		}
 		if e.Reason == postgres.ReasonSlotExists {
-			// The name is taken: the slot is read and judged next, not
-			// created again after a hold.
-			sc.nameTaken = true
+			// The name is taken: the slot is read and judged next
+			// (errorOutcome asks for it), not created again after a hold.
 			r.Creator.Forget(key)
 		}
 		return errorOutcome(e, sc), nil
@@ -121,16 +120,21 @@ func (r *Reconciler) creationOutcome(sc *slotScope, st creator.State) *status.Ou
 	heal, note := status.SelfHeal(snapshotMode(sc.ps), primaryIdentity(sc))
 	now := time.Now()
 	own, others := blockerView(st.Blockers, sc.rs.Spec.Database, queryTextShown(sc.ps))
-	sc.blockedReason, sc.blockedMessage = creationBlocked(status.Creation{
+	var b status.Blocked
+	b.Reason, b.Message = creationBlocked(status.Creation{
 		OnStandby: st.OnStandby, Blockers: own, Waited: now.Sub(st.Started),
 		SelfHeal: heal, Note: note, Interval: snapshotInterval(sc.ps),
 	}, others, terminationNote(sc.rs, sc.ps, st.TerminateNote), now)
 	sc.rs.Status.Blockers, sc.rs.Status.OtherBlockers = apiBlockers(own), int32(others)
 	msg := "creating the slot on " + sc.target.Addr()
-	if sc.blockedMessage != "" {
-		msg += ": " + sc.blockedMessage
+	if b.Message != "" {
+		msg += ": " + b.Message
 	}
-	return status.Progress(api.ReasonCreating, msg)
+	o := status.Progress(api.ReasonCreating, msg)
+	if b.Reason != "" {
+		o.Blocked = &b
+	}
+	return o
 }
 
 // eventTerminations records one Event per blocker terminated (or that could

@@ -57,7 +57,7 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	before := rs.DeepCopy()
-	r.setSlotStatus(sc, *o)
+	r.setSlotStatus(sc, *o, copyReport{})
 	_, err = r.patchSlotStatus(ctx, before, rs, *o)
 	return ctrl.Result{RequeueAfter: deletionBackoff(rs)}, err
 }

@@ -37,7 +37,7 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 		// Creating is its own check: PostgreSQL refuses a name in use, and
 		// only then is the slot read and judged like any existing one. A
 		// batch of new slots saves a round trip each.
-		if o, err := r.create(ctx, sc); err != nil || !sc.nameTaken {
+		if o, err := r.create(ctx, sc); err != nil || o == nil || !o.Recheck {
 			return o, err
 		}
 	}
@@ -124,8 +124,8 @@ func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
 		// This object recorded the intent to create it before doing so
 		// (recordCreationIntent), and the operator stopped before recording
 		// the result: its own creation made it, no adoption rule applies.
-		sc.rs.Status.Owned, sc.announced = true, true
-		sc.event("Normal", api.ReasonAdopted, record.ActionAdopt,
+		sc.rs.Status.Owned = true
+		sc.announce("Normal", api.ReasonAdopted, record.ActionAdopt,
 			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
 		return nil
 	}
@@ -141,8 +141,8 @@ func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
 			"slot %q on %s is the one %s streams through: slotkeeper does not adopt it unless asked; "+
 				"set adoption: IfMatchingWithStandby if this object is to own it", sc.name, sc.target.Addr(), who))
 	}
-	sc.rs.Status.Owned, sc.rs.Status.Origin, sc.announced = true, api.OriginAdopted, true
-	sc.event("Normal", api.ReasonAdopted, record.ActionAdopt,
+	sc.rs.Status.Owned, sc.rs.Status.Origin = true, api.OriginAdopted
+	sc.announce("Normal", api.ReasonAdopted, record.ActionAdopt,
 		"adopted existing slot %q on %s", sc.name, sc.target.Addr())
 	return nil
 }

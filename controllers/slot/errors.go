@@ -68,8 +68,11 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 		}
 		return status.Retry(api.ReasonSlotActive, msg)
 	case e.Reason == postgres.ReasonSlotExists:
-		// Lost a race with another creator (or a stale snapshot): look again.
-		return status.Progress(api.ReasonCreating, "the slot appeared while being created; checking it")
+		// Lost a race with another creator (or a stale snapshot): the
+		// slot is read and judged like any existing one.
+		o := status.Progress(api.ReasonCreating, "the slot appeared while being created; checking it")
+		o.Recheck = true
+		return o
 	case errors.Is(e, context.DeadlineExceeded) && sc.row == nil:
 		return status.Progress(api.ReasonCreating, "creation is waiting (for running transactions, or a standby snapshot); retrying: "+msg)
 	}

@@ -13,41 +13,40 @@ import (
 // asked, is switched on with ALTER_REPLICATION_SLOT. It is switched off
 // only if slotkeeper switched it on; PostgreSQL's sync worker then drops
 // the standby copies itself. A held slot cannot be altered: the attempt is
-// repeated and FailoverReady says why.
-func (r *Reconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) {
+// repeated, and the note returned says why.
+func (r *Reconciler) syncFailoverFlag(ctx context.Context, sc *slotScope) (note string) {
 	rs, row := sc.rs, sc.row
 	if rs.Spec.Type != api.SlotLogical || !sc.target.Identity.SyncsFailoverSlots() {
-		return
+		return ""
 	}
 	// PostgreSQL syncs the slot to standbys only with the property on.
 	want := sc.strategy == copies.Native
 	switch {
 	case want && row.Failover:
 		rs.Status.FailoverEnabled = true
-		return
+		return ""
 	case !want && (!row.Failover || !rs.Status.FailoverEnabled):
 		rs.Status.FailoverEnabled = false
-		return
+		return ""
 	}
 	if row.Active {
-		sc.failoverNote = "cannot switch failover " + onOff(want) + " while the slot is held (pid " + itoa(row.ActivePID) + "); slotkeeper retries once the consumer releases it"
-		return
+		return "cannot switch failover " + onOff(want) + " while the slot is held (pid " + itoa(row.ActivePID) + "); slotkeeper retries once the consumer releases it"
 	}
 	cfg, ok := r.Conns.ConnConfig(sc.serverKey, sc.target.Endpoint, rs.Spec.Database)
 	if !ok {
-		return
+		return ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	if err := postgres.SetSlotFailover(ctx, cfg, sc.name, want); err != nil {
-		sc.failoverNote = "cannot switch failover " + onOff(want) + " with ALTER_REPLICATION_SLOT: " + err.Error()
-		return
+		return "cannot switch failover " + onOff(want) + " with ALTER_REPLICATION_SLOT: " + err.Error()
 	}
 	rs.Status.FailoverEnabled = want
 	row.Failover = want
 	sc.event("Normal", "FailoverSwitched", "Alter",
 		"switched failover %s for slot %q on %s", onOff(want), sc.name, sc.target.Addr())
 	r.Monitor.Refresh(sc.serverKey)
+	return ""
 }
 
 func onOff(b bool) string {

@@ -23,7 +23,7 @@ const copyRetry = 10 * time.Second
 // for a running-xacts record from the primary, which the self-heal
 // provides), then advanced to the primary's confirmed_flush_lsn, never past
 // what the standby has replayed.
-func (r *Reconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
+func (r *Reconciler) keepLogicalCopy(ctx context.Context, sc *copyScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
 	key := copyKey(sc.rs, m.Endpoint)
 	if st, ok := r.Creator.State(key); ok {
 		r.followCopyCreation(sc, m, st)
@@ -36,7 +36,7 @@ func (r *Reconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *obse
 	case rec != nil && rec.Pending && present:
 		// Made just before the operator stopped: it starts where it is,
 		// since only recorded copies are ever advanced.
-		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: lsnString(row.ConfirmedFlushLSN)},
+		r.copyMade(sc.slotScope, m, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: lsnString(row.ConfirmedFlushLSN)},
 			"found the copy of slot %q on standby %s that slotkeeper made before it stopped")
 	case rec == nil || rec.Pending:
 		if rec == nil && !r.recordPending(ctx, sc, m) {
@@ -44,7 +44,7 @@ func (r *Reconciler) keepLogicalCopy(ctx context.Context, sc *slotScope, m *obse
 		}
 		r.beginCopy(sc, m)
 	case !present:
-		r.forgetIfGone(ctx, sc, m)
+		r.forgetIfGone(ctx, sc.slotScope, m)
 	default:
 		r.advanceLogicalCopy(ctx, sc, m, rec, row)
 	}
@@ -55,7 +55,7 @@ func (r *Reconciler) copyCreating(sc *slotScope, m *observation.Member) bool {
 	return ok
 }
 
-func (r *Reconciler) beginCopy(sc *slotScope, m *observation.Member) {
+func (r *Reconciler) beginCopy(sc *copyScope, m *observation.Member) {
 	conn, ok := r.Conns.ConnConfig(sc.serverKey, m.Endpoint, sc.rs.Spec.Database)
 	if !ok {
 		return
@@ -65,7 +65,7 @@ func (r *Reconciler) beginCopy(sc *slotScope, m *observation.Member) {
 	r.Creator.Begin(creator.Request{
 		Server: sc.serverKey, Slot: copyKey(sc.rs, m.Endpoint), Conn: conn, VersionNum: m.Identity.VersionNum,
 		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: sc.rs.PluginName(), TwoPhase: sc.rs.Spec.TwoPhase},
-		Target:  r.poolGetter(sc, m.Endpoint), Primary: r.poolGetter(sc, sc.target.Endpoint), OnStandby: true,
+		Target:  r.poolGetter(sc.slotScope, m.Endpoint), Primary: r.poolGetter(sc.slotScope, sc.target.Endpoint), OnStandby: true,
 		Snapshot: heal, Interval: snapshotInterval(sc.ps),
 		Wake: func() { r.Monitor.Wake(rsKey) },
 	})
@@ -74,7 +74,7 @@ func (r *Reconciler) beginCopy(sc *slotScope, m *observation.Member) {
 
 // followCopyCreation records a finished copy with where it starts, and
 // reports one under way or failed.
-func (r *Reconciler) followCopyCreation(sc *slotScope, m *observation.Member, st creator.State) {
+func (r *Reconciler) followCopyCreation(sc *copyScope, m *observation.Member, st creator.State) {
 	key := copyKey(sc.rs, m.Endpoint)
 	switch {
 	case !st.Done && len(st.Blockers) > 0:
@@ -86,21 +86,21 @@ func (r *Reconciler) followCopyCreation(sc *slotScope, m *observation.Member, st
 		// a slot somebody else creates there later look like slotkeeper's
 		// (a name taken now is one already); the next attempt writes it
 		// again.
-		removeCopy(sc, m.Endpoint)
+		removeCopy(sc.slotScope, m.Endpoint)
 		noteCopyFailure(sc, m, postgres.Classify(st.Err))
 		if time.Since(st.FinishedAt) >= copyRetry {
 			r.Creator.Forget(key)
 		}
 	default:
 		r.Creator.Forget(key)
-		r.copyMade(sc, m, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: st.LSN.String()},
+		r.copyMade(sc.slotScope, m, api.SlotCopy{Host: m.Host, Port: m.Port, StartLSN: st.LSN.String()},
 			"created a copy of slot %q on standby %s, starting at %s", st.LSN)
 	}
 }
 
 // advanceLogicalCopy moves the copy to the primary slot's confirmed
 // position.
-func (r *Reconciler) advanceLogicalCopy(ctx context.Context, sc *slotScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot) {
+func (r *Reconciler) advanceLogicalCopy(ctx context.Context, sc *copyScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot) {
 	confirmed := sc.row.ConfirmedFlushLSN
 	if confirmed == nil {
 		return

@@ -58,8 +58,6 @@ type slotScope struct {
 	target    *observation.Member
 	// row is the slot as last observed on the target, nil when absent.
 	row *postgres.Slot
-	// nameTaken: a creation found the slot name in use on the target.
-	nameTaken bool
 	// heldElsewhere says which other namespace's object owns the slot, so
 	// it must not be adopted. Read before the slot itself: that object's
 	// deletion drops the slot before it leaves the cache, so a slot read
@@ -77,15 +75,6 @@ type slotScope struct {
 	// strategy says who keeps the slot's standby copies: spec.failover is
 	// read here once (resolveServer) and everything after asks this.
 	strategy copies.Strategy
-	// blockedReason and blockedMessage describe a waiting creation.
-	blockedReason, blockedMessage string
-	// copyNotes say, per standby address, what keeps its copy from being
-	// ready; failoverNote why the failover property could not be switched.
-	copyNotes    map[string]string
-	failoverNote string
-	// announced: this reconcile recorded the slot's creation or adoption
-	// in an Event, which also says it is there.
-	announced bool
 	// haNote says why Patroni's ignore_slots could not be kept.
 	haNote string
 	// events are the Events decided so far, recorded by publish.
@@ -97,13 +86,6 @@ func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 		serverKey: serverKeyOf(rs)}
 	sc.stillSince, _ = r.Monitor.LastProgress(sc.serverKey, sc.name)
 	return sc
-}
-
-func (sc *slotScope) note(m *observation.Member, msg string) {
-	if sc.copyNotes == nil {
-		sc.copyNotes = map[string]string{}
-	}
-	sc.copyNotes[m.Addr()] = msg
 }
 
 // Reconcile brings one ReplicationSlot's slot and status in line.
@@ -142,7 +124,7 @@ func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot)
 	before := rs.DeepCopy()
 	sc := r.newScope(rs)
 	defer r.publish(sc)
-	outcome, err := r.reconcileSlot(ctx, sc)
+	outcome, rep, err := r.reconcileSlot(ctx, sc)
 	if err != nil {
 		// The conditions stay as they are for a retry, but what the phases
 		// did before the error (an adoption, a copy made) is written.
@@ -154,7 +136,7 @@ func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot)
 		// conditions as they are rather than flap Ready for a moment.
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
-	r.setSlotStatus(sc, outcome)
+	r.setSlotStatus(sc, outcome, rep)
 	return r.patchSlotStatus(ctx, before, rs, outcome)
 }
 
@@ -183,19 +165,19 @@ func snapshotLacks(sc *slotScope) bool {
 }
 
 // reconcileSlot runs the phases in order; each returns an outcome to stop
-// at, or nil to go on.
-func (r *Reconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, error) {
+// at, or nil to go on. The copies phase, last, returns its report.
+func (r *Reconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, copyReport, error) {
 	phases := []func(context.Context, *slotScope) (*status.Outcome, error){
 		checkSpec, r.resolveServer, r.checkConflict, r.resolveTarget, r.keepIgnoreEntry, r.ensureSlot,
 	}
 	for _, phase := range phases {
 		o, err := phase(ctx, sc)
 		if err != nil || o != nil {
-			return deref(o), err
+			return deref(o), copyReport{}, err
 		}
 	}
-	r.syncStandbyCopies(ctx, sc)
-	return availableOutcome(sc), nil
+	rep := r.syncStandbyCopies(ctx, sc)
+	return availableOutcome(sc), rep, nil
 }
 
 func deref(o *status.Outcome) status.Outcome {

@@ -9,12 +9,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// setSlotStatus writes the observation and conditions into status.
-func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
+// setSlotStatus folds what the phases found (the outcome, the copies
+// report) with the observation into status and the reconcile's Events.
+func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome, rep copyReport) {
 	rs := sc.rs
 	old := status.ReadyOf(rs.Status.Conditions)
 	rs.Status.SlotName = sc.name
-	if sc.blockedReason == "" && !r.creating(rs) {
+	if o.Blocked == nil && !r.creating(rs) {
 		rs.Status.Blockers, rs.Status.OtherBlockers = nil, 0
 	}
 	if sc.row != nil {
@@ -30,12 +31,11 @@ func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
 	if in.Gap != nil {
 		in.GapNote = status.VanishedNote(in.Gap.Reason, haManagerOf(sc), sc.name)
 	}
-	in.BlockedReason, in.BlockedMessage = sc.blockedReason, sc.blockedMessage
-	in.FailoverReady, rs.Status.Standbys = failoverReady(sc)
+	in.FailoverReady, rs.Status.Standbys = failoverReady(sc, rep)
 	rs.Status.Conditions = status.SlotConditions(rs.Status.Conditions, in)
 	rs.Status.ObservedGeneration = rs.Generation
 	cur := status.ReadyOf(rs.Status.Conditions)
-	record.Transition(sc, rs, old, cur, record.Quiet(old, cur, o.Phase, sc.announced))
+	record.Transition(sc, rs, old, cur, record.Quiet(old, cur, o.Phase, sc.announced()))
 	record.Blocked(sc, rs, oldBlocked, status.ConditionOf(rs.Status.Conditions, api.ConditionCreationBlocked))
 	record.Retention(sc, rs, oldRetention, status.ConditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy))
 	publishMetrics(rs, sc)
@@ -43,7 +43,7 @@ func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome) {
 
 // failoverReady evaluates spec.failover against the latest snapshot; only
 // a slot observed on the primary can be judged.
-func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
+func failoverReady(sc *slotScope, rep copyReport) (*metav1.Condition, []api.StandbySlot) {
 	rs := sc.rs
 	// The condition is there for every slot with spec.failover, judged
 	// False while there is no primary to read the strategy from.
@@ -55,7 +55,7 @@ func failoverReady(sc *slotScope) (*metav1.Condition, []api.StandbySlot) {
 		row = sc.row
 	}
 	return status.FailoverReady(status.FailoverInputs{Generation: rs.Generation, Strategy: sc.strategy,
-		Name: sc.name, Snapshot: sc.snap, Row: row, Copies: rs.Status.Copies, Notes: sc.copyNotes, FlagNote: sc.failoverNote})
+		Name: sc.name, Snapshot: sc.snap, Row: row, Copies: rs.Status.Copies, Notes: rep.notes, FlagNote: rep.flagNote})
 }
 
 func (r *Reconciler) creating(rs *api.ReplicationSlot) bool {

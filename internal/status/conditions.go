@@ -32,6 +32,18 @@ type Outcome struct {
 	Phase   Phase
 	Reason  string
 	Message string
+	// Blocked says what a waiting creation waits for (the CreationBlocked
+	// condition); nil when no creation waits.
+	Blocked *Blocked
+	// Recheck: an action found the state other than it expected (a slot
+	// name already taken), so the caller reads and judges the slot in the
+	// same reconcile instead of reporting this outcome.
+	Recheck bool
+}
+
+// Blocked is the reason and message of a waiting creation.
+type Blocked struct {
+	Reason, Message string
 }
 
 // applyOutcome sets Ready, Reconciling and Stalled for an outcome.

@@ -32,9 +32,6 @@ type SlotInputs struct {
 	Gap          *api.DataGap
 	Acknowledged bool
 	GapNote      string
-	// BlockedReason and BlockedMessage describe a creation that waits;
-	// empty when none does.
-	BlockedReason, BlockedMessage string
 	// FailoverReady is the condition for a slot with spec.failover, nil
 	// otherwise.
 	FailoverReady *metav1.Condition
@@ -55,9 +52,9 @@ func SlotConditions(existing []metav1.Condition, in SlotInputs) []metav1.Conditi
 // creationBlocked is True while a creation waits and turns False once it
 // no longer does; it never appears for a creation that was never blocked.
 func creationBlocked(conds []metav1.Condition, in SlotInputs) *metav1.Condition {
-	if in.BlockedReason != "" {
-		return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.BlockedReason,
-			Message: in.BlockedMessage, ObservedGeneration: in.Generation}
+	if b := in.Outcome.Blocked; b != nil && b.Reason != "" {
+		return &metav1.Condition{Status: metav1.ConditionTrue, Reason: b.Reason,
+			Message: b.Message, ObservedGeneration: in.Generation}
 	}
 	for _, c := range conds {
 		if c.Type == api.ConditionCreationBlocked {

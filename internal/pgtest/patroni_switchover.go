@@ -38,15 +38,24 @@ func (c *PatroniCluster) Switchover(ctx context.Context, candidate string) (Swit
 		return SwitchoverResult{}, fmt.Errorf("pgtest: switchover to %s, which is the leader already", candidate)
 	}
 	res := SwitchoverResult{From: leader, To: candidate, RequestedAt: time.Now()}
+	if err := c.awaitSwitchover(ctx, &res); err != nil {
+		return res, fmt.Errorf("%w\n%s", err, c.Logs())
+	}
+	return res, nil
+}
+
+// awaitSwitchover posts the switchover and waits until Patroni answered
+// and the candidate accepts writes, filling in res's times.
+func (c *PatroniCluster) awaitSwitchover(ctx context.Context, res *SwitchoverResult) error {
 	answer := make(chan time.Time, 1)
 	var postErr error
 	go func() {
-		postErr = c.postSwitchover(ctx, leader, candidate)
+		postErr = c.postSwitchover(ctx, res.From, res.To)
 		answer <- time.Now()
 	}()
 	// Poll the candidate while Patroni works, so that WritableAt is not
 	// rounded up to Patroni's one-second polling of the DCS.
-	err = c.poll(ctx, candidate+" accepting writes", func() (bool, error) {
+	err := c.poll(ctx, res.To+" accepting writes", func() (bool, error) {
 		select {
 		case res.RespondedAt = <-answer:
 			if postErr != nil {
@@ -54,17 +63,14 @@ func (c *PatroniCluster) Switchover(ctx context.Context, candidate string) (Swit
 			}
 		default:
 		}
-		return c.Writable(ctx, candidate) == nil, nil
+		return c.Writable(ctx, res.To) == nil, nil
 	})
 	res.WritableAt = time.Now()
 	if err == nil && res.RespondedAt.IsZero() {
 		res.RespondedAt = <-answer
 		err = postErr
 	}
-	if err != nil {
-		return res, fmt.Errorf("%w\n%s", err, c.Logs())
-	}
-	return res, nil
+	return err
 }
 
 func (c *PatroniCluster) postSwitchover(ctx context.Context, leader, candidate string) error {

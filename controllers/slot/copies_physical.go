@@ -2,7 +2,6 @@ package slot
 
 import (
 	"context"
-	"slices"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -80,11 +79,10 @@ func (r *Reconciler) recordPending(ctx context.Context, sc *copyScope, m *observ
 		return false
 	}
 	pending := api.SlotCopy{Host: m.Host, Port: m.Port, Pending: true}
-	if err := r.writeCopies(ctx, sc.slotScope, append(withoutCopy(slices.Clone(sc.rs.Status.Copies), m.Endpoint), pending)); err != nil {
+	if err := r.writeCopy(ctx, sc.slotScope, m.Endpoint, &pending); err != nil {
 		sc.note(m, "cannot record the copy before making it: "+err.Error())
 		return false
 	}
-	addCopy(sc.slotScope, pending)
 	return true
 }
 
@@ -99,9 +97,7 @@ func (r *Reconciler) forgetPending(ctx context.Context, sc *slotScope, m *observ
 		removeCopy(sc, m.Endpoint)
 		return
 	}
-	if r.writeCopies(ctx, sc, withoutCopy(slices.Clone(sc.rs.Status.Copies), m.Endpoint)) == nil {
-		removeCopy(sc, m.Endpoint)
-	}
+	_ = r.writeCopy(ctx, sc, m.Endpoint, nil) // a failure leaves the record for the next pass
 }
 
 // nameTakenOn reads the standby for a slot of this name; a name in use, or

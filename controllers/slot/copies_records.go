@@ -9,16 +9,17 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// writeCopies patches status.copies alone, from a copy of the object, so
-// the reconcile's other changes wait for its own write as usual.
-func (r *Reconciler) writeCopies(ctx context.Context, sc *slotScope, copies []api.SlotCopy) error {
-	obj := sc.rs.DeepCopy()
-	base := obj.DeepCopy()
-	obj.Status.Copies = copies
-	return r.Status().Patch(ctx, obj, client.MergeFrom(base))
+// writeCopy writes the record of the copy on c's standby ahead of the
+// reconcile's status write; a nil c removes the record of ep.
+func (r *Reconciler) writeCopy(ctx context.Context, sc *slotScope, ep observation.Endpoint, c *api.SlotCopy) error {
+	return r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) {
+		st.Copies = withoutCopy(slices.Clone(st.Copies), ep)
+		if c != nil {
+			st.Copies = append(st.Copies, *c)
+		}
+	})
 }
 
 // foreignCopyNote: the standby has a slot of this name nobody recorded as a

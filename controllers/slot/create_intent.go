@@ -5,7 +5,6 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // forgetIntent clears the creation intent after a creation that certainly
@@ -32,15 +31,7 @@ func (r *Reconciler) recordCreationIntent(ctx context.Context, sc *slotScope) er
 	return r.patchOrigin(ctx, sc, api.OriginCreated)
 }
 
-// patchOrigin writes status.origin alone, ahead of the reconcile's status
-// write, and keeps the object in scope in step.
+// patchOrigin writes status.origin ahead of the reconcile's status write.
 func (r *Reconciler) patchOrigin(ctx context.Context, sc *slotScope, origin api.SlotOrigin) error {
-	obj := sc.rs.DeepCopy()
-	base := obj.DeepCopy()
-	obj.Status.Origin = origin
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	sc.rs.Status.Origin = origin
-	return nil
+	return r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.Origin = origin })
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/patroni"
@@ -103,14 +102,7 @@ type recordError struct{ error }
 // recordIgnoreEntry writes status.ignoreSlotsEntry Added at once, ahead of
 // the reconcile's own status write.
 func (r *Reconciler) recordIgnoreEntry(ctx context.Context, sc *slotScope) error {
-	obj := sc.rs.DeepCopy()
-	base := obj.DeepCopy()
-	obj.Status.IgnoreSlotsEntry = ignoreEntryAdded
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	sc.rs.Status.IgnoreSlotsEntry = ignoreEntryAdded
-	return nil
+	return r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.IgnoreSlotsEntry = ignoreEntryAdded })
 }
 
 // removeIgnoreEntry removes the entry slotkeeper added, once the slot is

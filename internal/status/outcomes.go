@@ -3,6 +3,7 @@ package status
 import (
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -39,10 +40,8 @@ func InvalidSpec(problems []string) *Outcome {
 
 // ConditionOf is the condition of type t, or a zero condition.
 func ConditionOf(conds []metav1.Condition, t string) metav1.Condition {
-	for _, c := range conds {
-		if c.Type == t {
-			return c
-		}
+	if c := meta.FindStatusCondition(conds, t); c != nil {
+		return *c
 	}
 	return metav1.Condition{}
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
-const defaultActionTimeout = 30 * time.Second
-
 // create creates a slot this object has never had.
 func (r *Reconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	return r.startCreation(ctx, sc, "", "")
@@ -128,19 +126,4 @@ func (r *Reconciler) readBack(ctx context.Context, sc *slotScope) (*status.Outco
 	}
 	sc.row = row
 	return nil, nil
-}
-
-func (r *Reconciler) actionTimeout() time.Duration {
-	if r.ActionTimeout > 0 {
-		return r.ActionTimeout
-	}
-	return defaultActionTimeout
-}
-
-// haManagerOf is the HA manager the server's status names, if any.
-func haManagerOf(sc *slotScope) *api.HAManagerStatus {
-	if sc.ps == nil {
-		return nil
-	}
-	return sc.ps.Status.HAManager
 }

@@ -207,14 +207,6 @@ func (r *Reconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *
 	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
 }
 
-// readTimeout bounds a read in a reconcile like the monitor's probe (the
-// server's spec.connectTimeout): a black-holed server (no RST) must not
-// hold a worker that other servers' slots are waiting for, and
-// statement_timeout cannot help when no byte reaches the server.
-func (r *Reconciler) readTimeout(sc *slotScope) time.Duration {
-	return r.Conns.Timeout(sc.serverKey)
-}
-
 // readSlot reads the slot straight from the target member.
 func (r *Reconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
 	ctx, cancel := context.WithTimeout(ctx, r.readTimeout(sc))

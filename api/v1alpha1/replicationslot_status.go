@@ -49,6 +49,28 @@ type DataGap struct {
 	// Since is when the earliest recreation inside the window happened.
 	// +optional
 	Since *metav1.Time `json:"since,omitempty"`
+	// ConsumerAhead, after a failover, is the window of changes the
+	// consumer had confirmed that the new primary never received.
+	// +optional
+	ConsumerAhead *ConsumerAhead `json:"consumerAhead,omitempty"`
+}
+
+// ConsumerAhead is a window of changes a consumer confirmed on the old
+// primary's timeline past the point where the new primary's timeline
+// forked off it: the consumer (and whatever it feeds) has them, the new
+// primary never had them.
+type ConsumerAhead struct {
+	// Timeline is the old timeline, on which the consumer confirmed them.
+	// +optional
+	Timeline int64 `json:"timeline,omitempty"`
+	// FromLSN is where the new timeline forked off (its switch point);
+	// empty when it could not be read.
+	// +optional
+	FromLSN string `json:"fromLSN,omitempty"`
+	// ToLSN is the last position the consumer confirmed on the old primary.
+	ToLSN string `json:"toLSN"`
+	// +optional
+	Bytes *int64 `json:"bytes,omitempty"`
 }
 
 // StandbySlot is one standby's view of the slot.

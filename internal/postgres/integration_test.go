@@ -75,6 +75,7 @@ func TestPostgreSQL(t *testing.T) {
 			t.Run("Pools", e.testPools)
 			t.Run("Limits", e.testLimits)
 			t.Run("DropIf", e.testDropIf)
+			t.Run("TimelineSwitch", e.testTimelineSwitch)
 			t.Logf("PostgreSQL %d: %v", major, time.Since(start).Round(time.Millisecond))
 		})
 	}

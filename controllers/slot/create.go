@@ -14,7 +14,7 @@ import (
 
 // create creates a slot this object has never had.
 func (r *Reconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
-	return r.startCreation(ctx, sc, "", "")
+	return r.startCreation(ctx, sc, loss{})
 }
 
 // recreate creates the slot again after it went missing or was invalidated.
@@ -26,17 +26,17 @@ func (r *Reconciler) recreate(ctx context.Context, sc *slotScope, reason string,
 	if old != nil && old.ConfirmedFlushLSN != nil {
 		from = old.ConfirmedFlushLSN.String()
 	}
-	return r.startCreation(ctx, sc, reason, from)
+	return r.startCreation(ctx, sc, loss{reason: reason, from: from, timeline: sc.rs.Status.ObservedTimeline})
 }
 
 // startCreation creates a physical slot at once (it never waits) and hands a
 // logical one to the background creator.
-func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
+func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, l loss) (*status.Outcome, error) {
 	if err := r.recordCreationIntent(ctx, sc); err != nil {
 		return nil, err
 	}
 	if sc.rs.Spec.Type == api.SlotLogical {
-		return r.beginLogical(ctx, sc, reason, from)
+		return r.beginLogical(ctx, sc, l)
 	}
 	row, o := r.createPhysical(ctx, sc)
 	if o != nil {
@@ -46,14 +46,14 @@ func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, reason, f
 	if row.RestartLSN != nil {
 		start = *row.RestartLSN
 	}
-	return r.created(ctx, sc, reason, from, start, row)
+	return r.created(ctx, sc, l, start, row)
 }
 
 // created records a finished creation: ownership, the timeline, a data gap
 // for a recreated logical slot, and the Event. row is the new slot's row
 // when the creation read it, else it is read here.
-func (r *Reconciler) created(ctx context.Context, sc *slotScope, reason, from string, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
-	rs := sc.rs
+func (r *Reconciler) created(ctx context.Context, sc *slotScope, l loss, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
+	rs, reason := sc.rs, l.reason
 	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
 	r.noteCreated(sc)
 	// The server's managed-slot count and the slot's own row come from the
@@ -69,9 +69,7 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, reason, from st
 			rs.Spec.Type, sc.name, sc.target.Addr())
 	case rs.Spec.Type == api.SlotLogical:
 		rs.Status.Recreations++
-		recordGap(rs, newGap(reason, from, start))
-		sc.announce("Warning", api.ConditionDataGap, record.ActionRecreate,
-			"recreated slot %q on %s (%s): changes from %s to %s were never decoded%s", sc.name, sc.target.Addr(), reason, from, start, why)
+		r.recordLogicalGap(ctx, sc, l, start, why)
 	default:
 		rs.Status.Recreations++
 		sc.announce("Warning", reason, record.ActionRecreate, "recreated physical slot %q on %s (%s)%s",

@@ -23,7 +23,7 @@ const quickCreation = 300 * time.Millisecond
 
 // beginLogical hands a logical slot creation to the background creator,
 // waits briefly for it, and reports it as done or under way.
-func (r *Reconciler) beginLogical(ctx context.Context, sc *slotScope, reason, from string) (*status.Outcome, error) {
+func (r *Reconciler) beginLogical(ctx context.Context, sc *slotScope, l loss) (*status.Outcome, error) {
 	key := client.ObjectKeyFromObject(sc.rs)
 	conn, ok := r.Conns.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
 	if !ok {
@@ -38,7 +38,7 @@ func (r *Reconciler) beginLogical(ctx context.Context, sc *slotScope, reason, fr
 			Failover: sc.strategy == copies.Native && !id.InRecovery},
 		Target: r.poolGetter(sc, sc.target.Endpoint), Primary: r.poolGetter(sc, primary.Endpoint), OnStandby: id.InRecovery,
 		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: effectiveTerminateAfter(sc.rs, sc.ps),
-		Wake: func() { r.Monitor.Wake(key) }, Recreate: reason, From: from, Circumstances: circumstances(id),
+		Wake: func() { r.Monitor.Wake(key) }, Recreate: l.reason, From: l.from, FromTimeline: l.timeline, Circumstances: circumstances(id),
 	})
 	if !started {
 		return status.Retry(api.ReasonCreating, "the operator is not leading or is stopping"), nil
@@ -79,7 +79,7 @@ func (r *Reconciler) followCreation(ctx context.Context, sc *slotScope, st creat
 	}
 	r.Creator.Forget(key)
 	r.saw(sc, st.FinishedAt)
-	return r.created(ctx, sc, st.Recreate, st.From, st.LSN, st.Row)
+	return r.created(ctx, sc, loss{reason: st.Recreate, from: st.From, timeline: st.FromTimeline}, st.LSN, st.Row)
 }
 
 // retryCreation forgets a failed creation when it is time for another

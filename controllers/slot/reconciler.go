@@ -1,6 +1,7 @@
 package slot
 
 import (
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -37,6 +38,9 @@ type Reconciler struct {
 	Patroni *patroni.Registry
 
 	written *ownwrites.Cache[api.ReplicationSlotStatus]
+	// forks caches where a timeline forked off its parent (forkKey to
+	// postgres.LSN): a timeline's history never changes.
+	forks sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch

@@ -44,8 +44,10 @@ type Request struct {
 	// Wake is called when the state changed in a way status shows.
 	Wake func()
 	// Recreate is the data-gap reason when the slot is created again ("" for
-	// a first creation), From the last confirmed position before.
+	// a first creation), From the last confirmed position before, and
+	// FromTimeline the timeline it was confirmed on.
 	Recreate, From string
+	FromTimeline   int64
 	// Circumstances is an opaque summary of the member when the creation
 	// began (rights, settings, restarts); a failed creation is retried at
 	// once when they change instead of after its hold.

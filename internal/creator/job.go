@@ -37,8 +37,9 @@ type State struct {
 	// TerminateNote says why blockers due for termination were left
 	// running ("" when none were).
 	TerminateNote string
-	// Recreate, From and Circumstances come from the request.
+	// Recreate, From, FromTimeline and Circumstances come from the request.
 	Recreate, From, Circumstances string
+	FromTimeline                  int64
 	OnStandby                     bool
 }
 
@@ -60,7 +61,7 @@ type job struct {
 
 func newJob(req Request, pools *postgres.Pools) *job {
 	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true,
-		Recreate: req.Recreate, From: req.From, Circumstances: req.Circumstances, OnStandby: req.OnStandby},
+		Recreate: req.Recreate, From: req.From, FromTimeline: req.FromTimeline, Circumstances: req.Circumstances, OnStandby: req.OnStandby},
 		handled: map[session]bool{}}
 }
 

@@ -31,6 +31,7 @@ var (
 	slotGapBytes   = slotFamily("slotkeeper_slot_data_gap_bytes_total", "WAL bytes never decoded for the slot's consumer over all data gaps (status.dataGapBytesTotal).", counterKind)
 	slotGapWindow  = slotFamily("slotkeeper_slot_data_gap_window_bytes", "Size of the unacknowledged data gap window, from the earliest unacknowledged fromLSN to the latest toLSN (status.lastDataGap.bytes); 0 when none, absent when its start is unknown.", gaugeKind)
 	slotGapCount   = slotFamily("slotkeeper_slot_data_gap_recreations", "Recreations inside the unacknowledged data gap window (status.lastDataGap.recreations); 0 when none.", gaugeKind)
+	slotAhead      = slotFamily("slotkeeper_slot_consumer_ahead_bytes", "WAL of changes the slot's consumer confirmed that the new primary never received, in the unacknowledged data gap window (status.lastDataGap.consumerAhead.bytes); 0 when none, absent when the fork point is unknown.", gaugeKind)
 	slotVanished   = slotFamily("slotkeeper_slot_vanished_total", "How often the slot disappeared from its member with no failover and not by slotkeeper (status.vanished).", counterKind)
 )
 
@@ -57,7 +58,9 @@ type Slot struct {
 	// window: nil bytes is a window of unknown size.
 	GapWindowBytes *int64
 	GapRecreations int32
-	Vanished       int32
+	// AheadBytes is the window's ConsumerAhead size: nil is unknown.
+	AheadBytes *int64
+	Vanished   int32
 }
 
 // SetSlot publishes a slot's figures. Series are updated in place, never
@@ -152,6 +155,7 @@ func (c *slotCollector) set(s Slot) {
 	r.put(slotGapBytes, float64(s.DataGapBytesTotal))
 	r.putOptional(slotGapWindow, s.GapWindowBytes)
 	r.put(slotGapCount, float64(s.GapRecreations))
+	r.putOptional(slotAhead, s.AheadBytes)
 	r.put(slotVanished, float64(s.Vanished))
 	key := [2]string{s.Namespace, s.Name}
 	c.mu.Lock()

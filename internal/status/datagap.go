@@ -101,6 +101,7 @@ func mergeGap(w api.DataGap, g api.DataGap) *api.DataGap {
 	out.FromLSN = earlierLSN(w.FromLSN, g.FromLSN)
 	out.ToLSN = laterLSN(w.ToLSN, g.ToLSN)
 	out.Bytes = spanBytes(out.FromLSN, out.ToLSN)
+	out.ConsumerAhead = mergeAhead(w.ConsumerAhead, g.ConsumerAhead)
 	return &out
 }
 

@@ -118,7 +118,11 @@ func dataGap(in SlotInputs) *metav1.Condition {
 	if in.Gap == nil || in.Acknowledged {
 		return nil
 	}
-	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: in.Gap.Reason, Message: DataGapMessage(in.Gap) + in.GapNote,
+	reason := in.Gap.Reason
+	if in.Gap.ConsumerAhead != nil {
+		reason = api.ReasonConsumerAhead
+	}
+	return &metav1.Condition{Status: metav1.ConditionTrue, Reason: reason, Message: DataGapMessage(in.Gap) + in.GapNote,
 		ObservedGeneration: in.Generation}
 }
 
@@ -133,7 +137,7 @@ func DataGapMessage(g *api.DataGap) string {
 	if g.Bytes != nil {
 		msg += fmt.Sprintf(" (%s of WAL)", FormatBytes(*g.Bytes))
 	}
-	msg += " were never decoded"
+	msg += " were never decoded" + consumerAheadMessage(g.ConsumerAhead)
 	return msg + fmt.Sprintf("; resynchronise the consumer, then set annotation %s=%s",
 		api.AnnotationAcknowledgeDataGap, AckValue(g.At))
 }

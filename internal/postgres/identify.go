@@ -20,11 +20,15 @@ type Identity struct {
 	Timeline int64
 	// WALPosition is pg_current_wal_lsn() on a primary and the replay
 	// position on a standby: the point slot retention is measured from.
-	WALPosition     LSN
-	PostmasterStart time.Time
-	UsedSlots       int32
-	Settings        Settings
-	Rights          Rights
+	WALPosition LSN
+	// ReceivedPosition, on a standby, is the last WAL position received
+	// and flushed from its upstream (pg_last_wal_receive_lsn); zero on a
+	// primary or before it streamed.
+	ReceivedPosition LSN
+	PostmasterStart  time.Time
+	UsedSlots        int32
+	Settings         Settings
+	Rights           Rights
 	// HAManager names the HA manager whose sessions are connected
 	// (Patroni, CloudNativePG), "" when none is seen; ClusterName is
 	// cluster_name, which Patroni sets to its scope.
@@ -68,6 +72,7 @@ SELECT pg_is_in_recovery(),
        (CASE WHEN pg_is_in_recovery()
              THEN COALESCE(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())
              ELSE pg_current_wal_lsn() END)::text,
+       CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn()::text END,
        pg_postmaster_start_time(),
        (SELECT count(*) FROM pg_replication_slots)::int,
        (SELECT json_object_agg(name, current_setting(name)) FROM pg_settings WHERE name = ANY($1)),
@@ -90,11 +95,12 @@ func Identify(ctx context.Context, q Querier) (Identity, error) {
 		walFile     *string
 		standbyTLI  *int64
 		walPos      *string
+		received    *string
 		settingsMap map[string]string
 	)
 	err := q.QueryRow(ctx, identifySQL, settingNames).Scan(
 		&id.InRecovery, &id.VersionNum, &id.Version, &id.SystemIdentifier,
-		&walFile, &standbyTLI, &walPos, &id.PostmasterStart, &id.UsedSlots,
+		&walFile, &standbyTLI, &walPos, &received, &id.PostmasterStart, &id.UsedSlots,
 		&settingsMap, &id.Rights.User, &id.Rights.Superuser, &id.Rights.Replication,
 		&id.Rights.StandbySnapshotExists, &id.Rights.StandbySnapshotExecute,
 		&id.HAManager, &id.ClusterName,
@@ -110,10 +116,11 @@ func Identify(ctx context.Context, q Querier) (Identity, error) {
 	if id.Timeline, err = timeline(walFile, standbyTLI); err != nil {
 		return Identity{}, err
 	}
-	if walPos != nil {
-		if id.WALPosition, err = ParseLSN(*walPos); err != nil {
-			return Identity{}, &Error{Reason: ReasonUnknown, Message: errMsgIdentify, Err: err}
-		}
+	if id.WALPosition, err = optionalLSN(walPos); err != nil {
+		return Identity{}, err
+	}
+	if id.ReceivedPosition, err = optionalLSN(received); err != nil {
+		return Identity{}, err
 	}
 	if id.Settings, err = settingsFromMap(settingsMap); err != nil {
 		return Identity{}, err
@@ -135,4 +142,16 @@ func timeline(walFile *string, standbyTLI *int64) (int64, error) {
 		return 0, &Error{Reason: ReasonUnknown, Message: errMsgIdentify, Err: fmt.Errorf("WAL file name %q: %w", *walFile, err)}
 	}
 	return tli, nil
+}
+
+// optionalLSN parses a position the identify query may leave NULL.
+func optionalLSN(s *string) (LSN, error) {
+	if s == nil {
+		return 0, nil
+	}
+	l, err := ParseLSN(*s)
+	if err != nil {
+		return 0, &Error{Reason: ReasonUnknown, Message: errMsgIdentify, Err: err}
+	}
+	return l, nil
 }

@@ -61,6 +61,9 @@ func FailoverReady(in FailoverInputs) (*metav1.Condition, []api.StandbySlot) {
 		views = append(views, j.view)
 	}
 	c.Status, c.Reason, c.Message = failoverVerdict(all)
+	if c.Status == metav1.ConditionTrue {
+		c.Message += unheldNote(in, standbys)
+	}
 	return c, views
 }
 
@@ -136,6 +139,9 @@ func syncedCopy(m *observation.Member, in FailoverInputs) judged {
 	case row.Temporary:
 		return notReady(v, api.ReasonNotPersistentYet, "the copy is still temporary: it persists once the primary's slot moves past it (the consumer must confirm progress)")
 	}
+	if msg := consumerAheadOf(m, in); msg != "" {
+		return notReady(v, api.ReasonConsumerAhead, msg)
+	}
 	return ready(v)
 }
 
@@ -166,6 +172,9 @@ func keptLogicalCopy(m *observation.Member, in FailoverInputs) judged {
 			rec.StartLSN, lsnText(in.Row.ConfirmedFlushLSN), rec.StartLSN))
 	}
 	v.Synced = true
+	if msg := consumerAheadOf(m, in); msg != "" {
+		return notReady(v, api.ReasonConsumerAhead, msg)
+	}
 	return ready(v)
 }
 
@@ -230,7 +239,7 @@ func failoverVerdict(all []judged) (metav1.ConditionStatus, string, string) {
 	if len(msgs) == 0 {
 		return metav1.ConditionTrue, api.ReasonSynced, fmt.Sprintf("every standby (%d) holds a copy at or behind the consumer's position", len(all))
 	}
-	for _, r := range []string{api.ReasonFailoverPrerequisites, api.ReasonNotPersistentYet} {
+	for _, r := range []string{api.ReasonFailoverPrerequisites, api.ReasonConsumerAhead, api.ReasonNotPersistentYet} {
 		if reasons[r] {
 			return metav1.ConditionFalse, r, strings.Join(msgs, "; ")
 		}

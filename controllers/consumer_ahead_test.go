@@ -89,6 +89,8 @@ func sqlOn(s *pgtest.Server, stmts ...string) {
 	conn, err := s.Connect(bg, "orders")
 	Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = conn.Close(context.Background()) }()
+	// Decoding reads only flushed WAL: commit as a consumer's source would.
+	stmts = append([]string{"SET synchronous_commit = on"}, stmts...)
 	for _, q := range stmts {
 		_, err := conn.Exec(bg, q)
 		Expect(err).NotTo(HaveOccurred())
@@ -109,6 +111,7 @@ func consume(s *pgtest.Server, slot string) []change {
 		var at, data string
 		Expect(rows.Scan(&at, &data)).To(Succeed())
 		if !strings.HasPrefix(data, "table public.t: INSERT:") {
+			GinkgoWriter.Printf("decoded %s %s\n", at, data)
 			continue
 		}
 		var id int

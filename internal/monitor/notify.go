@@ -161,6 +161,27 @@ func (f *slotFingerprinter) write(w io.Writer, slot string) {
 		fmt.Fprint(w, sl.Type, sl.Plugin, sl.Database, sl.Temporary, sl.Active, sl.ActivePID,
 			sl.WALStatus, sl.InvalidationReason, sl.Conflicting, sl.Synced, sl.Failover)
 	}
+	f.writeAhead(w, slot)
+}
+
+// writeAhead writes, per standby, whether the slot's consumer on the
+// primary is ahead of it. That decides FailoverReady (ConsumerAhead), so
+// its flipping wakes the object within one poll, while the positions
+// merely moving do not.
+func (f *slotFingerprinter) writeAhead(w io.Writer, slot string) {
+	p := f.s.PrimaryMember()
+	if p == nil {
+		return
+	}
+	sl, ok := p.Slots[slot]
+	if !ok || sl.ConfirmedFlushLSN == nil {
+		return
+	}
+	for i := range f.s.Members {
+		if m := &f.s.Members[i]; m.Identity != nil && m.Identity.InRecovery && m.Behind(sl.ConfirmedFlushLSN) {
+			_, _ = io.WriteString(w, "|ahead:"+m.Addr())
+		}
+	}
 }
 
 // slotFingerprint is the fingerprint of one slot in a snapshot.

@@ -184,3 +184,20 @@ func (s *Snapshot) Standbys() []*Member {
 	}
 	return out
 }
+
+// Received is the WAL a standby has: the later of what it received from
+// upstream and what it replayed (zero when neither is known).
+func (m *Member) Received() postgres.LSN {
+	if m.Identity == nil {
+		return 0
+	}
+	return max(m.Identity.ReceivedPosition, m.Identity.WALPosition)
+}
+
+// Behind says whether a consumer that confirmed up to confirmed is ahead
+// of standby m: a failover to m now would leave it holding changes m
+// never received. Unknown positions are never judged behind.
+func (m *Member) Behind(confirmed *postgres.LSN) bool {
+	has := m.Received()
+	return confirmed != nil && has != 0 && *confirmed > has
+}

@@ -13,9 +13,8 @@ import (
 // used, not the primary's view of it, which stays stale while the standby
 // receives nothing.
 func consumerAheadOf(m *observation.Member, in FailoverInputs) string {
-	confirmed := in.Row.ConfirmedFlushLSN
-	has := max(m.Identity.ReceivedPosition, m.Identity.WALPosition)
-	if confirmed == nil || has == 0 || *confirmed <= has { // 0: the standby's position is unknown
+	confirmed, has := in.Row.ConfirmedFlushLSN, m.Received()
+	if !m.Behind(confirmed) {
 		return ""
 	}
 	msg := fmt.Sprintf("the consumer has confirmed up to %s, past the %s this standby has received: "+

@@ -28,8 +28,10 @@ type Consumer struct {
 // In status.lastDataGap it is the merged window of every recreation not yet
 // acknowledged: from the earliest fromLSN to the latest toLSN.
 type DataGap struct {
-	// Reason is the cause of the latest recreation inside the window.
-	// +kubebuilder:validation:Enum=Failover;Invalidated;Missing
+	// Reason is the cause of the latest recreation inside the window, or
+	// ConsumerAhead for a slot that survived a failover to a standby its
+	// consumer had got ahead of.
+	// +kubebuilder:validation:Enum=Failover;Invalidated;Missing;ConsumerAhead
 	Reason string `json:"reason"`
 	// FromLSN is the earliest position the consumer had confirmed; empty
 	// when one of the merged gaps started at an unknown position.

@@ -22,7 +22,7 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	}
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
 	_, present := t.Slots[sc.name]
-	r.moveHost(sc, present)
+	r.moveHost(ctx, sc, present)
 	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok && !r.retryCreation(sc, st) {
 		return r.followCreation(ctx, sc, st)
 	}

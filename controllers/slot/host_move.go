@@ -4,6 +4,8 @@ package slot
 // and an unready copy's gap is recorded.
 
 import (
+	"context"
+
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/record"
@@ -16,10 +18,13 @@ import (
 // the consumer must have confirmed past the copy's start before the
 // failover; if it had not, the changes in between were never decoded, and
 // that is recorded as a data gap.
-func (r *Reconciler) moveHost(sc *slotScope, present bool) {
+func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) {
 	st := &sc.rs.Status
 	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || !sc.target.IsPrimary() {
 		return
+	}
+	if present {
+		r.survivorAhead(ctx, sc)
 	}
 	if c := status.FindCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && !c.Consistent && present {
 		row := sc.target.Slots[sc.name]
@@ -62,4 +67,31 @@ func memberByAddr(sc *slotScope, addr string) *api.SlotCopy {
 		}
 	}
 	return nil
+}
+
+// survivorAhead checks a logical slot that survived the failover through
+// its copy: when its consumer had confirmed past the point where the new
+// timeline forked, it holds changes the new primary never received, and
+// resuming from its own position it skips the new primary's changes up to
+// there. Both are recorded, as for a recreated slot.
+func (r *Reconciler) survivorAhead(ctx context.Context, sc *slotScope) {
+	st := &sc.rs.Status
+	tl := st.ObservedTimeline
+	if sc.rs.Spec.Type != api.SlotLogical || tl == 0 || tl == sc.target.Identity.Timeline {
+		return
+	}
+	confirmed := r.Monitor.ConfirmedBefore(sc.serverKey, sc.name, tl)
+	if confirmed == nil {
+		return
+	}
+	f := r.fork(ctx, sc, tl)
+	if !f.Known || *confirmed <= f.At {
+		return
+	}
+	g := status.FailoverGap(*newGap(api.ReasonConsumerAhead, confirmed.String(), *confirmed), f, *confirmed)
+	recordGap(sc.rs, &g)
+	sc.event("Warning", api.ReasonConsumerAhead, record.ActionRecreate,
+		"failed over to %s, whose timeline forked at %s, after the consumer of slot %q had confirmed up to %s on timeline %d: "+
+			"the new primary never received those changes, and a consumer resuming from its position skips the new primary's changes up to there",
+		sc.target.Addr(), f.At, sc.name, confirmed, tl)
 }

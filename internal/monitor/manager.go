@@ -142,6 +142,20 @@ func (m *Manager) LastConfirmed(key types.NamespacedName, slot string) *postgres
 	return &lsn
 }
 
+// ConfirmedBefore returns the last confirmed_flush_lsn seen for a slot on
+// the primary of timeline tl, once a promotion has ended that timeline.
+func (m *Manager) ConfirmedBefore(key types.NamespacedName, slot string, tl int64) *postgres.LSN {
+	s := m.server(key)
+	if s == nil {
+		return nil
+	}
+	lsn, ok := s.confirmedBefore(slot, tl)
+	if !ok {
+		return nil
+	}
+	return &lsn
+}
+
 // Track records that a ReplicationSlot watches a slot of a server, so a change
 // of that slot wakes exactly that object.
 func (m *Manager) Track(server types.NamespacedName, slot string, obj types.NamespacedName) {

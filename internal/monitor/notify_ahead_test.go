@@ -39,3 +39,28 @@ func TestFingerprintFollowsConsumerAhead(t *testing.T) {
 		t.Fatal("a standby whose position is unknown is not judged behind")
 	}
 }
+
+// A promotion keeps the positions confirmed on the old timeline, for a
+// slot whose copy on the new primary reports an older one.
+func TestConfirmedBeforeFork(t *testing.T) {
+	s := &server{lastConfirmed: map[string]postgres.LSN{}}
+	seen := func(tl int64, confirmed postgres.LSN) {
+		s.noteTimeline(tl)
+		s.lastConfirmed["cdc"] = confirmed
+	}
+	seen(1, 500)
+	if _, ok := s.confirmedBefore("cdc", 1); ok {
+		t.Fatal("no promotion yet")
+	}
+	seen(2, 300)
+	if got, ok := s.confirmedBefore("cdc", 1); !ok || got != 500 {
+		t.Fatalf("confirmed before the fork = %v %v, want 500", got, ok)
+	}
+	seen(2, 350)
+	if got, ok := s.confirmedBefore("cdc", 1); !ok || got != 500 {
+		t.Fatalf("kept until the next promotion: %v %v", got, ok)
+	}
+	if _, ok := s.confirmedBefore("cdc", 2); ok {
+		t.Fatal("timeline 2 has not ended")
+	}
+}

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"sync"
 	"time"
@@ -39,6 +40,15 @@ type server struct {
 	// write. Only that figure of the row is ever read, so only it is kept;
 	// a slot whose latest row had none has no entry.
 	lastConfirmed map[string]postgres.LSN
+	// primaryTimeline is the timeline of the primary lastConfirmed comes
+	// from. When a promotion changes it, the positions confirmed on the
+	// old timeline move to beforeFork (kept until the next promotion): a
+	// slot that survived on the new primary through a copy reports its
+	// own, older position there, and the old one decides whether the
+	// consumer got ahead of the new primary.
+	primaryTimeline int64
+	beforeFork      map[string]postgres.LSN
+	beforeTimeline  int64
 	// progress tracks, per slot on the primary, since when its consumer
 	// position has stood still.
 	progress map[string]progressMark
@@ -151,6 +161,7 @@ func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
 	}
 	s.snap = snap
 	if p := snap.PrimaryMember(); p != nil {
+		s.noteTimeline(p.Identity.Timeline)
 		for name, row := range p.Slots {
 			if row.ConfirmedFlushLSN != nil {
 				s.lastConfirmed[name] = *row.ConfirmedFlushLSN
@@ -167,4 +178,25 @@ func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
 	}
 	s.mu.Unlock()
 	s.mgr.notify(ctx, s.key, prev, snap)
+}
+
+// noteTimeline keeps the positions confirmed on the old timeline when the
+// primary's timeline changes. Called with s.mu held.
+func (s *server) noteTimeline(tl int64) {
+	if s.primaryTimeline != 0 && tl != s.primaryTimeline {
+		s.beforeFork, s.beforeTimeline = maps.Clone(s.lastConfirmed), s.primaryTimeline
+	}
+	s.primaryTimeline = tl
+}
+
+// confirmedBefore is the last position confirmed for a slot on timeline tl
+// before the promotion that ended it.
+func (s *server) confirmedBefore(name string, tl int64) (postgres.LSN, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.beforeTimeline != tl {
+		return 0, false
+	}
+	lsn, ok := s.beforeFork[name]
+	return lsn, ok
 }

@@ -130,6 +130,9 @@ func dataGap(in SlotInputs) *metav1.Condition {
 // it, from the earliest lost position to the latest, and how to clear it.
 func DataGapMessage(g *api.DataGap) string {
 	msg := fmt.Sprintf("the slot was recreated (%s)", g.Reason)
+	if g.Reason == api.ReasonConsumerAhead {
+		msg = "the slot failed over to a standby its consumer had got ahead of"
+	}
 	if g.Recreations > 1 {
 		msg = fmt.Sprintf("the slot was recreated %d times without an acknowledgement (latest: %s)", g.Recreations, g.Reason)
 	}

@@ -80,12 +80,12 @@ func (r *Reconciler) recordLogicalGap(ctx context.Context, sc *slotScope, l loss
 	recordGap(sc.rs, &g)
 	sc.announce("Warning", api.ConditionDataGap, record.ActionRecreate,
 		"recreated slot %q on %s (%s): changes from %s to %s were never decoded%s%s", sc.name, sc.target.Addr(),
-		l.reason, orUnknownLSN(g.FromLSN), start, aheadNote(g.ConsumerAhead), why)
+		l.reason, status.OrUnknown(g.FromLSN), start, aheadNote(g.ConsumerAhead), why)
 	if g.ConsumerAhead != nil {
 		sc.event("Warning", api.ReasonConsumerAhead, record.ActionRecreate,
 			"the consumer of slot %q had confirmed changes up to %s on timeline %d, past where %s's timeline forked (%s): "+
 				"the new primary never received them", sc.name, g.ConsumerAhead.ToLSN, g.ConsumerAhead.Timeline,
-			sc.target.Addr(), orUnknownLSN(g.ConsumerAhead.FromLSN))
+			sc.target.Addr(), status.OrUnknown(g.ConsumerAhead.FromLSN))
 	}
 }
 
@@ -125,11 +125,4 @@ func aheadNote(a *api.ConsumerAhead) string {
 		return ""
 	}
 	return fmt.Sprintf("; the consumer had confirmed up to %s on timeline %d, changes the new primary never received", a.ToLSN, a.Timeline)
-}
-
-func orUnknownLSN(lsn string) string {
-	if lsn == "" {
-		return "an unknown position"
-	}
-	return lsn
 }

@@ -64,7 +64,7 @@ func consumerAheadMessage(a *api.ConsumerAhead) string {
 		return ""
 	}
 	msg := fmt.Sprintf("; and the consumer had confirmed changes between %s and %s on timeline %d",
-		orUnknown(a.FromLSN), a.ToLSN, a.Timeline)
+		OrUnknown(a.FromLSN), a.ToLSN, a.Timeline)
 	if a.Bytes != nil {
 		msg += fmt.Sprintf(" (%s of WAL)", FormatBytes(*a.Bytes))
 	}

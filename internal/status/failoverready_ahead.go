@@ -37,13 +37,7 @@ func unheldNote(in FailoverInputs, standbys []*observation.Member) string {
 	case copies.KeptLogical:
 		return "; but PostgreSQL 16 does not hold the consumer back to what the standbys have received" + then
 	case copies.Native:
-		p := in.Snapshot.PrimaryMember()
-		var slots []string
-		for _, m := range standbys {
-			if s := m.Identity.Settings.PrimarySlotName; s != "" {
-				slots = append(slots, s)
-			}
-		}
+		p, slots := in.Snapshot.PrimaryMember(), standbySlotNames(standbys)
 		if w := synchronizedStandbySlotsWarning(p.Identity.Settings.SynchronizedStandbySlots, slots); w != "" || len(slots) < len(standbys) {
 			return "; but synchronized_standby_slots does not name every standby's slot, so the consumer can get ahead of a standby" + then
 		}

@@ -52,19 +52,16 @@ func FailoverPrerequisites(snap *observation.Snapshot) []string {
 		need = KeptCopyPrerequisites
 	}
 	var out []string
-	var slots []string
-	for _, m := range streamingStandbys(snap) {
+	standbys := streamingStandbys(snap)
+	for _, m := range standbys {
 		for _, miss := range need(m.Identity.Settings) {
 			out = append(out, "standby "+m.Addr()+": "+miss)
-		}
-		if s := m.Identity.Settings.PrimarySlotName; s != "" {
-			slots = append(slots, s)
 		}
 	}
 	if !p.Identity.SyncsFailoverSlots() {
 		return out
 	}
-	if w := synchronizedStandbySlotsWarning(p.Identity.Settings.SynchronizedStandbySlots, slots); w != "" {
+	if w := synchronizedStandbySlotsWarning(p.Identity.Settings.SynchronizedStandbySlots, standbySlotNames(standbys)); w != "" {
 		out = append(out, w)
 	}
 	return out
@@ -85,4 +82,16 @@ func synchronizedStandbySlotsWarning(setting string, standbySlots []string) stri
 		}
 	}
 	return ""
+}
+
+// standbySlotNames are the standbys' primary_slot_name settings, the names
+// synchronized_standby_slots must list.
+func standbySlotNames(standbys []*observation.Member) []string {
+	var slots []string
+	for _, m := range standbys {
+		if s := m.Identity.Settings.PrimarySlotName; s != "" {
+			slots = append(slots, s)
+		}
+	}
+	return slots
 }

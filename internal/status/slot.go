@@ -136,7 +136,7 @@ func DataGapMessage(g *api.DataGap) string {
 	if g.Recreations > 1 {
 		msg = fmt.Sprintf("the slot was recreated %d times without an acknowledgement (latest: %s)", g.Recreations, g.Reason)
 	}
-	msg += fmt.Sprintf("; changes between %s and %s", orUnknown(g.FromLSN), orUnknown(g.ToLSN))
+	msg += fmt.Sprintf("; changes between %s and %s", OrUnknown(g.FromLSN), OrUnknown(g.ToLSN))
 	if g.Bytes != nil {
 		msg += fmt.Sprintf(" (%s of WAL)", FormatBytes(*g.Bytes))
 	}
@@ -145,7 +145,8 @@ func DataGapMessage(g *api.DataGap) string {
 		api.AnnotationAcknowledgeDataGap, AckValue(g.At))
 }
 
-func orUnknown(lsn string) string {
+// OrUnknown names an LSN that may be unknown (empty) in a message.
+func OrUnknown(lsn string) string {
 	if lsn == "" {
 		return "an unknown position"
 	}

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,8 +17,7 @@ import (
 // Defaults applied when the API server did not (objects created before a
 // default existed, or tests that bypass defaulting).
 const (
-	defaultPollInterval = 5 * time.Second
-	defaultDatabase     = "postgres"
+	defaultDatabase = "postgres"
 )
 
 // monitorConfig builds the monitor configuration of a server, reading its
@@ -33,10 +31,7 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	if o != nil {
 		return monitor.Config{}, o
 	}
-	cfg := monitor.Config{Conn: conn, PollInterval: defaultPollInterval, SystemIdentifier: ps.Status.SystemIdentifier}
-	if ps.Spec.PollInterval != nil && ps.Spec.PollInterval.Duration > 0 {
-		cfg.PollInterval = ps.Spec.PollInterval.Duration
-	}
+	cfg := monitor.Config{Conn: conn, PollInterval: ps.Spec.PollEvery(), SystemIdentifier: ps.Status.SystemIdentifier}
 	members, o := r.members(ctx, ps)
 	if o != nil {
 		return monitor.Config{}, o

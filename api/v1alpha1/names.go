@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // DefaultPlugin is the output plugin of a Logical slot without spec.plugin.
 const DefaultPlugin = "pgoutput"
@@ -28,4 +31,17 @@ func (p *PatroniSpec) IgnoreSlotsMode() IgnoreSlotsMode {
 		return IgnoreSlotsReport
 	}
 	return p.IgnoreSlots
+}
+
+// DefaultPollInterval is the monitor period when spec.pollInterval is unset.
+const DefaultPollInterval = 5 * time.Second
+
+// PollEvery is the monitor period: spec.pollInterval, or the default when
+// it is unset or unusable (an unusable value also makes the server Stalled
+// with InvalidSpec).
+func (s *PostgresServerSpec) PollEvery() time.Duration {
+	if s.PollInterval != nil && s.PollInterval.Err() == nil && s.PollInterval.Duration > 0 {
+		return s.PollInterval.Duration
+	}
+	return DefaultPollInterval
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // keepPhysicalCopy creates the copy, or advances it to the primary's
-// restart_lsn (never past what the standby has replayed).
+// restart_lsn (never past what the standby has replayed; the monitor wakes
+// the slot within a poll whenever that point moves ahead of the copy).
 func (r *Reconciler) keepPhysicalCopy(ctx context.Context, sc *copyScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot, present bool) {
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
@@ -23,9 +24,8 @@ func (r *Reconciler) keepPhysicalCopy(ctx context.Context, sc *copyScope, m *obs
 		r.createPhysicalCopy(ctx, sc, m, pool, rec, present)
 	case !present:
 		r.forgetIfGone(ctx, sc.slotScope, m)
-	case sc.row.RestartLSN != nil:
-		target := min(*sc.row.RestartLSN, m.Identity.WALPosition)
-		if row.RestartLSN == nil || *row.RestartLSN < target {
+	default:
+		if target, behind := observation.CopyBehind(sc.row, &row, m); behind {
 			if _, err := postgres.AdvanceSlot(ctx, pool, sc.name, target); err != nil {
 				sc.note(m, "cannot advance the copy: "+err.Error())
 			}

@@ -3,6 +3,7 @@ package slot
 import (
 	"context"
 	"errors"
+	"time"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
@@ -54,8 +55,12 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 		msg += ": " + fix
 	}
 	if e.Reason == postgres.ReasonWALLevelTooLow && standbyBehindOnWALLevel(sc) {
-		return status.Retry(api.ReasonWALLevelTooLow, msg+"; the primary has wal_level logical now, and standby "+
+		// Nothing the monitor sees announces the replay, so the slot looks
+		// again after one poll rather than the usual retry interval.
+		o := status.Retry(api.ReasonWALLevelTooLow, msg+"; the primary has wal_level logical now, and standby "+
 			sc.target.Addr()+" takes it once it has replayed the change")
+		o.RetryAfter = pollEvery(sc)
+		return o
 	}
 	if reason, ok := stalledReasons[e.Reason]; ok {
 		return status.Stall(reason, msg)
@@ -80,4 +85,12 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 		return status.Retry(api.ReasonServerUnavailable, msg)
 	}
 	return status.Retry(api.ReasonError, msg)
+}
+
+// pollEvery is the monitor period of the slot's server.
+func pollEvery(sc *slotScope) time.Duration {
+	if sc.ps == nil {
+		return api.DefaultPollInterval
+	}
+	return sc.ps.Spec.PollEvery()
 }

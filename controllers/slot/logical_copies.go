@@ -101,12 +101,8 @@ func (r *Reconciler) followCopyCreation(sc *copyScope, m *observation.Member, st
 // advanceLogicalCopy moves the copy to the primary slot's confirmed
 // position.
 func (r *Reconciler) advanceLogicalCopy(ctx context.Context, sc *copyScope, m *observation.Member, rec *api.SlotCopy, row postgres.Slot) {
-	confirmed := sc.row.ConfirmedFlushLSN
-	if confirmed == nil {
-		return
-	}
-	target := min(*confirmed, m.Identity.WALPosition)
-	if row.ConfirmedFlushLSN != nil && *row.ConfirmedFlushLSN >= target {
+	target, behind := observation.CopyBehind(sc.row, &row, m)
+	if !behind {
 		return
 	}
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, sc.rs.Spec.Database)

@@ -93,6 +93,9 @@ func availableOutcome(sc *slotScope) status.Outcome {
 // nothing and a busy one a bounded rate.
 func (r *Reconciler) patchSlotStatus(ctx context.Context, before, rs *api.ReplicationSlot, o status.Outcome) (ctrl.Result, error) {
 	res := ctrl.Result{RequeueAfter: requeueAfter[o.Phase]}
+	if o.RetryAfter > 0 {
+		res.RequeueAfter = o.RetryAfter
+	}
 	if equality.Semantic.DeepEqual(before.Status, rs.Status) {
 		return res, nil
 	}

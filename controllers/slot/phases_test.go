@@ -117,6 +117,15 @@ func TestErrorOutcome(t *testing.T) {
 			if o.Phase != tc.wantPhase || o.Reason != tc.wantReason || o.Recheck != tc.wantRecheck {
 				t.Fatalf("outcome = %+v, want phase %v reason %s recheck %v", o, tc.wantPhase, tc.wantReason, tc.wantRecheck)
 			}
+			// Only the standby's pending replay is looked at again after
+			// one poll; everything else keeps its phase's interval.
+			wantAfter := time.Duration(0)
+			if tc.onStandby {
+				wantAfter = api.DefaultPollInterval
+			}
+			if o.RetryAfter != wantAfter {
+				t.Fatalf("RetryAfter = %v, want %v", o.RetryAfter, wantAfter)
+			}
 		})
 	}
 	if errorOutcome(nil, &slotScope{}) != nil {

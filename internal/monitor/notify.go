@@ -129,16 +129,19 @@ func memberFingerprint(mb *observation.Member) string {
 // slotFingerprinter writes slot fingerprints of one snapshot; the parts
 // every slot shares (claims, members' identities) are formatted once.
 type slotFingerprinter struct {
-	s       *observation.Snapshot
-	claims  string
-	members []string // per member: "|" + address + member fingerprint
+	s        *observation.Snapshot
+	claims   string
+	members  []string // per member: "|" + address + member fingerprint
+	primary  *observation.Member
+	standbys []*observation.Member
 }
 
 func newSlotFingerprinter(s *observation.Snapshot) *slotFingerprinter {
 	if s == nil {
 		return nil
 	}
-	f := &slotFingerprinter{s: s, claims: fmt.Sprint(s.Claims), members: make([]string, len(s.Members))}
+	f := &slotFingerprinter{s: s, claims: fmt.Sprint(s.Claims), members: make([]string, len(s.Members)),
+		primary: s.PrimaryMember(), standbys: s.Standbys()}
 	for i := range s.Members {
 		mb := &s.Members[i]
 		f.members[i] = "|" + mb.Addr() + memberFingerprint(mb)
@@ -161,26 +164,42 @@ func (f *slotFingerprinter) write(w io.Writer, slot string) {
 		fmt.Fprint(w, sl.Type, sl.Plugin, sl.Database, sl.Temporary, sl.Active, sl.ActivePID,
 			sl.WALStatus, sl.InvalidationReason, sl.Conflicting, sl.Synced, sl.Failover)
 	}
-	f.writeAhead(w, slot)
+	f.writeStandbys(w, slot)
 }
 
-// writeAhead writes, per standby, whether the slot's consumer on the
-// primary is ahead of it. That decides FailoverReady (ConsumerAhead), so
-// its flipping wakes the object within one poll, while the positions
-// merely moving do not.
-func (f *slotFingerprinter) writeAhead(w io.Writer, slot string) {
-	p := f.s.PrimaryMember()
-	if p == nil {
+// writeStandbys writes, per standby of the primary, what of the slot
+// decides something and changes only at a moment: whether the consumer on
+// the primary is ahead of the standby (FailoverReady: ConsumerAhead), and
+// where slotkeeper's copy there must be moved to. Their flipping wakes the
+// object within one poll, while the positions merely moving do not.
+func (f *slotFingerprinter) writeStandbys(w io.Writer, slot string) {
+	if f.primary == nil {
 		return
 	}
-	sl, ok := p.Slots[slot]
-	if !ok || sl.ConfirmedFlushLSN == nil {
+	sl, ok := f.primary.Slots[slot]
+	if !ok {
 		return
 	}
-	for i := range f.s.Members {
-		if m := &f.s.Members[i]; m.Identity != nil && m.Identity.InRecovery && m.Behind(sl.ConfirmedFlushLSN) {
+	for _, m := range f.standbys {
+		if m.Behind(sl.ConfirmedFlushLSN) {
 			_, _ = io.WriteString(w, "|ahead:"+m.Addr())
 		}
+		f.writeCopyTarget(w, &sl, m)
+	}
+}
+
+// writeCopyTarget writes, when slotkeeper's copy of the slot on standby m
+// is behind the point it would be moved to, that point. While the primary
+// slot moves the point moves, and the object is woken every poll to move
+// its copies along; once the copy has caught up nothing is written, so a
+// quiet slot (or one whose copy PostgreSQL keeps) costs nothing.
+func (f *slotFingerprinter) writeCopyTarget(w io.Writer, primary *postgres.Slot, m *observation.Member) {
+	cp, ok := m.Slots[primary.Name]
+	if !ok {
+		return
+	}
+	if target, behind := observation.CopyBehind(primary, &cp, m); behind {
+		fmt.Fprint(w, "|copy:", m.Addr(), "@", target)
 	}
 }
 

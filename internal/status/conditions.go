@@ -6,6 +6,8 @@
 package status
 
 import (
+	"time"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -39,6 +41,9 @@ type Outcome struct {
 	// name already taken), so the caller reads and judges the slot in the
 	// same reconcile instead of reporting this outcome.
 	Recheck bool
+	// RetryAfter, when set, replaces the phase's requeue interval: a
+	// wait whose end nothing announces, but which is expected soon.
+	RetryAfter time.Duration
 }
 
 // Blocked is the reason and message of a waiting creation.

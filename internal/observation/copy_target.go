@@ -1,0 +1,38 @@
+package observation
+
+import "github.com/slotkeeper/slotkeeper/internal/postgres"
+
+// CopyTarget is where slotkeeper moves its copy of a primary's slot on
+// standby m: the primary slot's position (restart_lsn for a physical slot,
+// confirmed_flush_lsn for a logical one), never past what m has replayed,
+// since a slot cannot be advanced beyond the WAL its server has. ok is
+// false when either position is unknown.
+func CopyTarget(primary *postgres.Slot, m *Member) (postgres.LSN, bool) {
+	pos := copyPosition(primary)
+	if pos == nil || m.Identity == nil || m.Identity.WALPosition == 0 {
+		return 0, false
+	}
+	return min(*pos, m.Identity.WALPosition), true
+}
+
+// CopyBehind says where a copy slotkeeper keeps on standby m should be
+// moved to, and whether it is behind that point. Copies PostgreSQL's slot
+// sync worker keeps (synced) are not slotkeeper's to move.
+func CopyBehind(primary, copy *postgres.Slot, m *Member) (postgres.LSN, bool) {
+	if copy.Synced || copy.Type != primary.Type {
+		return 0, false
+	}
+	target, ok := CopyTarget(primary, m)
+	if !ok {
+		return 0, false
+	}
+	at := copyPosition(copy)
+	return target, at == nil || *at < target
+}
+
+func copyPosition(s *postgres.Slot) *postgres.LSN {
+	if s.Type == "logical" {
+		return s.ConfirmedFlushLSN
+	}
+	return s.RestartLSN
+}

@@ -13,11 +13,16 @@ import (
 // waitSlot reads the slot every 10 ms until ok holds, and returns the last
 // object read; on timeout the error carries its conditions.
 func (h *harness) waitSlot(ctx context.Context, ns string, limit time.Duration, what string, ok func(*api.ReplicationSlot) bool) (*api.ReplicationSlot, error) {
+	return h.waitSlotNamed(ctx, ns, frSlot, limit, what, ok)
+}
+
+// waitSlotNamed is waitSlot for the ReplicationSlot called name.
+func (h *harness) waitSlotNamed(ctx context.Context, ns, name string, limit time.Duration, what string, ok func(*api.ReplicationSlot) bool) (*api.ReplicationSlot, error) {
 	rs := &api.ReplicationSlot{}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		var cur api.ReplicationSlot
-		if err := h.c.Get(ctx, keyOf(ns, frSlot), &cur); err == nil {
+		if err := h.c.Get(ctx, keyOf(ns, name), &cur); err == nil {
 			rs = &cur
 			if ok(rs) {
 				return rs, nil

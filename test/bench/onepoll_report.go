@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+const (
+	onePollName    = "onepoll"
+	onePollHeading = "## Truth within one poll"
+	onePollMajor   = 17
+	// onePollTarget is one default pollInterval plus 1 s.
+	onePollTarget = 5*time.Second + time.Second
+)
+
+// reasonIs holds when condition cond has status st and reason.
+func reasonIs(cond string, st metav1.ConditionStatus, reason string) func(*api.ReplicationSlot) bool {
+	return func(rs *api.ReplicationSlot) bool {
+		c := meta.FindStatusCondition(rs.Status.Conditions, cond)
+		return c != nil && c.Status == st && c.Reason == reason
+	}
+}
+
+// onePollBench runs the scenarios and replaces their section.
+func (h *harness) onePollBench(ctx context.Context, out string) error {
+	started := time.Now()
+	copies, err := h.copyCatchUp(ctx, onePollMajor)
+	if err != nil {
+		return fmt.Errorf("copy catch-up: %w", err)
+	}
+	var wal []time.Duration
+	for range 3 {
+		d, err := h.walLevelBack(ctx, onePollMajor)
+		if err != nil {
+			return fmt.Errorf("wal_level back: %w", err)
+		}
+		wal = append(wal, d)
+	}
+	var rejoins []time.Duration
+	for range 3 {
+		d, err := h.rejoinReady(ctx, onePollMajor)
+		if err != nil {
+			return fmt.Errorf("rejoin: %w", err)
+		}
+		rejoins = append(rejoins, d)
+	}
+	fmt.Printf("onepoll: copy catch-up %v; wal_level back %v; rejoin %v\n", copies, wal, rejoins)
+	return spliceSection(out, onePollHeading, onePollSection(started, copies, wal, rejoins))
+}
+
+func onePollSection(started time.Time, copies, wal, rejoins []time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\nWritten by `make bench` (or `go run ./test/bench -only %s`, which refreshes this section alone) on %s. Machine: %s; PostgreSQL %d (internal/pgtest, a primary and a streaming standby); kube-apiserver v1.36 (envtest); the operator's controllers in-process with default options (pollInterval 5 s). The target is one pollInterval + 1 s from the moment the thing became true.\n\n",
+		onePollHeading, onePollName, started.UTC().Format("2006-01-02 15:04 UTC"), machine(), onePollMajor)
+	b.WriteString("| scenario | runs | median | slowest | target | result |\n|---|---|---|---|---|---|\n")
+	row := func(what string, ds []time.Duration) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | ≤ %s | %s |\n", what, joinMs(ds), ms(medianOf(ds)), ms(slices.Max(ds)), ms(onePollTarget), metOrMiss(slices.Max(ds) <= onePollTarget))
+	}
+	row("a physical slot's copy on the standby reaches the primary slot's restart_lsn after its last move (failover: true; the primary's slot advanced as superuser after 1,000 rows were inserted)", copies)
+	row("a logical slot on the standby, WALLevelTooLow while the primary ran wal_level replica: primary back up with wal_level logical → Ready", wal)
+	row("a logical failover slot after a switchover: the former primary rejoins as a standby (slot sync worker on), keeping its stale copy → FailoverReady=True (Synced)", rejoins)
+	b.WriteString("\nThe copy is timed from the primary slot's move to the copy's restart_lsn read on the standby (every 10 ms, as superuser): that includes the standby's replay of the WAL, the next monitor poll and one reconcile. The wal_level figure is timed from the end of the primary's restart (pgtest's restart returns once it accepts connections) to Ready=True seen in the API (every 10 ms).\n")
+	return b.String()
+}
+
+func joinMs(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = ms(d)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func metOrMiss(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**miss**"
+}

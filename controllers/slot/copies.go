@@ -76,7 +76,8 @@ func (r *Reconciler) syncStandby(ctx context.Context, sc *copyScope, m *observat
 	row, present := m.Slots[sc.name]
 	rec := status.FindCopy(sc.rs.Status.Copies, m.Endpoint)
 	in := copies.Standby{Strategy: sc.strategy, Recorded: rec != nil, Former: rec != nil && rec.Former,
-		Present: present, StaleFailover: present && staleFailoverSlot(sc.rs, &row), Creating: r.copyCreating(sc.slotScope, m)}
+		Present: present, StaleFailover: present && staleFailoverSlot(sc.rs, &row), Creating: r.copyCreating(sc.slotScope, m),
+		Unready: observation.SyncPending(sc.row, m)}
 	switch copies.Decide(in) {
 	case copies.DropStale:
 		r.dropStale(ctx, sc, m, row, present)
@@ -88,5 +89,7 @@ func (r *Reconciler) syncStandby(ctx context.Context, sc *copyScope, m *observat
 		r.keepPhysicalCopy(ctx, sc, m, rec, row, present)
 	case copies.KeepLogical:
 		r.keepLogicalCopy(ctx, sc, m, rec, row, present)
+	case copies.NudgeSync:
+		r.nudgeSync(ctx, sc.slotScope, m)
 	}
 }

@@ -32,17 +32,19 @@ func (r *Reconciler) dropStale(ctx context.Context, sc *copyScope, m *observatio
 		}
 		sc.event("Normal", "StaleSlotDropped", record.ActionDrop,
 			"dropped the stale copy of slot %q that %s kept from when it was primary, so the standby follows the live slot", sc.name, m.Addr())
-		r.resumeSync(ctx, sc.slotScope, m)
+		r.nudgeSync(ctx, sc.slotScope, m)
 	}
 	removeCopy(sc.slotScope, m.Endpoint)
 }
 
-// resumeSync runs one slot synchronization on a standby whose sync worker
-// met the stale slot: the worker exits on it and PostgreSQL starts it again
-// only after 10 s, so the copy would wait that long. While the worker runs,
-// PostgreSQL refuses the call and nothing happens. A failure only leaves
-// the wait to the worker, so it is not reported.
-func (r *Reconciler) resumeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
+// nudgeSync runs one slot synchronization on a 17+ standby whose sync
+// worker is switched on but whose copy is missing or temporary. The worker
+// exits on errors (a former primary's stale slot, say) and the postmaster
+// starts it again no sooner than 10 s later, and only once it wakes, which
+// on a quiet standby took over a minute: the copy would wait that long.
+// While the worker runs PostgreSQL refuses the call and nothing happens. A
+// failure only leaves the wait to the worker, so it is not reported.
+func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
 	if m.Identity.VersionNum < 170000 || m.Identity.Settings.SyncReplicationSlots != "on" {
 		return
 	}
@@ -50,7 +52,7 @@ func (r *Reconciler) resumeSync(ctx context.Context, sc *slotScope, m *observati
 	if err != nil {
 		return
 	}
-	if _, err := postgres.SyncSlotsNow(ctx, pool); err == nil {
+	if busy, err := postgres.SyncSlotsNow(ctx, pool); err == nil && !busy {
 		r.Monitor.Refresh(sc.serverKey)
 	}
 }

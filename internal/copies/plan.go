@@ -13,6 +13,9 @@ type Standby struct {
 	Present, StaleFailover bool
 	// Creating: slotkeeper's creation of the copy is under way.
 	Creating bool
+	// Unready: PostgreSQL's synchronized copy (17+) is missing or still
+	// temporary, on a standby whose slot sync worker is switched on.
+	Unready bool
 }
 
 // Action is what the copies phase does on one standby.
@@ -32,6 +35,11 @@ const (
 	KeepPhysical
 	// KeepLogical creates or advances a logical copy (16).
 	KeepLogical
+	// NudgeSync asks the standby for one slot synchronization now: its
+	// worker may be down for 10 s or more (it exits on errors and the
+	// postmaster restarts it only after that), and PostgreSQL refuses the
+	// request while the worker runs.
+	NudgeSync
 )
 
 // Decide is the copies phase's decision for one standby. Only recorded
@@ -42,8 +50,11 @@ func Decide(s Standby) Action {
 	case s.Recorded && s.Former:
 		return DropStale
 	case s.Strategy == Native:
-		if s.Present && s.StaleFailover {
+		switch {
+		case s.Present && s.StaleFailover:
 			return DropStale
+		case s.Unready:
+			return NudgeSync
 		}
 		return Leave
 	case !s.Strategy.KeptBySlotkeeper():

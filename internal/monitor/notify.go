@@ -185,6 +185,7 @@ func (f *slotFingerprinter) writeStandbys(w io.Writer, slot string) {
 			_, _ = io.WriteString(w, "|ahead:"+m.Addr())
 		}
 		f.writeCopyTarget(w, &sl, m)
+		writeSyncPending(w, &sl, m)
 	}
 }
 
@@ -200,6 +201,16 @@ func (f *slotFingerprinter) writeCopyTarget(w io.Writer, primary *postgres.Slot,
 	}
 	if target, behind := observation.CopyBehind(primary, &cp, m); behind {
 		fmt.Fprint(w, "|copy:", m.Addr(), "@", target)
+	}
+}
+
+// writeSyncPending writes, while PostgreSQL's copy on standby m is missing
+// or temporary, the primary slot's confirmed position: each move of the
+// consumer then wakes the object, which asks the standby for a slot
+// synchronization (refused at once while the sync worker runs).
+func writeSyncPending(w io.Writer, primary *postgres.Slot, m *observation.Member) {
+	if observation.SyncPending(primary, m) {
+		fmt.Fprint(w, "|sync:", m.Addr(), "@", primary.ConfirmedFlushLSN)
 	}
 }
 

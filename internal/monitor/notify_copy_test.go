@@ -54,3 +54,35 @@ func TestCopyTargetNeverPastTheStandby(t *testing.T) {
 		t.Fatalf("CopyBehind = %v %v, want 300 true", target, behind)
 	}
 }
+
+// syncSnapshot: a 17 primary with logical failover slot "cdc" confirmed at
+// confirmed; a standby with the sync worker on whose copy is absent, or
+// present as temporary or persistent.
+func syncSnapshot(confirmed postgres.LSN, copyState string) *observation.Snapshot {
+	p := observation.Member{Endpoint: observation.Endpoint{Host: "db-0", Port: 5432},
+		Identity: &postgres.Identity{VersionNum: 170004, Timeline: 1, SystemIdentifier: "7"},
+		Slots:    map[string]postgres.Slot{"cdc": {Name: "cdc", Type: "logical", Failover: true, ConfirmedFlushLSN: &confirmed}}}
+	sb := observation.Member{Endpoint: observation.Endpoint{Host: "db-1", Port: 5432},
+		Identity: &postgres.Identity{VersionNum: 170004, Timeline: 1, SystemIdentifier: "7", InRecovery: true,
+			WALPosition: 1000, Settings: postgres.Settings{SyncReplicationSlots: "on"}},
+		Slots: map[string]postgres.Slot{}}
+	if copyState != "absent" {
+		sb.Slots["cdc"] = postgres.Slot{Name: "cdc", Type: "logical", Failover: true, Synced: true,
+			Temporary: copyState == "temporary", ConfirmedFlushLSN: &confirmed}
+	}
+	return observation.NewSnapshot(time.Now(), "", []observation.Member{p, sb})
+}
+
+// While PostgreSQL's copy is missing or temporary, the consumer moving
+// wakes the object (which asks the standby to synchronize); a persistent
+// copy wakes nothing however the consumer moves.
+func TestFingerprintFollowsPendingSync(t *testing.T) {
+	for _, state := range []string{"absent", "temporary"} {
+		if slotFingerprint(syncSnapshot(100, state), "cdc") == slotFingerprint(syncSnapshot(150, state), "cdc") {
+			t.Fatalf("copy %s: the consumer moved, the object must wake", state)
+		}
+	}
+	if slotFingerprint(syncSnapshot(100, "persistent"), "cdc") != slotFingerprint(syncSnapshot(150, "persistent"), "cdc") {
+		t.Fatal("a persistent synced copy is the worker's to follow: nothing to wake")
+	}
+}

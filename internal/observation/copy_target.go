@@ -36,3 +36,17 @@ func copyPosition(s *postgres.Slot) *postgres.LSN {
 	}
 	return s.RestartLSN
 }
+
+// SyncPending says whether PostgreSQL's synchronized copy (17+) of a
+// primary's logical failover slot is missing or still temporary on
+// standby m, whose slot sync worker is switched on: the copy is the
+// worker's to make, and it may be down (see copies.NudgeSync).
+func SyncPending(primary *postgres.Slot, m *Member) bool {
+	id := m.Identity
+	if primary.Type != "logical" || !primary.Failover || id == nil || id.VersionNum < 170000 ||
+		id.Settings.SyncReplicationSlots != "on" {
+		return false
+	}
+	cp, ok := m.Slots[primary.Name]
+	return !ok || (cp.Synced && cp.Temporary)
+}

@@ -37,7 +37,17 @@ func standbyBehindOnWALLevel(sc *slotScope) bool {
 	}
 	p := sc.snap.PrimaryMember()
 	return p != nil && p.Identity != nil && p.Addr() != sc.target.Addr() &&
-		p.Identity.Settings.WALLevel == "logical" && sc.target.Identity.Settings.WALLevel == "logical"
+		decodesLogically(p.Identity) && sc.target.Identity.Settings.WALLevel == "logical"
+}
+
+// decodesLogically: the primary writes WAL a logical slot can decode. On
+// 19 that is effective_wal_level, which wal_level = replica turns logical
+// while a logical slot exists (untested against a real 19).
+func decodesLogically(id *postgres.Identity) bool {
+	if id.LogicalDecodingOnDemand() && id.Settings.EffectiveWALLevel != "" {
+		return id.Settings.EffectiveWALLevel == "logical"
+	}
+	return id.Settings.WALLevel == "logical"
 }
 
 // errorOutcome turns a classified PostgreSQL error into an outcome whose

@@ -34,6 +34,9 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 		if row.InactiveSince != nil && !row.Active {
 			m.InactiveSince = ptr.To(float64(row.InactiveSince.Unix()))
 		}
+		if d := idleDeadline(sc); d != nil {
+			m.IdleInvalidationAt = ptr.To(float64(d.At.Unix()))
+		}
 	}
 	metrics.SetSlot(m)
 }

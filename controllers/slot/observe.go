@@ -150,7 +150,7 @@ func sameButFigures(a, b api.ReplicationSlotStatus) bool {
 		s.RestartLSN, s.ConfirmedFlushLSN, s.RetainedWALBytes, s.RetainedWAL = "", "", nil, ""
 		s.SafeWALSizeBytes, s.LastObservedAt = nil, nil
 		s.Standbys = withoutLag(s.Standbys)
-		s.Conditions = stripMessages(s.Conditions, api.ConditionWALRetentionHealthy)
+		s.Conditions = stripMessages(s.Conditions, api.ConditionWALRetentionHealthy, status.RetentionStableText)
 		return s
 	}
 	return equality.Semantic.DeepEqual(strip(a), strip(b))
@@ -165,14 +165,14 @@ func withoutLag(in []api.StandbySlot) []api.StandbySlot {
 	return out
 }
 
-// stripMessages blanks the message of one condition type, whose text
-// carries a figure.
-func stripMessages(conds []metav1.Condition, t string) []metav1.Condition {
+// stripMessages reduces the message of one condition type, whose text
+// carries a figure, to its part without figures (keep).
+func stripMessages(conds []metav1.Condition, t string, keep func(string) string) []metav1.Condition {
 	out := make([]metav1.Condition, len(conds))
 	copy(out, conds)
 	for i := range out {
 		if out[i].Type == t {
-			out[i].Message = ""
+			out[i].Message = keep(out[i].Message)
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package slot
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,27 @@ func TestAnnouncedComesFromEvents(t *testing.T) {
 	sc.announce("Normal", "Created", "Create", "created %s", "x")
 	if !sc.announced() || len(sc.events) != 2 || sc.events[1].note != "created x" {
 		t.Fatalf("events = %+v", sc.events)
+	}
+}
+
+// PostgreSQL 19's own conflict detection slot is never this operator's,
+// whether named by spec.slotName or by the object's name.
+func TestCheckSpecRefusesPostgresOwnSlot(t *testing.T) {
+	cases := []struct {
+		name string
+		rs   *api.ReplicationSlot
+		want bool
+	}{
+		{"an ordinary name", logicalSlot(nil), false},
+		{"spec.slotName", logicalSlot(func(rs *api.ReplicationSlot) { rs.Spec.SlotName = "pg_conflict_detection" }), true},
+		{"the object's name", logicalSlot(func(rs *api.ReplicationSlot) { rs.Name = "pg-conflict-detection" }), true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o, _ := checkSpec(context.Background(), &slotScope{rs: tc.rs})
+			if got := o != nil && o.Phase == status.Stalled && o.Reason == api.ReasonInvalidSpec; got != tc.want {
+				t.Fatalf("refused = %v (%+v), want %v", got, o, tc.want)
+			}
+		})
 	}
 }

@@ -263,3 +263,26 @@ func TestStandbyBehindOnWALLevel(t *testing.T) {
 		}
 	}
 }
+
+// On 19 the primary decodes logically when effective_wal_level says so,
+// whatever wal_level is; before 19 only wal_level counts.
+func TestDecodesLogically(t *testing.T) {
+	cases := []struct {
+		version          int
+		walLevel, effect string
+		want             bool
+	}{
+		{180000, "logical", "", true},
+		{180000, "replica", "", false},
+		{190000, "replica", "logical", true},
+		{190000, "replica", "replica", false},
+		{190000, "logical", "", true},
+	}
+	for _, tc := range cases {
+		id := &postgres.Identity{VersionNum: tc.version}
+		id.Settings.WALLevel, id.Settings.EffectiveWALLevel = tc.walLevel, tc.effect
+		if got := decodesLogically(id); got != tc.want {
+			t.Errorf("%d wal_level=%s effective=%q: got %v, want %v", tc.version, tc.walLevel, tc.effect, got, tc.want)
+		}
+	}
+}

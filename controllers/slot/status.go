@@ -28,6 +28,7 @@ func (r *Reconciler) setSlotStatus(sc *slotScope, o status.Outcome, rep copyRepo
 	oldRetention := status.ConditionOf(rs.Status.Conditions, api.ConditionWALRetentionHealthy)
 	applyGapAck(rs)
 	in := slotInputs(rs, o, sc.row)
+	in.Idle = idleDeadline(sc)
 	if in.Gap != nil {
 		in.GapNote = status.VanishedNote(in.Gap.Reason, haManagerOf(sc), sc.name)
 	}
@@ -56,6 +57,15 @@ func failoverReady(sc *slotScope, rep copyReport) (*metav1.Condition, []api.Stan
 	}
 	return status.FailoverReady(status.FailoverInputs{Generation: rs.Generation, Strategy: sc.strategy,
 		Name: sc.name, Snapshot: sc.snap, Row: row, Copies: rs.Status.Copies, Notes: rep.notes, FlagNote: rep.flagNote})
+}
+
+// idleDeadline is when idle_replication_slot_timeout (18+) invalidates
+// the slot on the member holding it; nil when it cannot.
+func idleDeadline(sc *slotScope) *status.IdleDeadline {
+	if sc.row == nil || sc.target == nil {
+		return nil
+	}
+	return status.IdleInvalidation(sc.row, sc.target.Identity)
 }
 
 func (r *Reconciler) creating(rs *api.ReplicationSlot) bool {

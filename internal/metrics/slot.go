@@ -24,6 +24,7 @@ var (
 	slotWALStatus  = slotFamily("slotkeeper_slot_wal_status", "1 for the slot's current wal_status (reserved, extended, unreserved, lost), 0 for the others.", gaugeKind, "status")
 	slotInvalid    = slotFamily("slotkeeper_slot_invalidated", "1 while PostgreSQL reports the slot invalidated, with the reason.", gaugeKind, "reason")
 	slotInactiveAt = slotFamily("slotkeeper_slot_inactive_since_timestamp_seconds", "When the slot last lost its consumer, as Unix time (PostgreSQL 17+ inactive_since); absent while active.", gaugeKind)
+	slotIdleAt     = slotFamily("slotkeeper_slot_idle_invalidation_timestamp_seconds", "When PostgreSQL 18+ may invalidate the inactive slot for idle_replication_slot_timeout, as Unix time: the first checkpoint after it does; absent while the slot is active, the timeout is 0, or the slot is a standby's synced copy.", gaugeKind)
 	slotFailover   = slotFamily("slotkeeper_slot_failover_ready", "1 when FailoverReady is True; absent for slots without spec.failover.", gaugeKind)
 	slotBlocked    = slotFamily("slotkeeper_slot_creation_blocked_seconds", "How long the slot's creation has been blocked (CreationBlocked=True); 0 when not blocked.", gaugeKind)
 	slotDataGap    = slotFamily("slotkeeper_slot_data_gap", "1 while the slot has an unacknowledged data gap.", gaugeKind)
@@ -49,7 +50,9 @@ type Slot struct {
 	RetainedBytes, BudgetBytes        *int64
 	LagBytes, SafeWALSizeBytes        *int64
 	WALStatus, InvalidationReason     string
-	InactiveSince                     *float64
+	// IdleInvalidationAt: when idle_replication_slot_timeout lets a
+	// checkpoint invalidate the slot (Unix time); nil when it cannot.
+	InactiveSince, IdleInvalidationAt *float64
 	FailoverReady                     *bool
 	BlockedSeconds                    float64
 	Recreations                       int32
@@ -115,7 +118,7 @@ func (r *slotRecord) put(f *family, v float64) {
 	r.present |= 1 << f.index
 }
 
-func (r *slotRecord) putOptional(f *family, p *int64) {
+func putOptional[T int64 | float64](r *slotRecord, f *family, p *T) {
 	if p != nil {
 		r.put(f, float64(*p))
 	}
@@ -141,21 +144,20 @@ func (c *slotCollector) set(s Slot) {
 	r.put(slotActive, b2f(s.Active))
 	r.put(slotDataGap, b2f(s.DataGap))
 	r.put(slotBlocked, s.BlockedSeconds)
-	r.putOptional(slotRetained, s.RetainedBytes)
-	r.putOptional(slotBudget, s.BudgetBytes)
-	r.putOptional(slotLag, s.LagBytes)
-	r.putOptional(slotSafeWAL, s.SafeWALSizeBytes)
-	if s.InactiveSince != nil {
-		r.put(slotInactiveAt, *s.InactiveSince)
-	}
+	putOptional(r, slotRetained, s.RetainedBytes)
+	putOptional(r, slotBudget, s.BudgetBytes)
+	putOptional(r, slotLag, s.LagBytes)
+	putOptional(r, slotSafeWAL, s.SafeWALSizeBytes)
+	putOptional(r, slotInactiveAt, s.InactiveSince)
+	putOptional(r, slotIdleAt, s.IdleInvalidationAt)
 	if s.FailoverReady != nil {
 		r.put(slotFailover, b2f(*s.FailoverReady))
 	}
 	r.put(slotRecreated, float64(s.Recreations))
 	r.put(slotGapBytes, float64(s.DataGapBytesTotal))
-	r.putOptional(slotGapWindow, s.GapWindowBytes)
+	putOptional(r, slotGapWindow, s.GapWindowBytes)
 	r.put(slotGapCount, float64(s.GapRecreations))
-	r.putOptional(slotAhead, s.AheadBytes)
+	putOptional(r, slotAhead, s.AheadBytes)
 	r.put(slotVanished, float64(s.Vanished))
 	key := [2]string{s.Namespace, s.Name}
 	c.mu.Lock()

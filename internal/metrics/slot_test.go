@@ -345,3 +345,17 @@ func TestSlotSeriesConcurrentScrape(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// The idle-timeout deadline is a series only while there is one.
+func TestSlotIdleInvalidationSeries(t *testing.T) {
+	at := float64(1764842400)
+	SetSlot(Slot{Namespace: "ns", Name: "idle", SlotName: "idle", Server: "db", IdleInvalidationAt: &at})
+	defer DeleteSlot("ns", "idle")
+	if n := countSeries(t, slotIdleAt.name); n != 1 {
+		t.Fatalf("idle invalidation series = %d, want 1", n)
+	}
+	SetSlot(Slot{Namespace: "ns", Name: "idle", SlotName: "idle", Server: "db", Active: true})
+	if n := countSeries(t, slotIdleAt.name); n != 0 {
+		t.Fatalf("idle invalidation series for an active slot = %d, want 0", n)
+	}
+}

@@ -11,3 +11,13 @@ func (id *Identity) LogicalSlotsOnStandby() bool { return id.VersionNum >= versi
 // logical failover slots on standbys (17+: the slot's failover property
 // and the slot sync worker).
 func (id *Identity) SyncsFailoverSlots() bool { return id.VersionNum >= version17 }
+
+// InvalidatesIdleSlots reports whether idle_replication_slot_timeout
+// exists (18+): checkpoints invalidate slots inactive for longer.
+func (id *Identity) InvalidatesIdleSlots() bool { return id.VersionNum >= version18 }
+
+// LogicalDecodingOnDemand reports whether a logical slot can be created
+// with wal_level = replica (19+): creating the first one turns
+// effective_wal_level to logical, and once no valid logical slot is left
+// the checkpointer turns it back. Untested against a real 19.
+func (id *Identity) LogicalDecodingOnDemand() bool { return id.VersionNum >= version19 }

@@ -99,7 +99,8 @@ func TestRemediation(t *testing.T) {
 		want string
 	}{
 		{&Error{Reason: ReasonPermissionDenied}, `ALTER ROLE "app" REPLICATION`},
-		{&Error{Reason: ReasonWALLevelTooLow}, "wal_level = logical"},
+		{&Error{Reason: ReasonWALLevelTooLow}, "wal_level = logical and restart PostgreSQL"},
+		{&Error{Reason: ReasonWALLevelTooLow, Message: `logical decoding on standby requires "effective_wal_level" >= "logical" on the primary`}, "keep a logical slot there"},
 		{&Error{Reason: ReasonTooManySlots}, "max_replication_slots"},
 		{&Error{Reason: ReasonPluginMissing, Message: `could not access file "wal2json": No such file or directory`}, "output plugin wal2json"},
 		{&Error{Reason: ReasonAuthenticationFailed}, "password"},

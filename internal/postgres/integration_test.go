@@ -76,6 +76,7 @@ func TestPostgreSQL(t *testing.T) {
 			t.Run("Limits", e.testLimits)
 			t.Run("DropIf", e.testDropIf)
 			t.Run("TimelineSwitch", e.testTimelineSwitch)
+			t.Run("IdleTimeout", e.testIdleTimeout)
 			t.Logf("PostgreSQL %d: %v", major, time.Since(start).Round(time.Millisecond))
 		})
 	}

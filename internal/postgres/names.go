@@ -14,7 +14,14 @@ var slotNamePattern = regexp.MustCompile(`^[a-z0-9_]+$`)
 // must never be able to point at an arbitrary library on the server.
 var pluginPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
+// ConflictDetectionSlot is the slot PostgreSQL 19's logical replication
+// launcher keeps for subscriptions with retain_dead_tuples (it holds back
+// xmin). PostgreSQL reserves the name; slotkeeper never creates, adopts,
+// advances, alters or drops a slot of that name.
+const ConflictDetectionSlot = "pg_conflict_detection"
+
 const (
+	errMsgReserved      = "slot name pg_conflict_detection is reserved for PostgreSQL's own conflict detection slot"
 	errMsgNameEmpty     = "slot name is empty"
 	errMsgNameTooLong   = "slot name is longer than 63 bytes"
 	errMsgNameChars     = "slot name may only contain a-z, 0-9 and _"
@@ -33,6 +40,8 @@ func ValidateSlotName(name string) error {
 		return invalidName(errMsgNameTooLong, name)
 	case !slotNamePattern.MatchString(name):
 		return invalidName(errMsgNameChars, name)
+	case name == ConflictDetectionSlot:
+		return invalidName(errMsgReserved, name)
 	}
 	return nil
 }

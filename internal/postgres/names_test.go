@@ -24,6 +24,8 @@ func TestValidateSlotName(t *testing.T) {
 		{"with-dash", false},
 		{"semi;colon", false},
 		{"quote'", false},
+		{ConflictDetectionSlot, false},
+		{"pg_conflict_detection_2", true},
 	}
 	for _, tt := range tests {
 		err := ValidateSlotName(tt.name)

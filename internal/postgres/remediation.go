@@ -24,7 +24,7 @@ func Remediation(e *Error, role string) string {
 	case ReasonPermissionDenied:
 		return "grant the replication attribute: ALTER ROLE " + QuoteRole(role) + " REPLICATION"
 	case ReasonWALLevelTooLow:
-		return "set wal_level = logical and restart PostgreSQL"
+		return walLevelRemediation(e.Message)
 	case ReasonTooManySlots:
 		return "drop unused replication slots, or raise max_replication_slots and restart PostgreSQL"
 	case ReasonPluginMissing:
@@ -47,6 +47,17 @@ func Remediation(e *Error, role string) string {
 		return "upgrade PostgreSQL or do not request this feature on this server"
 	}
 	return e.Hint
+}
+
+// walLevelRemediation: PostgreSQL 19 names effective_wal_level when a
+// standby refuses logical decoding because its primary has it off; there
+// a logical slot on the primary turns it on as well as wal_level does.
+func walLevelRemediation(msg string) string {
+	if strings.Contains(msg, "effective_wal_level") {
+		return "on the primary, set wal_level = logical and restart, or keep a logical slot there " +
+			"(PostgreSQL 19 turns logical decoding on while one exists)"
+	}
+	return "set wal_level = logical and restart PostgreSQL"
 }
 
 // pluginFromMessage extracts the plugin from `could not access file

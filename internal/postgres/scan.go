@@ -11,6 +11,7 @@ type slotRow struct {
 	plugin, database, xmin, catalogXmin  *string
 	restartLSN, confirmedLSN, twoPhaseAt *string
 	walStatus, invalidationReason        *string
+	syncSkipReason                       *string
 	activePID                            *int32
 	consumerPID                          *int32
 	appName, clientAddr, state           *string
@@ -28,7 +29,7 @@ func scanSlot(row pgx.CollectableRow) (Slot, error) {
 		&r.xmin, &r.catalogXmin, &r.restartLSN, &r.confirmedLSN,
 		&r.walStatus, &s.SafeWALSize,
 		&s.TwoPhase, &r.twoPhaseAt, &s.Failover, &s.Synced, &s.Conflicting,
-		&r.invalidationReason, &s.InactiveSince, &s.RetainedBytes,
+		&r.invalidationReason, &s.InactiveSince, &r.syncSkipReason, &s.RetainedBytes,
 		&r.consumerPID, &r.appName, &r.clientAddr, &r.state, &r.backendStart,
 		&r.senderState, &r.replyTime,
 	)
@@ -44,6 +45,7 @@ func (r *slotRow) fill(s Slot) (Slot, error) {
 	s.Plugin, s.Database = deref(r.plugin), deref(r.database)
 	s.Xmin, s.CatalogXmin = deref(r.xmin), deref(r.catalogXmin)
 	s.WALStatus, s.InvalidationReason = deref(r.walStatus), deref(r.invalidationReason)
+	s.SlotSyncSkipReason = deref(r.syncSkipReason)
 	if s.RetainedBytes != nil && *s.RetainedBytes < 0 {
 		// A standby replaying behind a slot's restart_lsn retains nothing.
 		*s.RetainedBytes = 0

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Settings are the server parameters that decide whether slots can be
@@ -21,6 +22,14 @@ type Settings struct {
 	// decode it.
 	SynchronizedStandbySlots string
 	WALSenderTimeout         string
+	// IdleReplicationSlotTimeout (18+) as current_setting() shows it
+	// ("0", "30s", "1d"): inactive slots older than this are invalidated at
+	// the next checkpoint. "0" or "" means never.
+	IdleReplicationSlotTimeout string
+	// EffectiveWALLevel (19+, read-only) is the WAL level in force: with
+	// wal_level = replica it turns logical while a valid logical slot
+	// exists, and a standby takes its primary's.
+	EffectiveWALLevel string
 	// Standby-side settings. PrimaryConnInfo never contains a password.
 	PrimarySlotName string
 	PrimaryConnInfo string
@@ -31,21 +40,23 @@ type Settings struct {
 var settingNames = []string{
 	"wal_level", "max_replication_slots", "max_wal_senders", "max_slot_wal_keep_size",
 	"hot_standby_feedback", "sync_replication_slots", "synchronized_standby_slots", "wal_sender_timeout",
-	"primary_slot_name", "primary_conninfo",
+	"primary_slot_name", "primary_conninfo", "idle_replication_slot_timeout", "effective_wal_level",
 }
 
 const errMsgSettingNotInt = "setting is not an integer"
 
 func settingsFromMap(m map[string]string) (Settings, error) {
 	s := Settings{
-		WALLevel:                 m["wal_level"],
-		MaxSlotWALKeepSize:       m["max_slot_wal_keep_size"],
-		HotStandbyFeedback:       m["hot_standby_feedback"],
-		SyncReplicationSlots:     m["sync_replication_slots"],
-		SynchronizedStandbySlots: m["synchronized_standby_slots"],
-		WALSenderTimeout:         m["wal_sender_timeout"],
-		PrimarySlotName:          m["primary_slot_name"],
-		PrimaryConnInfo:          StripPassword(m["primary_conninfo"]),
+		WALLevel:                   m["wal_level"],
+		MaxSlotWALKeepSize:         m["max_slot_wal_keep_size"],
+		HotStandbyFeedback:         m["hot_standby_feedback"],
+		SyncReplicationSlots:       m["sync_replication_slots"],
+		SynchronizedStandbySlots:   m["synchronized_standby_slots"],
+		WALSenderTimeout:           m["wal_sender_timeout"],
+		PrimarySlotName:            m["primary_slot_name"],
+		PrimaryConnInfo:            StripPassword(m["primary_conninfo"]),
+		IdleReplicationSlotTimeout: m["idle_replication_slot_timeout"],
+		EffectiveWALLevel:          m["effective_wal_level"],
 	}
 	var err error
 	if s.MaxReplicationSlots, err = settingInt32(m, "max_replication_slots"); err != nil {
@@ -55,6 +66,20 @@ func settingsFromMap(m map[string]string) (Settings, error) {
 		return Settings{}, err
 	}
 	return s, nil
+}
+
+// IdleSlotTimeout is idle_replication_slot_timeout as a duration: 0 when
+// it is off, absent (before 18) or unreadable. A bare number is in
+// seconds, the setting's unit.
+func (s Settings) IdleSlotTimeout() time.Duration {
+	if s.IdleReplicationSlotTimeout == "" {
+		return 0
+	}
+	d, err := ParseSettingDuration(s.IdleReplicationSlotTimeout, time.Second)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
 }
 
 func settingInt32(m map[string]string, name string) (int32, error) {

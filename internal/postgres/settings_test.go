@@ -3,6 +3,7 @@ package postgres
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStripPassword(t *testing.T) {
@@ -45,6 +46,32 @@ func TestSettingsFromMap(t *testing.T) {
 	}
 }
 
+func TestIdleSlotTimeout(t *testing.T) {
+	tests := []struct {
+		setting string
+		want    time.Duration
+	}{
+		{"", 0}, // before 18, or unreadable
+		{"0", 0},
+		{"30s", 30 * time.Second},
+		{"1min", time.Minute},
+		{"2d", 48 * time.Hour},
+		{"90", 90 * time.Second}, // a bare number is in seconds
+		{"-1", 0},
+		{"soon", 0},
+	}
+	for _, tt := range tests {
+		got := Settings{IdleReplicationSlotTimeout: tt.setting}.IdleSlotTimeout()
+		if got != tt.want {
+			t.Errorf("IdleSlotTimeout(%q) = %s, want %s", tt.setting, got, tt.want)
+		}
+	}
+	s, err := settingsFromMap(map[string]string{"idle_replication_slot_timeout": "1min", "effective_wal_level": "logical"})
+	if err != nil || s.IdleReplicationSlotTimeout != "1min" || s.EffectiveWALLevel != "logical" {
+		t.Fatalf("unexpected %+v, %v", s, err)
+	}
+}
+
 func TestTimeline(t *testing.T) {
 	wal, tli := "0000000A0000000000000003", int64(7)
 	if got, _ := timeline(&wal, nil); got != 10 {
@@ -68,7 +95,10 @@ func TestSlotSelectPerVersion(t *testing.T) {
 		{150000, []string{"s.two_phase,"}, []string{"s.conflicting", "s.failover", "s.inactive_since", "s.two_phase_at"}},
 		{160000, []string{"s.conflicting"}, []string{"s.failover", "s.invalidation_reason"}},
 		{170000, []string{"s.failover", "s.synced", "s.invalidation_reason", "s.inactive_since", "s.conflicting"}, []string{"s.two_phase_at"}},
-		{180000, []string{"s.two_phase_at", "s.failover"}, nil},
+		{180000, []string{"s.two_phase_at", "s.failover"}, []string{"s.slotsync_skip_reason"}},
+		// 19 is not released: the column is taken from PostgreSQL's master
+		// documentation, untested against a real server.
+		{190000, []string{"s.slotsync_skip_reason", "s.two_phase_at"}, nil},
 	}
 	for _, tt := range tests {
 		q := slotSelect(tt.version)

@@ -25,6 +25,10 @@ type Slot struct {
 	Conflicting                  bool // PostgreSQL 16+, logical slots only
 	InvalidationReason           string
 	InactiveSince                *time.Time // PostgreSQL 17+
+	// SlotSyncSkipReason (PostgreSQL 19+, meaningful on a standby's synced
+	// copy) is why the slot sync worker last skipped the copy; "" when the
+	// last sync succeeded or the column does not exist.
+	SlotSyncSkipReason string
 	// RetainedBytes is the current WAL position (replay position on a
 	// standby) minus restart_lsn; nil when the slot reserves no WAL.
 	RetainedBytes *int64
@@ -60,7 +64,8 @@ const (
 	version14 = 140000 // two_phase
 	version16 = 160000 // conflicting
 	version17 = 170000 // inactive_since, invalidation_reason, failover, synced
-	version18 = 180000 // two_phase_at
+	version18 = 180000 // two_phase_at; idle_replication_slot_timeout
+	version19 = 190000 // slotsync_skip_reason; effective_wal_level
 )
 
 // versionColumn picks the real column from minVersion on and a typed
@@ -87,6 +92,8 @@ func slotSelect(versionNum int) string {
 		versionColumn(versionNum, version16, "COALESCE(s.conflicting, false)", "false"),
 		versionColumn(versionNum, version17, "s.invalidation_reason", "NULL::text"),
 		versionColumn(versionNum, version17, "s.inactive_since", "NULL::timestamptz"),
+		// Untested against a real 19: no release exists yet.
+		versionColumn(versionNum, version19, "s.slotsync_skip_reason", "NULL::text"),
 		// NULL when restart_lsn is NULL; clamped at 0 in fill (GREATEST
 		// would turn NULL into 0).
 		`pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery()

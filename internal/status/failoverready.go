@@ -135,9 +135,10 @@ func syncedCopy(m *observation.Member, in FailoverInputs) judged {
 	case !row.Synced:
 		return notReady(v, api.ReasonNotSynced, "a slot of this name exists but is not a synchronized copy (a leftover from when this member was primary?)")
 	case row.InvalidationReason != "":
-		return notReady(v, api.ReasonNotSynced, "the copy is invalidated ("+row.InvalidationReason+")")
+		return notReady(v, api.ReasonNotSynced, "the copy is invalidated ("+row.InvalidationReason+")"+syncSkipNote(row.SlotSyncSkipReason))
 	case row.Temporary:
-		return notReady(v, api.ReasonNotPersistentYet, "the copy is still temporary: it persists once the primary's slot moves past it (the consumer must confirm progress)")
+		return notReady(v, api.ReasonNotPersistentYet, "the copy is still temporary: it persists once the primary's slot moves past it (the consumer must confirm progress)"+
+			syncSkipNote(row.SlotSyncSkipReason))
 	}
 	if msg := consumerAheadOf(m, in); msg != "" {
 		return notReady(v, api.ReasonConsumerAhead, msg)

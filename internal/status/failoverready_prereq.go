@@ -33,10 +33,29 @@ func KeptCopyPrerequisites(s postgres.Settings) []string {
 	if s.PrimarySlotName == "" {
 		out = append(out, "set primary_slot_name")
 	}
-	if s.WALLevel != "logical" {
-		out = append(out, "set wal_level = logical")
+	if miss := standbyDecodingMissing(s); miss != "" {
+		out = append(out, miss)
 	}
 	return out
+}
+
+// standbyDecodingMissing says what keeps a standby from decoding. From 19
+// on a standby decodes when effective_wal_level, which it takes from its
+// primary whatever its own wal_level, is logical; the primary has it while
+// it has wal_level = logical or a valid logical slot. effective_wal_level
+// exists only from 19 on, so its presence decides (untested against a real
+// 19).
+func standbyDecodingMissing(s postgres.Settings) string {
+	switch {
+	case s.EffectiveWALLevel == "logical":
+		return ""
+	case s.EffectiveWALLevel != "":
+		return "logical decoding is off on the primary (effective_wal_level " + s.EffectiveWALLevel +
+			"): set wal_level = logical there, or keep a logical slot there"
+	case s.WALLevel != "logical":
+		return "set wal_level = logical"
+	}
+	return ""
 }
 
 // FailoverPrerequisites lists, for each standby, the settings failover slots

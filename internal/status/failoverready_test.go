@@ -563,6 +563,13 @@ func TestSyncAndKeptCopyPrerequisites(t *testing.T) {
 		{"wal_level replica", postgres.Settings{WALLevel: "replica", HotStandbyFeedback: "on", PrimarySlotName: "sb1",
 			SyncReplicationSlots: "on", PrimaryConnInfo: "dbname=postgres"},
 			[]string{"wal_level = logical"}, []string{"wal_level = logical"}},
+		// 19 (untested against a real 19): a standby takes the primary's
+		// effective_wal_level, whatever its own wal_level.
+		{"19 standby replica, primary decodes", postgres.Settings{WALLevel: "replica", EffectiveWALLevel: "logical", HotStandbyFeedback: "on",
+			PrimarySlotName: "sb1", SyncReplicationSlots: "on", PrimaryConnInfo: "dbname=postgres"}, nil, nil},
+		{"19 primary's decoding off", postgres.Settings{WALLevel: "logical", EffectiveWALLevel: "replica", HotStandbyFeedback: "on",
+			PrimarySlotName: "sb1", SyncReplicationSlots: "on", PrimaryConnInfo: "dbname=postgres"},
+			[]string{"effective_wal_level replica"}, []string{"keep a logical slot there"}},
 	}
 	check := func(t *testing.T, what string, got, want []string) {
 		t.Helper()

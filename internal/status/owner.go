@@ -3,6 +3,8 @@ package status
 import (
 	"regexp"
 	"strings"
+
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // ownerRule maps a slot name pattern or plugin to the tool that usually
@@ -37,8 +39,27 @@ var ownerRules = []ownerRule{
 	{plugin: "pgoutput", hint: "pgoutput: a PostgreSQL subscription (pg_subscription.subslotname on the subscriber) or a CDC tool using pgoutput"},
 }
 
+// conflictDetectionOwner describes PostgreSQL 19's own slot. Unlike the
+// hints above this is certain: PostgreSQL reserves the name.
+const conflictDetectionOwner = "PostgreSQL itself (19+): the logical replication launcher of this server, as a subscriber, " +
+	"keeps it for subscriptions with retain_dead_tuples, holding back the removal of dead rows conflict detection needs; " +
+	"slotkeeper never adopts or drops it, and neither should anyone else: to release what it holds, " +
+	"turn retain_dead_tuples off on those subscriptions"
+
+// PostgresOwnSlot says what PostgreSQL itself keeps the named slot for, or
+// "" when PostgreSQL does not own the name.
+func PostgresOwnSlot(name string) string {
+	if name == postgres.ConflictDetectionSlot {
+		return conflictDetectionOwner
+	}
+	return ""
+}
+
 // OwnerHint guesses which tool made a slot from its name and plugin.
 func OwnerHint(name, plugin string, physical bool) string {
+	if own := PostgresOwnSlot(name); own != "" {
+		return own
+	}
 	lower := strings.ToLower(name)
 	for _, r := range ownerRules {
 		if (r.name == nil || r.name.MatchString(lower)) && (r.plugin == "" || r.plugin == plugin) {

@@ -1,6 +1,13 @@
 package status
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
 
 func TestOwnerHint(t *testing.T) {
 	cases := []struct {
@@ -26,6 +33,8 @@ func TestOwnerHint(t *testing.T) {
 		{"pg_basebackup_4242", "", true, "pg_basebackup (temporary)"},
 		{"postgresql_1", "", true, "physical: a standby (Patroni names member slots after the member) or a WAL archiver such as pg_receivewal"},
 		{"my_decoder", "my_plugin", false, ""},
+		// PostgreSQL 19's own slot: physical, no plugin, and certain.
+		{"pg_conflict_detection", "", true, conflictDetectionOwner},
 		// A name that mentions a tool only in the middle does not count,
 		// except Debezium, whose users pick free names around the word.
 		{"not_pgl_slot", "my_plugin", false, ""},
@@ -34,5 +43,22 @@ func TestOwnerHint(t *testing.T) {
 		if got := OwnerHint(c.name, c.plugin, c.physical); got != c.want {
 			t.Errorf("OwnerHint(%q, %q, %v) = %q, want %q", c.name, c.plugin, c.physical, got, c.want)
 		}
+	}
+}
+
+// PostgreSQL's own slot is named as such in the inventory even when a
+// consumer's name would make it look like an HA manager's member slot
+// (untested against a real 19).
+func TestLikelyOwnerConflictDetectionSlot(t *testing.T) {
+	p := member(1, false, "7")
+	snap := observation.NewSnapshot(time.Now(), "", []observation.Member{p})
+	sl := postgres.Slot{Name: postgres.ConflictDetectionSlot, Type: "physical",
+		Consumer: &postgres.Consumer{PID: 9, ApplicationName: "pg-conflict-detection"}}
+	got := likelyOwner(snap, sl)
+	if !strings.HasPrefix(got, "PostgreSQL itself (19+)") || !strings.Contains(got, "retain_dead_tuples") {
+		t.Fatalf("likelyOwner = %q", got)
+	}
+	if PostgresOwnSlot("pg_conflict_detection_copy") != "" {
+		t.Fatal("only the reserved name is PostgreSQL's own")
 	}
 }

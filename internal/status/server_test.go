@@ -75,6 +75,11 @@ func TestPrerequisites(t *testing.T) {
 		{"superuser needs nothing", func(i *postgres.Identity) { i.Rights.Replication, i.Rights.Superuser = false, true }, false, nil},
 		{"wal_level for logical", func(i *postgres.Identity) { i.Settings.WALLevel = "replica" }, true, []string{"set wal_level = logical and restart"}},
 		{"wal_level irrelevant without logical slots", func(i *postgres.Identity) { i.Settings.WALLevel = "replica" }, false, nil},
+		// 19 (untested against a real 19): replica is enough, creating the
+		// slot turns effective_wal_level to logical.
+		{"19 wal_level replica suffices", func(i *postgres.Identity) { i.VersionNum, i.Settings.WALLevel = 190000, "replica" }, true, nil},
+		{"19 wal_level minimal", func(i *postgres.Identity) { i.VersionNum, i.Settings.WALLevel = 190000, "minimal" }, true, []string{"set wal_level = replica (or logical)"}},
+		{"18 still needs logical", func(i *postgres.Identity) { i.VersionNum, i.Settings.WALLevel = 180004, "replica" }, true, []string{"set wal_level = logical and restart"}},
 		{"slots exhausted", func(i *postgres.Identity) { i.UsedSlots = 10 }, false, []string{"raise max_replication_slots"}},
 	}
 	for _, tc := range cases {

@@ -85,11 +85,30 @@ func Prerequisites(id *postgres.Identity, needsLogical bool) []string {
 	if !r.Replication && !r.Superuser {
 		out = append(out, fmt.Sprintf("role %q lacks the REPLICATION attribute: ALTER ROLE %s REPLICATION", r.User, postgres.QuoteRole(r.User)))
 	}
-	if needsLogical && id.Settings.WALLevel != "logical" {
-		out = append(out, fmt.Sprintf("wal_level is %s, logical slots need logical: set wal_level = logical and restart PostgreSQL", id.Settings.WALLevel))
+	if needsLogical {
+		if miss := logicalWALLevelMissing(id); miss != "" {
+			out = append(out, miss)
+		}
 	}
 	if m := id.Settings.MaxReplicationSlots; m > 0 && id.UsedSlots >= m {
 		out = append(out, fmt.Sprintf("all %d replication slots are in use: raise max_replication_slots and restart PostgreSQL", m))
 	}
 	return out
+}
+
+// logicalWALLevelMissing says what keeps a primary from creating logical
+// slots, "" when nothing does. Up to 18 that takes wal_level = logical; on
+// 19 wal_level = replica is enough, since creating a logical slot turns
+// effective_wal_level to logical (untested against a real 19).
+func logicalWALLevelMissing(id *postgres.Identity) string {
+	level := id.Settings.WALLevel
+	switch {
+	case level == "logical":
+		return ""
+	case id.LogicalDecodingOnDemand() && level == "replica":
+		return ""
+	case id.LogicalDecodingOnDemand():
+		return fmt.Sprintf("wal_level is %s, logical slots need replica or logical: set wal_level = replica (or logical) and restart PostgreSQL", level)
+	}
+	return fmt.Sprintf("wal_level is %s, logical slots need logical: set wal_level = logical and restart PostgreSQL", level)
 }

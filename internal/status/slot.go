@@ -27,6 +27,9 @@ type SlotInputs struct {
 	// the slot from moving: its consumer, or since when it has none.
 	SafeWALSizeBytes *int64
 	HeldBack         string
+	// Idle is when idle_replication_slot_timeout (18+) invalidates the
+	// slot; nil when it cannot (IdleInvalidation).
+	Idle *IdleDeadline
 	// Gap is the unacknowledged window; Acknowledged hides it. GapNote
 	// says who most likely dropped a slot that went missing.
 	Gap          *api.DataGap
@@ -85,6 +88,9 @@ func walRetention(in SlotInputs) *metav1.Condition {
 			FormatBytes(*in.RetainedBytes), FormatBytes(*in.BudgetBytes)) + safeWAL(in) + heldBackSuffix(in)
 	case in.RetainedBytes != nil:
 		c.Message = fmt.Sprintf("retains %s of WAL", FormatBytes(*in.RetainedBytes))
+	}
+	if c.Reason != api.ReasonLost {
+		c.Message = withIdleNote(c.Message, in.Idle)
 	}
 	return c
 }

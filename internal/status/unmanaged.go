@@ -94,8 +94,8 @@ func likelyOwner(snap *observation.Snapshot, sl postgres.Slot) string {
 			names = append(names, app)
 		}
 	}
-	hint := ""
-	if sl.Type == "physical" {
+	hint := PostgresOwnSlot(sl.Name)
+	if hint == "" && sl.Type == "physical" {
 		hint = haMemberSlot(sl.Name, names)
 	}
 	if hint == "" {

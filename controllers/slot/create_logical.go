@@ -94,7 +94,7 @@ func (r *Reconciler) retryCreation(sc *slotScope, st creator.State) bool {
 		return false
 	}
 	o := errorOutcome(postgres.Classify(st.Err), sc)
-	if time.Since(st.FinishedAt) < requeueAfter[o.Phase] && st.Circumstances == circumstances(sc.target.Identity) {
+	if time.Since(st.FinishedAt) < retryAfter(o) && st.Circumstances == circumstances(sc.target.Identity) {
 		return false
 	}
 	r.Creator.Forget(client.ObjectKeyFromObject(sc.rs))

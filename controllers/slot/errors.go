@@ -65,11 +65,9 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 		msg += ": " + fix
 	}
 	if e.Reason == postgres.ReasonWALLevelTooLow && standbyBehindOnWALLevel(sc) {
-		// Nothing the monitor sees announces the replay, so the slot looks
-		// again after one poll rather than the usual retry interval.
 		o := status.Retry(api.ReasonWALLevelTooLow, msg+"; the primary has wal_level logical now, and standby "+
 			sc.target.Addr()+" takes it once it has replayed the change")
-		o.RetryAfter = pollEvery(sc)
+		o.RetryAfter = replayRetry(sc, time.Now())
 		return o
 	}
 	if reason, ok := stalledReasons[e.Reason]; ok {
@@ -95,6 +93,20 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 		return status.Retry(api.ReasonServerUnavailable, msg)
 	}
 	return status.Retry(api.ReasonError, msg)
+}
+
+// replayRetry is when a slot that waits for its standby to replay the
+// primary's wal_level is tried again. Nothing the monitor sees announces
+// the replay. Right after the primary's restart the standby takes it
+// within seconds, once its WAL receiver reconnects, so the slot looks
+// every second for a minute; after that, a standby still behind is far
+// behind, and once per poll is enough.
+func replayRetry(sc *slotScope, now time.Time) time.Duration {
+	p := sc.snap.PrimaryMember()
+	if p != nil && p.Identity != nil && now.Sub(p.Identity.PostmasterStart) < time.Minute {
+		return time.Second
+	}
+	return pollEvery(sc)
 }
 
 // pollEvery is the monitor period of the slot's server.

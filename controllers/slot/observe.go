@@ -27,6 +27,15 @@ var requeueAfter = map[status.Phase]time.Duration{
 	status.Stalled:     time.Minute,
 }
 
+// retryAfter is when an outcome is looked at again: its own interval, or
+// its phase's.
+func retryAfter(o *status.Outcome) time.Duration {
+	if o.RetryAfter > 0 {
+		return o.RetryAfter
+	}
+	return requeueAfter[o.Phase]
+}
+
 // observeRow copies the slot's observed row into status.
 func observeRow(rs *api.ReplicationSlot, target *observation.Member, row *postgres.Slot) {
 	s := &rs.Status
@@ -92,10 +101,7 @@ func availableOutcome(sc *slotScope) status.Outcome {
 // every figureRefresh, so an idle fleet of slots costs the API server
 // nothing and a busy one a bounded rate.
 func (r *Reconciler) patchSlotStatus(ctx context.Context, before, rs *api.ReplicationSlot, o status.Outcome) (ctrl.Result, error) {
-	res := ctrl.Result{RequeueAfter: requeueAfter[o.Phase]}
-	if o.RetryAfter > 0 {
-		res.RequeueAfter = o.RetryAfter
-	}
+	res := ctrl.Result{RequeueAfter: retryAfter(&o)}
 	if equality.Semantic.DeepEqual(before.Status, rs.Status) {
 		return res, nil
 	}

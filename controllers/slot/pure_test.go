@@ -286,3 +286,22 @@ func TestDecodesLogically(t *testing.T) {
 		}
 	}
 }
+
+// Right after the primary's restart a standby slot waiting for the replay
+// of wal_level is tried every second; later once per poll.
+func TestReplayRetry(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		started time.Time
+		want    time.Duration
+	}{
+		{now.Add(-5 * time.Second), time.Second},
+		{now.Add(-2 * time.Minute), api.DefaultPollInterval},
+	} {
+		p := observation.Member{Identity: &postgres.Identity{PostmasterStart: tc.started}}
+		sc := &slotScope{snap: &observation.Snapshot{Primary: 0, Members: []observation.Member{p}}}
+		if got := replayRetry(sc, now); got != tc.want {
+			t.Errorf("primary started %v ago: %v, want %v", now.Sub(tc.started), got, tc.want)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func onePollSection(started time.Time, copies, wal, rejoins []time.Duration) str
 	row("a physical slot's copy on the standby reaches the primary slot's restart_lsn after its last move (failover: true; the primary's slot advanced as superuser after 1,000 rows were inserted)", copies)
 	row("a logical slot on the standby, WALLevelTooLow while the primary ran wal_level replica: primary back up with wal_level logical → Ready", wal)
 	row("a logical failover slot after a switchover: the former primary rejoins as a standby (slot sync worker on), keeping its stale copy → FailoverReady=True (Synced)", rejoins)
-	b.WriteString("\nThe copy is timed from the primary slot's move to the copy's restart_lsn read on the standby (every 10 ms, as superuser): that includes the standby's replay of the WAL, the next monitor poll and one reconcile. The wal_level figure is timed from the end of the primary's restart (pgtest's restart returns once it accepts connections) to Ready=True seen in the API (every 10 ms).\n")
+	b.WriteString("\nThe copy is timed from the primary slot's move to the copy's restart_lsn read on the standby (every 10 ms, as superuser): that includes the standby's replay of the WAL, the next monitor poll and one reconcile. The wal_level figure is timed from the end of the primary's restart (pgtest's restart returns once it accepts connections) to Ready=True seen in the API (every 10 ms). The rejoin is timed from the end of pgtest's Rejoin (the former primary streams from the promoted server) to FailoverReady=True, while a stand-in consumer writes a row and advances the slot on the promoted server every 200 ms.\n")
 	return b.String()
 }
 

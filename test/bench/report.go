@@ -78,17 +78,7 @@ func (r *report) write(path string) error {
 		cpuModel(), runtime.NumCPU(), memTotal(), runtime.Version(), r.Major)
 	fmt.Fprintf(&b, "## apply → Ready, one logical slot at a time\n\nCreate a ReplicationSlot, poll the API (10 ms) until Ready=True; %d slots in sequence on an idle primary.\n\n", r.ApplyToReady.N)
 	fmt.Fprintf(&b, "| p50 | p99 | target |\n|---|---|---|\n| %s | %s | ≤ 100 ms / ≤ 300 ms |\n\n", ms(r.ApplyToReady.P50), ms(r.ApplyToReady.P99))
-	b.WriteString("## Failover recovery\n\nA primary and a streaming standby; the slots (half logical, half physical; a single slot is logical) Ready on the primary; then `immediate` stop of the primary and promotion of the standby. Measured: from the request to promote the standby to every slot Ready on it (API polled every 10 ms); this includes the promotion itself, so it is an upper bound of the time from the standby accepting writes. Each scenario runs three times on fresh servers: the median and the slowest run are shown. Detection comes from the monitor's sentinel connection breaking, not from the poll.\n\n")
-	b.WriteString("| slots | pollInterval | recovery (median) | slowest | target | new primary in status (median run) | setup: all Ready after apply (median run) |\n|---|---|---|---|---|---|---|\n")
-	for _, runs := range r.Failovers {
-		f, slowest := median(runs), slowestRun(runs)
-		target := ""
-		if f.Slots == 100 && strings.HasPrefix(f.Poll, "5s") {
-			target = "≤ 2 s"
-		}
-		fmt.Fprintf(&b, "| %d (%d logical, %d physical) | %s | %s | %s | %s | %s | %s |\n", f.Slots, f.LogicalSlots, f.PhysicalSlots,
-			f.Poll, ms(f.Recovery), ms(slowest.Recovery), target, ms(f.Detected), ms(f.SetupAllReady))
-	}
+	b.WriteString(failoverSection(r.Started, r.Major, r.Failovers))
 	b.WriteString("\n## Blocked creation\n\n")
 	b.WriteString("| scenario | time | target |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| primary: a transaction holding an xid blocks a logical slot's creation; its COMMIT → Ready | %s | ≤ 2 s |\n", ms(r.SelfHeal.CommitToReady))

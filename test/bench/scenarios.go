@@ -19,7 +19,11 @@ type failoverScenario struct {
 // failoverRuns repeats each scenario on fresh servers: one run is noise.
 const failoverRuns = 3
 
-var failoverScenarios = []failoverScenario{{1, 0}, {1, time.Second}, {100, 0}, {100, time.Second}}
+// failoverLarge is the slot count of the largest failover scenario, which
+// is also the one whose recovery is broken down (failoverOps).
+const failoverLarge = 1000
+
+var failoverScenarios = []failoverScenario{{1, 0}, {1, time.Second}, {100, 0}, {100, time.Second}, {failoverLarge, 0}}
 
 type failoverResult struct {
 	Slots         int
@@ -29,7 +33,17 @@ type failoverResult struct {
 	LogicalSlots  int
 	PhysicalSlots int
 	SetupAllReady time.Duration // apply -> all Ready, before the failover
+	// PostgreSQL's own serial creation of as many slots of each kind on the
+	// promoted server, after the recovery (see rawOnPromoted).
+	PGLogical, PGPhysical time.Duration
+	Ops                   opsStats      // the operator's work during the recovery
+	CPU                   cpuSample     // CPU used on the machine during the recovery
+	SelfCPU               time.Duration // of that, this process: the controllers and the benchmark
+	Dropped               time.Duration // delete all -> all gone, after the run
 }
+
+// PG is PostgreSQL's time for the whole set, both kinds one after the other.
+func (r failoverResult) PG() time.Duration { return r.PGLogical + r.PGPhysical }
 
 func slotObj(ns string, i int, logical bool) *api.ReplicationSlot {
 	rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("s%03d", i)},
@@ -40,15 +54,37 @@ func slotObj(ns string, i int, logical bool) *api.ReplicationSlot {
 	return rs
 }
 
+// failoverAll runs every failover scenario failoverRuns times.
+func (h *harness) failoverAll(ctx context.Context, major int, fo failoverOptions) ([][]failoverResult, error) {
+	enableRESTMetrics()
+	var all [][]failoverResult
+	for _, sc := range failoverScenarios {
+		fmt.Printf("failover: %d slot(s), pollInterval %v (0 = default)\n", sc.slots, sc.poll)
+		var runs []failoverResult
+		for run := range failoverRuns {
+			res, err := h.failover(ctx, major, sc, fo, run)
+			if err != nil {
+				return nil, fmt.Errorf("failover %+v: %w", sc, err)
+			}
+			fmt.Printf("failover: %d slots run %d: recovery %s, PostgreSQL %s (logical %s, physical %s); %s\n", sc.slots, run+1,
+				ms(res.Recovery), ms(res.PG()), ms(res.PGLogical), ms(res.PGPhysical), res.Ops.line(sc.slots))
+			runs = append(runs, res)
+		}
+		all = append(all, runs)
+	}
+	return all, nil
+}
+
 // failover declares the slots (half logical, half physical; a single slot
 // is logical), crashes the primary, promotes the standby and times the
-// recovery from the moment the standby accepts writes.
-func (h *harness) failover(ctx context.Context, major int, sc failoverScenario) (failoverResult, error) {
-	res := failoverResult{Slots: sc.slots, Poll: "5s (default)"}
+// recovery from the request to promote; then PostgreSQL's own time for the
+// same slots on the promoted server.
+func (h *harness) failover(ctx context.Context, major int, sc failoverScenario, fo failoverOptions, run int) (res failoverResult, err error) {
+	res = failoverResult{Slots: sc.slots, Poll: "5s (default)"}
 	if sc.poll > 0 {
 		res.Poll = sc.poll.String()
 	}
-	p, s, err := startPair(ctx, major, fmt.Sprintf("fo%d_%d", sc.slots, sc.poll/time.Second))
+	p, s, err := startFailoverPair(ctx, major, sc)
 	if err != nil {
 		return res, err
 	}
@@ -58,40 +94,20 @@ func (h *harness) failover(ctx context.Context, major int, sc failoverScenario) 
 	if err != nil {
 		return res, err
 	}
-	start := time.Now()
-	for i := range sc.slots {
-		logical := i%2 == 0
-		if logical {
-			res.LogicalSlots++
-		} else {
-			res.PhysicalSlots++
-		}
-		if err := h.c.Create(ctx, slotObj(ns, i, logical)); err != nil {
-			return res, err
-		}
-	}
-	if err := h.waitReady(ctx, ns, p.Addr(), sc.slots, 2*time.Minute); err != nil {
+	// Registered last, so it runs first: while the promoted server is up
+	// the operator can finalize the objects.
+	defer func() { res.Dropped = h.dropSlots(ctx, ns) }()
+	if err := h.declareSlots(ctx, ns, p.Addr(), sc.slots, &res); err != nil {
 		return res, err
 	}
-	res.SetupAllReady = time.Since(start)
 	if err := p.Crash(); err != nil {
 		return res, err
 	}
-	// Timed from the promote request: pgtest notices the end of recovery
-	// only at its next check, by which time the operator may already be done,
-	// so this includes the promotion itself and errs on the slow side.
-	t0 := time.Now()
-	if err := s.Promote(ctx); err != nil {
+	if err := h.recoverOn(ctx, ns, s, sc, fo.profileRun(sc, run), &res); err != nil {
 		return res, err
 	}
-	detected := make(chan time.Duration, 1)
-	go func() { detected <- h.waitPrimary(ctx, ns, s.Addr(), t0) }()
-	if err := h.waitReady(ctx, ns, s.Addr(), sc.slots, 2*time.Minute); err != nil {
-		return res, err
-	}
-	res.Recovery = time.Since(t0)
-	res.Detected = <-detected
-	return res, nil
+	res.PGLogical, res.PGPhysical, err = rawOnPromoted(ctx, s, res.LogicalSlots, res.PhysicalSlots)
+	return res, err
 }
 
 type latencies struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -131,28 +130,14 @@ func (r *fleetRig) declareSlots(ctx context.Context, setup *fleetSetup) error {
 // createFleetSlots hands slot k (server k / fleetSlotsPerServer) to the
 // workers; the first error stops them.
 func (r *fleetRig) createFleetSlots(ctx context.Context, n int) error {
-	next := make(chan int)
-	errs := make(chan error, applyWorkers)
-	var wg sync.WaitGroup
-	for range applyWorkers {
-		wg.Go(func() {
-			for k := range next {
-				i, j := k/fleetSlotsPerServer, k%fleetSlotsPerServer
-				if err := r.c.Create(ctx, fleetSlot(r.servers[i].ns, fleetName, i, j)); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	feed(ctx, next, n, errs)
-	wg.Wait()
-	select {
-	case err := <-errs:
+	err := createEach(ctx, r.c, n, func(k int) client.Object {
+		i, j := k/fleetSlotsPerServer, k%fleetSlotsPerServer
+		return fleetSlot(r.servers[i].ns, fleetName, i, j)
+	})
+	if err != nil {
 		return fmt.Errorf("create slot: %w", err)
-	default:
-		return nil
 	}
+	return nil
 }
 
 // countSlotsReady counts the Ready ReplicationSlots of the namespace (""

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -17,12 +14,7 @@ import (
 // figure that would grow per namespace, not per server, if operators were
 // scoped with --watch-namespaces.
 func apiWatches(ctx context.Context, cs *kubernetes.Clientset) (map[string]float64, error) {
-	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return nil, err
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(bytes.NewReader(raw))
+	families, err := apiserverMetrics(ctx, cs)
 	if err != nil {
 		return nil, err
 	}

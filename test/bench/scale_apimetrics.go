@@ -30,12 +30,7 @@ var writeVerbs = []string{"POST", "PUT", "PATCH", "DELETE", "APPLY"}
 // write counters. The apiserver counts every client's requests, so this is
 // taken on an apiserver only this scenario uses.
 func scrapeWrites(ctx context.Context, cs *kubernetes.Clientset) (map[string]apiWrite, error) {
-	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return nil, err
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(bytes.NewReader(raw))
+	families, err := apiserverMetrics(ctx, cs)
 	if err != nil {
 		return nil, err
 	}
@@ -73,4 +68,14 @@ func diffWrites(before, after map[string]apiWrite) []apiWrite {
 	}
 	slices.SortFunc(out, func(a, b apiWrite) int { return strings.Compare(a.key(), b.key()) })
 	return out
+}
+
+// apiserverMetrics reads and parses kube-apiserver's /metrics as the admin.
+func apiserverMetrics(ctx context.Context, cs *kubernetes.Clientset) (map[string]*dto.MetricFamily, error) {
+	raw, err := cs.Discovery().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, err
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(bytes.NewReader(raw))
 }

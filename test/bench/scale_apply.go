@@ -72,13 +72,22 @@ func (r *scaleRig) applyBatch(ctx context.Context, b *batchResult) error {
 // createAll creates objects 0..n-1 of a batch with applyWorkers goroutines,
 // like a GitOps tool applying a large directory; the first error stops it.
 func (r *scaleRig) createAll(ctx context.Context, kind string, n int) error {
+	if err := createEach(ctx, r.c, n, func(i int) client.Object { return scaleSlot(kind, i) }); err != nil {
+		return fmt.Errorf("create %s slot: %w", kind, err)
+	}
+	return nil
+}
+
+// createEach creates obj(0)..obj(n-1) with applyWorkers goroutines; the
+// first error stops them and is returned.
+func createEach(ctx context.Context, c client.Client, n int, obj func(int) client.Object) error {
 	next := make(chan int)
 	errs := make(chan error, applyWorkers)
 	var wg sync.WaitGroup
 	for range applyWorkers {
 		wg.Go(func() {
 			for i := range next {
-				if err := r.c.Create(ctx, scaleSlot(kind, i)); err != nil {
+				if err := c.Create(ctx, obj(i)); err != nil {
 					errs <- err
 					return
 				}
@@ -89,7 +98,7 @@ func (r *scaleRig) createAll(ctx context.Context, kind string, n int) error {
 	wg.Wait()
 	select {
 	case err := <-errs:
-		return fmt.Errorf("create %s slot: %w", kind, err)
+		return err
 	default:
 		return nil
 	}

@@ -56,14 +56,7 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 	if e == nil {
 		return nil
 	}
-	msg := e.Error()
-	role := ""
-	if sc.target != nil && sc.target.Identity != nil {
-		role = sc.target.Identity.Rights.User
-	}
-	if fix := postgres.Remediation(e, role); fix != "" {
-		msg += ": " + fix
-	}
+	msg := errorMessage(e, sc)
 	if e.Reason == postgres.ReasonWALLevelTooLow && standbyBehindOnWALLevel(sc) {
 		o := status.Retry(api.ReasonWALLevelTooLow, msg+"; the primary has wal_level logical now, and standby "+
 			sc.target.Addr()+" takes it once it has replayed the change")
@@ -93,6 +86,20 @@ func errorOutcome(e *postgres.Error, sc *slotScope) *status.Outcome {
 		return status.Retry(api.ReasonServerUnavailable, msg)
 	}
 	return status.Retry(api.ReasonError, msg)
+}
+
+// errorMessage is the error's text with what to do about it, for the role
+// slotkeeper connects as on the slot's member.
+func errorMessage(e *postgres.Error, sc *slotScope) string {
+	msg := e.Error()
+	role := ""
+	if sc.target != nil && sc.target.Identity != nil {
+		role = sc.target.Identity.Rights.User
+	}
+	if fix := postgres.Remediation(e, role); fix != "" {
+		msg += ": " + fix
+	}
+	return msg
 }
 
 // replayRetry is when a slot that waits for its standby to replay the

@@ -45,7 +45,7 @@ func (r *Reconciler) dropStale(ctx context.Context, sc *copyScope, m *observatio
 // While the worker runs PostgreSQL refuses the call and nothing happens. A
 // failure only leaves the wait to the worker, so it is not reported.
 func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
-	if m.Identity.VersionNum < 170000 || m.Identity.Settings.SyncReplicationSlots != "on" {
+	if !observation.SyncWorkerOn(m) {
 		return
 	}
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")

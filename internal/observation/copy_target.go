@@ -42,11 +42,16 @@ func copyPosition(s *postgres.Slot) *postgres.LSN {
 // standby m, whose slot sync worker is switched on: the copy is the
 // worker's to make, and it may be down (see copies.NudgeSync).
 func SyncPending(primary *postgres.Slot, m *Member) bool {
-	id := m.Identity
-	if primary.Type != "logical" || !primary.Failover || id == nil || id.VersionNum < 170000 ||
-		id.Settings.SyncReplicationSlots != "on" {
+	if primary.Type != "logical" || !primary.Failover || !SyncWorkerOn(m) {
 		return false
 	}
 	cp, ok := m.Slots[primary.Name]
 	return !ok || (cp.Synced && cp.Temporary)
+}
+
+// SyncWorkerOn says whether standby m runs PostgreSQL's slot sync worker
+// (17+, sync_replication_slots = on).
+func SyncWorkerOn(m *Member) bool {
+	id := m.Identity
+	return id != nil && id.VersionNum >= 170000 && id.Settings.SyncReplicationSlots == "on"
 }

@@ -121,10 +121,11 @@ func (m *Manager) Snapshot(key types.NamespacedName) *observation.Snapshot {
 	return nil
 }
 
-// Refresh asks for an immediate poll, e.g. after an action changed a slot.
+// Refresh asks for a poll soon, after an action changed a slot: at once
+// unless a poll began less than refreshGap ago.
 func (m *Manager) Refresh(key types.NamespacedName) {
 	if s := m.server(key); s != nil {
-		s.refresh()
+		s.lookSoon()
 	}
 }
 

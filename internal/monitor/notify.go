@@ -29,7 +29,7 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 	if prev == nil || fingerprintOf(prev) != fingerprintOf(cur) {
 		m.send(ctx, m.serverEvents, key)
 	}
-	settled := m.tracker.due(key, cur.At)
+	settled := m.tracker.due(key, cur.At, cur.Holds)
 	m.notifyMissing(ctx, cur, settled)
 	watchers := m.tracker.watchers(key)
 	if len(watchers) == 0 {

@@ -31,7 +31,10 @@ type server struct {
 	snap   *observation.Snapshot
 	cancel context.CancelFunc
 	done   chan struct{}
-	wake   chan struct{}
+	// wake asks for a poll at once (the sentinel broke, the configuration
+	// changed); soon for one no sooner than refreshGap after the last
+	// (an action of the operator's changed a slot).
+	wake, soon chan struct{}
 
 	sentinel sentinel
 	// lastConfirmed keeps each slot's latest confirmed_flush_lsn from the
@@ -55,7 +58,7 @@ type server struct {
 }
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
-	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1),
+	return &server{key: key, cfg: cfg, mgr: mgr, wake: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 		lastConfirmed: map[string]postgres.LSN{},
 		progress:      map[string]progressMark{}}
 }
@@ -106,13 +109,6 @@ func (s *server) lastConfirmedOf(name string) (postgres.LSN, bool) {
 	return lsn, ok
 }
 
-func (s *server) refresh() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
 // connConfig is the connection configuration for one member's
 // maintenance database, from the connection registry.
 func (s *server) connConfig(member observation.Endpoint) (postgres.ConnConfig, error) {
@@ -130,6 +126,7 @@ func (s *server) run(ctx context.Context) {
 	defer s.stopSentinel()
 	retry := minRetry
 	for {
+		began := time.Now()
 		snap := s.poll(ctx)
 		if ctx.Err() != nil {
 			return
@@ -142,11 +139,8 @@ func (s *server) run(ctx context.Context) {
 		} else {
 			retry = minRetry
 		}
-		select {
-		case <-ctx.Done():
+		if !s.sleep(ctx, wait, began) {
 			return
-		case <-s.wake:
-		case <-time.After(wait):
 		}
 	}
 }

@@ -47,14 +47,19 @@ func (t *tracker) expect(server types.NamespacedName, slot string, obj types.Nam
 }
 
 // due returns, by slot name, the objects of a server whose expectation a
-// snapshot whose poll began at pollStart settles (it began after the slot
-// was known to exist), and forgets those expectations.
-func (t *tracker) due(server types.NamespacedName, pollStart time.Time) map[string][]types.NamespacedName {
+// snapshot settles, and forgets those expectations. A snapshot settles it
+// when it holds the slot (whenever its poll began: the slot was read after
+// the object knew it, so it is no news), or when its poll began after the
+// slot was known to exist, which makes its absence news (notifyMissing).
+// Settling on the slot alone matters while polls run back to back, as in a
+// failover's recreations: a poll under way when a creation ends shows the
+// slot, and waking its object for that cost a reconcile per slot.
+func (t *tracker) due(server types.NamespacedName, pollStart time.Time, holds func(slot string) bool) map[string][]types.NamespacedName {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out map[string][]types.NamespacedName
 	for obj, ts := range t.byObj {
-		if ts.server != server || ts.expected.IsZero() || !pollStart.After(ts.expected) {
+		if ts.server != server || ts.expected.IsZero() || (!pollStart.After(ts.expected) && !holds(ts.slot)) {
 			continue
 		}
 		if out == nil {

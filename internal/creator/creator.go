@@ -16,8 +16,15 @@ import (
 )
 
 // perServer bounds concurrent creations against one server: each holds a
-// connection for as long as it waits.
+// connection for as long as it waits. The server's pools hold as many per
+// database, so a creation that has a lane has a connection.
 const perServer = 4
+
+// poolLinger is how long a server's pools outlive its last creation: the
+// creations of a failover or a batch come one reconcile at a time, and
+// closing the pools whenever none ran made nearly every creation open and
+// authenticate a connection of its own.
+const poolLinger = 2 * time.Second
 
 // Request describes one creation.
 type Request struct {
@@ -67,8 +74,9 @@ type Creator struct {
 	// statement timeout.
 	pools map[types.NamespacedName]*postgres.Pools
 	// running counts the creations under way per server; the server's
-	// pools and lane are let go when it drops to zero, so a deleted or
-	// re-pointed server leaves no connections or health checks behind.
+	// pools and lane are let go poolLinger after it drops to zero, so a
+	// deleted or re-pointed server leaves no connections or health checks
+	// behind.
 	running map[types.NamespacedName]int
 }
 
@@ -121,7 +129,7 @@ func (c *Creator) Begin(req Request) bool {
 	}
 	pools, ok := c.pools[req.Server]
 	if !ok {
-		pools = postgres.NewPools()
+		pools = postgres.NewPoolsOf(perServer)
 		c.pools[req.Server] = pools
 	}
 	j := newJob(req, pools)
@@ -134,17 +142,27 @@ func (c *Creator) Begin(req Request) bool {
 	return true
 }
 
-// ended lets a server's pools and lane go with its last running creation.
-// A burst of creations overlaps (they queue for the lane), so the pools are
-// reused within it; the next burst opens new ones.
+// ended lets a server's pools and lane go poolLinger after its last
+// running creation, unless another began meanwhile.
 func (c *Creator) ended(server types.NamespacedName) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.running[server]--
 	if c.running[server] > 0 {
-		c.mu.Unlock()
 		return
 	}
 	pools := c.pools[server]
+	time.AfterFunc(poolLinger, func() { c.release(server, pools) })
+}
+
+// release closes a server's pools if no creation runs there and they are
+// still the server's.
+func (c *Creator) release(server types.NamespacedName, pools *postgres.Pools) {
+	c.mu.Lock()
+	if c.running[server] > 0 || c.pools[server] != pools {
+		c.mu.Unlock()
+		return
+	}
 	delete(c.running, server)
 	delete(c.pools, server)
 	delete(c.sems, server)

@@ -201,3 +201,37 @@ func TestAwait(t *testing.T) {
 		t.Fatal("Await found a creation nobody began")
 	}
 }
+
+// The creations of a failover or a batch come one reconcile at a time: a
+// creation that begins within poolLinger of the last one's end reuses the
+// server's pools (and their connection) instead of opening new ones.
+func TestPoolsOutliveTheLastCreation(t *testing.T) {
+	_, r := startCreatorRig(t, "linger")
+	woke := make(chan struct{}, 100)
+	server := types.NamespacedName{Namespace: "ns", Name: "db"}
+	poolsOf := func() *postgres.Pools {
+		r.c.mu.Lock()
+		defer r.c.mu.Unlock()
+		return r.c.pools[server]
+	}
+	first := r.begin("a", "linger_a", woke)
+	if st := waitState(t, r.c, first, func(s State) bool { return s.Done }); st.Err != nil {
+		t.Fatal(st.Err)
+	}
+	held := poolsOf()
+	if held == nil {
+		t.Fatal("the pools were let go as soon as the last creation ended")
+	}
+	second := r.begin("b", "linger_b", woke)
+	if st := waitState(t, r.c, second, func(s State) bool { return s.Done }); st.Err != nil {
+		t.Fatal(st.Err)
+	}
+	if poolsOf() != held {
+		t.Fatal("the next creation opened new pools")
+	}
+	for deadline := time.Now().Add(10 * poolLinger); r.c.Servers() > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pools still held %s after the last creation", 10*poolLinger)
+		}
+	}
+}

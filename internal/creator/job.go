@@ -131,9 +131,8 @@ func (j *job) create(ctx context.Context) (postgres.LSN, *postgres.Slot, error) 
 		return 0, nil, err
 	}
 	// A cancelled creation closes its connection, and the pool drops it.
-	// The pool holds fewer connections per database than the server has
-	// lanes, so a creation stays queued until it has one: only then does it
-	// wait for PostgreSQL, and only that wait is shown as blocked.
+	// A creation counts as queued until it has a connection: only then
+	// does it wait for PostgreSQL, and only that wait is shown as blocked.
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return 0, nil, err

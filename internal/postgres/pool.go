@@ -70,11 +70,20 @@ type Pools struct {
 	mu    sync.Mutex
 	key   []byte // HMAC key, random per process
 	pools map[PoolKey]cachedPool
+	// maxConns overrides poolMaxConns when above zero.
+	maxConns int32
 }
 
 // NewPools returns an empty cache. The zero Pools is usable too.
 func NewPools() *Pools {
 	return &Pools{key: newHMACKey(), pools: map[PoolKey]cachedPool{}}
+}
+
+// NewPoolsOf returns an empty cache whose pools hold up to n connections.
+func NewPoolsOf(n int32) *Pools {
+	p := NewPools()
+	p.maxConns = n
+	return p
 }
 
 func newHMACKey() []byte {
@@ -114,6 +123,9 @@ func (p *Pools) Get(ctx context.Context, cfg ConnConfig) (*pgxpool.Pool, error) 
 	pc, err := cfg.PoolConfig()
 	if err != nil {
 		return nil, err
+	}
+	if p.maxConns > 0 {
+		pc.MaxConns = p.maxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

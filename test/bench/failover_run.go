@@ -79,13 +79,16 @@ func (h *harness) recoverOn(ctx context.Context, ns string, s *pgtest.Server, sc
 		prof.stop()
 		return err
 	}
-	detected := make(chan time.Duration, 1)
+	detected, onPG := make(chan time.Duration, 1), make(chan time.Duration, 1)
 	go func() { detected <- h.waitPrimary(ctx, ns, s.Addr(), t0) }()
+	pgCtx, stopPG := context.WithTimeout(ctx, failoverLimit(sc.slots))
+	defer stopPG()
+	go func() { onPG <- waitOnPostgres(pgCtx, s, sc.slots, t0) }()
 	err := h.waitAllReady(ctx, ns, s.Addr(), sc.slots, failoverLimit(sc.slots))
 	res.Recovery = time.Since(t0)
 	res.Ops, res.CPU, res.SelfCPU = gatherOps().sub(before), sampleCPU().sub(cpu0), selfCPU()-self0
 	prof.stop()
-	res.Detected = <-detected
+	res.Detected, res.OnPostgres = <-detected, <-onPG
 	return err
 }
 

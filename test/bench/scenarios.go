@@ -30,6 +30,7 @@ type failoverResult struct {
 	Poll          string
 	Recovery      time.Duration // promoted standby accepts writes -> all Ready on it
 	Detected      time.Duration // promote requested -> the server's status names the new primary
+	OnPostgres    time.Duration // promote requested -> every slot exists on the promoted server
 	LogicalSlots  int
 	PhysicalSlots int
 	SetupAllReady time.Duration // apply -> all Ready, before the failover
@@ -66,8 +67,8 @@ func (h *harness) failoverAll(ctx context.Context, major int, fo failoverOptions
 			if err != nil {
 				return nil, fmt.Errorf("failover %+v: %w", sc, err)
 			}
-			fmt.Printf("failover: %d slots run %d: recovery %s, PostgreSQL %s (logical %s, physical %s); %s\n", sc.slots, run+1,
-				ms(res.Recovery), ms(res.PG()), ms(res.PGLogical), ms(res.PGPhysical), res.Ops.line(sc.slots))
+			fmt.Printf("failover: %d slots run %d: recovery %s, every slot on PostgreSQL %s, PostgreSQL %s (logical %s, physical %s); %s\n", sc.slots, run+1,
+				ms(res.Recovery), ms(res.OnPostgres), ms(res.PG()), ms(res.PGLogical), ms(res.PGPhysical), res.Ops.line(sc.slots))
 			runs = append(runs, res)
 		}
 		all = append(all, runs)

@@ -74,8 +74,11 @@ type scaleResult struct {
 	PeakRSS           int64 // KiB, VmHWM of the operator at the end
 	// APIFloor is kube-apiserver's own time for one batch's fewest writes
 	// (see apiFloor), measured before the operator started.
-	APIFloor   time.Duration
-	ApplyConns int // max operator connections while the batches were applied
+	APIFloor time.Duration
+	// FailoverFloor is its time for the writes a failover costs the same
+	// slots at the least (a status patch and an Event each).
+	FailoverFloor time.Duration
+	ApplyConns    int // max operator connections while the batches were applied
 }
 
 // scaleBench runs the scenario and splices its section into out.
@@ -107,7 +110,7 @@ func (r *scaleRig) measure(ctx context.Context, res *scaleResult) error {
 	ctx, cancel := r.op.Guard(ctx)
 	defer cancel()
 	var err error
-	res.APIFloor = r.floor
+	res.APIFloor, res.FailoverFloor = r.floor, r.failoverFloor
 	res.Logical = batchResult{Kind: "logical", N: res.Opts.slots}
 	res.Physical = batchResult{Kind: "physical", N: res.Opts.slots}
 	if res.Version, err = serverVersion(ctx, r.pg); err != nil {

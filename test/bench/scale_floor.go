@@ -19,16 +19,29 @@ import (
 // (so nothing else loads the machine but etcd): per object the create, an
 // update of its metadata (the operator's finalizer), one status patch and
 // one Event, each object's writes in sequence, applyWorkers objects at a
-// time. No operator can make its batch Ready faster than this on the same
+// time. Then the same for what a failover costs each slot at the least. No operator can make its batch Ready faster than this on the same
 // apiserver; the batches below add the operator, PostgreSQL and a watch.
 
 const floorNS = "floor"
 
-// apiFloor times n objects' writes and deletes the objects again.
-func (r *scaleRig) apiFloor(ctx context.Context, n int) (time.Duration, error) {
+// apiFloor times n objects' writes, then the writes a failover costs the
+// same objects (failoverWrites), and deletes the objects again.
+func (r *scaleRig) apiFloor(ctx context.Context, n int) (batch, failover time.Duration, err error) {
 	if err := r.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: floorNS}}); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	if batch, err = timedWrites(ctx, n, r.floorWrites); err != nil {
+		return 0, 0, fmt.Errorf("API floor: %w", err)
+	}
+	if failover, err = timedWrites(ctx, n, r.failoverWrites); err != nil {
+		return 0, 0, fmt.Errorf("API floor of a failover: %w", err)
+	}
+	return batch, failover, r.c.DeleteAllOf(ctx, &api.ReplicationSlot{}, client.InNamespace(floorNS))
+}
+
+// timedWrites runs writes for objects 0..n-1, applyWorkers at a time, and
+// times the whole.
+func timedWrites(ctx context.Context, n int, writes func(context.Context, int) error) (time.Duration, error) {
 	next := make(chan int)
 	errs := make(chan error, applyWorkers)
 	var wg sync.WaitGroup
@@ -36,7 +49,7 @@ func (r *scaleRig) apiFloor(ctx context.Context, n int) (time.Duration, error) {
 	for range applyWorkers {
 		wg.Go(func() {
 			for i := range next {
-				if err := r.floorWrites(ctx, i); err != nil {
+				if err := writes(ctx, i); err != nil {
 					errs <- err
 					return
 				}
@@ -48,10 +61,10 @@ func (r *scaleRig) apiFloor(ctx context.Context, n int) (time.Duration, error) {
 	took := time.Since(t0)
 	select {
 	case err := <-errs:
-		return 0, fmt.Errorf("API floor: %w", err)
+		return 0, err
 	default:
 	}
-	return took, r.c.DeleteAllOf(ctx, &api.ReplicationSlot{}, client.InNamespace(floorNS))
+	return took, nil
 }
 
 // floorWrites makes one object's four writes, as the operator would.
@@ -65,18 +78,35 @@ func (r *scaleRig) floorWrites(ctx context.Context, i int) error {
 	if err := r.c.Update(ctx, rs); err != nil {
 		return err
 	}
-	before := rs.DeepCopy()
 	now := metav1.Now()
-	rs.Status.SlotName, rs.Status.Owned, rs.Status.Host = rs.Name, true, "127.0.0.1:5432"
+	return r.statusAndEvent(ctx, rs, "127.0.0.1:5432", "Created", now)
+}
+
+// failoverWrites makes the two writes a failover costs an existing slot at
+// the least: its status names the new host, and one Event says it was
+// recreated there.
+func (r *scaleRig) failoverWrites(ctx context.Context, i int) error {
+	rs := &api.ReplicationSlot{}
+	if err := r.c.Get(ctx, client.ObjectKey{Namespace: floorNS, Name: scaleSlot("physical", i).Name}, rs); err != nil {
+		return err
+	}
+	return r.statusAndEvent(ctx, rs, "127.0.0.2:5432", "Failover", metav1.Now())
+}
+
+// statusAndEvent patches the status of a Ready slot on host and records an
+// Event with reason about it.
+func (r *scaleRig) statusAndEvent(ctx context.Context, rs *api.ReplicationSlot, host, reason string, now metav1.Time) error {
+	before := rs.DeepCopy()
+	rs.Status.SlotName, rs.Status.Owned, rs.Status.Host = rs.Name, true, host
 	rs.Status.CreatedAt, rs.Status.RestartLSN, rs.Status.WALStatus = &now, "0/1000000", "reserved"
 	rs.Status.Conditions = []metav1.Condition{{Type: api.ConditionReady, Status: metav1.ConditionTrue,
-		Reason: api.ReasonAvailable, Message: "slot exists", LastTransitionTime: now}}
+		Reason: api.ReasonAvailable, Message: "slot exists on " + host, LastTransitionTime: now}}
 	if err := r.c.Status().Patch(ctx, rs, client.MergeFrom(before)); err != nil {
 		return err
 	}
 	ev := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: floorNS, Name: fmt.Sprintf("%s.%x", rs.Name, now.UnixNano())},
 		EventTime: metav1.NewMicroTime(now.Time), ReportingController: "bench", ReportingInstance: "bench",
-		Action: "Create", Reason: "Created", Type: corev1.EventTypeNormal, Note: "created physical slot " + rs.Name,
+		Action: "Create", Reason: reason, Type: corev1.EventTypeNormal, Note: reason + ": physical slot " + rs.Name + " on " + host,
 		Regarding: corev1.ObjectReference{Kind: "ReplicationSlot", APIVersion: api.GroupVersion.String(),
 			Namespace: floorNS, Name: rs.Name, UID: rs.UID}}
 	_, err := r.cs.EventsV1().Events(floorNS).Create(ctx, ev, metav1.CreateOptions{})

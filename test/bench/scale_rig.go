@@ -24,20 +24,22 @@ import (
 // operator binary, a client, the namespace with the server, and the
 // sampler of the operator's memory and connections.
 type scaleRig struct {
-	dir      string
-	pg       *pgtest.Server
-	kube     *th.Kube
-	op       *th.Operator
-	c        client.WithWatch
-	cs       *kubernetes.Clientset // for kube-apiserver's /metrics
-	samp     *sampler
-	poll     time.Duration // the server's spec.pollInterval as defaulted
-	metrics  string        // the operator's metrics address
-	observe  string        // observeWatch or observeList
-	pprof    string        // the operator's pprof address, "" when off
-	floor    time.Duration // see apiFloor
-	opts     scaleOptions
-	cleanups []func()
+	dir     string
+	pg      *pgtest.Server
+	kube    *th.Kube
+	op      *th.Operator
+	c       client.WithWatch
+	cs      *kubernetes.Clientset // for kube-apiserver's /metrics
+	samp    *sampler
+	poll    time.Duration // the server's spec.pollInterval as defaulted
+	metrics string        // the operator's metrics address
+	observe string        // observeWatch or observeList
+	pprof   string        // the operator's pprof address, "" when off
+	floor   time.Duration // see apiFloor
+	// failoverFloor: the same objects' failover writes (failoverWrites).
+	failoverFloor time.Duration
+	opts          scaleOptions
+	cleanups      []func()
 }
 
 const scaleNS = "scale"
@@ -70,10 +72,10 @@ func startScaleRig(ctx context.Context, opts scaleOptions) (r *scaleRig, err err
 	if err := r.startKube(paths); err != nil {
 		return r, fmt.Errorf("kube-apiserver: %w", err)
 	}
-	if r.floor, err = r.apiFloor(ctx, opts.slots); err != nil {
+	if r.floor, r.failoverFloor, err = r.apiFloor(ctx, opts.slots); err != nil {
 		return r, err
 	}
-	fmt.Printf("scale: API floor for %d slots: %s\n", opts.slots, ms(r.floor))
+	fmt.Printf("scale: API floor for %d slots: %s; of their failover: %s\n", opts.slots, ms(r.floor), ms(r.failoverFloor))
 	if err := r.startOperator(ctx, paths); err != nil {
 		return r, fmt.Errorf("operator: %w", err)
 	}

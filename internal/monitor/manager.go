@@ -163,14 +163,15 @@ func (m *Manager) Track(server types.NamespacedName, slot string, obj types.Name
 	m.tracker.track(server, slot, obj)
 }
 
-// Expect records that a ReplicationSlot knows its slot existed at since (it
-// created or read it) while the latest snapshot lacked it. The first
-// snapshot polled after since settles it: if the slot is missing there
-// too, the object is woken. Without this, a slot dropped before any
-// snapshot held it would change no fingerprint and go unnoticed until the
-// object's next requeue.
-func (m *Manager) Expect(server types.NamespacedName, slot string, obj types.NamespacedName, since time.Time) {
-	m.tracker.expect(server, slot, obj, since)
+// Expect records that a ReplicationSlot knows its slot existed on member
+// `on` (an address, Endpoint.Addr) at since (it created or read it) while
+// the latest snapshot lacked it. The first snapshot that holds the slot on
+// that member, or that was polled after since, settles it: if the slot is
+// missing there, the object is woken. Without this, a slot dropped before
+// any snapshot held it would change no fingerprint and go unnoticed until
+// the object's next requeue.
+func (m *Manager) Expect(server types.NamespacedName, slot, on string, obj types.NamespacedName, since time.Time) {
+	m.tracker.expect(server, slot, on, obj, since)
 }
 
 // Wake reconciles one ReplicationSlot soon, e.g. when its creation ended.

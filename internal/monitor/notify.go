@@ -29,8 +29,10 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 	if prev == nil || fingerprintOf(prev) != fingerprintOf(cur) {
 		m.send(ctx, m.serverEvents, key)
 	}
-	settled := m.tracker.due(key, cur.At, cur.Holds)
-	m.notifyMissing(ctx, cur, settled)
+	settled, missing := m.tracker.due(key, cur.At, cur.HoldsOn)
+	for _, obj := range missing {
+		m.send(ctx, m.slotEvents, obj)
+	}
 	watchers := m.tracker.watchers(key)
 	if len(watchers) == 0 {
 		return
@@ -64,19 +66,6 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 func arrivalOnly(pf, cf *slotFingerprinter, slot string) bool {
 	return pf != nil && !pf.s.Holds(slot) && cf.s.Holds(slot) &&
 		pf.claims == cf.claims && slices.Equal(pf.members, cf.members)
-}
-
-// notifyMissing wakes the objects whose expected slot (see Expect) this
-// snapshot lacks on every member.
-func (m *Manager) notifyMissing(ctx context.Context, cur *observation.Snapshot, settled map[string][]types.NamespacedName) {
-	for slot, objs := range settled {
-		if cur.Holds(slot) {
-			continue
-		}
-		for _, obj := range objs {
-			m.send(ctx, m.slotEvents, obj)
-		}
-	}
 }
 
 func (m *Manager) send(ctx context.Context, ch chan event.GenericEvent, key types.NamespacedName) {

@@ -259,7 +259,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 		if tc.otherToo {
 			m.Track(key, "a", other)
 		}
-		m.Expect(key, "a", obj, seen)
+		m.Expect(key, "a", "db:5432", obj, seen)
 		m.notify(context.Background(), key, snapAt(seen.Add(-time.Second)), tc.cur)
 		if got := woken(m); got != tc.want {
 			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)
@@ -275,11 +275,50 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	// only when the previous one had it: expectations are not kept.
 	m := New(connections.New())
 	m.Track(key, "a", obj)
-	m.Expect(key, "a", obj, seen)
+	m.Expect(key, "a", "db:5432", obj, seen)
 	empty := snapAt(seen.Add(time.Millisecond))
 	m.notify(context.Background(), key, empty, empty)
 	m.notify(context.Background(), key, empty, snapAt(seen.Add(time.Second)))
 	if got := woken(m); got != 1 {
 		t.Errorf("settled expectation: woken %d times, want 1", got)
+	}
+}
+
+// A poll under way when the object created its slot on the primary settles
+// the expectation only if it shows the slot there: a namesake on another
+// member (the old primary's stale slot after a failover, say) is not it,
+// and the next poll must still wake the object if the slot is gone.
+func TestExpectSettledOnItsMember(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
+	primary := observation.Endpoint{Host: "new", Port: 5432}
+	standby := observation.Endpoint{Host: "old", Port: 5432}
+	snap := func(at time.Time, onPrimary, onStandby bool) *observation.Snapshot {
+		rows := func(has bool) map[string]postgres.Slot {
+			if has {
+				return map[string]postgres.Slot{"a": {Name: "a", Type: "physical"}}
+			}
+			return map[string]postgres.Slot{}
+		}
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{
+			{Endpoint: primary, Identity: &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 2}, Slots: rows(onPrimary)},
+			{Endpoint: standby, Identity: &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 1, InRecovery: true}, Slots: rows(onStandby)},
+		})
+		s.At = at
+		return s
+	}
+	seen := time.Now()
+	m := New(connections.New())
+	m.Track(key, "a", obj)
+	m.Expect(key, "a", primary.Addr(), obj, seen)
+	underWay := snap(seen.Add(-time.Millisecond), false, true)
+	m.notify(context.Background(), key, underWay, underWay)
+	if n := len(m.SlotEvents()); n != 0 {
+		t.Fatalf("a poll that began before the creation and lacks the slot on the primary woke %d times", n)
+	}
+	later := snap(seen.Add(time.Millisecond), false, true)
+	m.notify(context.Background(), key, underWay, later)
+	if n := len(m.SlotEvents()); n != 1 {
+		t.Fatalf("the slot is missing on the primary in a later poll: woken %d times, want 1", n)
 	}
 }

@@ -71,6 +71,17 @@ func (s *Snapshot) Holds(slot string) bool {
 	return false
 }
 
+// HoldsOn reports whether the member at addr (Endpoint.Addr) has the slot.
+func (s *Snapshot) HoldsOn(slot, addr string) bool {
+	for i := range s.Members {
+		if m := &s.Members[i]; m.Addr() == addr {
+			_, ok := m.Slots[slot]
+			return ok
+		}
+	}
+	return false
+}
+
 // PrimaryMember returns the single primary, or nil.
 func (s *Snapshot) PrimaryMember() *Member {
 	if s == nil || s.Primary < 0 {

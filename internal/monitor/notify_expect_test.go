@@ -1,0 +1,129 @@
+package monitor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slotkeeper/slotkeeper/internal/connections"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// An object that saw its slot before any snapshot did (Expect) is woken by
+// the first snapshot polled after that moment which lacks the slot: it was
+// dropped before the monitor ever saw it, which no fingerprint shows. The
+// slot's arrival in the snapshot is no news to it, whenever that poll
+// began, but is to others watching the name, and so is any change of the
+// members.
+func TestExpectWakesWhenSlotMissing(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
+	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
+	promoted := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 2}
+	snapOf := func(id *postgres.Identity, at time.Time, slots ...string) *observation.Snapshot {
+		rows := map[string]postgres.Slot{}
+		for _, s := range slots {
+			rows[s] = postgres.Slot{Name: s, Type: "physical"}
+		}
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: rows}})
+		s.At = at
+		return s
+	}
+	snapAt := func(at time.Time, slots ...string) *observation.Snapshot { return snapOf(id, at, slots...) }
+	woken := func(m *Manager) int {
+		n := 0
+		for len(m.SlotEvents()) > 0 {
+			<-m.SlotEvents()
+			n++
+		}
+		return n
+	}
+	seen := time.Now()
+	other := types.NamespacedName{Namespace: "other", Name: "obj"}
+	cases := []struct {
+		name     string
+		cur      *observation.Snapshot
+		want     int
+		otherToo bool // another object watches the same name
+	}{
+		{"poll began before the slot was seen: not settled", snapAt(seen.Add(-time.Millisecond)), 0, false},
+		{"later poll lacks the slot: dropped", snapAt(seen.Add(time.Millisecond)), 1, false},
+		{"later poll has it: arrival was expected", snapAt(seen.Add(time.Millisecond), "a"), 0, false},
+		{"arrival wakes the other watcher", snapAt(seen.Add(time.Millisecond), "a"), 1, true},
+		{"arrival with a promotion", snapOf(promoted, seen.Add(time.Millisecond), "a"), 1, false},
+		// A poll under way when the creation ended: it read the slot after
+		// the object knew of it, so it is no news either.
+		{"poll began before the slot was seen, has it", snapAt(seen.Add(-time.Millisecond), "a"), 0, false},
+	}
+	for _, tc := range cases {
+		m := New(connections.New())
+		m.Track(key, "a", obj)
+		if tc.otherToo {
+			m.Track(key, "a", other)
+		}
+		m.Expect(key, "a", "db:5432", obj, seen)
+		m.notify(context.Background(), key, snapAt(seen.Add(-time.Second)), tc.cur)
+		if got := woken(m); got != tc.want {
+			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)
+		}
+		// Settled or not, a snapshot that has the slot wakes no one more.
+		later := snapAt(seen.Add(time.Second), "a")
+		m.notify(context.Background(), key, later, later)
+		if got := woken(m); got != 0 {
+			t.Errorf("%s: a steady snapshot woke %d times", tc.name, got)
+		}
+	}
+	// Once settled, a later snapshot without the slot wakes by fingerprint
+	// only when the previous one had it: expectations are not kept.
+	m := New(connections.New())
+	m.Track(key, "a", obj)
+	m.Expect(key, "a", "db:5432", obj, seen)
+	empty := snapAt(seen.Add(time.Millisecond))
+	m.notify(context.Background(), key, empty, empty)
+	m.notify(context.Background(), key, empty, snapAt(seen.Add(time.Second)))
+	if got := woken(m); got != 1 {
+		t.Errorf("settled expectation: woken %d times, want 1", got)
+	}
+}
+
+// A poll under way when the object created its slot on the primary settles
+// the expectation only if it shows the slot there: a namesake on another
+// member (the old primary's stale slot after a failover, say) is not it,
+// and the next poll must still wake the object if the slot is gone.
+func TestExpectSettledOnItsMember(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
+	primary := observation.Endpoint{Host: "new", Port: 5432}
+	standby := observation.Endpoint{Host: "old", Port: 5432}
+	snap := func(at time.Time, onPrimary, onStandby bool) *observation.Snapshot {
+		rows := func(has bool) map[string]postgres.Slot {
+			if has {
+				return map[string]postgres.Slot{"a": {Name: "a", Type: "physical"}}
+			}
+			return map[string]postgres.Slot{}
+		}
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{
+			{Endpoint: primary, Identity: &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 2}, Slots: rows(onPrimary)},
+			{Endpoint: standby, Identity: &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 1, InRecovery: true}, Slots: rows(onStandby)},
+		})
+		s.At = at
+		return s
+	}
+	seen := time.Now()
+	m := New(connections.New())
+	m.Track(key, "a", obj)
+	m.Expect(key, "a", primary.Addr(), obj, seen)
+	underWay := snap(seen.Add(-time.Millisecond), false, true)
+	m.notify(context.Background(), key, underWay, underWay)
+	if n := len(m.SlotEvents()); n != 0 {
+		t.Fatalf("a poll that began before the creation and lacks the slot on the primary woke %d times", n)
+	}
+	later := snap(seen.Add(time.Millisecond), false, true)
+	m.notify(context.Background(), key, underWay, later)
+	if n := len(m.SlotEvents()); n != 1 {
+		t.Fatalf("the slot is missing on the primary in a later poll: woken %d times, want 1", n)
+	}
+}

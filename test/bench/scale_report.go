@@ -30,7 +30,7 @@ func scaleSection(r scaleResult) string {
 		r.Small.Settle, r.Small.Writes, r.Large.Settle, r.Large.Writes)
 	writeChanges(&b, r)
 	writeConnections(&b, r)
-	b.WriteString("\nNot measured by this scenario: a failover with 2,000 slots (the failover section stops at 100), a server with standbys (each member adds a probe per poll), API writes and statements while slots move (consumers, WAL growth: here the server is idle apart from the slot creations), and more than one PostgresServer per operator.\n")
+	b.WriteString("\nNot measured by this scenario: a failover with 2,000 slots (the failover section goes to 1,000), a server with standbys (each member adds a probe per poll; the fleet section has one), and API writes and statements while slots move (consumers, WAL growth: here the server is idle apart from the slot creations); many PostgresServers on one operator are the fleet section.\n")
 	return b.String()
 }
 

@@ -96,7 +96,7 @@ func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 // this object for news it has.
 func (r *Reconciler) saw(sc *slotScope, at time.Time) {
 	if snapshotLacks(sc) {
-		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Addr(), client.ObjectKeyFromObject(sc.rs), at)
+		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at)
 	}
 }
 

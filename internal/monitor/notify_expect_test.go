@@ -64,7 +64,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 		if tc.otherToo {
 			m.Track(key, "a", other)
 		}
-		m.Expect(key, "a", "db:5432", obj, seen)
+		m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen)
 		m.notify(context.Background(), key, snapAt(seen.Add(-time.Second)), tc.cur)
 		if got := woken(m); got != tc.want {
 			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)
@@ -80,7 +80,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	// only when the previous one had it: expectations are not kept.
 	m := New(connections.New())
 	m.Track(key, "a", obj)
-	m.Expect(key, "a", "db:5432", obj, seen)
+	m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen)
 	empty := snapAt(seen.Add(time.Millisecond))
 	m.notify(context.Background(), key, empty, empty)
 	m.notify(context.Background(), key, empty, snapAt(seen.Add(time.Second)))
@@ -115,7 +115,7 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 	seen := time.Now()
 	m := New(connections.New())
 	m.Track(key, "a", obj)
-	m.Expect(key, "a", primary.Addr(), obj, seen)
+	m.Expect(key, "a", primary, obj, seen)
 	underWay := snap(seen.Add(-time.Millisecond), false, true)
 	m.notify(context.Background(), key, underWay, underWay)
 	if n := len(m.SlotEvents()); n != 0 {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 )
 
 // tracker maps a server's slot names to the ReplicationSlots that watch them.
@@ -20,7 +22,7 @@ type trackedSlot struct {
 	// or read it) on member `on` while the snapshot lacked it; zero when no
 	// snapshot is awaited for it.
 	expected time.Time
-	on       string
+	on       observation.Endpoint
 }
 
 func newTracker() *tracker {
@@ -38,7 +40,7 @@ func (t *tracker) track(server types.NamespacedName, slot string, obj types.Name
 }
 
 // expect records that obj saw its slot before any snapshot did.
-func (t *tracker) expect(server types.NamespacedName, slot, on string, obj types.NamespacedName, at time.Time) {
+func (t *tracker) expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ts, ok := t.byObj[obj]; ok && ts.server == server && ts.slot == slot {
@@ -57,7 +59,7 @@ func (t *tracker) expect(server types.NamespacedName, slot, on string, obj types
 // woken. Settling on the slot alone matters while polls run back to back,
 // as in a failover's recreations: a poll under way when a creation ends
 // shows the slot, and waking its object for that cost a reconcile per slot.
-func (t *tracker) due(server types.NamespacedName, pollStart time.Time, holds func(slot, on string) bool) (held map[string][]types.NamespacedName, missing []types.NamespacedName) {
+func (t *tracker) due(server types.NamespacedName, pollStart time.Time, holds func(slot string, on observation.Endpoint) bool) (held map[string][]types.NamespacedName, missing []types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for obj, ts := range t.byObj {

@@ -71,15 +71,14 @@ func (s *Snapshot) Holds(slot string) bool {
 	return false
 }
 
-// HoldsOn reports whether the member at addr (Endpoint.Addr) has the slot.
-func (s *Snapshot) HoldsOn(slot, addr string) bool {
-	for i := range s.Members {
-		if m := &s.Members[i]; m.Addr() == addr {
-			_, ok := m.Slots[slot]
-			return ok
-		}
+// HoldsOn reports whether the member at endpoint on has the slot.
+func (s *Snapshot) HoldsOn(slot string, on Endpoint) bool {
+	m := s.Member(on.Host, on.Port)
+	if m == nil {
+		return false
 	}
-	return false
+	_, ok := m.Slots[slot]
+	return ok
 }
 
 // PrimaryMember returns the single primary, or nil.

@@ -81,13 +81,19 @@ func (r *scaleRig) createAll(ctx context.Context, kind string, n int) error {
 // createEach creates obj(0)..obj(n-1) with applyWorkers goroutines; the
 // first error stops them and is returned.
 func createEach(ctx context.Context, c client.Client, n int, obj func(int) client.Object) error {
+	return forEach(ctx, n, func(ctx context.Context, i int) error { return c.Create(ctx, obj(i)) })
+}
+
+// forEach runs do for 0..n-1, applyWorkers at a time, and returns the
+// first error; after one, no further i is handed out.
+func forEach(ctx context.Context, n int, do func(context.Context, int) error) error {
 	next := make(chan int)
 	errs := make(chan error, applyWorkers)
 	var wg sync.WaitGroup
 	for range applyWorkers {
 		wg.Go(func() {
 			for i := range next {
-				if err := c.Create(ctx, obj(i)); err != nil {
+				if err := do(ctx, i); err != nil {
 					errs <- err
 					return
 				}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,32 +38,12 @@ func (r *scaleRig) apiFloor(ctx context.Context, n int) (batch, failover time.Du
 	return batch, failover, r.c.DeleteAllOf(ctx, &api.ReplicationSlot{}, client.InNamespace(floorNS))
 }
 
-// timedWrites runs writes for objects 0..n-1, applyWorkers at a time, and
-// times the whole.
+// timedWrites runs writes for objects 0..n-1 (forEach) and times the
+// whole.
 func timedWrites(ctx context.Context, n int, writes func(context.Context, int) error) (time.Duration, error) {
-	next := make(chan int)
-	errs := make(chan error, applyWorkers)
-	var wg sync.WaitGroup
 	t0 := time.Now()
-	for range applyWorkers {
-		wg.Go(func() {
-			for i := range next {
-				if err := writes(ctx, i); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	feed(ctx, next, n, errs)
-	wg.Wait()
-	took := time.Since(t0)
-	select {
-	case err := <-errs:
-		return 0, err
-	default:
-	}
-	return took, nil
+	err := forEach(ctx, n, writes)
+	return time.Since(t0), err
 }
 
 // floorWrites makes one object's four writes, as the operator would.

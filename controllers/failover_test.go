@@ -50,6 +50,11 @@ func expectRecovered(ps *api.PostgresServer, lg, ph *api.ReplicationSlot, promot
 		g.Expect(ps.Status.Timeline).To(Equal(int64(2)))
 		g.Expect(ps.Status.LastFailoverTime).NotTo(BeNil())
 	}).Should(Succeed())
+	// Both slots were recreated ahead of their status writes, after one
+	// record naming them.
+	Eventually(func() *api.SlotRecreation { return get(ps).Status.Recreation }).Should(And(
+		HaveField("Member", promoted.Addr()), HaveField("Timeline", int64(2)),
+		HaveField("Slots", ConsistOf(lg.SlotName(), ph.SlotName()))))
 
 	Eventually(func(g Gomega) {
 		g.Expect(get(ph).Status.Host).To(Equal(promoted.Addr()))

@@ -130,4 +130,24 @@ type PostgresServerStatus struct {
 	// HAManager is the HA manager found running the cluster, if any.
 	// +optional
 	HAManager *HAManagerStatus `json:"haManager,omitempty"`
+	// Recreation names the slots the operator set out to recreate on a
+	// promoted member after a failover, written before any of them is
+	// created: a slot found there later with no recreation in its own
+	// status (the operator stopped in between) is known as recreated, and
+	// its data gap is recorded.
+	// +optional
+	Recreation *SlotRecreation `json:"recreation,omitempty"`
+}
+
+// SlotRecreation is the durable record of one failover's recreations.
+type SlotRecreation struct {
+	// Member is the promoted member, host:port.
+	Member string `json:"member"`
+	// Timeline is the promoted member's timeline.
+	Timeline int64 `json:"timeline"`
+	// Slots are the names of the slots to recreate there.
+	// +listType=atomic
+	Slots []string `json:"slots"`
+	// At is when the record was written.
+	At metav1.Time `json:"at"`
 }

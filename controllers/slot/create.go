@@ -22,11 +22,23 @@ func (r *Reconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome
 // confirmed and the new slot's start are lost: that window is recorded as a
 // data gap, never hidden.
 func (r *Reconciler) recreate(ctx context.Context, sc *slotScope, reason string, old *postgres.Slot) (*status.Outcome, error) {
+	if reason == api.ReasonFailover && old == nil {
+		if st, ok := r.recreateAhead(ctx, sc); ok {
+			return r.followAhead(ctx, sc, st)
+		}
+	}
+	return r.startCreation(ctx, sc, r.lossOf(sc, reason, old))
+}
+
+// lossOf is what a recreation of the slot loses: the changes after the
+// last position its consumer confirmed (on the old slot when it is at
+// hand, else as last seen), on the timeline it was confirmed on.
+func (r *Reconciler) lossOf(sc *slotScope, reason string, old *postgres.Slot) loss {
 	from := lastConfirmed(sc.rs.Status.ConfirmedFlushLSN, r.Monitor.LastConfirmed(sc.serverKey, sc.name))
 	if old != nil && old.ConfirmedFlushLSN != nil {
 		from = old.ConfirmedFlushLSN.String()
 	}
-	return r.startCreation(ctx, sc, loss{reason: reason, from: from, timeline: sc.rs.Status.ObservedTimeline})
+	return loss{reason: reason, from: from, timeline: sc.rs.Status.ObservedTimeline}
 }
 
 // startCreation creates a physical slot at once (it never waits) and hands a

@@ -24,29 +24,38 @@ const quickCreation = 300 * time.Millisecond
 // beginLogical hands a logical slot creation to the background creator,
 // waits briefly for it, and reports it as done or under way.
 func (r *Reconciler) beginLogical(ctx context.Context, sc *slotScope, l loss) (*status.Outcome, error) {
+	req, ok := r.logicalRequest(sc, l)
+	if !ok {
+		return status.Retry(api.ReasonServerUnavailable, "the server is not monitored yet"), nil
+	}
+	if !r.Creator.Begin(req) {
+		return status.Retry(api.ReasonCreating, "the operator is not leading or is stopping"), nil
+	}
+	if st, ok := r.Creator.Await(req.Slot, quickCreation); ok {
+		return r.followCreation(ctx, sc, st)
+	}
+	return status.Progress(api.ReasonCreating, "creating the slot on "+sc.target.Addr()), nil
+}
+
+// logicalRequest describes the logical slot's creation on the target; ok
+// is false while the server's connections are not known yet.
+func (r *Reconciler) logicalRequest(sc *slotScope, l loss) (creator.Request, bool) {
 	key := client.ObjectKeyFromObject(sc.rs)
 	conn, ok := r.Conns.ConnConfig(sc.serverKey, sc.target.Endpoint, sc.rs.Spec.Database)
 	if !ok {
-		return status.Retry(api.ReasonServerUnavailable, "the server is not monitored yet"), nil
+		return creator.Request{}, false
 	}
 	primary := sc.snap.PrimaryMember()
 	heal, _ := status.SelfHeal(snapshotMode(sc.ps), primary.Identity)
 	id := sc.target.Identity
-	started := r.Creator.Begin(creator.Request{
+	return creator.Request{
 		Server: sc.serverKey, Slot: key, Conn: conn, VersionNum: id.VersionNum,
 		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: sc.rs.PluginName(), TwoPhase: sc.rs.Spec.TwoPhase,
 			Failover: sc.strategy == copies.Native && !id.InRecovery},
 		Target: r.poolGetter(sc, sc.target.Endpoint), Primary: r.poolGetter(sc, primary.Endpoint), OnStandby: id.InRecovery,
 		Snapshot: heal, Interval: snapshotInterval(sc.ps), TerminateAfter: effectiveTerminateAfter(sc.rs, sc.ps),
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: l.reason, From: l.from, FromTimeline: l.timeline, Circumstances: circumstances(id),
-	})
-	if !started {
-		return status.Retry(api.ReasonCreating, "the operator is not leading or is stopping"), nil
-	}
-	if st, ok := r.Creator.Await(key, quickCreation); ok {
-		return r.followCreation(ctx, sc, st)
-	}
-	return status.Progress(api.ReasonCreating, "creating the slot on "+sc.target.Addr()), nil
+	}, true
 }
 
 // poolGetter returns the server's current pool to a member's maintenance

@@ -22,9 +22,19 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	}
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
 	_, present := t.Slots[sc.name]
-	r.moveHost(ctx, sc, present)
-	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok && !r.retryCreation(sc, st) {
+	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
+	named := !busy && namedForRecreation(sc, present)
+	// A slot recreated ahead is present but new: the copies' rules for a
+	// slot that survived the failover do not apply to it.
+	r.moveHost(ctx, sc, present && !(busy && st.Ahead) && !named)
+	if busy && st.Ahead && !st.Done {
+		return r.followAhead(ctx, sc, st)
+	}
+	if busy && !r.retryCreation(sc, st) {
 		return r.followCreation(ctx, sc, st)
+	}
+	if named {
+		return r.recreatedAhead(ctx, sc)
 	}
 	if row, ok := t.Slots[sc.name]; ok && sc.rs.Status.Owned {
 		return r.ensurePresent(ctx, sc, &row)

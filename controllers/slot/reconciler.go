@@ -41,6 +41,9 @@ type Reconciler struct {
 	// forks caches where a timeline forked off its parent (forkKey to
 	// postgres.LSN): a timeline's history never changes.
 	forks sync.Map
+	// ahead holds one *sync.Once per promotion (aheadKey): the bulk
+	// recreation of the slots it lost runs once.
+	ahead sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch

@@ -59,6 +59,13 @@ type Request struct {
 	// began (rights, settings, restarts); a failed creation is retried at
 	// once when they change instead of after its hold.
 	Circumstances string
+	// Physical creates a physical slot named Options.Name (Conn reaches
+	// the maintenance database), reserving WAL when ReserveWAL is set. It
+	// never waits inside PostgreSQL, so nothing watches it.
+	Physical, ReserveWAL bool
+	// Ahead marks a creation begun for the object by a failover's bulk
+	// recreation rather than by its own reconcile.
+	Ahead bool
 }
 
 // Creator keeps at most one creation per ReplicationSlot. It is a

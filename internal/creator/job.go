@@ -40,7 +40,7 @@ type State struct {
 	// Recreate, From, FromTimeline and Circumstances come from the request.
 	Recreate, From, Circumstances string
 	FromTimeline                  int64
-	OnStandby                     bool
+	OnStandby, Ahead              bool
 }
 
 type job struct {
@@ -61,7 +61,7 @@ type job struct {
 
 func newJob(req Request, pools *postgres.Pools) *job {
 	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true,
-		Recreate: req.Recreate, From: req.From, FromTimeline: req.FromTimeline, Circumstances: req.Circumstances, OnStandby: req.OnStandby},
+		Recreate: req.Recreate, From: req.From, FromTimeline: req.FromTimeline, Circumstances: req.Circumstances, OnStandby: req.OnStandby, Ahead: req.Ahead},
 		handled: map[session]bool{}}
 }
 
@@ -139,7 +139,20 @@ func (j *job) create(ctx context.Context) (postgres.LSN, *postgres.Slot, error) 
 	}
 	defer conn.Release()
 	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })
+	if j.req.Physical {
+		return j.createPhysical(ctx, conn)
+	}
 	return j.createOn(ctx, conn)
+}
+
+// createPhysical creates a physical slot and reads its row in one round
+// trip; its LSN is where the slot keeps WAL from.
+func (j *job) createPhysical(ctx context.Context, conn *pgxpool.Conn) (postgres.LSN, *postgres.Slot, error) {
+	row, err := postgres.CreatePhysicalSlotRow(ctx, conn, j.req.VersionNum, j.req.Options.Name, j.req.ReserveWAL)
+	if err != nil || row == nil || row.RestartLSN == nil {
+		return 0, row, err
+	}
+	return *row.RestartLSN, row, nil
 }
 
 // createOn runs the creation on conn and watches what it waits for on every

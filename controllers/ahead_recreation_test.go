@@ -1,0 +1,84 @@
+package controllers_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+var _ = Describe("a failover's recreations made ahead of the status writes", func() {
+	It("records the data gap of a slot the operator recreated and then stopped before its status said so", func() {
+		// The state a stop between the bulk creation and the object's status
+		// write leaves: the PostgresServer's record names the slot, the
+		// promoted member has it, the object still shows it on the old
+		// primary. The server has no Secret yet, so the operator observes
+		// nothing while the test writes that state.
+		oldPrimary, promoted := newPair("aheadstop")
+		ns := newNamespace()
+		ps := createServer(ns, "db", "pg", oldPrimary, promoted)
+		waitCondition(ps, api.ConditionStalled, metav1.ConditionTrue, api.ReasonCredentialsMissing)
+		named, other := logicalSlot(ns, "named", "db"), logicalSlot(ns, "other", "db")
+		for _, rs := range []*api.ReplicationSlot{named, other} {
+			Expect(k8s.Create(bg, rs)).To(Succeed())
+			Eventually(func() []metav1.Condition { return conditionsOf(get(rs)) }).Should(ContainElement(HaveField("Type", api.ConditionReady)))
+		}
+		// The consumer confirmed a position the new primary has, with
+		// changes after it that it never decoded.
+		confirmed := currentLSN(oldPrimary).String()
+		Expect(oldPrimary.Exec(bg, "CREATE TABLE after_confirmed AS SELECT g FROM generate_series(1, 100) g")).To(Succeed())
+		replayedOn(promoted, currentLSN(oldPrimary))
+		Expect(oldPrimary.Crash()).To(Succeed())
+		Expect(promoted.Promote(context.Background())).To(Succeed())
+		for _, name := range []string{"named", "other"} {
+			createLogicalOn(promoted, name)
+		}
+		for _, rs := range []*api.ReplicationSlot{named, other} {
+			ownedOnOldPrimary(rs, oldPrimary, confirmed)
+		}
+		patch := client.MergeFrom(get(ps).DeepCopy())
+		ps.Status.Recreation = &api.SlotRecreation{Member: promoted.Addr(), Timeline: 2, Slots: []string{"named"}, At: metav1.Now()}
+		Expect(k8s.Status().Patch(bg, ps, patch)).To(Succeed())
+
+		createSecret(ns, "pg", opRole, opPassword)
+		gap := waitCondition(named, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonFailover)
+		Expect(gap.Message).To(ContainSubstring(confirmed))
+		Expect(named.Status.LastDataGap.FromLSN).To(Equal(confirmed))
+		waitCondition(named, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(named.Status.Recreations).To(Equal(int32(1)))
+		Expect(named.Status.Host).To(Equal(promoted.Addr()))
+		Expect(slotExists(promoted, "named")()).To(BeTrue(), "the slot made ahead is kept")
+
+		// Without the record, a slot on the promoted member is one that
+		// survived the failover (a copy): no recreation, no gap.
+		waitCondition(other, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Expect(get(other).Status.Recreations).To(BeZero())
+		Expect(other.Status.Conditions).NotTo(ContainElement(HaveField("Type", api.ConditionDataGap)))
+	})
+})
+
+// createLogicalOn creates a pgoutput slot in the orders database.
+func createLogicalOn(s *pgtest.Server, name string) {
+	conn, err := s.Connect(bg, "orders")
+	Expect(err).NotTo(HaveOccurred())
+	defer conn.Close(bg)
+	_, err = conn.Exec(bg, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", name)
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// ownedOnOldPrimary writes the status of an object that created its slot
+// on the old primary and saw its consumer confirm up to confirmed there.
+func ownedOnOldPrimary(rs *api.ReplicationSlot, old *pgtest.Server, confirmed string) {
+	patch := client.MergeFrom(get(rs).DeepCopy())
+	created := metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))
+	rs.Status.Owned, rs.Status.Origin, rs.Status.Host = true, api.OriginCreated, old.Addr()
+	rs.Status.ObservedTimeline, rs.Status.CreatedOnTimeline, rs.Status.CreatedAt = 1, 1, &created
+	rs.Status.ConfirmedFlushLSN = confirmed
+	Expect(k8s.Status().Patch(bg, rs, patch)).To(Succeed())
+}

@@ -1,0 +1,56 @@
+package slot
+
+import (
+	"context"
+	"slices"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// namedForRecreation: the slot is on the promoted member, this object has
+// not recorded it there, and the PostgresServer's recreation record names
+// it for this promotion. The operator created it ahead and stopped before
+// this object's status said so.
+func namedForRecreation(sc *slotScope, present bool) bool {
+	t, st := sc.target, &sc.rs.Status
+	if !present || sc.ps == nil || t == nil || t.Identity == nil || !t.IsPrimary() || !st.Owned || !seenBefore(sc.rs) {
+		return false
+	}
+	rec := sc.ps.Status.Recreation
+	if rec == nil || rec.Member != t.Addr() || rec.Timeline != t.Identity.Timeline {
+		return false
+	}
+	if st.Host == rec.Member && st.ObservedTimeline == rec.Timeline {
+		return false
+	}
+	return slices.Contains(rec.Slots, sc.name)
+}
+
+// recreatedAhead records a recreation the operator made ahead and did not
+// get to record: as any recreation, with its data gap. The gap ends where
+// the slot stands now; if its consumer has advanced it since, the gap
+// shown is wider than the one lost, never narrower.
+func (r *Reconciler) recreatedAhead(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	row := sc.target.Slots[sc.name]
+	start := row.RestartLSN
+	if sc.rs.Spec.Type == api.SlotLogical {
+		start = row.ConfirmedFlushLSN
+	}
+	var at postgres.LSN
+	if start != nil {
+		at = *start
+	}
+	return r.created(ctx, sc, r.lossBeforePromotion(sc), at, &row)
+}
+
+// lossBeforePromotion is lossOf for a slot already recreated: the monitor's
+// latest position for the name is the new slot's own, so only what was
+// confirmed on the old timeline counts (as this process saw it, else as
+// status recorded it).
+func (r *Reconciler) lossBeforePromotion(sc *slotScope) loss {
+	st := &sc.rs.Status
+	seen := r.Monitor.ConfirmedBefore(sc.serverKey, sc.name, st.ObservedTimeline)
+	return loss{reason: missingReason(sc), from: lastConfirmed(st.ConfirmedFlushLSN, seen), timeline: st.ObservedTimeline}
+}

@@ -24,6 +24,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers/index"
 	"github.com/slotkeeper/slotkeeper/internal/creator"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -183,12 +184,39 @@ func (r *Reconciler) physicalRequest(s *slotScope, l loss) (creator.Request, boo
 	}, true
 }
 
-// followAhead records the object's bulk creation, waiting briefly for it
-// when it is still running: its end wakes the object anyway, and a
-// "creating" status written meanwhile would be one more write per slot.
+// aheadWait bounds how long a reconcile waits for its server's bulk
+// recreation before it writes anything: about what a thousand creations
+// take when nothing else competes for the CPUs.
+const aheadWait = 2 * time.Second
+
+// followAhead records the object's bulk creation once the whole bulk has
+// ended (or aheadWait passed). Writing statuses while the creations run
+// would give each consumer its slot later, and a "creating" status
+// written meanwhile would be one more write per slot.
 func (r *Reconciler) followAhead(ctx context.Context, sc *slotScope, st creator.State) (*status.Outcome, error) {
-	if !st.Done {
-		st, _ = r.Creator.Await(client.ObjectKeyFromObject(sc.rs), quickCreation)
+	key := client.ObjectKeyFromObject(sc.rs)
+	r.Creator.AwaitAhead(key, aheadWait)
+	if now, ok := r.Creator.State(key); ok {
+		st = now
+	}
+	if st.Done && st.Err == nil && st.Row == nil {
+		st.Row = polledSince(r.Monitor.Snapshot(sc.serverKey), sc, st.FinishedAt)
 	}
 	return r.followCreation(ctx, sc, st)
+}
+
+// polledSince is the slot's row on the target in a snapshot whose poll
+// began after `after`, or nil (and the reconcile reads the slot itself).
+func polledSince(snap *observation.Snapshot, sc *slotScope, after time.Time) *postgres.Slot {
+	if snap == nil || !snap.At.After(after) {
+		return nil
+	}
+	m := snap.Member(sc.target.Host, sc.target.Port)
+	if m == nil || m.Slots == nil {
+		return nil
+	}
+	if row, ok := m.Slots[sc.name]; ok {
+		return &row
+	}
+	return nil
 }

@@ -27,7 +27,7 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	// A slot recreated ahead is present but new: the copies' rules for a
 	// slot that survived the failover do not apply to it.
 	r.moveHost(ctx, sc, present && !(busy && st.Ahead) && !named)
-	if busy && st.Ahead && !st.Done {
+	if busy && st.Ahead && st.Err == nil {
 		return r.followAhead(ctx, sc, st)
 	}
 	if busy && !r.retryCreation(sc, st) {

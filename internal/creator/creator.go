@@ -64,7 +64,9 @@ type Request struct {
 	// never waits inside PostgreSQL, so nothing watches it.
 	Physical, ReserveWAL bool
 	// Ahead marks a creation begun for the object by a failover's bulk
-	// recreation rather than by its own reconcile.
+	// recreation rather than by its own reconcile. Its state carries no
+	// row: reading one per slot would scan every slot of the server each
+	// time, while the caller can find them all in the monitor's next poll.
 	Ahead bool
 }
 

@@ -146,8 +146,14 @@ func (j *job) create(ctx context.Context) (postgres.LSN, *postgres.Slot, error) 
 }
 
 // createPhysical creates a physical slot and reads its row in one round
-// trip; its LSN is where the slot keeps WAL from.
+// trip; its LSN is where the slot keeps WAL from. A bulk creation reads no
+// row: each read scans every slot of the server, and the monitor's next
+// poll lists them all at once.
 func (j *job) createPhysical(ctx context.Context, conn *pgxpool.Conn) (postgres.LSN, *postgres.Slot, error) {
+	if j.req.Ahead {
+		lsn, err := postgres.CreatePhysicalSlot(ctx, conn, j.req.Options.Name, j.req.ReserveWAL)
+		return lsn, nil, err
+	}
 	row, err := postgres.CreatePhysicalSlotRow(ctx, conn, j.req.VersionNum, j.req.Options.Name, j.req.ReserveWAL)
 	if err != nil || row == nil || row.RestartLSN == nil {
 		return 0, row, err
@@ -167,7 +173,7 @@ func (j *job) createOn(ctx context.Context, conn *pgxpool.Conn) (postgres.LSN, *
 	go func() {
 		lsn, err := postgres.CreateLogicalSlot(ctx, conn, j.req.VersionNum, j.req.Options)
 		var row *postgres.Slot
-		if err == nil {
+		if err == nil && !j.req.Ahead {
 			// Read back here, where the connection is at hand, rather
 			// than in the reconcile through the shared maintenance pool.
 			row, _ = postgres.GetSlot(ctx, conn, j.req.VersionNum, j.req.Options.Name)

@@ -102,3 +102,42 @@ func (c *Creator) Cancel(slot types.NamespacedName) {
 		j.cancelAndWait()
 	}
 }
+
+// AwaitAhead waits up to d for every bulk creation (Request.Ahead) on the
+// slot's server to end, holding back the slot's own wake-up meanwhile. A
+// failover's reconciles wait here rather than write their status while
+// the other creations run: the creations would share the CPUs with those
+// writes and every consumer would get its slot later. It does not wait
+// when a creation on the server has already waited longer than d.
+func (c *Creator) AwaitAhead(slot types.NamespacedName, d time.Duration) {
+	c.mu.Lock()
+	own, ok := c.jobs[slot]
+	if !ok || c.stuck(own.req.Server, d) {
+		c.mu.Unlock()
+		return
+	}
+	var pending []*job
+	for _, j := range c.jobs {
+		if j.req.Server == own.req.Server && j.req.Ahead {
+			pending = append(pending, j)
+		}
+	}
+	c.mu.Unlock()
+	own.mu.Lock()
+	own.awaited++
+	own.mu.Unlock()
+	defer func() {
+		own.mu.Lock()
+		own.awaited--
+		own.mu.Unlock()
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for _, j := range pending {
+		select {
+		case <-j.done:
+		case <-t.C:
+			return
+		}
+	}
+}

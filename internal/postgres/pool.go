@@ -18,12 +18,20 @@ import (
 // (the health check is what closes them): a burst of creations in a
 // database must not hold server connection slots for minutes, while the
 // maintenance pool, used by every poll (5 s by default), keeps its one.
+//
+// The health check period is longer than the idle time on purpose. Each
+// check takes every idle connection and gives the ones it keeps back in
+// reverse order (pgxpool's checkConnsHealth over puddle's AcquireAllIdle),
+// so the next query takes the connection used least recently. With checks
+// more frequent than the idle time, a pool queried one statement at a time
+// (the monitor's) alternated between its two connections after any burst
+// and closed neither: every server kept a third connection for good.
 const (
 	poolMaxConns          = 2
 	poolMinConns          = 0
 	poolMaxConnIdleTime   = 15 * time.Second
 	poolMaxConnLifetime   = 30 * time.Minute
-	poolHealthCheckPeriod = 5 * time.Second
+	poolHealthCheckPeriod = 20 * time.Second
 )
 
 // PoolKey identifies a cached pool: one per server, database and role.

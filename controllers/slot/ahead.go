@@ -178,7 +178,7 @@ func (r *Reconciler) physicalRequest(s *slotScope, l loss) (creator.Request, boo
 	id := s.target.Identity
 	return creator.Request{
 		Server: s.serverKey, Slot: key, Conn: conn, VersionNum: id.VersionNum,
-		Options: postgres.LogicalSlotOptions{Name: s.name}, Physical: true, ReserveWAL: s.rs.Spec.ReserveWAL == nil || *s.rs.Spec.ReserveWAL,
+		Options: postgres.LogicalSlotOptions{Name: s.name}, Physical: true, ReserveWAL: reservesWAL(s.rs),
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: l.reason, From: l.from, FromTimeline: l.timeline,
 		Circumstances: circumstances(id),
 	}, true

@@ -113,7 +113,7 @@ func (r *Reconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgr
 	if err != nil {
 		return nil, errorOutcome(postgres.Classify(err), sc)
 	}
-	reserve := sc.rs.Spec.ReserveWAL == nil || *sc.rs.Spec.ReserveWAL
+	reserve := reservesWAL(sc.rs)
 	row, err := postgres.CreatePhysicalSlotRow(ctx, pool, sc.target.Identity.VersionNum, sc.name, reserve)
 	if err == nil {
 		r.saw(sc, time.Now())
@@ -136,4 +136,10 @@ func (r *Reconciler) readBack(ctx context.Context, sc *slotScope) (*status.Outco
 	}
 	sc.row = row
 	return nil, nil
+}
+
+// reservesWAL: a physical slot reserves WAL from its creation unless the
+// spec says not to.
+func reservesWAL(rs *api.ReplicationSlot) bool {
+	return rs.Spec.ReserveWAL == nil || *rs.Spec.ReserveWAL
 }

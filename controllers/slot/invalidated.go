@@ -1,0 +1,52 @@
+package slot
+
+// A slot PostgreSQL invalidated: kept and reported, or dropped and
+// recreated with its data gap, as spec.invalidationPolicy says.
+
+import (
+	"context"
+	"fmt"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// Invalidated reports whether PostgreSQL has invalidated the slot: it can
+// no longer be used and only recreating it helps.
+func Invalidated(row *postgres.Slot) bool {
+	return invalidationOf(row) != ""
+}
+
+// invalidationOf names why PostgreSQL invalidated the slot: 17+ say so;
+// 16 only flags logical slots conflicting; any version shows wal_status lost.
+func invalidationOf(row *postgres.Slot) string {
+	switch {
+	case row.InvalidationReason != "":
+		return row.InvalidationReason
+	case row.Conflicting && row.RestartLSN != nil:
+		// 16 shows every invalidated logical slot as conflicting and lost;
+		// only a clash with recovery keeps its restart_lsn.
+		return "conflicting"
+	case row.WALStatus == "lost", row.Conflicting:
+		return "wal_removed"
+	}
+	return ""
+}
+
+func (r *Reconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
+	why := invalidationOf(row)
+	if sc.rs.Spec.InvalidationPolicy == api.InvalidationKeep {
+		return status.Stall(api.ReasonInvalidated, fmt.Sprintf(
+			"PostgreSQL invalidated the slot (%s); its consumer cannot continue. Set invalidationPolicy: Recreate, or recreate the object", why)), nil
+	}
+	if row.Active {
+		who, _ := holder(sc, row)
+		return status.Retry(api.ReasonSlotActive, fmt.Sprintf(
+			"the slot is invalidated (%s) but still in use, and slotkeeper never drops an active slot: %s", why, who)), nil
+	}
+	if o, _ := r.drop(ctx, sc); o != nil {
+		return o, nil
+	}
+	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
+}

@@ -116,7 +116,7 @@ func (r *Reconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgr
 	reserve := reservesWAL(sc.rs)
 	row, err := postgres.CreatePhysicalSlotRow(ctx, pool, sc.target.Identity.VersionNum, sc.name, reserve)
 	if err == nil {
-		r.saw(sc, time.Now())
+		r.saw(sc, time.Now(), row)
 	}
 	r.Monitor.Refresh(sc.serverKey)
 	if e := postgres.Classify(err); e != nil {

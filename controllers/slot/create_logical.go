@@ -87,7 +87,7 @@ func (r *Reconciler) followCreation(ctx context.Context, sc *slotScope, st creat
 		return errorOutcome(e, sc), nil
 	}
 	r.Creator.Forget(key)
-	r.saw(sc, st.FinishedAt)
+	r.saw(sc, st.FinishedAt, st.Row)
 	return r.created(ctx, sc, loss{reason: st.Recreate, from: st.From, timeline: st.FromTimeline}, st.LSN, st.Row)
 }
 

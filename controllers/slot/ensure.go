@@ -191,7 +191,7 @@ func (r *Reconciler) readSlot(ctx context.Context, sc *slotScope) (*postgres.Slo
 		return nil, errorOutcome(postgres.Classify(err), sc)
 	}
 	if row != nil {
-		r.saw(sc, time.Now())
+		r.saw(sc, time.Now(), row)
 	}
 	return row, nil
 }

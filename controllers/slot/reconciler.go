@@ -90,16 +90,19 @@ func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 }
 
 // saw records that this reconcile found the slot on the target at `at`
-// (it created or read it). When the monitor's snapshot lacks it, the
+// (it created or read it; row is what it found, nil when a creation read
+// nothing back). When the monitor's snapshot lacks it, the
 // monitor is asked to look for it in its next one (Monitor.Expect): it
 // wakes an object when its slot changes between two snapshots, so a slot
 // dropped before any snapshot held it would otherwise go unnoticed until
 // the next figure refresh. Asked at once, before the Refresh that follows
 // a creation, so that the snapshot that first shows the slot does not wake
 // this object for news it has.
-func (r *Reconciler) saw(sc *slotScope, at time.Time) {
+func (r *Reconciler) saw(sc *slotScope, at time.Time, row *postgres.Slot) {
 	if snapshotLacks(sc) {
-		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at)
+		// A creation that read nothing back made an idle slot.
+		active := row != nil && row.Active
+		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at, active)
 	}
 }
 

@@ -164,14 +164,15 @@ func (m *Manager) Track(server types.NamespacedName, slot string, obj types.Name
 }
 
 // Expect records that a ReplicationSlot knows its slot existed on member
-// `on` at since (it created or read it) while
-// the latest snapshot lacked it. The first snapshot that holds the slot on
-// that member, or that was polled after since, settles it: if the slot is
-// missing there, the object is woken. Without this, a slot dropped before
+// `on` at since (it created or read it), held by a consumer or not
+// (active), while the latest snapshot lacked it. The first snapshot that
+// holds the slot on that member, or that was polled after since, settles
+// it: if the slot is missing there, or a consumer came or went, the object
+// is woken. Without this, a slot dropped, or taken by a consumer, before
 // any snapshot held it would change no fingerprint and go unnoticed until
 // the object's next requeue.
-func (m *Manager) Expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, since time.Time) {
-	m.tracker.expect(server, slot, on, obj, since)
+func (m *Manager) Expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, since time.Time, active bool) {
+	m.tracker.expect(server, slot, on, obj, since, active)
 }
 
 // Wake reconciles one ReplicationSlot soon, e.g. when its creation ended.

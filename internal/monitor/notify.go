@@ -29,8 +29,8 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 	if prev == nil || fingerprintOf(prev) != fingerprintOf(cur) {
 		m.send(ctx, m.serverEvents, key)
 	}
-	settled, missing := m.tracker.due(key, cur.At, cur.HoldsOn)
-	for _, obj := range missing {
+	settled, news := m.tracker.due(key, cur.At, cur.SlotOn)
+	for _, obj := range news {
 		m.send(ctx, m.slotEvents, obj)
 	}
 	watchers := m.tracker.watchers(key)
@@ -51,8 +51,8 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 		}
 		known := arrivalOnly(pf, cf, slot)
 		for _, obj := range objs {
-			if known && slices.Contains(settled[slot], obj) {
-				continue
+			if (known && slices.Contains(settled[slot], obj)) || slices.Contains(news, obj) {
+				continue // no news, or woken above
 			}
 			m.send(ctx, m.slotEvents, obj)
 		}

@@ -64,7 +64,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 		if tc.otherToo {
 			m.Track(key, "a", other)
 		}
-		m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen)
+		m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, false)
 		m.notify(context.Background(), key, snapAt(seen.Add(-time.Second)), tc.cur)
 		if got := woken(m); got != tc.want {
 			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)
@@ -80,7 +80,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	// only when the previous one had it: expectations are not kept.
 	m := New(connections.New())
 	m.Track(key, "a", obj)
-	m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen)
+	m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, false)
 	empty := snapAt(seen.Add(time.Millisecond))
 	m.notify(context.Background(), key, empty, empty)
 	m.notify(context.Background(), key, empty, snapAt(seen.Add(time.Second)))
@@ -115,7 +115,7 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 	seen := time.Now()
 	m := New(connections.New())
 	m.Track(key, "a", obj)
-	m.Expect(key, "a", primary, obj, seen)
+	m.Expect(key, "a", primary, obj, seen, false)
 	underWay := snap(seen.Add(-time.Millisecond), false, true)
 	m.notify(context.Background(), key, underWay, underWay)
 	if n := len(m.SlotEvents()); n != 0 {
@@ -125,5 +125,45 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 	m.notify(context.Background(), key, underWay, later)
 	if n := len(m.SlotEvents()); n != 1 {
 		t.Fatalf("the slot is missing on the primary in a later poll: woken %d times, want 1", n)
+	}
+}
+
+// The first snapshot that lists the slot settles the expectation without
+// a wake only when the slot is as the object saw it: a consumer that took
+// the slot between the creation and that poll (a CDC tool waiting for its
+// slot does) changes no fingerprint, since no earlier snapshot held the
+// slot, and status would say inactive until the next requeue.
+func TestExpectWakesWhenAConsumerCame(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
+	on := observation.Endpoint{Host: "db", Port: 5432}
+	snap := func(at time.Time, rows map[string]postgres.Slot) *observation.Snapshot {
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: on,
+			Identity: &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}, Slots: rows}})
+		s.At = at
+		return s
+	}
+	seen := time.Now()
+	cases := []struct {
+		name         string
+		sawActive    bool
+		activeInPoll bool
+		want         int
+	}{
+		{"created idle, idle in the poll", false, false, 0},
+		{"created idle, a consumer came before the poll", false, true, 1},
+		{"read while held, still held", true, true, 0},
+		{"read while held, the consumer left before the poll", true, false, 1},
+	}
+	for _, tc := range cases {
+		m := New(connections.New())
+		m.Track(key, "a", obj)
+		m.Expect(key, "a", on, obj, seen, tc.sawActive)
+		prev := snap(seen.Add(-time.Second), map[string]postgres.Slot{})
+		cur := snap(seen.Add(time.Millisecond), map[string]postgres.Slot{"a": {Name: "a", Type: "logical", Active: tc.activeInPoll}})
+		m.notify(context.Background(), key, prev, cur)
+		if got := len(m.SlotEvents()); got != tc.want {
+			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
 // tracker maps a server's slot names to the ReplicationSlots that watch them.
@@ -23,6 +24,11 @@ type trackedSlot struct {
 	// snapshot is awaited for it.
 	expected time.Time
 	on       observation.Endpoint
+	// active is whether a consumer held the slot when the object saw it:
+	// a snapshot showing it otherwise is news to the object (a consumer
+	// connected between the creation and the first poll that lists the
+	// slot), not a confirmation.
+	active bool
 }
 
 func newTracker() *tracker {
@@ -34,17 +40,18 @@ func (t *tracker) track(server types.NamespacedName, slot string, obj types.Name
 	defer t.mu.Unlock()
 	ts := trackedSlot{server: server, slot: slot}
 	if old, ok := t.byObj[obj]; ok && old.server == server && old.slot == slot {
-		ts.expected, ts.on = old.expected, old.on
+		ts.expected, ts.on, ts.active = old.expected, old.on, old.active
 	}
 	t.byObj[obj] = ts
 }
 
-// expect records that obj saw its slot before any snapshot did.
-func (t *tracker) expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, at time.Time) {
+// expect records that obj saw its slot, held by a consumer or not, before
+// any snapshot did.
+func (t *tracker) expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, at time.Time, active bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ts, ok := t.byObj[obj]; ok && ts.server == server && ts.slot == slot {
-		ts.expected, ts.on = at, on
+		ts.expected, ts.on, ts.active = at, on, active
 		t.byObj[obj] = ts
 	}
 }
@@ -52,35 +59,39 @@ func (t *tracker) expect(server types.NamespacedName, slot string, on observatio
 // due settles the expectations of a server's objects that a snapshot
 // answers, and forgets them. A snapshot answers one when it holds the slot
 // on the member the object knew it on, whenever its poll began: the slot
-// was read after the object knew it, so it is no news. Those objects come
-// back in held, by slot name. A snapshot polled after the object knew of
-// the slot and lacking it there answers it too: the slot went away before
-// any snapshot held it, and those objects come back in missing, to be
-// woken. Settling on the slot alone matters while polls run back to back,
-// as in a failover's recreations: a poll under way when a creation ends
-// shows the slot, and waking its object for that cost a reconcile per slot.
-func (t *tracker) due(server types.NamespacedName, pollStart time.Time, holds func(slot string, on observation.Endpoint) bool) (held map[string][]types.NamespacedName, missing []types.NamespacedName) {
+// was read after the object knew it, so it is no news unless a consumer
+// came or went in between. Objects with no news come back in held, by slot
+// name. A snapshot polled after the object knew of the slot and lacking it
+// there answers it too: the slot went away before any snapshot held it.
+// Those objects, and those whose slot's consumer came or went, come back
+// in news, to be woken: no fingerprint shows either, since no earlier
+// snapshot held the slot. Settling on the slot alone matters while polls
+// run back to back, as in a failover's recreations: a poll under way when
+// a creation ends shows the slot, and waking its object for that cost a
+// reconcile per slot.
+func (t *tracker) due(server types.NamespacedName, pollStart time.Time, slotOn func(slot string, on observation.Endpoint) *postgres.Slot) (held map[string][]types.NamespacedName, news []types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for obj, ts := range t.byObj {
 		if ts.server != server || ts.expected.IsZero() {
 			continue
 		}
+		row := slotOn(ts.slot, ts.on)
 		switch {
-		case holds(ts.slot, ts.on):
+		case row != nil && row.Active == ts.active:
 			if held == nil {
 				held = map[string][]types.NamespacedName{}
 			}
 			held[ts.slot] = append(held[ts.slot], obj)
-		case pollStart.After(ts.expected):
-			missing = append(missing, obj)
+		case row != nil, pollStart.After(ts.expected):
+			news = append(news, obj)
 		default:
 			continue
 		}
 		ts.expected = time.Time{}
 		t.byObj[obj] = ts
 	}
-	return held, missing
+	return held, news
 }
 
 func (t *tracker) untrack(obj types.NamespacedName) {

@@ -73,12 +73,19 @@ func (s *Snapshot) Holds(slot string) bool {
 
 // HoldsOn reports whether the member at endpoint on has the slot.
 func (s *Snapshot) HoldsOn(slot string, on Endpoint) bool {
+	return s.SlotOn(slot, on) != nil
+}
+
+// SlotOn is the slot's row on the member at endpoint on, or nil.
+func (s *Snapshot) SlotOn(slot string, on Endpoint) *postgres.Slot {
 	m := s.Member(on.Host, on.Port)
 	if m == nil {
-		return false
+		return nil
 	}
-	_, ok := m.Slots[slot]
-	return ok
+	if row, ok := m.Slots[slot]; ok {
+		return &row
+	}
+	return nil
 }
 
 // PrimaryMember returns the single primary, or nil.

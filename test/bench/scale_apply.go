@@ -51,6 +51,7 @@ func (r *scaleRig) applyBatch(ctx context.Context, b *batchResult) error {
 	}
 	cpu0, machine0, ctl0 := procCPU(r.op.Pid()), sampleCPU(), scrapeControllers(ctx, r.metrics)
 	t0 := time.Now()
+	defer r.profileBatch(ctx, b.Kind)()
 	if err := r.createAll(ctx, b.Kind, b.N); err != nil {
 		return err
 	}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+)
+
+// With -scale-profile-dir, each batch is also CPU-profiled: the operator
+// (its /debug/pprof) and kube-apiserver (its own /debug/pprof, on by
+// default, read as the admin) for batchProfileSeconds from the first
+// create, which covers the batch and some of its settling. The profiles
+// answer where each process spends a batch's CPU, for `go tool pprof -top`.
+const batchProfileSeconds = 25
+
+// profileBatch starts both CPU profiles and returns a wait for them; it
+// does nothing when profiling is off.
+func (r *scaleRig) profileBatch(ctx context.Context, kind string) (wait func()) {
+	if r.opts.profileDir == "" || r.pprof == "" {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	secs := strconv.Itoa(batchProfileSeconds)
+	wg.Go(func() {
+		body, err := httpGet(ctx, "http://"+r.pprof+"/debug/pprof/profile?seconds="+secs)
+		r.saveBatchProfile(kind+"-operator-cpu.pb.gz", body, err)
+	})
+	wg.Go(func() {
+		body, err := r.cs.RESTClient().Get().AbsPath("/debug/pprof/profile").Param("seconds", secs).DoRaw(ctx)
+		r.saveBatchProfile(kind+"-apiserver-cpu.pb.gz", body, err)
+	})
+	return wg.Wait
+}
+
+func (r *scaleRig) saveBatchProfile(name string, body []byte, err error) {
+	path := filepath.Join(r.opts.profileDir, name)
+	if err == nil {
+		err = os.MkdirAll(r.opts.profileDir, 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(path, body, 0o644)
+	}
+	if err != nil {
+		fmt.Printf("scale: %s: %v\n", name, err)
+		return
+	}
+	fmt.Printf("scale: wrote %s\n", path)
+}

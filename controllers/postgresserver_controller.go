@@ -145,7 +145,7 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 // on it; it returns the description of a failover it recorded.
 func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.PostgresServer, snap *observation.Snapshot,
 	slots []api.ReplicationSlot, in *status.ServerInputs) string {
-	managed, err := index.SlotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier)
+	managed, err := index.SlotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier, slots)
 	if err != nil {
 		managed = slots
 	}

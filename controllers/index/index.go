@@ -4,6 +4,7 @@ package index
 
 import (
 	"context"
+	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -53,15 +54,17 @@ func Setup(ctx context.Context, idx client.FieldIndexer) error {
 	})
 }
 
-// SlotsOfCluster lists the ReplicationSlots of every PostgresServer, in any
-// namespace, that reaches the cluster with system identifier sysid, besides
-// those of the server itself: the cluster has one set of slot names, and a
-// slot another team manages through its own PostgresServer is not
-// unmanaged.
-func SlotsOfCluster(ctx context.Context, c client.Client, self *api.PostgresServer, sysid string) ([]api.ReplicationSlot, error) {
-	slots, err := SlotsOfServer(ctx, c, self.Namespace, self.Name)
-	if err != nil || sysid == "" {
-		return slots, err
+// SlotsOfCluster adds to own, the server's own ReplicationSlots (from
+// SlotsOfServer), those of every other PostgresServer, in any namespace,
+// that reaches the cluster with system identifier sysid: the cluster has
+// one set of slot names, and a slot another team manages through its own
+// PostgresServer is not unmanaged. own is taken, not listed again: with
+// thousands of slots each list costs a copy of every object's struct, and
+// a batch of new slots reconciles the server hundreds of times.
+func SlotsOfCluster(ctx context.Context, c client.Client, self *api.PostgresServer, sysid string, own []api.ReplicationSlot) ([]api.ReplicationSlot, error) {
+	slots := slices.Clip(own) // appending must not write into the caller's array
+	if sysid == "" {
+		return slots, nil
 	}
 	var servers api.PostgresServerList
 	if err := c.List(ctx, &servers, client.MatchingFields{SystemID: sysid}); err != nil {

@@ -45,6 +45,8 @@ type scaleOptions struct {
 	// operatorEnv is extra KEY=VALUE environment for the operator process
 	// (GOMEMLIMIT=..., GOGC=...), comma-separated.
 	operatorEnv string
+	// pin gives kube-apiserver and etcd a CPU of their own (scale_pin.go).
+	pin bool
 }
 
 // batchResult is one "N slots applied at once" figure.

@@ -18,6 +18,9 @@ func scaleSection(r scaleResult) string {
 	b.WriteString(scaleHeading + "\n\n")
 	fmt.Fprintf(&b, "Written by `make bench` (or `go run ./test/bench -only %s [-scale-window 2m]`, which refreshes this section alone) on %s. Machine: %s. PostgreSQL %s (internal/pgtest: one primary, no standby; `max_replication_slots = 2100`, `max_wal_senders` pgtest's default of 20, `shared_preload_libraries = pg_stat_statements`, fsync off). kube-apiserver v1.36 (envtest), its own for this scenario. The operator is the real binary (`$SLOTKEEPER_MANAGER_BIN`, default flags, so 8 slot workers, with its metrics endpoint on a local port as in a cluster and health probes off) running as a process, so its memory is its own; the other sections run the controllers in-process. **The 2 CPUs are shared** by PostgreSQL, kube-apiserver, etcd, the operator, this benchmark and, on this machine, other engineers' test runs at the same time: every figure is one noisy sample.\n\n",
 		scaleName, r.Started.UTC().Format("2006-01-02 15:04 MST"), machine(), r.Version)
+	if r.Opts.pin {
+		b.WriteString("**Not the default run:** kube-apiserver and etcd ran on CPU 0 alone, PostgreSQL, the operator and this benchmark on CPU 1 (`-scale-pin`), so the floor below is kube-apiserver on one CPU.\n\n")
+	}
 	if r.Opts.profileDir != "" || r.Opts.operatorEnv != "" {
 		fmt.Fprintf(&b, "**Not the default run:** the operator ran with `--pprof-bind-address` %v (a forced collection after each window for its heap profile, `-scale-profile-dir`) and the extra environment `%s` (`-scale-operator-env`).\n\n",
 			r.Opts.profileDir != "", r.Opts.operatorEnv)

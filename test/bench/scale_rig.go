@@ -66,11 +66,21 @@ func startScaleRig(ctx context.Context, opts scaleOptions) (r *scaleRig, err err
 		return r, err
 	}
 	r.cleanups = append(r.cleanups, func() { _ = os.RemoveAll(r.dir) })
+	if opts.pin {
+		if err := pinSelf(); err != nil {
+			return r, err
+		}
+	}
 	if err := r.startPostgres(ctx); err != nil {
 		return r, fmt.Errorf("PostgreSQL: %w", err)
 	}
 	if err := r.startKube(paths); err != nil {
 		return r, fmt.Errorf("kube-apiserver: %w", err)
+	}
+	if opts.pin {
+		if err := pinControlPlane(); err != nil {
+			return r, err
+		}
 	}
 	if r.floor, r.failoverFloor, err = r.apiFloor(ctx, opts.slots); err != nil {
 		return r, err

@@ -80,7 +80,9 @@ type scaleResult struct {
 	// FailoverFloor is its time for the writes a failover costs the same
 	// slots at the least (a status patch and an Event each).
 	FailoverFloor time.Duration
-	ApplyConns    int // max operator connections while the batches were applied
+	// FloorCPU is kube-apiserver's and etcd's CPU over the floor's writes.
+	FloorCPU   time.Duration
+	ApplyConns int // max operator connections while the batches were applied
 }
 
 // scaleBench runs the scenario and splices its section into out.
@@ -112,7 +114,7 @@ func (r *scaleRig) measure(ctx context.Context, res *scaleResult) error {
 	ctx, cancel := r.op.Guard(ctx)
 	defer cancel()
 	var err error
-	res.APIFloor, res.FailoverFloor = r.floor, r.failoverFloor
+	res.APIFloor, res.FailoverFloor, res.FloorCPU = r.floor, r.failoverFloor, r.floorCPU
 	res.Logical = batchResult{Kind: "logical", N: res.Opts.slots}
 	res.Physical = batchResult{Kind: "physical", N: res.Opts.slots}
 	if res.Version, err = serverVersion(ctx, r.pg); err != nil {

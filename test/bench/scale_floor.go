@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,9 +30,11 @@ func (r *scaleRig) apiFloor(ctx context.Context, n int) (batch, failover time.Du
 	if err := r.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: floorNS}}); err != nil {
 		return 0, 0, err
 	}
+	cpu0 := sampleCPU()
 	if batch, err = timedWrites(ctx, n, r.floorWrites); err != nil {
 		return 0, 0, fmt.Errorf("API floor: %w", err)
 	}
+	r.floorCPU = controlPlaneCPU(sampleCPU().sub(cpu0))
 	if failover, err = timedWrites(ctx, n, r.failoverWrites); err != nil {
 		return 0, 0, fmt.Errorf("API floor of a failover: %w", err)
 	}
@@ -90,4 +93,26 @@ func (r *scaleRig) statusAndEvent(ctx context.Context, rs *api.ReplicationSlot, 
 			Namespace: floorNS, Name: rs.Name, UID: rs.UID}}
 	_, err := r.cs.EventsV1().Events(floorNS).Create(ctx, ev, metav1.CreateOptions{})
 	return err
+}
+
+// controlPlaneCPU is what kube-apiserver and etcd used of a sample.
+func controlPlaneCPU(s cpuSample) time.Duration {
+	return s.groups["kube-apiserver"] + s.groups["etcd"]
+}
+
+// writeFloorCost compares what a write cost kube-apiserver and etcd in the
+// floor and in each batch: a batch above its floor by more than its count
+// of writes says is paying for heavier writes or for reads and watches.
+func writeFloorCost(b *strings.Builder, r scaleResult) {
+	floorWrites := 4 * float64(r.Logical.N)
+	if r.FloorCPU <= 0 {
+		return
+	}
+	perWrite := func(cpu time.Duration, writes float64) string {
+		return fmt.Sprintf("%.2f ms", cpu.Seconds()*1000/writes)
+	}
+	l, p := r.Logical, r.Physical
+	fmt.Fprintf(b, "\nkube-apiserver and etcd used %.1f s of CPU for the floor's %s writes, %s a write; over the batches' spans, %s (logical) and %s (physical) a write of the table above, reads and watches included.\n",
+		r.FloorCPU.Seconds(), count(int(floorWrites)), perWrite(r.FloorCPU, floorWrites),
+		perWrite(controlPlaneCPU(l.Machine), total(l.Writes)), perWrite(controlPlaneCPU(p.Machine), total(p.Writes)))
 }

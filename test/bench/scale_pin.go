@@ -20,13 +20,13 @@ import (
 // made later inherit from the thread that makes them.
 
 const (
-	controlPlaneCPU = "0"
-	workloadCPU     = "1"
+	controlPlaneCore = "0"
+	workloadCore     = "1"
 )
 
 // pinSelf moves this process (every thread) to the workload CPU.
 func pinSelf() error {
-	return taskset(workloadCPU, os.Getpid())
+	return taskset(workloadCore, os.Getpid())
 }
 
 // pinControlPlane moves this process's kube-apiserver and etcd children to
@@ -40,7 +40,7 @@ func pinControlPlane() error {
 		return fmt.Errorf("-scale-pin: found %d of kube-apiserver and etcd among this process's children", len(pids))
 	}
 	for _, pid := range pids {
-		if err := taskset(controlPlaneCPU, pid); err != nil {
+		if err := taskset(controlPlaneCore, pid); err != nil {
 			return err
 		}
 	}

@@ -76,6 +76,7 @@ func writeBatchBounds(b *strings.Builder, r scaleResult) {
 		count(l.N), applyWorkers, ms(r.APIFloor), floorVersus(r.APIFloor, 5*time.Second))
 	fmt.Fprintf(b, "\nThe same clients then made the writes a failover costs each of those objects at the least, a status patch naming the new host and one Event, in **%s**: the least a failover of %s slots can take on this apiserver and machine before its status says so, whatever PostgreSQL needs (see Failover recovery).\n",
 		ms(r.FailoverFloor), count(l.N))
+	writeFloorCost(b, r)
 	lc, pc := l.Controllers["replicationslot"], p.Controllers["replicationslot"]
 	fmt.Fprintf(b, "\nWhat bounds it: not PostgreSQL, which creates the same slots in %s (logical) and %s (physical), but the machine: over the two spans its 2 CPUs were busy %s and %s of the time, the largest user %s and %s. The operator's 8 workers reconciled each slot %.1f and %.1f times, %s and %s per reconcile, most of it waiting for kube-apiserver (the finalizer update, the status patch) on the saturated CPUs.\n",
 		ms(l.Postgres), ms(p.Postgres), pct(l.Machine.machine, span(l)), pct(p.Machine.machine, span(p)),

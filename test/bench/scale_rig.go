@@ -38,6 +38,7 @@ type scaleRig struct {
 	floor   time.Duration // see apiFloor
 	// failoverFloor: the same objects' failover writes (failoverWrites).
 	failoverFloor time.Duration
+	floorCPU      time.Duration // kube-apiserver's and etcd's, over the floor's writes
 	opts          scaleOptions
 	cleanups      []func()
 }

@@ -219,9 +219,9 @@ func freePorts(n int) ([]int, error) {
 		}
 	}()
 	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := listenFresh()
 		if err != nil {
-			return nil, fmt.Errorf("pgtest: finding a free port: %w", err)
+			return nil, err
 		}
 		listeners = append(listeners, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)

@@ -191,12 +191,13 @@ func (s *Server) halt(p *process, sig syscall.Signal, timeout time.Duration) err
 	}
 }
 
-// freePort asks the kernel for a free port. Another process may take it
-// before postgres binds it; start retries on another port if so.
+// freePort asks the kernel for a free port this process has not used
+// before (ports.go). Another process may take it before postgres binds it;
+// start retries on another port if so.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := listenFresh()
 	if err != nil {
-		return 0, fmt.Errorf("pgtest: finding a free port: %w", err)
+		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil

@@ -31,7 +31,7 @@ type Proxy struct {
 
 // StartProxy listens on a free loopback port and forwards to target.
 func StartProxy(target string) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listenFresh()
 	if err != nil {
 		return nil, err
 	}

@@ -43,12 +43,12 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 		sc.event("Normal", "Released", record.ActionRelease, "slot %q left in place: %s", rs.SlotName(), why)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
-	o := r.dropForDeletion(ctx, sc)
+	o := r.dropOnce(ctx, sc)
 	if o == nil {
 		o = r.entryAfterDrop(ctx, sc)
 	}
 	if o == nil {
-		return ctrl.Result{}, r.release(ctx, rs)
+		return ctrl.Result{}, r.releaseDropped(ctx, rs)
 	}
 	if time.Since(rs.DeletionTimestamp.Time) > releaseAfter && o.Reason != api.ReasonSlotActive {
 		sc.event("Warning", "Released", record.ActionRelease,
@@ -60,6 +60,32 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 	r.setSlotStatus(sc, *o, copyReport{})
 	_, err = r.patchSlotStatus(ctx, before, rs, *o)
 	return ctrl.Result{RequeueAfter: deletionBackoff(rs)}, err
+}
+
+// dropOnce drops the slot for the deletion unless this process has done
+// so already. Removing the finalizer can fail after the drop (an update
+// from a stale cache is a conflict), and by the next attempt another
+// namespace's object may have created a slot of the same name and kind:
+// dropping again would drop that team's slot.
+func (r *Reconciler) dropOnce(ctx context.Context, sc *slotScope) *status.Outcome {
+	if _, done := r.droppedFor.Load(sc.rs.UID); done {
+		return nil
+	}
+	o := r.dropForDeletion(ctx, sc)
+	if o == nil {
+		r.droppedFor.Store(sc.rs.UID, struct{}{})
+	}
+	return o
+}
+
+// releaseDropped removes the finalizer after the drop, and forgets the
+// drop once it is gone.
+func (r *Reconciler) releaseDropped(ctx context.Context, rs *api.ReplicationSlot) error {
+	err := r.release(ctx, rs)
+	if err == nil {
+		r.droppedFor.Delete(rs.UID)
+	}
+	return err
 }
 
 // entryAfterDrop removes the slot's ignore_slots entry once the slot is

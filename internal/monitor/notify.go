@@ -30,8 +30,13 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 		m.send(ctx, m.serverEvents, key)
 	}
 	settled, news := m.tracker.due(key, cur.At, cur.SlotOn)
+	var woken map[types.NamespacedName]bool // nil on a quiet poll: no allocation
+	if len(news) > 0 {
+		woken = make(map[types.NamespacedName]bool, len(news))
+	}
 	for _, obj := range news {
 		m.send(ctx, m.slotEvents, obj)
+		woken[obj] = true
 	}
 	watchers := m.tracker.watchers(key)
 	if len(watchers) == 0 {
@@ -51,7 +56,7 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 		}
 		known := arrivalOnly(pf, cf, slot)
 		for _, obj := range objs {
-			if (known && slices.Contains(settled[slot], obj)) || slices.Contains(news, obj) {
+			if (known && slices.Contains(settled[slot], obj)) || woken[obj] {
 				continue // no news, or woken above
 			}
 			m.send(ctx, m.slotEvents, obj)

@@ -71,11 +71,6 @@ func (s *Snapshot) Holds(slot string) bool {
 	return false
 }
 
-// HoldsOn reports whether the member at endpoint on has the slot.
-func (s *Snapshot) HoldsOn(slot string, on Endpoint) bool {
-	return s.SlotOn(slot, on) != nil
-}
-
 // SlotOn is the slot's row on the member at endpoint on, or nil.
 func (s *Snapshot) SlotOn(slot string, on Endpoint) *postgres.Slot {
 	m := s.Member(on.Host, on.Port)

@@ -48,7 +48,7 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 		o = r.entryAfterDrop(ctx, sc)
 	}
 	if o == nil {
-		return ctrl.Result{}, r.releaseDropped(ctx, rs)
+		return ctrl.Result{}, r.release(ctx, rs)
 	}
 	if time.Since(rs.DeletionTimestamp.Time) > releaseAfter && o.Reason != api.ReasonSlotActive {
 		sc.event("Warning", "Released", record.ActionRelease,
@@ -76,16 +76,6 @@ func (r *Reconciler) dropOnce(ctx context.Context, sc *slotScope) *status.Outcom
 		r.droppedFor.Store(sc.rs.UID, struct{}{})
 	}
 	return o
-}
-
-// releaseDropped removes the finalizer after the drop, and forgets the
-// drop once it is gone.
-func (r *Reconciler) releaseDropped(ctx context.Context, rs *api.ReplicationSlot) error {
-	err := r.release(ctx, rs)
-	if err == nil {
-		r.droppedFor.Delete(rs.UID)
-	}
-	return err
 }
 
 // entryAfterDrop removes the slot's ignore_slots entry once the slot is
@@ -164,10 +154,15 @@ func orError(o *status.Outcome, err error) *status.Outcome {
 	return status.Retry(api.ReasonError, err.Error())
 }
 
+// release removes the finalizer, and once it is gone forgets a drop made
+// for this deletion (dropOnce).
 func (r *Reconciler) release(ctx context.Context, rs *api.ReplicationSlot) error {
 	if controllerutil.RemoveFinalizer(rs, api.FinalizerName) {
-		return client.IgnoreNotFound(r.Update(ctx, rs))
+		if err := client.IgnoreNotFound(r.Update(ctx, rs)); err != nil {
+			return err
+		}
 	}
+	r.droppedFor.Delete(rs.UID)
 	return nil
 }
 

@@ -57,16 +57,8 @@ func (s cpuSample) sub(before cpuSample) cpuSample {
 // procTimes is a process's command name and the CPU it and its reaped
 // children used.
 func procTimes(dir string) (string, time.Duration, bool) {
-	data, err := os.ReadFile(filepath.Join(dir, "stat"))
-	if err != nil {
-		return "", 0, false
-	}
-	open, end := strings.IndexByte(string(data), '('), strings.LastIndexByte(string(data), ')')
-	if open < 0 || end < open {
-		return "", 0, false
-	}
-	f := strings.Fields(string(data)[end+1:])
-	if len(f) < 15 {
+	comm, f, ok := readStat(dir)
+	if !ok || len(f) < 15 {
 		return "", 0, false
 	}
 	var ticks int64
@@ -74,7 +66,22 @@ func procTimes(dir string) (string, time.Duration, bool) {
 		v, _ := strconv.ParseInt(f[i], 10, 64)
 		ticks += v
 	}
-	return string(data)[open+1 : end], time.Duration(ticks) * (time.Second / 100), true
+	return comm, time.Duration(ticks) * (time.Second / 100), true
+}
+
+// readStat reads /proc/<pid>/stat in dir: "pid (comm) state ppid ...",
+// where comm may hold spaces and parentheses. fields starts at state.
+func readStat(dir string) (comm string, fields []string, ok bool) {
+	data, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		return "", nil, false // gone meanwhile
+	}
+	stat := string(data)
+	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
+	if open < 0 || end < open {
+		return "", nil, false
+	}
+	return stat[open+1 : end], strings.Fields(stat[end+1:]), true
 }
 
 // machineBusy is the busy time of all CPUs so far (everything but idle and

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 )
 
 // -scale-pin gives kube-apiserver and etcd CPU 0 and everything else (this
@@ -64,12 +63,8 @@ func childrenNamed(parent int, names ...string) ([]int, error) {
 	}
 	var out []int
 	for _, dir := range dirs {
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
-		if err != nil {
-			continue // gone meanwhile
-		}
-		name, ppid, ok := commAndParent(string(stat))
-		if !ok || ppid != parent {
+		name, f, ok := readStat(dir)
+		if !ok || len(f) < 2 || f[1] != strconv.Itoa(parent) {
 			continue
 		}
 		for _, n := range names {
@@ -80,19 +75,4 @@ func childrenNamed(parent int, names ...string) ([]int, error) {
 		}
 	}
 	return out, nil
-}
-
-// commAndParent reads the command and parent pid from /proc/<pid>/stat:
-// "pid (comm) state ppid ...", where comm may hold spaces and parentheses.
-func commAndParent(stat string) (string, int, bool) {
-	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
-	if open < 0 || end < open {
-		return "", 0, false
-	}
-	fields := strings.Fields(stat[end+1:])
-	if len(fields) < 2 {
-		return "", 0, false
-	}
-	ppid, err := strconv.Atoi(fields[1])
-	return stat[open+1 : end], ppid, err == nil
 }

@@ -190,6 +190,14 @@ type ReplicationSlotStatus struct {
 	ObservedTimeline int64 `json:"observedTimeline,omitempty"`
 	// +optional
 	Recreations int32 `json:"recreations,omitempty"`
+	// DropSentAt is written by the object's deletion just before it sends
+	// the DROP of its slot, and cleared when PostgreSQL answers that it
+	// dropped nothing. A deletion that finds it set without knowing the
+	// answer (the operator restarted, or the connection broke mid-statement)
+	// leaves any slot of that name in place: by then it may be another
+	// object's.
+	// +optional
+	DropSentAt *metav1.Time `json:"dropSentAt,omitempty"`
 	// +optional
 	LastDataGap *DataGap `json:"lastDataGap,omitempty"`
 	// DataGaps lists the unacknowledged gaps one by one, oldest first, at

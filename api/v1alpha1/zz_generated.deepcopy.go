@@ -611,6 +611,10 @@ func (in *ReplicationSlotStatus) DeepCopyInto(out *ReplicationSlotStatus) {
 		in, out := &in.CreatedAt, &out.CreatedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.DropSentAt != nil {
+		in, out := &in.DropSentAt, &out.DropSentAt
+		*out = (*in).DeepCopy()
+	}
 	if in.LastDataGap != nil {
 		in, out := &in.LastDataGap, &out.LastDataGap
 		*out = new(DataGap)

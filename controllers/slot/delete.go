@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -43,8 +44,8 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 		sc.event("Normal", "Released", record.ActionRelease, "slot %q left in place: %s", rs.SlotName(), why)
 		return ctrl.Result{}, r.release(ctx, rs)
 	}
-	o := r.dropOnce(ctx, sc)
-	if o == nil {
+	o, left := r.dropOnce(ctx, sc)
+	if o == nil && !left {
 		o = r.entryAfterDrop(ctx, sc)
 	}
 	if o == nil {
@@ -60,22 +61,6 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 	r.setSlotStatus(sc, *o, copyReport{})
 	_, err = r.patchSlotStatus(ctx, before, rs, *o)
 	return ctrl.Result{RequeueAfter: deletionBackoff(rs)}, err
-}
-
-// dropOnce drops the slot for the deletion unless this process has done
-// so already. Removing the finalizer can fail after the drop (an update
-// from a stale cache is a conflict), and by the next attempt another
-// namespace's object may have created a slot of the same name and kind:
-// dropping again would drop that team's slot.
-func (r *Reconciler) dropOnce(ctx context.Context, sc *slotScope) *status.Outcome {
-	if _, done := r.droppedFor.Load(sc.rs.UID); done {
-		return nil
-	}
-	o := r.dropForDeletion(ctx, sc)
-	if o == nil {
-		r.droppedFor.Store(sc.rs.UID, struct{}{})
-	}
-	return o
 }
 
 // entryAfterDrop removes the slot's ignore_slots entry once the slot is
@@ -119,32 +104,31 @@ func (r *Reconciler) keepSlot(ctx context.Context, rs *api.ReplicationSlot) (boo
 
 // dropForDeletion runs the same checks as a reconcile (server usable, no
 // split brain) before dropping, and never drops an active slot.
-func (r *Reconciler) dropForDeletion(ctx context.Context, sc *slotScope) *status.Outcome {
-	if o, err := r.resolveServer(ctx, sc); err != nil || o != nil {
-		return orError(o, err)
-	}
-	if o, err := r.resolveTarget(ctx, sc); err != nil || o != nil {
-		return orError(o, err)
-	}
-	row, o := r.readSlot(ctx, sc)
-	if o != nil {
-		return o
-	}
-	if row == nil {
-		return nil
-	}
-	if row.Active {
+func (r *Reconciler) dropForDeletion(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
+	row, o := r.deletionRow(ctx, sc)
+	switch {
+	case o != nil:
+		return o, dropNone
+	case row == nil:
+		return nil, dropDone
+	case row.Active:
 		who, _ := holder(sc, row)
 		return status.Retry(api.ReasonSlotActive, fmt.Sprintf(
-			"not dropping slot %q while it is in use: %s; or set deletionPolicy: Retain to leave it in place", sc.name, who))
+			"not dropping slot %q while it is in use: %s; or set deletionPolicy: Retain to leave it in place", sc.name, who)), dropNone
 	}
-	if o, replaced := r.drop(ctx, sc); replaced {
-		return nil // not this object's slot any more: nothing to drop
-	} else if o != nil {
-		return o
+	return r.sendDrop(ctx, sc)
+}
+
+// deletionRow reads the slot for a deletion, through the checks every
+// reconcile makes first.
+func (r *Reconciler) deletionRow(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
+	if o, err := r.resolveServer(ctx, sc); err != nil || o != nil {
+		return nil, orError(o, err)
 	}
-	r.dropCopies(ctx, sc)
-	return nil
+	if o, err := r.resolveTarget(ctx, sc); err != nil || o != nil {
+		return nil, orError(o, err)
+	}
+	return r.readSlot(ctx, sc)
 }
 
 func orError(o *status.Outcome, err error) *status.Outcome {
@@ -154,15 +138,15 @@ func orError(o *status.Outcome, err error) *status.Outcome {
 	return status.Retry(api.ReasonError, err.Error())
 }
 
-// release removes the finalizer, and once it is gone forgets a drop made
-// for this deletion (dropOnce).
+// release removes the finalizer, and once it is gone forgets what this
+// process knew of the deletion's drop (dropOnce).
 func (r *Reconciler) release(ctx context.Context, rs *api.ReplicationSlot) error {
 	if controllerutil.RemoveFinalizer(rs, api.FinalizerName) {
 		if err := client.IgnoreNotFound(r.Update(ctx, rs)); err != nil {
 			return err
 		}
 	}
-	r.droppedFor.Delete(rs.UID)
+	r.drops.Delete(rs.UID)
 	return nil
 }
 

@@ -10,15 +10,27 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
+// dropAnswer is what one DROP came to.
+type dropAnswer struct {
+	// o is nil when the slot was dropped or was not there.
+	o *status.Outcome
+	// replaced: the name is a slot of another kind now, left alone (o
+	// says so, as a Conflict).
+	replaced bool
+	// unsure: the statement was sent but no answer came back, so the slot
+	// may or may not have been dropped.
+	unsure bool
+}
+
 // drop drops the slot on the target; PostgreSQL refuses an active slot and
 // so does the SQL (it only drops an inactive one), which also leaves alone
-// a slot of that name that is not the declared kind any more: replaced is
-// true then, with a Conflict outcome.
-func (r *Reconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome, replaced bool) {
+// a slot of that name that is not the declared kind any more.
+func (r *Reconciler) drop(ctx context.Context, sc *slotScope) dropAnswer {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
-	if err == nil {
+	sent := err == nil
+	if sent {
 		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
 	}
 	r.Monitor.Refresh(sc.serverKey)
@@ -28,12 +40,12 @@ func (r *Reconciler) drop(ctx context.Context, sc *slotScope) (o *status.Outcome
 		msg := fmt.Sprintf("slot %q on %s is no longer the %s slot this object declares; slotkeeper leaves it alone",
 			sc.name, sc.target.Addr(), sc.rs.Spec.Type)
 		sc.event("Warning", api.ReasonConflict, record.ActionDrop, "%s", msg)
-		return status.Stall(api.ReasonConflict, msg), true
+		return dropAnswer{o: status.Stall(api.ReasonConflict, msg), replaced: true}
 	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
-		return errorOutcome(e, sc), false
+		return dropAnswer{o: errorOutcome(e, sc), unsure: sent && !postgres.DropAnswered(err)}
 	}
 	sc.event("Normal", "Dropped", record.ActionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
-	return nil, false
+	return dropAnswer{}
 }
 
 // declaredIdentity is what a slot of this object must be to be dropped.

@@ -45,8 +45,8 @@ func (r *Reconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *
 		return status.Retry(api.ReasonSlotActive, fmt.Sprintf(
 			"the slot is invalidated (%s) but still in use, and slotkeeper never drops an active slot: %s", why, who)), nil
 	}
-	if o, _ := r.drop(ctx, sc); o != nil {
-		return o, nil
+	if a := r.drop(ctx, sc); a.o != nil {
+		return a.o, nil
 	}
 	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
 }

@@ -44,9 +44,9 @@ type Reconciler struct {
 	// ahead holds one *sync.Once per promotion (aheadKey): the bulk
 	// recreation of the slots it lost runs once.
 	ahead sync.Map
-	// droppedFor holds the UIDs of deleting objects whose slot this
-	// process has dropped (dropOnce), until their finalizer is removed.
-	droppedFor sync.Map
+	// drops holds what this process knows of each deletion's DROP
+	// (dropState by object UID, dropOnce) until its finalizer is removed.
+	drops sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch

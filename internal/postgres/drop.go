@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // dropSQL checks and drops in one statement: the slot is only dropped when
@@ -85,4 +86,22 @@ func activeDetail(name string, pid *int32) string {
 		return "slot " + name
 	}
 	return "slot " + name + " is used by PID " + strconv.Itoa(int(*pid))
+}
+
+// DropAnswered tells whether an error of DropSlotIf (nil included) is
+// PostgreSQL's answer, which says for certain whether the slot was
+// dropped. A connection that failed after the statement was sent leaves
+// that unknown: the drop may have happened.
+func DropAnswered(err error) bool {
+	var pe *pgconn.PgError
+	var ce *Error
+	switch {
+	case err == nil, errors.As(err, &pe):
+		return true
+	case errors.As(err, &ce):
+		// DropSlotIf's own errors come from the row it read (no cause);
+		// a classified server error keeps its SQLSTATE.
+		return ce.SQLState != "" || ce.Err == nil
+	}
+	return false
 }

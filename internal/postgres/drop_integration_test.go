@@ -37,5 +37,15 @@ func (e *env) testDropIf(t *testing.T) {
 	}
 	must(t, DropSlotIf(ctx, conn, "drop_if_phys", &SlotIdentity{Type: "physical"}))
 	must(t, DropSlotIf(ctx, conn, "drop_if_logical", &SlotIdentity{Type: "logical", Plugin: "test_decoding", Database: appDB}))
-	wantReason(t, "second drop", DropSlotIf(ctx, conn, "drop_if_phys", &SlotIdentity{Type: "physical"}), ReasonSlotNotFound)
+	err = DropSlotIf(ctx, conn, "drop_if_phys", &SlotIdentity{Type: "physical"})
+	wantReason(t, "second drop", err, ReasonSlotNotFound)
+	if !DropAnswered(err) {
+		t.Fatalf("a drop of a missing slot is PostgreSQL's answer, DropAnswered says otherwise: %v", err)
+	}
+	// A connection that is gone gives no answer: a deletion cannot know
+	// whether its drop happened.
+	must(t, conn2.Close(ctx))
+	if err := DropSlotIf(ctx, conn2, "drop_if_phys", nil); err == nil || DropAnswered(err) {
+		t.Fatalf("a drop over a closed connection counted as answered: %v", err)
+	}
 }

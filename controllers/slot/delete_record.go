@@ -1,0 +1,126 @@
+package slot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/record"
+	"github.com/slotkeeper/slotkeeper/internal/status"
+)
+
+// A deletion drops its slot, then removes its finalizer. Between the two
+// another namespace's object may create a slot of the same name and kind
+// (the name is free again), and a deletion that ran its drop a second
+// time (the finalizer's removal failed, or the operator restarted) would
+// drop that team's slot. So a deletion drops at most once: this process
+// remembers the answer of its DROP, and status.dropSentAt, written before
+// the DROP is sent, tells a later process (or this one, when the answer
+// never came) that a drop may have happened.
+
+// dropState is what this process knows of a deletion's DROP.
+type dropState int
+
+const (
+	dropNone    dropState = iota // this process sent none
+	dropSent                     // sent; no answer came back
+	dropDone                     // the slot was dropped, or was not there
+	dropRefused                  // PostgreSQL answered and dropped nothing
+	dropLeft                     // a slot of the name was left in place (planLeave)
+)
+
+// dropPlan is what a deletion does about a slot of its name.
+type dropPlan int
+
+const (
+	planDrop  dropPlan = iota // drop it, after the usual checks
+	planSkip                  // dropped already: a slot of the name now is not this object's
+	planLeave                 // a drop may have happened: leave a slot of the name in place
+)
+
+// planDeletionDrop decides from what this process knows of the deletion's
+// DROP and whether status.dropSentAt is set. What the process knows wins:
+// its cache may still show a record it has cleared. Without that
+// knowledge, a record is a DROP whose answer nobody has.
+func planDeletionDrop(known dropState, recorded bool) dropPlan {
+	switch {
+	case known == dropDone, known == dropLeft:
+		return planSkip
+	case known == dropSent, known == dropNone && recorded:
+		return planLeave
+	}
+	return planDrop
+}
+
+// dropOnce carries out the plan for the deletion's slot and remembers the
+// outcome until the finalizer is removed. left is true when a slot of the
+// name was left in place for fear it is another object's.
+func (r *Reconciler) dropOnce(ctx context.Context, sc *slotScope) (o *status.Outcome, left bool) {
+	known := r.dropKnown(sc.rs.UID)
+	switch planDeletionDrop(known, sc.rs.Status.DropSentAt != nil) {
+	case planDrop:
+		o, known = r.dropForDeletion(ctx, sc)
+	case planLeave:
+		o, known = r.leaveUnsure(ctx, sc)
+	}
+	if known != dropNone {
+		r.drops.Store(sc.rs.UID, known)
+	}
+	return o, known == dropLeft
+}
+
+func (r *Reconciler) dropKnown(uid types.UID) dropState {
+	if v, ok := r.drops.Load(uid); ok {
+		return v.(dropState)
+	}
+	return dropNone
+}
+
+// sendDrop records status.dropSentAt, then drops, and says what this
+// process now knows. A refusal clears the record again, so that a later
+// process drops as usual instead of leaving the slot.
+func (r *Reconciler) sendDrop(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
+	now := metav1.NewTime(time.Now())
+	if err := r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.DropSentAt = &now }); err != nil {
+		return orError(nil, err), dropNone
+	}
+	a := r.drop(ctx, sc)
+	switch {
+	case a.unsure:
+		return a.o, dropSent
+	case a.o != nil && !a.replaced:
+		// A failed clearing leaves the record: a later process then leaves
+		// the slot in place rather than drop it, the safe mistake.
+		_ = r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.DropSentAt = nil })
+		return a.o, dropRefused
+	case a.o == nil:
+		r.dropCopies(ctx, sc)
+	}
+	return nil, dropDone // replaced: not this object's slot any more
+}
+
+// leaveUnsure handles a deletion whose DROP may have happened: no slot of
+// the name means nothing is left to do; a slot of the name may be one
+// another object created since, so it is left in place with a Warning.
+func (r *Reconciler) leaveUnsure(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
+	row, o := r.deletionRow(ctx, sc)
+	switch {
+	case o != nil:
+		return o, dropNone
+	case row == nil:
+		return nil, dropDone
+	}
+	sent := "earlier"
+	if t := sc.rs.Status.DropSentAt; t != nil {
+		sent = "at " + t.UTC().Format(time.RFC3339)
+	}
+	sc.event("Warning", "Released", record.ActionRelease, "%s", fmt.Sprintf(
+		"slot %q on %s left in place: this deletion sent its DROP %s and never learned whether it went through "+
+			"(the operator restarted or the connection broke), so the slot of that name there now may be another object's; "+
+			"if it is this object's, drop it by hand", sc.name, sc.target.Addr(), sent))
+	return nil, dropLeft
+}

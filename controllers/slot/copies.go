@@ -91,5 +91,6 @@ func (r *Reconciler) syncStandby(ctx context.Context, sc *copyScope, m *observat
 		r.keepLogicalCopy(ctx, sc, m, rec, row, present)
 	case copies.NudgeSync:
 		r.nudgeSync(ctx, sc.slotScope, m)
+		r.snapshotForSync(ctx, sc.slotScope, m)
 	}
 }

@@ -47,6 +47,10 @@ type Reconciler struct {
 	// drops holds what this process knows of each deletion's DROP
 	// (dropState by object UID, dropOnce) until its finalizer is removed.
 	drops sync.Map
+	// syncSnapshots holds, by server, when this process last wrote a
+	// running-xacts record for a temporary synchronized copy
+	// (snapshotForSync).
+	syncSnapshots sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch

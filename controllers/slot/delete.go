@@ -102,15 +102,18 @@ func (r *Reconciler) keepSlot(ctx context.Context, rs *api.ReplicationSlot) (boo
 	return false, "", err
 }
 
-// dropForDeletion runs the same checks as a reconcile (server usable, no
-// split brain) before dropping, and never drops an active slot.
-func (r *Reconciler) dropForDeletion(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
+// dropPlanned runs the same checks as a reconcile (server usable, no
+// split brain) before it drops or leaves the slot as planned, and never
+// drops an active slot.
+func (r *Reconciler) dropPlanned(ctx context.Context, sc *slotScope, plan dropPlan) (*status.Outcome, dropState) {
 	row, o := r.deletionRow(ctx, sc)
 	switch {
 	case o != nil:
 		return o, dropNone
 	case row == nil:
 		return nil, dropDone
+	case plan == planLeave:
+		return nil, leaveInPlace(sc)
 	case row.Active:
 		who, _ := holder(sc, row)
 		return status.Retry(api.ReasonSlotActive, fmt.Sprintf(

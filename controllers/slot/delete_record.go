@@ -61,11 +61,8 @@ func planDeletionDrop(known dropState, recorded bool) dropPlan {
 // name was left in place for fear it is another object's.
 func (r *Reconciler) dropOnce(ctx context.Context, sc *slotScope) (o *status.Outcome, left bool) {
 	known := r.dropKnown(sc.rs.UID)
-	switch planDeletionDrop(known, sc.rs.Status.DropSentAt != nil) {
-	case planDrop:
-		o, known = r.dropForDeletion(ctx, sc)
-	case planLeave:
-		o, known = r.leaveUnsure(ctx, sc)
+	if plan := planDeletionDrop(known, sc.rs.Status.DropSentAt != nil); plan != planSkip {
+		o, known = r.dropPlanned(ctx, sc, plan)
 	}
 	if known != dropNone {
 		r.drops.Store(sc.rs.UID, known)
@@ -103,17 +100,10 @@ func (r *Reconciler) sendDrop(ctx context.Context, sc *slotScope) (*status.Outco
 	return nil, dropDone // replaced: not this object's slot any more
 }
 
-// leaveUnsure handles a deletion whose DROP may have happened: no slot of
-// the name means nothing is left to do; a slot of the name may be one
-// another object created since, so it is left in place with a Warning.
-func (r *Reconciler) leaveUnsure(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
-	row, o := r.deletionRow(ctx, sc)
-	switch {
-	case o != nil:
-		return o, dropNone
-	case row == nil:
-		return nil, dropDone
-	}
+// leaveInPlace leaves a slot of the name where it is, for a deletion
+// whose DROP may have happened: the slot may be one another object
+// created since.
+func leaveInPlace(sc *slotScope) dropState {
 	sent := "earlier"
 	if t := sc.rs.Status.DropSentAt; t != nil {
 		sent = "at " + t.UTC().Format(time.RFC3339)
@@ -122,5 +112,5 @@ func (r *Reconciler) leaveUnsure(ctx context.Context, sc *slotScope) (*status.Ou
 		"slot %q on %s left in place: this deletion sent its DROP %s and never learned whether it went through "+
 			"(the operator restarted or the connection broke), so the slot of that name there now may be another object's; "+
 			"if it is this object's, drop it by hand", sc.name, sc.target.Addr(), sent))
-	return nil, dropLeft
+	return dropLeft
 }

@@ -3,6 +3,7 @@ package slot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -141,16 +142,20 @@ func orError(o *status.Outcome, err error) *status.Outcome {
 	return status.Retry(api.ReasonError, err.Error())
 }
 
-// release removes the finalizer, and once it is gone forgets what this
-// process knew of the deletion's drop (dropOnce).
+// release removes slotkeeper's finalizer with a JSON patch that names it by
+// position and tests it first: no resourceVersion is needed (a write-ahead
+// status patch in this reconcile has moved it past the cached object's),
+// and a finalizer another controller added meanwhile is never removed.
+// What this process knows of the deletion's drop is kept until the object
+// has left the cache (dropMemo).
 func (r *Reconciler) release(ctx context.Context, rs *api.ReplicationSlot) error {
-	if controllerutil.RemoveFinalizer(rs, api.FinalizerName) {
-		if err := client.IgnoreNotFound(r.Update(ctx, rs)); err != nil {
-			return err
-		}
+	i := slices.Index(rs.Finalizers, api.FinalizerName)
+	if i < 0 {
+		return nil
 	}
-	r.drops.Delete(rs.UID)
-	return nil
+	patch := fmt.Sprintf(`[{"op":"test","path":"/metadata/finalizers/%d","value":%q},{"op":"remove","path":"/metadata/finalizers/%d"}]`,
+		i, api.FinalizerName, i)
+	return client.IgnoreNotFound(r.Patch(ctx, rs, client.RawPatch(types.JSONPatchType, []byte(patch))))
 }
 
 // deletionBackoff grows with the time the deletion has waited, from 2 s to

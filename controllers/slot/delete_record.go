@@ -7,6 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/record"
@@ -29,7 +30,7 @@ const (
 	dropNone    dropState = iota // this process sent none
 	dropSent                     // sent; no answer came back
 	dropDone                     // the slot was dropped, or was not there
-	dropRefused                  // PostgreSQL answered and dropped nothing
+	dropNothing                  // certainly nothing dropped: refused, or never sent
 	dropLeft                     // a slot of the name was left in place (planLeave)
 )
 
@@ -60,19 +61,28 @@ func planDeletionDrop(known dropState, recorded bool) dropPlan {
 // outcome until the finalizer is removed. left is true when a slot of the
 // name was left in place for fear it is another object's.
 func (r *Reconciler) dropOnce(ctx context.Context, sc *slotScope) (o *status.Outcome, left bool) {
-	known := r.dropKnown(sc.rs.UID)
+	known := r.dropKnown(sc.rs)
 	if plan := planDeletionDrop(known, sc.rs.Status.DropSentAt != nil); plan != planSkip {
 		o, known = r.dropPlanned(ctx, sc, plan)
 	}
 	if known != dropNone {
-		r.drops.Store(sc.rs.UID, known)
+		r.drops.Store(client.ObjectKeyFromObject(sc.rs), dropMemo{uid: sc.rs.UID, state: known})
 	}
 	return o, known == dropLeft
 }
 
-func (r *Reconciler) dropKnown(uid types.UID) dropState {
-	if v, ok := r.drops.Load(uid); ok {
-		return v.(dropState)
+// dropMemo is what this process knows of one object's deletion DROP. It
+// is kept by object key until the object has left the cache (Reconcile's
+// not-found branch), not merely until the finalizer's removal: a reconcile
+// that still runs on the cached object must not drop again.
+type dropMemo struct {
+	uid   types.UID
+	state dropState
+}
+
+func (r *Reconciler) dropKnown(rs *api.ReplicationSlot) dropState {
+	if v, ok := r.drops.Load(client.ObjectKeyFromObject(rs)); ok && v.(dropMemo).uid == rs.UID {
+		return v.(dropMemo).state
 	}
 	return dropNone
 }
@@ -83,7 +93,9 @@ func (r *Reconciler) dropKnown(uid types.UID) dropState {
 func (r *Reconciler) sendDrop(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
 	now := metav1.NewTime(time.Now())
 	if err := r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.DropSentAt = &now }); err != nil {
-		return orError(nil, err), dropNone
+		// The record may have been stored all the same; this process knows
+		// no DROP went out, and its next attempt drops as usual.
+		return orError(nil, err), dropNothing
 	}
 	a := r.drop(ctx, sc)
 	switch {
@@ -93,7 +105,7 @@ func (r *Reconciler) sendDrop(ctx context.Context, sc *slotScope) (*status.Outco
 		// A failed clearing leaves the record: a later process then leaves
 		// the slot in place rather than drop it, the safe mistake.
 		_ = r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.DropSentAt = nil })
-		return a.o, dropRefused
+		return a.o, dropNothing
 	case a.o == nil:
 		r.dropCopies(ctx, sc)
 	}

@@ -17,8 +17,8 @@ func TestPlanDeletionDrop(t *testing.T) {
 		{"this process dropped it, record not in cache yet", dropDone, false, planSkip},
 		{"this process sent it, no answer", dropSent, true, planLeave},
 		{"this process sent it, no answer, cache behind", dropSent, false, planLeave},
-		{"refused, record cleared", dropRefused, false, planDrop},
-		{"refused, cache still shows the record", dropRefused, true, planDrop},
+		{"refused, record cleared", dropNothing, false, planDrop},
+		{"refused, cache still shows the record", dropNothing, true, planDrop},
 		{"left in place before", dropLeft, true, planSkip},
 	} {
 		if got := planDeletionDrop(c.known, c.recorded); got != c.want {

@@ -28,11 +28,7 @@ type dropAnswer struct {
 func (r *Reconciler) drop(ctx context.Context, sc *slotScope) dropAnswer {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
-	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
-	sent := err == nil
-	if sent {
-		err = postgres.DropSlotIf(ctx, pool, sc.name, declaredIdentity(sc.rs))
-	}
+	err := r.sendDropStatement(ctx, sc)
 	r.Monitor.Refresh(sc.serverKey)
 	e := postgres.Classify(err)
 	switch {
@@ -42,10 +38,26 @@ func (r *Reconciler) drop(ctx context.Context, sc *slotScope) dropAnswer {
 		sc.event("Warning", api.ReasonConflict, record.ActionDrop, "%s", msg)
 		return dropAnswer{o: status.Stall(api.ReasonConflict, msg), replaced: true}
 	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
-		return dropAnswer{o: errorOutcome(e, sc), unsure: sent && !postgres.DropAnswered(err)}
+		return dropAnswer{o: errorOutcome(e, sc), unsure: !postgres.DropOutcomeKnown(err)}
 	}
 	sc.event("Normal", "Dropped", record.ActionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
 	return dropAnswer{}
+}
+
+// sendDropStatement sends the DROP on a connection of its own, taken from the pool
+// first: a failure to connect or to get a connection in time then says
+// for certain that nothing was sent (postgres.DropOutcomeKnown).
+func (r *Reconciler) sendDropStatement(ctx context.Context, sc *slotScope) error {
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	if err != nil {
+		return postgres.NotSent(err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return postgres.NotSent(err)
+	}
+	defer conn.Release()
+	return postgres.DropSlotIf(ctx, conn, sc.name, declaredIdentity(sc.rs))
 }
 
 // declaredIdentity is what a slot of this object must be to be dropped.

@@ -23,6 +23,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.Monitor.Untrack(req.NamespacedName)
 			metrics.DeleteSlot(req.Namespace, req.Name)
 			r.written.Forget(req.NamespacedName)
+			r.drops.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -45,7 +45,7 @@ type Reconciler struct {
 	// recreation of the slots it lost runs once.
 	ahead sync.Map
 	// drops holds what this process knows of each deletion's DROP
-	// (dropState by object UID, dropOnce) until its finalizer is removed.
+	// (dropMemo by object key, dropOnce) until the object leaves the cache.
 	drops sync.Map
 	// syncSnapshots holds, by server, when this process last wrote a
 	// running-xacts record for a temporary synchronized copy

@@ -88,20 +88,45 @@ func activeDetail(name string, pid *int32) string {
 	return "slot " + name + " is used by PID " + strconv.Itoa(int(*pid))
 }
 
-// DropAnswered tells whether an error of DropSlotIf (nil included) is
-// PostgreSQL's answer, which says for certain whether the slot was
-// dropped. A connection that failed after the statement was sent leaves
-// that unknown: the drop may have happened.
-func DropAnswered(err error) bool {
-	var pe *pgconn.PgError
+// refusedBeforeDrop are the SQLSTATEs with which PostgreSQL refuses the
+// drop statement before pg_drop_replication_slot has removed anything: the
+// slot is in use (raised when it is acquired) or gone, or the role may not
+// run the statement. Any other server error may come after the drop
+// itself, which no rollback undoes: a statement timeout or a shutdown that
+// ends the session arrives whenever it arrives.
+var refusedBeforeDrop = map[string]bool{"55006": true, "42704": true, "42501": true, "42883": true}
+
+// DropOutcomeKnown tells whether an error of DropSlotIf (nil included)
+// says for certain whether the slot was dropped: nil (dropped), DropSlotIf's
+// own answers read from its row, a refusal listed in refusedBeforeDrop, or
+// a failure before anything was sent (pgconn.SafeToRetry). Otherwise the
+// drop may have happened.
+func DropOutcomeKnown(err error) bool {
 	var ce *Error
+	var pe *pgconn.PgError
 	switch {
-	case err == nil, errors.As(err, &pe):
+	case err == nil, pgconn.SafeToRetry(err):
 		return true
+	case errors.As(err, &pe):
+		return refusedBeforeDrop[pe.Code]
 	case errors.As(err, &ce):
-		// DropSlotIf's own errors come from the row it read (no cause);
-		// a classified server error keeps its SQLSTATE.
-		return ce.SQLState != "" || ce.Err == nil
+		return ce.Err == nil || refusedBeforeDrop[ce.SQLState]
 	}
 	return false
 }
+
+// NotSent marks an error that came before a statement was sent, so that
+// nothing happened on the server: pgconn.SafeToRetry, and so
+// DropOutcomeKnown, say so. It wraps err and keeps its classification.
+func NotSent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return notSentError{err}
+}
+
+type notSentError struct{ error }
+
+func (e notSentError) Unwrap() error { return e.error }
+
+func (notSentError) SafeToRetry() bool { return true }

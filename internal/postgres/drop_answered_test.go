@@ -9,10 +9,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// DropAnswered separates what PostgreSQL said (the drop's outcome is
-// certain) from a failure on the way (it may or may not have dropped).
-func TestDropAnswered(t *testing.T) {
+// DropOutcomeKnown separates what says for certain whether the slot was
+// dropped (PostgreSQL refused before dropping, or nothing was sent) from a
+// failure that may come after the drop.
+func TestDropOutcomeKnown(t *testing.T) {
 	active := &pgconn.PgError{Code: "55006", Message: `replication slot "s" is active for PID 7`}
+	timeout := &pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}
+	shutdown := &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
 	for _, c := range []struct {
 		name string
 		err  error
@@ -23,12 +26,19 @@ func TestDropAnswered(t *testing.T) {
 		{"server error, classified", Classify(fmt.Errorf("drop: %w", active)), true},
 		{"no such slot (no row)", &Error{Reason: ReasonSlotNotFound, Message: errMsgSlotNotFound}, true},
 		{"another slot now (row)", &Error{Reason: ReasonSlotExists, Message: errMsgSlotReplaced}, true},
+		{"no such slot (server)", &pgconn.PgError{Code: "42704"}, true},
+		{"no right", Classify(&pgconn.PgError{Code: "42501"}), true},
+		{"statement timeout: may come after the drop", timeout, false},
+		{"statement timeout, classified", Classify(timeout), false},
+		{"shutdown ends the session", Classify(shutdown), false},
 		{"connection cut", Classify(io.ErrUnexpectedEOF), false},
+		{"no connection to send it on", NotSent(fmt.Errorf("dial: %w", io.ErrUnexpectedEOF)), true},
+		{"no connection, classified", Classify(NotSent(context.DeadlineExceeded)), true},
 		{"cancelled mid-statement", Classify(context.Canceled), false},
 		{"deadline mid-statement", fmt.Errorf("drop: %w", context.DeadlineExceeded), false},
 	} {
-		if got := DropAnswered(c.err); got != c.want {
-			t.Errorf("%s: DropAnswered(%v) = %v, want %v", c.name, c.err, got, c.want)
+		if got := DropOutcomeKnown(c.err); got != c.want {
+			t.Errorf("%s: DropOutcomeKnown(%v) = %v, want %v", c.name, c.err, got, c.want)
 		}
 	}
 }

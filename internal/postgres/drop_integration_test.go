@@ -39,13 +39,31 @@ func (e *env) testDropIf(t *testing.T) {
 	must(t, DropSlotIf(ctx, conn, "drop_if_logical", &SlotIdentity{Type: "logical", Plugin: "test_decoding", Database: appDB}))
 	err = DropSlotIf(ctx, conn, "drop_if_phys", &SlotIdentity{Type: "physical"})
 	wantReason(t, "second drop", err, ReasonSlotNotFound)
-	if !DropAnswered(err) {
-		t.Fatalf("a drop of a missing slot is PostgreSQL's answer, DropAnswered says otherwise: %v", err)
+	if !DropOutcomeKnown(err) {
+		t.Fatalf("a drop of a missing slot says for certain that nothing was dropped, DropOutcomeKnown says otherwise: %v", err)
 	}
-	// A connection that is gone gives no answer: a deletion cannot know
-	// whether its drop happened.
-	must(t, conn2.Close(ctx))
-	if err := DropSlotIf(ctx, conn2, "drop_if_phys", nil); err == nil || DropAnswered(err) {
-		t.Fatalf("a drop over a closed connection counted as answered: %v", err)
+	e.testDropOutcomeOnLostSessions(t)
+}
+
+// Over a connection the client closed nothing is sent, so nothing was
+// dropped; a session the server ended takes the statement's answer with
+// it, and the drop may or may not have happened.
+func (e *env) testDropOutcomeOnLostSessions(t *testing.T) {
+	ctx := t.Context()
+	must(t, e.primary.Exec(ctx, "SELECT pg_create_physical_replication_slot('drop_lost')"))
+	closed, err := e.primary.Connect(ctx, appDB)
+	must(t, err)
+	must(t, closed.Close(ctx))
+	if err := DropSlotIf(ctx, closed, "drop_lost", nil); err == nil || !DropOutcomeKnown(err) {
+		t.Fatalf("a drop over a closed connection counted as unknown: %v", err)
 	}
+	ended, err := e.primary.Connect(ctx, appDB)
+	must(t, err)
+	defer ended.Close(ctx)
+	pid := ended.PgConn().PID()
+	must(t, e.primary.Exec(ctx, "SELECT pg_terminate_backend($1, 10000)", pid))
+	if err := DropSlotIf(ctx, ended, "drop_lost", nil); err == nil || DropOutcomeKnown(err) {
+		t.Fatalf("a drop on a session the server ended counted as known: %v", err)
+	}
+	must(t, e.primary.Exec(ctx, "SELECT pg_drop_replication_slot('drop_lost')"))
 }

@@ -111,8 +111,10 @@ func (r *Reconciler) dropPlanned(ctx context.Context, sc *slotScope, plan dropPl
 	switch {
 	case o != nil:
 		return o, dropNone
-	case row == nil:
+	case row == nil && plan == planLeave:
 		return nil, dropDone
+	case row == nil:
+		return r.recordGone(ctx, sc)
 	case plan == planLeave:
 		return nil, leaveInPlace(sc)
 	case row.Active:

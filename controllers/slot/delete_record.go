@@ -87,12 +87,26 @@ func (r *Reconciler) dropKnown(rs *api.ReplicationSlot) dropState {
 	return dropNone
 }
 
+// recordGone writes the record for a deletion that finds no slot to drop:
+// from then on a slot of the name is another object's, also for a process
+// that starts after this one.
+func (r *Reconciler) recordGone(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
+	if err := r.recordDropSent(ctx, sc); err != nil {
+		return orError(nil, err), dropNone
+	}
+	return nil, dropDone
+}
+
+func (r *Reconciler) recordDropSent(ctx context.Context, sc *slotScope) error {
+	now := metav1.NewTime(time.Now())
+	return r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.DropSentAt = &now })
+}
+
 // sendDrop records status.dropSentAt, then drops, and says what this
 // process now knows. A refusal clears the record again, so that a later
 // process drops as usual instead of leaving the slot.
 func (r *Reconciler) sendDrop(ctx context.Context, sc *slotScope) (*status.Outcome, dropState) {
-	now := metav1.NewTime(time.Now())
-	if err := r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { st.DropSentAt = &now }); err != nil {
+	if err := r.recordDropSent(ctx, sc); err != nil {
 		// The record may have been stored all the same; this process knows
 		// no DROP went out, and its next attempt drops as usual.
 		return orError(nil, err), dropNothing

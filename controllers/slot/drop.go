@@ -50,11 +50,11 @@ func (r *Reconciler) drop(ctx context.Context, sc *slotScope) dropAnswer {
 func (r *Reconciler) sendDropStatement(ctx context.Context, sc *slotScope) error {
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
-		return postgres.NotSent(err)
+		return postgres.NotSent(postgres.Classify(err))
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return postgres.NotSent(err)
+		return postgres.NotSent(postgres.Classify(err))
 	}
 	defer conn.Release()
 	return postgres.DropSlotIf(ctx, conn, sc.name, declaredIdentity(sc.rs))

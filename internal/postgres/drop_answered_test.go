@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"testing"
@@ -40,5 +41,18 @@ func TestDropOutcomeKnown(t *testing.T) {
 		if got := DropOutcomeKnown(c.err); got != c.want {
 			t.Errorf("%s: DropOutcomeKnown(%v) = %v, want %v", c.name, c.err, got, c.want)
 		}
+	}
+}
+
+// NotSent over an error classified first keeps its reason and whether it
+// is transient: the deletion's condition says the same as without it.
+func TestNotSentKeepsClassification(t *testing.T) {
+	inner := Classify(errors.New("server is not monitored yet"))
+	got := Classify(NotSent(inner))
+	if got.Reason != inner.Reason || got.Transient != inner.Transient || got.Message != inner.Message {
+		t.Fatalf("NotSent changed the classification: %+v, was %+v", got, inner)
+	}
+	if !DropOutcomeKnown(NotSent(inner)) {
+		t.Fatal("a DROP that was never sent counted as unknown")
 	}
 }

@@ -75,7 +75,7 @@ func Setup(mgr ctrl.Manager, mon *monitor.Manager, conns *connections.Registry, 
 func (r *PostgresServerReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.written = ownwrites.New[api.PostgresServerStatus]()
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&api.PostgresServer{}, builder.WithPredicates(wake.UpdatesOnly(wake.ServerUpdateWakesServer))).
+		For(&api.PostgresServer{}).
 		Named("postgresserver").
 		// Metadata only: Secret contents are read on demand and never cached.
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.serversOfSecret)).

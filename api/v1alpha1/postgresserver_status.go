@@ -137,15 +137,6 @@ type PostgresServerStatus struct {
 	// its data gap is recorded.
 	// +optional
 	Recreation *SlotRecreation `json:"recreation,omitempty"`
-	// CreationIntents are the creations under way on this server: the UID
-	// of each ReplicationSlot about to create its slot, with the slot's
-	// name. An entry is written before the slot is created and removed once
-	// the object's own status records the slot (or the creation certainly
-	// made none): a slot found in place after the operator stopped in
-	// between is then known as that object's own. The intents of creations
-	// that run at the same time share one write.
-	// +optional
-	CreationIntents map[string]string `json:"creationIntents,omitempty"`
 }
 
 // SlotRecreation is the durable record of one failover's recreations.

@@ -163,7 +163,6 @@ func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) 
 	if err != nil {
 		return "", "", err
 	}
-	r.markIntents(ctx, rs, others)
 	conflict, heldElsewhere = judgeCompetitors(rs, others)
 	return conflict, heldElsewhere, nil
 }

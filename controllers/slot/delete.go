@@ -157,11 +157,7 @@ func (r *Reconciler) release(ctx context.Context, rs *api.ReplicationSlot) error
 	}
 	patch := fmt.Sprintf(`[{"op":"test","path":"/metadata/finalizers/%d","value":%q},{"op":"remove","path":"/metadata/finalizers/%d"}]`,
 		i, api.FinalizerName, i)
-	if err := r.Patch(ctx, rs, client.RawPatch(types.JSONPatchType, []byte(patch))); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.dropIntent(ctx, rs)
-	return nil
+	return client.IgnoreNotFound(r.Patch(ctx, rs, client.RawPatch(types.JSONPatchType, []byte(patch))))
 }
 
 // deletionBackoff grows with the time the deletion has waited, from 2 s to

@@ -130,11 +130,11 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 }
 
 func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
-	if r.madeByOwnCreation(sc) {
+	if sc.rs.Status.Origin == api.OriginCreated {
 		// This object recorded the intent to create it before doing so
 		// (recordCreationIntent), and the operator stopped before recording
 		// the result: its own creation made it, no adoption rule applies.
-		sc.rs.Status.Owned, sc.rs.Status.Origin = true, api.OriginCreated
+		sc.rs.Status.Owned = true
 		sc.announce("Normal", api.ReasonAdopted, record.ActionAdopt,
 			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
 		return nil

@@ -65,11 +65,7 @@ func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot)
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome, rep)
-	res, err := r.patchSlotStatus(ctx, before, rs, outcome)
-	if err == nil {
-		r.settleIntent(sc)
-	}
-	return res, err
+	return r.patchSlotStatus(ctx, before, rs, outcome)
 }
 
 // reconcileSlot runs the phases in order; each returns an outcome to stop
@@ -100,6 +96,5 @@ func deref(o *status.Outcome) status.Outcome {
 // slots).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	r.written = ownwrites.New[api.ReplicationSlotStatus]()
-	r.intents = newIntentLog(r.writeServerIntents)
 	return r.setupController(mgr, workers)
 }

@@ -51,8 +51,6 @@ type Reconciler struct {
 	// running-xacts record for a temporary synchronized copy
 	// (snapshotForSync).
 	syncSnapshots sync.Map
-	// intents group-commits creation intents to the servers' status.
-	intents *intentLog
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch

@@ -3,8 +3,6 @@
 package wake
 
 import (
-	"reflect"
-
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,19 +65,6 @@ func sameFacts(old, cur []metav1.Condition, typ string) bool {
 
 func deletionChanged(old, cur metav1.Object) bool {
 	return old.GetDeletionTimestamp().IsZero() != cur.GetDeletionTimestamp().IsZero()
-}
-
-// ServerUpdateWakesServer: anything but a change of the creation intents
-// alone, which the slot reconciler writes (often, in a batch of creations)
-// and the server's reconcile does not read.
-func ServerUpdateWakesServer(old, cur *api.PostgresServer) bool {
-	a, b := old.DeepCopy(), cur.DeepCopy()
-	for _, o := range []*api.PostgresServer{a, b} {
-		o.Status.CreationIntents, o.ResourceVersion, o.ManagedFields = nil, "", nil
-	}
-	// reflect: the spec's Duration has an unexported field, which
-	// equality.Semantic refuses.
-	return !reflect.DeepEqual(a, b)
 }
 
 // UpdatesOnly filters update events with wakes and lets the rest through.

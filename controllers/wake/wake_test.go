@@ -2,7 +2,6 @@ package wake
 
 import (
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -109,43 +108,5 @@ func TestUpdatesOnly(t *testing.T) {
 	}
 	if p.Update(event.UpdateEvent{ObjectOld: rs, ObjectNew: rs.DeepCopy()}) {
 		t.Error("an update the filter refuses passed")
-	}
-}
-
-func TestServerUpdateWakesServer(t *testing.T) {
-	base := func() *api.PostgresServer {
-		ps := &api.PostgresServer{ObjectMeta: metav1.ObjectMeta{Name: "db", Generation: 3, ResourceVersion: "10"}}
-		ps.Spec.PollInterval = &api.Duration{Duration: time.Second}
-		ps.Status.CreationIntents = map[string]string{"uid-a": "a"}
-		return ps
-	}
-	now := metav1.Now()
-	cases := []struct {
-		name   string
-		change func(*api.PostgresServer)
-		want   bool
-	}{
-		{"an intent added", func(ps *api.PostgresServer) {
-			ps.ResourceVersion, ps.Status.CreationIntents["uid-b"] = "11", "b"
-		}, false},
-		{"the intents removed", func(ps *api.PostgresServer) {
-			ps.ResourceVersion, ps.Status.CreationIntents = "11", nil
-		}, false},
-		{"an intent and the inventory", func(ps *api.PostgresServer) {
-			ps.Status.CreationIntents["uid-b"] = "b"
-			ps.Status.Slots = &api.SlotCounts{Managed: 2}
-		}, true},
-		{"spec changed", func(ps *api.PostgresServer) { ps.Generation = 4 }, true},
-		{"poll interval changed", func(ps *api.PostgresServer) { ps.Spec.PollInterval.Duration = time.Minute }, true},
-		{"being deleted", func(ps *api.PostgresServer) { ps.DeletionTimestamp = &now }, true},
-		{"a finalizer removed", func(ps *api.PostgresServer) { ps.Finalizers = []string{"x"} }, true},
-		{"a recreation recorded", func(ps *api.PostgresServer) { ps.Status.Recreation = &api.SlotRecreation{Member: "b:5432"} }, true},
-	}
-	for _, tc := range cases {
-		old, cur := base(), base()
-		tc.change(cur)
-		if got := ServerUpdateWakesServer(old, cur); got != tc.want {
-			t.Errorf("%s: wakes the server = %v, want %v", tc.name, got, tc.want)
-		}
 	}
 }

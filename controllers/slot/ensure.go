@@ -130,6 +130,17 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 }
 
 func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
+	// Another namespace's object that holds the slot comes first, even
+	// before this object's recorded intent: while the intent stood, that
+	// holder counted this object as creating the slot (otherTeamHolder)
+	// and would not have adopted a slot it made. So a slot held elsewhere
+	// was made by another creation, and an intent left by a creation whose
+	// outcome was unknown (a connection lost mid-statement, an endpoint
+	// changed since) must not take it: deleting this object would drop
+	// that team's slot.
+	if sc.heldElsewhere != "" {
+		return status.Stall(api.ReasonConflict, sc.heldElsewhere)
+	}
 	if sc.rs.Status.Origin == api.OriginCreated {
 		// This object recorded the intent to create it before doing so
 		// (recordCreationIntent), and the operator stopped before recording
@@ -138,9 +149,6 @@ func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {
 		sc.announce("Normal", api.ReasonAdopted, record.ActionAdopt,
 			"took over slot %q on %s, made by this object's own creation before the operator stopped", sc.name, sc.target.Addr())
 		return nil
-	}
-	if sc.heldElsewhere != "" {
-		return status.Stall(api.ReasonConflict, sc.heldElsewhere)
 	}
 	if sc.rs.Spec.Adoption == api.AdoptNever {
 		return status.Stall(api.ReasonConflict, fmt.Sprintf(

@@ -49,9 +49,12 @@ func TestAdoptDecision(t *testing.T) {
 		wantOrigin    api.SlotOrigin
 	}{
 		{name: "matching slot is adopted", rs: logicalSlot(nil), wantOrigin: api.OriginAdopted},
-		{name: "own creation before a restart is taken over", rs: logicalSlot(func(rs *api.ReplicationSlot) {
+		{name: "own creation before a restart is taken over, whatever adoption says", rs: logicalSlot(func(rs *api.ReplicationSlot) {
+			rs.Status.Origin, rs.Spec.Adoption = api.OriginCreated, api.AdoptNever
+		}), wantOrigin: api.OriginCreated},
+		{name: "an intent never takes a slot another namespace holds", rs: logicalSlot(func(rs *api.ReplicationSlot) {
 			rs.Status.Origin = api.OriginCreated
-		}), heldElsewhere: "held by another namespace", wantOrigin: api.OriginCreated},
+		}), heldElsewhere: "held by another namespace", wantReason: api.ReasonConflict},
 		{name: "another namespace's slot is refused", rs: logicalSlot(nil), heldElsewhere: "taken", wantReason: api.ReasonConflict},
 		{name: "adoption Never refuses", rs: logicalSlot(func(rs *api.ReplicationSlot) {
 			rs.Spec.Adoption = api.AdoptNever

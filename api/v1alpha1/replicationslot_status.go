@@ -192,10 +192,10 @@ type ReplicationSlotStatus struct {
 	Recreations int32 `json:"recreations,omitempty"`
 	// DropSentAt is written by the object's deletion just before it sends
 	// the DROP of its slot (or when it finds the slot gone), and cleared
-	// when PostgreSQL refuses the DROP before dropping anything. A deletion that finds it set without a
-	// certain answer (the operator restarted, or the session ended after
-	// the DROP was sent) leaves any slot of that name in place: by then it
-	// may be another object's.
+	// when PostgreSQL refuses the DROP before dropping anything. A deletion
+	// that finds it set without a certain answer (the operator restarted,
+	// or the session ended after the DROP was sent) leaves any slot of that
+	// name in place: by then it may be another object's.
 	// +optional
 	DropSentAt *metav1.Time `json:"dropSentAt,omitempty"`
 	// +optional

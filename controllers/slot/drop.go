@@ -44,9 +44,10 @@ func (r *Reconciler) drop(ctx context.Context, sc *slotScope) dropAnswer {
 	return dropAnswer{}
 }
 
-// sendDropStatement sends the DROP on a connection of its own, taken from the pool
-// first: a failure to connect or to get a connection in time then says
-// for certain that nothing was sent (postgres.DropOutcomeKnown).
+// sendDropStatement sends the DROP on a connection of its own, taken
+// from the pool first: a failure to connect or to get a connection in
+// time then says for certain that nothing was sent
+// (postgres.DropOutcomeKnown).
 func (r *Reconciler) sendDropStatement(ctx context.Context, sc *slotScope) error {
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {

@@ -158,13 +158,17 @@ func slotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 // exists, against an object that does not hold it. A lying endpoint then
 // neither keeps anyone from creating a slot that is not there nor takes a
 // slot from the object that holds it.
-func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, err error) {
+//
+// holderLeaving says that the holder elsewhere is being deleted: it will
+// not create the slot again, so nobody need leave it the chance.
+func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, holderLeaving bool, err error) {
 	others, err := r.competitors(ctx, rs, samePrimary, true)
 	if err != nil {
-		return "", "", err
+		return "", "", false, err
 	}
 	conflict, heldElsewhere = judgeCompetitors(rs, others)
-	return conflict, heldElsewhere, nil
+	h := otherTeamHolder(rs, others)
+	return conflict, heldElsewhere, h != nil && !h.DeletionTimestamp.IsZero(), nil
 }
 
 // judgeCompetitors is conflictWith's decision (see there). Two objects of

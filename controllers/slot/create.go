@@ -14,6 +14,9 @@ import (
 
 // create creates a slot this object has never had.
 func (r *Reconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	if o := r.yieldToHolder(sc); o != nil {
+		return o, nil
+	}
 	return r.startCreation(ctx, sc, loss{})
 }
 

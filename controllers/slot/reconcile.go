@@ -24,6 +24,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			metrics.DeleteSlot(req.Namespace, req.Name)
 			r.written.Forget(req.NamespacedName)
 			r.drops.Delete(req.NamespacedName)
+			r.heldMissing.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -51,6 +51,9 @@ type Reconciler struct {
 	// running-xacts record for a temporary synchronized copy
 	// (snapshotForSync).
 	syncSnapshots sync.Map
+	// heldMissing holds, by object key, the missingSpan of an object that
+	// leaves a missing slot to another namespace's holder (yieldToHolder).
+	heldMissing sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch
@@ -71,6 +74,9 @@ type slotScope struct {
 	// deletion drops the slot before it leaves the cache, so a slot read
 	// after a look at the cache that found it gone is never that slot.
 	heldElsewhere string
+	// holderLeaving: that object is being deleted, so it will not create
+	// the slot again if it goes missing (yieldToHolder).
+	holderLeaving bool
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool

@@ -61,9 +61,9 @@ func serverNotReady(ps *api.PostgresServer) *status.Outcome {
 
 // checkConflict stops an object that competes with an older one for a slot.
 func (r *Reconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
-	msg, held, err := r.conflictWith(ctx, sc.rs)
+	msg, held, leaving, err := r.conflictWith(ctx, sc.rs)
 	if err != nil || msg == "" {
-		sc.heldElsewhere = held
+		sc.heldElsewhere, sc.holderLeaving = held, leaving
 		return nil, err
 	}
 	if status.ReadyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {

@@ -114,6 +114,9 @@ func (r *Reconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgr
 	defer cancel()
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
+		if err := r.dropIntent(ctx, sc); err != nil {
+			return nil, status.Retry(api.ReasonError, err.Error())
+		}
 		return nil, errorOutcome(postgres.Classify(err), sc)
 	}
 	reserve := reservesWAL(sc.rs)

@@ -8,13 +8,23 @@ import (
 )
 
 // forgetIntent clears the creation intent after a creation that certainly
-// made no slot (the name was taken, a plugin or right was missing): a slot
-// found later is not this creation's. A transient failure (a connection
-// lost mid-statement) may have made one, so the intent stays. The clearing
-// is written at once, like the intent: when both happen in one reconcile
-// the reconcile's own status patch sees no change to write.
+// made no slot (the name was taken, a plugin or right was missing, or the
+// statement never left: no connection could be made): a slot found later
+// is not this creation's, and must be judged by the adoption rules. A
+// transient failure after the statement went out (a connection lost
+// mid-statement) may have made one, so the intent stays. The clearing is
+// written at once, like the intent: when both happen in one reconcile the
+// reconcile's own status patch sees no change to write.
 func (r *Reconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgres.Error) error {
-	if e == nil || e.Transient || sc.rs.Status.Origin != api.OriginCreated || sc.rs.Status.Owned {
+	if e == nil || (e.Transient && !postgres.NeverSent(e)) {
+		return nil
+	}
+	return r.dropIntent(ctx, sc)
+}
+
+// dropIntent clears an intent whose creation was never sent.
+func (r *Reconciler) dropIntent(ctx context.Context, sc *slotScope) error {
+	if sc.rs.Status.Origin != api.OriginCreated || sc.rs.Status.Owned {
 		return nil
 	}
 	return r.patchOrigin(ctx, sc, "")

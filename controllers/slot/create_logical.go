@@ -26,15 +26,25 @@ const quickCreation = 300 * time.Millisecond
 func (r *Reconciler) beginLogical(ctx context.Context, sc *slotScope, l loss) (*status.Outcome, error) {
 	req, ok := r.logicalRequest(sc, l)
 	if !ok {
-		return status.Retry(api.ReasonServerUnavailable, "the server is not monitored yet"), nil
+		return r.notSent(ctx, sc, status.Retry(api.ReasonServerUnavailable, "the server is not monitored yet"))
 	}
 	if !r.Creator.Begin(req) {
-		return status.Retry(api.ReasonCreating, "the operator is not leading or is stopping"), nil
+		return r.notSent(ctx, sc, status.Retry(api.ReasonCreating, "the operator is not leading or is stopping"))
 	}
 	if st, ok := r.Creator.Await(req.Slot, quickCreation); ok {
 		return r.followCreation(ctx, sc, st)
 	}
 	return status.Progress(api.ReasonCreating, "creating the slot on "+sc.target.Addr()), nil
+}
+
+// notSent stops at o after a creation that was never handed over: its
+// intent goes, so that a slot someone else makes meanwhile is judged by
+// the adoption rules and not taken for this object's own.
+func (r *Reconciler) notSent(ctx context.Context, sc *slotScope, o *status.Outcome) (*status.Outcome, error) {
+	if err := r.dropIntent(ctx, sc); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // logicalRequest describes the logical slot's creation on the target; ok

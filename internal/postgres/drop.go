@@ -115,6 +115,15 @@ func DropOutcomeKnown(err error) bool {
 	return false
 }
 
+// NeverSent tells whether an error certainly came before any statement
+// reached the server: marked so (pgconn.SafeToRetry, NotSent), or a
+// connection that was never made (pgconn.ConnectError, which a pool's
+// lazy dial returns from the statement's own call).
+func NeverSent(err error) bool {
+	var ce *pgconn.ConnectError
+	return err != nil && (pgconn.SafeToRetry(err) || errors.As(err, &ce))
+}
+
 // NotSent marks an error that came before a statement was sent, so that
 // nothing happened on the server: pgconn.SafeToRetry, and so
 // DropOutcomeKnown, say so. It wraps err and keeps its classification.

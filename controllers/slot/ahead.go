@@ -177,7 +177,7 @@ func (r *Reconciler) physicalRequest(s *slotScope, l loss) (creator.Request, boo
 	}
 	id := s.target.Identity
 	return creator.Request{
-		Server: s.serverKey, Slot: key, Conn: conn, VersionNum: id.VersionNum,
+		Server: s.serverKey, Slot: key, UID: s.rs.UID, Conn: conn, VersionNum: id.VersionNum,
 		Options: postgres.LogicalSlotOptions{Name: s.name}, Physical: true, ReserveWAL: reservesWAL(s.rs),
 		Wake: func() { r.Monitor.Wake(key) }, Recreate: l.reason, From: l.from, FromTimeline: l.timeline,
 		Circumstances: circumstances(id),

@@ -59,7 +59,7 @@ func (r *Reconciler) logicalRequest(sc *slotScope, l loss) (creator.Request, boo
 	heal, _ := status.SelfHeal(snapshotMode(sc.ps), primary.Identity)
 	id := sc.target.Identity
 	return creator.Request{
-		Server: sc.serverKey, Slot: key, Conn: conn, VersionNum: id.VersionNum,
+		Server: sc.serverKey, Slot: key, UID: sc.rs.UID, Conn: conn, VersionNum: id.VersionNum,
 		Options: postgres.LogicalSlotOptions{Name: sc.name, Plugin: sc.rs.PluginName(), TwoPhase: sc.rs.Spec.TwoPhase,
 			Failover: sc.strategy == copies.Native && !id.InRecovery},
 		Target: r.poolGetter(sc, sc.target.Endpoint), Primary: r.poolGetter(sc, primary.Endpoint), OnStandby: id.InRecovery,

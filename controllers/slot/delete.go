@@ -32,8 +32,9 @@ func (r *Reconciler) finalize(ctx context.Context, rs *api.ReplicationSlot) (ctr
 	}
 	key := client.ObjectKeyFromObject(rs)
 	r.Monitor.Untrack(key)
-	// A creation still waiting is cancelled; PostgreSQL leaves no slot.
-	r.Creator.Cancel(key)
+	// A creation still waiting is cancelled (PostgreSQL leaves no slot),
+	// and none begins for this object from now on.
+	r.Creator.Close(key, rs.UID)
 	sc := r.newScope(rs)
 	sc.deleting = true
 	defer r.publish(sc)

@@ -68,6 +68,9 @@ type Request struct {
 	// row: reading one per slot would scan every slot of the server each
 	// time, while the caller can find them all in the monitor's next poll.
 	Ahead bool
+	// UID is the object's: once its deletion has closed it (Close), no
+	// creation for it begins, whoever asks.
+	UID types.UID
 }
 
 // Creator keeps at most one creation per ReplicationSlot. It is a
@@ -87,6 +90,8 @@ type Creator struct {
 	// deleted or re-pointed server leaves no connections or health checks
 	// behind.
 	running map[types.NamespacedName]int
+	// closed holds, by object UID, when its deletion closed it (Close).
+	closed map[types.UID]time.Time
 }
 
 // Start records the operator's lifetime and cancels every creation at its
@@ -117,11 +122,12 @@ func (c *Creator) NeedLeaderElection() bool { return true }
 // New returns an empty Creator.
 func New() *Creator {
 	return &Creator{jobs: map[types.NamespacedName]*job{}, sems: map[types.NamespacedName]chan struct{}{},
-		pools: map[types.NamespacedName]*postgres.Pools{}, running: map[types.NamespacedName]int{}}
+		pools: map[types.NamespacedName]*postgres.Pools{}, running: map[types.NamespacedName]int{}, closed: map[types.UID]time.Time{}}
 }
 
 // Begin starts a creation unless one is already known for the slot. It
-// reports false when the Creator is not running.
+// reports false when the Creator is not running, or when the object's
+// deletion has closed it.
 func (c *Creator) Begin(req Request) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -130,6 +136,9 @@ func (c *Creator) Begin(req Request) bool {
 	}
 	if _, ok := c.jobs[req.Slot]; ok {
 		return true
+	}
+	if _, ok := c.closed[req.UID]; ok && req.UID != "" {
+		return false
 	}
 	sem, ok := c.sems[req.Server]
 	if !ok {

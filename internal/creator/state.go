@@ -91,6 +91,29 @@ func (c *Creator) Forget(slot types.NamespacedName) {
 	}
 }
 
+// Close is Cancel for an object being deleted, and keeps any creation for
+// it from beginning afterwards: a failover's bulk recreation picks its
+// objects before it begins their creations, and one whose deletion ran in
+// between must not get a slot nobody would ever drop. The mark is kept
+// closedKeep, far longer than any bulk recreation takes.
+func (c *Creator) Close(slot types.NamespacedName, uid types.UID) {
+	c.mu.Lock()
+	now := time.Now()
+	for u, at := range c.closed {
+		if now.Sub(at) > closedKeep {
+			delete(c.closed, u)
+		}
+	}
+	if uid != "" {
+		c.closed[uid] = now
+	}
+	c.mu.Unlock()
+	c.Cancel(slot)
+}
+
+// closedKeep is how long Close keeps an object's mark.
+const closedKeep = 10 * time.Minute
+
 // Cancel stops a creation and waits for it to end; PostgreSQL leaves no
 // slot behind a cancelled creation.
 func (c *Creator) Cancel(slot types.NamespacedName) {

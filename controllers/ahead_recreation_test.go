@@ -24,8 +24,8 @@ var _ = Describe("a failover's recreations made ahead of the status writes", fun
 		ns := newNamespace()
 		ps := createServer(ns, "db", "pg", oldPrimary, promoted)
 		waitCondition(ps, api.ConditionStalled, metav1.ConditionTrue, api.ReasonCredentialsMissing)
-		named, other := logicalSlot(ns, "named", "db"), logicalSlot(ns, "other", "db")
-		for _, rs := range []*api.ReplicationSlot{named, other} {
+		named, other, taken := logicalSlot(ns, "named", "db"), logicalSlot(ns, "other", "db"), logicalSlot(ns, "taken", "db")
+		for _, rs := range []*api.ReplicationSlot{named, other, taken} {
 			Expect(k8s.Create(bg, rs)).To(Succeed())
 			Eventually(func() []metav1.Condition { return conditionsOf(get(rs)) }).Should(ContainElement(HaveField("Type", api.ConditionReady)))
 		}
@@ -39,11 +39,18 @@ var _ = Describe("a failover's recreations made ahead of the status writes", fun
 		for _, name := range []string{"named", "other"} {
 			createLogicalOn(promoted, name)
 		}
-		for _, rs := range []*api.ReplicationSlot{named, other} {
+		// Someone else made "taken" on the promoted member first, with
+		// another plugin: the bulk's CREATE found the name taken.
+		conn, err := promoted.Connect(bg, "orders")
+		Expect(err).NotTo(HaveOccurred())
+		_, err = conn.Exec(bg, "SELECT pg_create_logical_replication_slot('taken', 'test_decoding')")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(conn.Close(bg)).To(Succeed())
+		for _, rs := range []*api.ReplicationSlot{named, other, taken} {
 			ownedOnOldPrimary(rs, oldPrimary, confirmed)
 		}
 		patch := client.MergeFrom(get(ps).DeepCopy())
-		ps.Status.Recreation = &api.SlotRecreation{Member: promoted.Addr(), Timeline: 2, Slots: []string{"named"}, At: metav1.Now()}
+		ps.Status.Recreation = &api.SlotRecreation{Member: promoted.Addr(), Timeline: 2, Slots: []string{"named", "taken"}, At: metav1.Now()}
 		Expect(k8s.Status().Patch(bg, ps, patch)).To(Succeed())
 
 		createSecret(ns, "pg", opRole, opPassword)
@@ -60,6 +67,14 @@ var _ = Describe("a failover's recreations made ahead of the status writes", fun
 		waitCondition(other, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 		Expect(get(other).Status.Recreations).To(BeZero())
 		Expect(other.Status.Conditions).NotTo(ContainElement(HaveField("Type", api.ConditionDataGap)))
+
+		// A slot of another kind under a recorded name is not the one the
+		// bulk made: never recorded as this object's creation.
+		c := waitCondition(taken, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		Expect(c.Message).To(ContainSubstring("test_decoding"))
+		Expect(get(taken).Status.Recreations).To(BeZero())
+		Expect(get(taken).Status.Host).To(Equal(oldPrimary.Addr()))
+		Expect(slotExists(promoted, "taken")()).To(BeTrue())
 	})
 })
 

@@ -32,8 +32,17 @@ func namedForRecreation(sc *slotScope, present bool) bool {
 // get to record: as any recreation, with its data gap. The gap ends where
 // the slot stands now; if its consumer has advanced it since, the gap
 // shown is wider than the one lost, never narrower.
+//
+// The record names what the operator set out to create, not what it made:
+// the bulk's CREATE can have found the name taken by a slot someone else
+// made meanwhile. One that is not of the declared kind is never recorded
+// as this object's creation.
 func (r *Reconciler) recreatedAhead(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	row := sc.target.Slots[sc.name]
+	if msg := mismatch(sc.rs, &row); msg != "" {
+		return status.Stall(api.ReasonConflict, msg+"; it is not the one slotkeeper set out to recreate after the failover, "+
+			"and slotkeeper never drops a slot it does not own: drop that slot yourself, or choose another slotName"), nil
+	}
 	start := row.RestartLSN
 	if sc.rs.Spec.Type == api.SlotLogical {
 		start = row.ConfirmedFlushLSN

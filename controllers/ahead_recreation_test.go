@@ -53,6 +53,21 @@ var _ = Describe("a failover's recreations made ahead of the status writes", fun
 		ps.Status.Recreation = &api.SlotRecreation{Member: promoted.Addr(), Timeline: 2, Slots: []string{"named", "taken"}, At: metav1.Now()}
 		Expect(k8s.Status().Patch(bg, ps, patch)).To(Succeed())
 
+		// Another team's object made "stolen" on the promoted member and
+		// owns it; the record names it too, for this team's object.
+		stolen := logicalSlot(ns, "stolen", "db")
+		Expect(k8s.Create(bg, stolen)).To(Succeed())
+		Eventually(func() []metav1.Condition { return conditionsOf(get(stolen)) }).Should(ContainElement(HaveField("Type", api.ConditionReady)))
+		ownedOnOldPrimary(stolen, oldPrimary, confirmed)
+		nsB, _ := serverOn(promoted)
+		theirs := logicalSlot(nsB, "theirs", "db")
+		theirs.Spec.SlotName = "stolen"
+		Expect(k8s.Create(bg, theirs)).To(Succeed())
+		waitCondition(theirs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		patch = client.MergeFrom(get(ps).DeepCopy())
+		ps.Status.Recreation.Slots = append(ps.Status.Recreation.Slots, "stolen")
+		Expect(k8s.Status().Patch(bg, ps, patch)).To(Succeed())
+
 		createSecret(ns, "pg", opRole, opPassword)
 		gap := waitCondition(named, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonFailover)
 		Expect(gap.Message).To(ContainSubstring(confirmed))
@@ -75,6 +90,17 @@ var _ = Describe("a failover's recreations made ahead of the status writes", fun
 		Expect(get(taken).Status.Recreations).To(BeZero())
 		Expect(get(taken).Status.Host).To(Equal(oldPrimary.Addr()))
 		Expect(slotExists(promoted, "taken")()).To(BeTrue())
+
+		// Nor is another namespace's slot that it created and owns: this
+		// object gives up its claim, and its deletion leaves that slot.
+		c = waitCondition(stolen, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		Expect(c.Message).To(ContainSubstring("another namespace"))
+		Expect(get(stolen).Status.Owned).To(BeFalse())
+		Expect(get(stolen).Status.Recreations).To(BeZero())
+		Expect(get(theirs).Status.Owned).To(BeTrue())
+		deleteAndWait(stolen)
+		Expect(slotExists(promoted, "stolen")()).To(BeTrue(), "deleting this team's object dropped the other team's slot")
+		waitCondition(theirs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
 	})
 })
 

@@ -47,7 +47,7 @@ var _ = Describe("A slot another namespace holds goes missing", func() {
 		Expect(get(b).Status.Owned).To(BeFalse())
 		Expect(get(b).Status.Origin).To(BeEmpty())
 		c := waitCondition(b, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
-		Expect(c.Message).To(ContainSubstring("is given 30s to create it again"))
+		Expect(c.Message).To(ContainSubstring("is given 30s to create it before this one does"))
 
 		By("team-a's role has REPLICATION again: its object makes the slot, and team-b's stays held off")
 		Expect(primary.Exec(bg, "ALTER ROLE holder_a REPLICATION")).To(Succeed())

@@ -2,6 +2,7 @@ package slot
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -39,6 +40,16 @@ func namedForRecreation(sc *slotScope, present bool) bool {
 // as this object's creation.
 func (r *Reconciler) recreatedAhead(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	row := sc.target.Slots[sc.name]
+	if sc.createdElsewhere {
+		// PostgreSQL lets one creation of a name succeed, and that
+		// object's status says it was its own: the bulk's found the name
+		// taken. Owning it too would let this object's deletion drop
+		// that team's slot; leaving it can be undone.
+		sc.rs.Status.Owned = false
+		return status.Stall(api.ReasonConflict, fmt.Sprintf("a ReplicationSlot in another namespace created and manages slot %q "+
+			"on this PostgreSQL cluster, which this object's recreation after the failover found taken; "+
+			"slot names are shared by the whole cluster: give this object another slotName, or delete it", sc.name)), nil
+	}
 	if msg := mismatch(sc.rs, &row); msg != "" {
 		return status.Stall(api.ReasonConflict, msg+"; it is not the one slotkeeper set out to recreate after the failover, "+
 			"and slotkeeper never drops a slot it does not own: drop that slot yourself, or choose another slotName"), nil

@@ -159,16 +159,17 @@ func slotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 // neither keeps anyone from creating a slot that is not there nor takes a
 // slot from the object that holds it.
 //
-// holderLeaving says that the holder elsewhere is being deleted: it will
-// not create the slot again, so nobody need leave it the chance.
-func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, holderLeaving bool, err error) {
+// holder is that other namespace's object, owned or creating, whatever rs
+// is: a holder being deleted will not create the slot again, and one that
+// owns a slot it created keeps a failover's recreation record from
+// claiming that slot.
+func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, holder *api.ReplicationSlot, err error) {
 	others, err := r.competitors(ctx, rs, samePrimary, true)
 	if err != nil {
-		return "", "", false, err
+		return "", "", nil, err
 	}
 	conflict, heldElsewhere = judgeCompetitors(rs, others)
-	h := otherTeamHolder(rs, others)
-	return conflict, heldElsewhere, h != nil && !h.DeletionTimestamp.IsZero(), nil
+	return conflict, heldElsewhere, otherTeamHolder(rs, others), nil
 }
 
 // judgeCompetitors is conflictWith's decision (see there). Two objects of

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
@@ -70,6 +71,7 @@ func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, l loss) (
 func (r *Reconciler) created(ctx context.Context, sc *slotScope, l loss, start postgres.LSN, row *postgres.Slot) (*status.Outcome, error) {
 	rs, reason := sc.rs, l.reason
 	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
+	r.intentClean.Delete(client.ObjectKeyFromObject(rs))
 	r.noteCreated(sc)
 	// The server's managed-slot count and the slot's own row come from the
 	// monitor: have it look now.
@@ -110,9 +112,11 @@ func (r *Reconciler) noteCreated(sc *slotScope) {
 // whose network black-holes must not hold every worker for the action
 // timeout while slots of healthy servers wait.
 func (r *Reconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgres.Slot, *status.Outcome) {
-	ctx, cancel := context.WithTimeout(ctx, min(r.actionTimeout(), r.readTimeout(sc)))
+	// The statement's own bound; status writes take the reconcile's ctx,
+	// which a black-holed dial has not used up.
+	actx, cancel := context.WithTimeout(ctx, min(r.actionTimeout(), r.readTimeout(sc)))
 	defer cancel()
-	pool, err := r.Conns.Pool(ctx, sc.serverKey, sc.target.Endpoint, "")
+	pool, err := r.Conns.Pool(actx, sc.serverKey, sc.target.Endpoint, "")
 	if err != nil {
 		if err := r.dropIntent(ctx, sc); err != nil {
 			return nil, status.Retry(api.ReasonError, err.Error())
@@ -120,7 +124,7 @@ func (r *Reconciler) createPhysical(ctx context.Context, sc *slotScope) (*postgr
 		return nil, errorOutcome(postgres.Classify(err), sc)
 	}
 	reserve := reservesWAL(sc.rs)
-	row, err := postgres.CreatePhysicalSlotRow(ctx, pool, sc.target.Identity.VersionNum, sc.name, reserve)
+	row, err := postgres.CreatePhysicalSlotRow(actx, pool, sc.target.Identity.VersionNum, sc.name, reserve)
 	if err == nil {
 		r.saw(sc, time.Now(), row)
 	}

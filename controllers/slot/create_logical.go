@@ -29,7 +29,7 @@ func (r *Reconciler) beginLogical(ctx context.Context, sc *slotScope, l loss) (*
 		return r.notSent(ctx, sc, status.Retry(api.ReasonServerUnavailable, "the server is not monitored yet"))
 	}
 	if !r.Creator.Begin(req) {
-		return r.notSent(ctx, sc, status.Retry(api.ReasonCreating, "the operator is not leading or is stopping"))
+		return r.notSent(ctx, sc, status.Retry(api.ReasonCreating, "the operator is not leading, is stopping, or the object is being deleted"))
 	}
 	if st, ok := r.Creator.Await(req.Slot, quickCreation); ok {
 		return r.followCreation(ctx, sc, st)

@@ -58,7 +58,7 @@ func (r *Reconciler) yieldToHolder(sc *slotScope) *status.Outcome {
 		return nil
 	}
 	o := status.Stall(api.ReasonConflict, fmt.Sprintf(
-		"%s; the slot is missing on %s: that object is given %s to create it again before this one creates it",
+		"%s; the slot is missing on %s: that object is given %s to create it before this one does",
 		sc.heldElsewhere, sc.target.Addr(), holderGrace))
 	o.RetryAfter = wait
 	return o

@@ -25,6 +25,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.written.Forget(req.NamespacedName)
 			r.drops.Delete(req.NamespacedName)
 			r.heldMissing.Delete(req.NamespacedName)
+			r.intentClean.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

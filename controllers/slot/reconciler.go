@@ -54,6 +54,10 @@ type Reconciler struct {
 	// heldMissing holds, by object key, the missingSpan of an object that
 	// leaves a missing slot to another namespace's holder (yieldToHolder).
 	heldMissing sync.Map
+	// intentClean holds, by object key, the UID of an object whose
+	// creation intent this process wrote and under which no creation has
+	// ended uncertain since (dropIntent).
+	intentClean sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch
@@ -77,6 +81,9 @@ type slotScope struct {
 	// holderLeaving: that object is being deleted, so it will not create
 	// the slot again if it goes missing (yieldToHolder).
 	holderLeaving bool
+	// createdElsewhere: an object of another namespace owns the slot and
+	// created it; a failover's recreation record never claims that slot.
+	createdElsewhere bool
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool

@@ -61,9 +61,12 @@ func serverNotReady(ps *api.PostgresServer) *status.Outcome {
 
 // checkConflict stops an object that competes with an older one for a slot.
 func (r *Reconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
-	msg, held, leaving, err := r.conflictWith(ctx, sc.rs)
+	msg, held, holder, err := r.conflictWith(ctx, sc.rs)
 	if err != nil || msg == "" {
-		sc.heldElsewhere, sc.holderLeaving = held, leaving
+		sc.heldElsewhere = held
+		sc.holderLeaving = holder != nil && !holder.DeletionTimestamp.IsZero()
+		sc.createdElsewhere = holder != nil && holder.Status.Owned && holder.Status.Origin == api.OriginCreated &&
+			holder.DeletionTimestamp.IsZero()
 		return nil, err
 	}
 	if status.ReadyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {

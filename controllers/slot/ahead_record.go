@@ -40,7 +40,7 @@ func namedForRecreation(sc *slotScope, present bool) bool {
 // as this object's creation.
 func (r *Reconciler) recreatedAhead(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	row := sc.target.Slots[sc.name]
-	if sc.createdElsewhere {
+	if createdElsewhere(sc.holder) {
 		// PostgreSQL lets one creation of a name succeed, and that
 		// object's status says it was its own: the bulk's found the name
 		// taken. Owning it too would let this object's deletion drop

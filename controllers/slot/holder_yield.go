@@ -46,7 +46,7 @@ func holderWait(prev missingSpan, now time.Time, grace time.Duration) (missingSp
 // namespace's object holds, for the rest of the grace; nil lets it go on.
 func (r *Reconciler) yieldToHolder(sc *slotScope) *status.Outcome {
 	key := client.ObjectKeyFromObject(sc.rs)
-	if sc.heldElsewhere == "" || sc.holderLeaving {
+	if sc.heldElsewhere == "" || holderLeaving(sc.holder) {
 		r.heldMissing.Delete(key)
 		return nil
 	}
@@ -62,4 +62,16 @@ func (r *Reconciler) yieldToHolder(sc *slotScope) *status.Outcome {
 		sc.heldElsewhere, sc.target.Addr(), holderGrace))
 	o.RetryAfter = wait
 	return o
+}
+
+// holderLeaving: the holder is being deleted, so it will not create the
+// slot again if it goes missing.
+func holderLeaving(h *api.ReplicationSlot) bool {
+	return h != nil && !h.DeletionTimestamp.IsZero()
+}
+
+// createdElsewhere: the holder owns the slot and created it; a failover's
+// recreation record never claims that slot.
+func createdElsewhere(h *api.ReplicationSlot) bool {
+	return h != nil && !holderLeaving(h) && h.Status.Owned && h.Status.Origin == api.OriginCreated
 }

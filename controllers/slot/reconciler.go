@@ -78,12 +78,9 @@ type slotScope struct {
 	// deletion drops the slot before it leaves the cache, so a slot read
 	// after a look at the cache that found it gone is never that slot.
 	heldElsewhere string
-	// holderLeaving: that object is being deleted, so it will not create
-	// the slot again if it goes missing (yieldToHolder).
-	holderLeaving bool
-	// createdElsewhere: an object of another namespace owns the slot and
-	// created it; a failover's recreation record never claims that slot.
-	createdElsewhere bool
+	// holder is the object of another namespace that owns the slot or is
+	// creating it, whatever this object is (otherTeamHolder); nil if none.
+	holder *api.ReplicationSlot
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool

@@ -63,10 +63,7 @@ func serverNotReady(ps *api.PostgresServer) *status.Outcome {
 func (r *Reconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
 	msg, held, holder, err := r.conflictWith(ctx, sc.rs)
 	if err != nil || msg == "" {
-		sc.heldElsewhere = held
-		sc.holderLeaving = holder != nil && !holder.DeletionTimestamp.IsZero()
-		sc.createdElsewhere = holder != nil && holder.Status.Owned && holder.Status.Origin == api.OriginCreated &&
-			holder.DeletionTimestamp.IsZero()
+		sc.heldElsewhere, sc.holder = held, holder
 		return nil, err
 	}
 	if status.ReadyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {

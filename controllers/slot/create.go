@@ -2,6 +2,7 @@ package slot
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -72,6 +73,7 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, l loss, start p
 	rs, reason := sc.rs, l.reason
 	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
 	r.intentClean.Delete(client.ObjectKeyFromObject(rs))
+	r.lost.Delete(client.ObjectKeyFromObject(rs))
 	r.noteCreated(sc)
 	// The server's managed-slot count and the slot's own row come from the
 	// monitor: have it look now.
@@ -86,7 +88,7 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, l loss, start p
 			rs.Spec.Type, sc.name, sc.target.Addr())
 	case rs.Spec.Type == api.SlotLogical:
 		rs.Status.Recreations++
-		r.recordLogicalGap(ctx, sc, l, start, why)
+		r.recordLogicalGap(ctx, sc, l, start, fmt.Sprintf("recreated slot %q on %s (%s)", sc.name, sc.target.Addr(), reason), why)
 	default:
 		rs.Status.Recreations++
 		sc.announce("Warning", reason, record.ActionRecreate, "recreated physical slot %q on %s (%s)%s",

@@ -24,6 +24,7 @@ func (r *Reconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgre
 	}
 	if e.Transient && !postgres.NeverSent(e) {
 		r.intentClean.Delete(client.ObjectKeyFromObject(sc.rs))
+		r.lostUncertain(client.ObjectKeyFromObject(sc.rs))
 		return nil
 	}
 	return r.dropIntent(ctx, sc)

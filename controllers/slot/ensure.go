@@ -24,9 +24,11 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	_, present := t.Slots[sc.name]
 	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
 	named := !busy && namedForRecreation(sc, present)
-	// A slot recreated ahead is present but new: the copies' rules for a
+	_, lost := r.lostHere(sc)
+	// A slot recreated ahead, or made again by somebody else after this
+	// object found it missing, is present but new: the copies' rules for a
 	// slot that survived the failover do not apply to it.
-	r.moveHost(ctx, sc, present && !(busy && st.Ahead) && !named)
+	r.moveHost(ctx, sc, present && !(busy && st.Ahead) && !named && !lost)
 	if busy && st.Ahead && st.Err == nil {
 		return r.followAhead(ctx, sc, st)
 	}
@@ -66,7 +68,9 @@ func (r *Reconciler) ensureRead(ctx context.Context, sc *slotScope) (*status.Out
 		return r.ensurePresent(ctx, sc, row)
 	}
 	if sc.rs.Status.Owned && seenBefore(sc.rs) {
-		return r.recreate(ctx, sc, missingReason(sc), nil)
+		reason := missingReason(sc)
+		r.noteLost(sc, r.lossOf(sc, reason, nil))
+		return r.recreate(ctx, sc, reason, nil)
 	}
 	return r.create(ctx, sc)
 }
@@ -112,10 +116,26 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 		}
 		row = fresh
 	}
+	lost, isLost := r.lostHere(sc)
+	if isLost && sc.rs.Status.Owned {
+		// The snapshot can predate the loss this process saw: only a read
+		// after it tells a slot made again from the one that went.
+		fresh, o := r.readSlot(ctx, sc)
+		if o != nil {
+			return o, nil
+		}
+		if fresh == nil {
+			return r.recreate(ctx, sc, lost.loss.reason, nil)
+		}
+		row = fresh
+	}
 	sc.row = row
 	if msg := mismatch(sc.rs, row); msg != "" {
 		sc.row = nil // not our slot: report none of its figures
 		return status.Stall(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself"), nil
+	}
+	if isLost && sc.rs.Status.Owned {
+		return r.newcomer(ctx, sc, lost, row)
 	}
 	if !sc.rs.Status.Owned {
 		if o := r.adopt(sc); o != nil {

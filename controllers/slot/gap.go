@@ -68,19 +68,19 @@ type loss struct {
 	timeline     int64
 }
 
-// recordLogicalGap records the gap of a logical slot recreated at start,
-// and the Event that tells it. After a failover the gap begins where the
+// recordLogicalGap records the gap of a logical slot made again at start,
+// and the Event that tells it, led by what happened to the slot. After a failover the gap begins where the
 // new timeline forked, when the consumer had confirmed past it; what it
 // confirmed past the fork is told as ConsumerAhead.
-func (r *Reconciler) recordLogicalGap(ctx context.Context, sc *slotScope, l loss, start postgres.LSN, why string) {
+func (r *Reconciler) recordLogicalGap(ctx context.Context, sc *slotScope, l loss, start postgres.LSN, lead, why string) {
 	g := *newGap(l.reason, l.from, start)
 	if l.reason == api.ReasonFailover {
 		g = status.FailoverGap(g, r.fork(ctx, sc, l.timeline), start)
 	}
 	recordGap(sc.rs, &g)
 	sc.announce("Warning", api.ConditionDataGap, record.ActionRecreate,
-		"recreated slot %q on %s (%s): changes from %s to %s were never decoded%s%s", sc.name, sc.target.Addr(),
-		l.reason, status.OrUnknown(g.FromLSN), start, aheadNote(g.ConsumerAhead), why)
+		"%s: changes from %s to %s were never decoded%s%s", lead,
+		status.OrUnknown(g.FromLSN), start, aheadNote(g.ConsumerAhead), why)
 	if g.ConsumerAhead != nil {
 		sc.event("Warning", api.ReasonConsumerAhead, record.ActionRecreate,
 			"the consumer of slot %q had confirmed changes up to %s on timeline %d, past where %s's timeline forked (%s): "+

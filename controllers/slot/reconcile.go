@@ -26,6 +26,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.drops.Delete(req.NamespacedName)
 			r.heldMissing.Delete(req.NamespacedName)
 			r.intentClean.Delete(req.NamespacedName)
+			r.lost.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -58,6 +58,9 @@ type Reconciler struct {
 	// creation intent this process wrote and under which no creation has
 	// ended uncertain since (dropIntent).
 	intentClean sync.Map
+	// lost holds, by object key, the lostSlot of an owned slot this
+	// process found missing and has not seen made again since (newcomer).
+	lost sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch

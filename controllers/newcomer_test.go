@@ -1,0 +1,73 @@
+package controllers_test
+
+import (
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// An owned slot goes missing and, before its object can make it again,
+// somebody else does: here a consumer that creates its own slot when it
+// finds none, as Debezium does. The slot there now is not the one that
+// was lost, so the object must tell the loss as a data gap and take the
+// new slot only as the adoption rules allow, not as the slot that
+// survived. The object's role lacks REPLICATION meanwhile, so the consumer
+// gets there first.
+var _ = Describe("A lost slot that somebody else made again", func() {
+	It("is told as a data gap and adopted, not taken for the slot that was lost", func() {
+		Expect(primary.CreateRole(bg, "newcomer_a", "newcomer-a-pw", true)).To(Succeed())
+		ns := newNamespace()
+		createSecret(ns, "pg", "newcomer_a", "newcomer-a-pw")
+		ps := createServer(ns, "db", "pg", primary)
+		rs := logicalSlot(ns, "cdc", ps.Name)
+		rs.Spec.SlotName = "made_again"
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Eventually(func() string { return get(rs).Status.ConfirmedFlushLSN }).ShouldNot(BeEmpty())
+		before, err := postgres.ParseLSN(get(rs).Status.ConfirmedFlushLSN)
+		Expect(err).NotTo(HaveOccurred())
+
+		By("the role loses REPLICATION and the slot is dropped: the object finds it missing and cannot make it again")
+		Expect(primary.Exec(bg, "ALTER ROLE newcomer_a NOREPLICATION")).To(Succeed())
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('made_again')")).To(Succeed())
+		waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonPermissionDenied)
+		Expect(slotExists(primary, "made_again")()).To(BeFalse())
+
+		By("the consumer makes the slot itself, after changes its old slot would have kept")
+		Expect(primary.Exec(bg, "CREATE TABLE newcomer_lost AS SELECT g FROM generate_series(1, 100) g")).To(Succeed())
+		createLogicalOn(primary, "made_again")
+		made := slotPosition(primary, "made_again")
+		Expect(made).To(BeNumerically(">", before))
+
+		By("REPLICATION is back: the object finds the slot made again")
+		Expect(primary.Exec(bg, "ALTER ROLE newcomer_a REPLICATION")).To(Succeed())
+		patch := `{"metadata":{"annotations":{"test.slotkeeper.dev/nudge":"replication"}}}`
+		Expect(k8s.Patch(bg, get(rs), client.RawPatch(types.MergePatchType, []byte(patch)))).To(Succeed())
+		gap := waitCondition(rs, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonMissing)
+		Expect(gap.Message).To(ContainSubstring(made.String()))
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		st := get(rs).Status
+		Expect(st.Owned).To(BeTrue())
+		Expect(st.Origin).To(Equal(api.OriginAdopted), "the object took a slot somebody else made for its own creation")
+		Expect(st.Vanished).To(Equal(int32(1)))
+		Expect(st.Recreations).To(BeZero())
+		Expect(st.LastDataGap).NotTo(BeNil())
+		from, err := postgres.ParseLSN(st.LastDataGap.FromLSN)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(from).To(BeNumerically(">=", before))
+		Expect(st.LastDataGap.ToLSN).To(Equal(made.String()))
+		Eventually(eventNotes(ns, api.ConditionDataGap)).Should(ContainElement(
+			ContainSubstring("was lost (Missing) and made again by somebody else")))
+		Expect(strings.Join(eventNotes(ns, api.ReasonAdopted)(), "\n")).To(ContainSubstring("adopted existing slot"))
+
+		deleteAndWait(rs)
+		Expect(primary.Exec(bg, "DROP TABLE newcomer_lost")).To(Succeed())
+	})
+})

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -69,5 +70,45 @@ var _ = Describe("A lost slot that somebody else made again", func() {
 
 		deleteAndWait(rs)
 		Expect(primary.Exec(bg, "DROP TABLE newcomer_lost")).To(Succeed())
+	})
+
+	// Another namespace's object holds the name off from this one while
+	// the slot is this one's; once the grace it leaves a missing slot to
+	// its holder has run out, it makes the slot. Keeping the claim would
+	// let this object's deletion drop that team's slot.
+	It("is given up to another namespace's object that made and owns it, and its loss is told", func() {
+		Expect(primary.CreateRole(bg, "newcomer_b", "newcomer-b-pw", true)).To(Succeed())
+		nsA := newNamespace()
+		createSecret(nsA, "pg", "newcomer_b", "newcomer-b-pw")
+		psA := createServer(nsA, "db", "pg", primary)
+		a := createNamedSlot(nsA, "team-a", psA.Name, "made_by_b")
+		waitCondition(a, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		nsB, psB := defaultServer()
+		b := createNamedSlot(nsB, "team-b", psB.Name, "made_by_b")
+		waitCondition(b, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+
+		By("team-a's role loses REPLICATION and its slot is dropped; team-b's object makes it after the grace")
+		Expect(primary.Exec(bg, "ALTER ROLE newcomer_b NOREPLICATION")).To(Succeed())
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('made_by_b')")).To(Succeed())
+		waitCondition(a, api.ConditionStalled, metav1.ConditionTrue, api.ReasonPermissionDenied)
+		Eventually(func() bool { return get(b).Status.Owned }).WithTimeout(time.Minute).Should(BeTrue())
+		Expect(slotExists(primary, "made_by_b")()).To(BeTrue())
+
+		By("team-a's role has REPLICATION again: its object gives the slot up and tells its loss")
+		Expect(primary.Exec(bg, "ALTER ROLE newcomer_b REPLICATION")).To(Succeed())
+		patch := `{"metadata":{"annotations":{"test.slotkeeper.dev/nudge":"replication"}}}`
+		Expect(k8s.Patch(bg, get(a), client.RawPatch(types.MergePatchType, []byte(patch)))).To(Succeed())
+		c := waitCondition(a, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		Expect(c.Message).To(Or(ContainSubstring("has made it again since and manages it"), ContainSubstring("already manages slot")))
+		Expect(get(a).Status.Owned).To(BeFalse())
+		Expect(get(a).Status.Origin).To(BeEmpty())
+		Expect(get(a).Status.Vanished).To(Equal(int32(1)))
+		Eventually(eventNotes(nsA, api.ReasonMissing)).Should(ContainElement(ContainSubstring("made again by somebody else")))
+		Consistently(func() bool { return get(b).Status.Owned }, "3s").Should(BeTrue())
+
+		deleteAndWait(a)
+		Expect(slotExists(primary, "made_by_b")()).To(BeTrue(), "deleting team-a's object dropped the slot team-b's made")
+		deleteAndWait(b)
+		Expect(slotExists(primary, "made_by_b")()).To(BeFalse())
 	})
 })

@@ -79,21 +79,25 @@ type newcomerClaim int
 const (
 	// claimOwn: this object's own recreation may have made it.
 	claimOwn newcomerClaim = iota
-	// claimHolder: another namespace's object owns it.
+	// claimHolder: another namespace's object owns it, or is creating it
+	// and its creation may be what made it.
 	claimHolder
 	// claimAdopt: it was made outside slotkeeper; the adoption rules say
 	// whether this object takes it.
 	claimAdopt
 )
 
-// judgeNewcomer decides the claim. Another namespace's owner comes first,
-// even over this object's uncertain recreation: PostgreSQL let only one
-// creation of the name succeed, and an owner's status says its own did.
-// Giving up a claim leaves a slot in place; keeping a wrong one lets this
-// object's deletion drop that team's slot.
+// judgeNewcomer decides the claim. Another namespace's holder comes first,
+// as it does for any object that does not own the slot (adopt), and even
+// over this object's uncertain recreation: PostgreSQL let only one
+// creation of the name succeed, and an owner's status says its own did. A
+// holder still creating counts too: its status says Owned only after its
+// CREATE returned, and the slot found here may be that CREATE's. Giving up
+// a claim leaves a slot in place; keeping a wrong one lets this object's
+// deletion drop that team's slot.
 func judgeNewcomer(uncertain bool, holder *api.ReplicationSlot) newcomerClaim {
 	switch {
-	case holder != nil && holder.Status.Owned && !holderLeaving(holder):
+	case holder != nil && !holderLeaving(holder):
 		return claimHolder
 	case uncertain:
 		return claimOwn
@@ -118,7 +122,7 @@ func (r *Reconciler) newcomer(ctx context.Context, sc *slotScope, lost lostSlot,
 	if claim == claimHolder {
 		sc.row = nil
 		return status.Stall(api.ReasonConflict, fmt.Sprintf("slot %q was lost on %s (%s), and a ReplicationSlot in another namespace "+
-			"has made and manages it since; slot names are shared by the whole cluster: give this object another slotName, or delete it",
+			"has made it again since and manages it; slot names are shared by the whole cluster: give this object another slotName, or delete it",
 			sc.name, sc.target.Addr(), lost.loss.reason)), nil
 	}
 	if o := r.adopt(sc); o != nil {

@@ -26,7 +26,7 @@ func TestJudgeNewcomer(t *testing.T) {
 		{"another namespace's object made and owns it", false, owner, claimHolder},
 		{"that owner wins over an own uncertain attempt", true, owner, claimHolder},
 		{"another namespace's object adopted it", false, adopter, claimHolder},
-		{"one only creating owns nothing yet", false, creating, claimAdopt},
+		{"one still creating: its CREATE may have made it", false, creating, claimHolder},
 		{"one being deleted keeps nothing", false, leaving, claimAdopt},
 	}
 	for _, c := range cases {

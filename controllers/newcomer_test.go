@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -110,5 +111,40 @@ var _ = Describe("A lost slot that somebody else made again", func() {
 		Expect(slotExists(primary, "made_by_b")()).To(BeTrue(), "deleting team-a's object dropped the slot team-b's made")
 		deleteAndWait(b)
 		Expect(slotExists(primary, "made_by_b")()).To(BeFalse())
+	})
+
+	// The object's own recreation waits for a transaction, and its
+	// connection is cut mid-statement: PostgreSQL goes on and makes the
+	// slot once the transaction ends. That slot is the object's own, and it
+	// is recorded as its recreation, not adopted as somebody else's.
+	It("is taken for the object's own recreation when its own cut CREATE may have made it", func() {
+		proxy, err := pgtest.StartProxy(primary.Addr())
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(proxy.Close)
+		ns, ps := serverOn(&pgtest.Server{Host: proxy.Host(), Port: proxy.Port()})
+		rs := logicalSlot(ns, "cut", ps.Name)
+		rs.Spec.SlotName = "cut_made"
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Eventually(func() string { return get(rs).Status.ConfirmedFlushLSN }).ShouldNot(BeEmpty())
+
+		By("a transaction holds an xid, and the slot is dropped: the recreation waits for the transaction")
+		_, tx := tenantTransaction("orders", "shop", "newcomer-cut")
+		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('cut_made')")).To(Succeed())
+		waitCondition(rs, api.ConditionCreationBlocked, metav1.ConditionTrue, api.ReasonWaitingForTransactions)
+
+		By("the creation's connection is cut mid-statement; the transaction ends and the cut CREATE makes the slot")
+		proxy.CutAll()
+		Eventually(func() bool { return get(rs).Status.Conditions != nil && readSlot(primary, "cut_made") != nil }).Should(BeTrue())
+		Expect(tx.Close(bg)).To(Succeed())
+		gap := waitCondition(rs, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonMissing)
+		Expect(gap.Message).NotTo(ContainSubstring("made again by somebody else"))
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		st := get(rs).Status
+		Expect(st.Owned).To(BeTrue())
+		Expect(st.Origin).To(Equal(api.OriginCreated), "the object's own creation was taken for somebody else's")
+		Expect(st.Recreations).To(Equal(int32(1)))
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "cut_made")()).To(BeFalse())
 	})
 })

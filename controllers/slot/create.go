@@ -73,7 +73,7 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, l loss, start p
 	rs, reason := sc.rs, l.reason
 	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
 	r.intentClean.Delete(client.ObjectKeyFromObject(rs))
-	r.lost.Delete(client.ObjectKeyFromObject(rs))
+	r.forgetLoss(client.ObjectKeyFromObject(rs))
 	r.noteCreated(sc)
 	// The server's managed-slot count and the slot's own row come from the
 	// monitor: have it look now.

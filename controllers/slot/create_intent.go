@@ -24,7 +24,7 @@ func (r *Reconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgre
 	}
 	if e.Transient && !postgres.NeverSent(e) {
 		r.intentClean.Delete(client.ObjectKeyFromObject(sc.rs))
-		r.lostUncertain(client.ObjectKeyFromObject(sc.rs))
+		r.noteUncertain(client.ObjectKeyFromObject(sc.rs), e)
 		return nil
 	}
 	return r.dropIntent(ctx, sc)

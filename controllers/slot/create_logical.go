@@ -116,7 +116,9 @@ func (r *Reconciler) retryCreation(sc *slotScope, st creator.State) bool {
 	if time.Since(st.FinishedAt) < retryAfter(o) && st.Circumstances == circumstances(sc.target.Identity) {
 		return false
 	}
-	r.Creator.Forget(client.ObjectKeyFromObject(sc.rs))
+	key := client.ObjectKeyFromObject(sc.rs)
+	r.noteUncertain(key, postgres.Classify(st.Err))
+	r.Creator.Forget(key)
 	return true
 }
 

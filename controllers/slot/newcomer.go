@@ -3,6 +3,7 @@ package slot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -26,29 +27,29 @@ import (
 // the survivor as before.
 
 // lostSlot is an owned slot's loss as this process saw it: the object, the
-// member and timeline it was missing on, what its consumer stood at, and
-// whether a recreation under it ended uncertain (a CREATE cut after it was
-// sent may have made the slot that is there now).
+// member and timeline it was missing on, what its consumer stood at, whether
+// a recreation under it ended uncertain (a CREATE cut after it was sent may
+// have made the slot that is there now), and since when the slot there has
+// waited on another namespace's creation.
 type lostSlot struct {
 	uid       types.UID
 	member    string
 	timeline  int64
 	loss      loss
 	uncertain bool
+	waitSince time.Time
 }
 
-// noteLost remembers that the object's slot was found missing on its
-// target. The first sighting is kept: it carries the consumer's position
-// from before the loss.
+// noteLost remembers that a read found the object's slot missing on its
+// target, with no creation of this object's running. The first sighting's
+// loss is kept: it carries the consumer's position from before. A sighting
+// also settles an earlier uncertain attempt: it made no slot.
 func (r *Reconciler) noteLost(sc *slotScope, l loss) {
-	key := client.ObjectKeyFromObject(sc.rs)
 	if prev, ok := r.lostHere(sc); ok {
 		l = prev.loss
-		if prev.uncertain {
-			return
-		}
 	}
-	r.lost.Store(key, lostSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline, loss: l})
+	r.lost.Store(client.ObjectKeyFromObject(sc.rs),
+		lostSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline, loss: l})
 }
 
 // lostHere returns the loss noted for this object on its current target
@@ -72,6 +73,14 @@ func (r *Reconciler) lostUncertain(key types.NamespacedName) {
 	}
 }
 
+// noteUncertain marks the noted loss when a creation's error leaves open
+// whether its statement made the slot.
+func (r *Reconciler) noteUncertain(key types.NamespacedName, e *postgres.Error) {
+	if e != nil && e.Transient && !postgres.NeverSent(e) {
+		r.lostUncertain(key)
+	}
+}
+
 // newcomerClaim says whose a slot is that was made again after this
 // object lost it.
 type newcomerClaim int
@@ -79,26 +88,33 @@ type newcomerClaim int
 const (
 	// claimOwn: this object's own recreation may have made it.
 	claimOwn newcomerClaim = iota
-	// claimHolder: another namespace's object owns it, or is creating it
-	// and its creation may be what made it.
+	// claimHolder: another namespace's object owns it.
 	claimHolder
+	// claimWait: another namespace's object is creating the name, and
+	// its CREATE may be what made the slot: its result decides.
+	claimWait
 	// claimAdopt: it was made outside slotkeeper; the adoption rules say
 	// whether this object takes it.
 	claimAdopt
 )
 
-// judgeNewcomer decides the claim. Another namespace's holder comes first,
+// judgeNewcomer decides the claim. Another namespace's owner comes first,
 // as it does for any object that does not own the slot (adopt), and even
-// over this object's uncertain recreation: PostgreSQL let only one
-// creation of the name succeed, and an owner's status says its own did. A
-// holder still creating counts too: its status says Owned only after its
-// CREATE returned, and the slot found here may be that CREATE's. Giving up
-// a claim leaves a slot in place; keeping a wrong one lets this object's
-// deletion drop that team's slot.
-func judgeNewcomer(uncertain bool, holder *api.ReplicationSlot) newcomerClaim {
+// over this object's uncertain recreation: PostgreSQL let only one creation
+// of the name succeed, and an owner's status says its own did. Giving up a
+// claim leaves a slot in place; keeping a wrong one lets this object's
+// deletion drop that team's slot. A holder still creating has not said yet
+// (its status says Owned only once its CREATE returned), so the claim is
+// kept while it finishes, for the grace at most: a creation mark left
+// behind by a stopped operator, or kept up by a namespace that cuts its
+// own CREATEs, must not cost this object its slot.
+func judgeNewcomer(uncertain bool, holder *api.ReplicationSlot, waited bool) newcomerClaim {
+	live := holder != nil && !holderLeaving(holder)
 	switch {
-	case holder != nil && !holderLeaving(holder):
+	case live && holder.Status.Owned:
 		return claimHolder
+	case live && !waited:
+		return claimWait
 	case uncertain:
 		return claimOwn
 	}
@@ -106,19 +122,24 @@ func judgeNewcomer(uncertain bool, holder *api.ReplicationSlot) newcomerClaim {
 }
 
 // newcomer records the loss of the slot this object had, with its data
-// gap, and settles who the slot now there belongs to.
+// gap, and settles who the slot now there belongs to. The loss stays noted
+// until the status that tells it is written (told).
 func (r *Reconciler) newcomer(ctx context.Context, sc *slotScope, lost lostSlot, row *postgres.Slot) (*status.Outcome, error) {
-	r.lost.Delete(client.ObjectKeyFromObject(sc.rs))
-	start := startOf(sc.rs, row)
-	claim := judgeNewcomer(lost.uncertain, sc.holder)
-	if claim == claimOwn {
-		return r.created(ctx, sc, lost.loss, start, row)
+	uncertain := lost.uncertain || r.copyJobOn(sc)
+	claim := judgeNewcomer(uncertain, sc.holder, r.waitedOnHolder(sc, lost))
+	switch claim {
+	case claimOwn:
+		return r.created(ctx, sc, lost.loss, startOf(sc.rs, row), row)
+	case claimWait:
+		sc.row = nil
+		o := status.Progress(api.ReasonCreating, fmt.Sprintf("slot %q was lost on %s and is there again while an object of "+
+			"another namespace creates that name: waiting for its creation to say whose the slot is", sc.name, sc.target.Addr()))
+		o.RetryAfter = 2 * time.Second
+		return o, nil
 	}
-	r.tellNewcomer(ctx, sc, lost.loss, start)
-	// The claim goes with the intent: an object that is not creating must
-	// not count as creating for others (otherTeamHolder), nor take the slot
-	// for its own creation (adopt).
-	sc.rs.Status.Owned, sc.rs.Status.Origin = false, ""
+	sc.lossTold = true
+	r.tellNewcomer(ctx, sc, lost.loss, startOf(sc.rs, row))
+	r.giveUp(sc)
 	if claim == claimHolder {
 		sc.row = nil
 		return status.Stall(api.ReasonConflict, fmt.Sprintf("slot %q was lost on %s (%s), and a ReplicationSlot in another namespace "+
@@ -131,6 +152,38 @@ func (r *Reconciler) newcomer(ctx context.Context, sc *slotScope, lost lostSlot,
 	}
 	return nil, nil
 }
+
+// giveUp drops the object's claim on a slot it did not make, and the
+// intent with it: an object that is not creating must not count as
+// creating for others (otherTeamHolder), nor take the slot for its own
+// creation (adopt). What it recorded of its lost slot's creation goes too.
+func (r *Reconciler) giveUp(sc *slotScope) {
+	st := &sc.rs.Status
+	st.Owned, st.Origin, st.CreatedAt, st.CreatedOnTimeline = false, "", nil, 0
+}
+
+// waitedOnHolder: the slot has waited the grace on another namespace's
+// creation of the name.
+func (r *Reconciler) waitedOnHolder(sc *slotScope, lost lostSlot) bool {
+	now := time.Now()
+	if lost.waitSince.IsZero() {
+		lost.waitSince = now
+		r.lost.Store(client.ObjectKeyFromObject(sc.rs), lost)
+	}
+	return now.Sub(lost.waitSince) >= holderGrace
+}
+
+// copyJobOn: a creation of a standby copy of this slot was begun on the
+// target while it was a standby; run after its promotion, it made the
+// slot there, and the slot is this object's own.
+func (r *Reconciler) copyJobOn(sc *slotScope) bool {
+	_, ok := r.Creator.State(copyKey(sc.rs, sc.target.Endpoint))
+	return ok
+}
+
+// forgetLoss drops the noted loss once the status telling it is written,
+// or when the object stops claiming the slot some other way.
+func (r *Reconciler) forgetLoss(key types.NamespacedName) { r.lost.Delete(key) }
 
 // startOf is where a slot's consumer resumes: a logical slot's confirmed
 // position, a physical slot's restart position.
@@ -160,5 +213,5 @@ func (r *Reconciler) tellNewcomer(ctx context.Context, sc *slotScope, l loss, st
 		r.recordLogicalGap(ctx, sc, l, start, lead, why)
 		return
 	}
-	sc.announce("Warning", l.reason, record.ActionRecreate, "%s%s", lead, why)
+	sc.announce("Warning", l.reason, record.ActionReconcile, "%s%s", lead, why)
 }

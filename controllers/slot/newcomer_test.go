@@ -19,19 +19,24 @@ func TestJudgeNewcomer(t *testing.T) {
 		name      string
 		uncertain bool
 		holder    *api.ReplicationSlot
+		waited    bool
 		want      newcomerClaim
 	}{
-		{"nobody else holds it: the adoption rules", false, nil, claimAdopt},
-		{"an own recreation ended uncertain: it may be that one", true, nil, claimOwn},
-		{"another namespace's object made and owns it", false, owner, claimHolder},
-		{"that owner wins over an own uncertain attempt", true, owner, claimHolder},
-		{"another namespace's object adopted it", false, adopter, claimHolder},
-		{"one still creating: its CREATE may have made it", false, creating, claimHolder},
-		{"one being deleted keeps nothing", false, leaving, claimAdopt},
+		{"nobody else holds it: the adoption rules", false, nil, false, claimAdopt},
+		{"an own recreation ended uncertain: it may be that one", true, nil, false, claimOwn},
+		{"another namespace's object made and owns it", false, owner, false, claimHolder},
+		{"that owner wins over an own uncertain attempt", true, owner, false, claimHolder},
+		{"another namespace's object adopted it", false, adopter, false, claimHolder},
+		{"one still creating: its CREATE may have made it, wait", false, creating, false, claimWait},
+		{"one still creating, before an own uncertain attempt: wait", true, creating, false, claimWait},
+		{"one creating for longer than the grace: the adoption rules", false, creating, true, claimAdopt},
+		{"... or the own uncertain attempt", true, creating, true, claimOwn},
+		{"an owner keeps it however long it took", false, owner, true, claimHolder},
+		{"one being deleted keeps nothing", false, leaving, false, claimAdopt},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := judgeNewcomer(c.uncertain, c.holder); got != c.want {
+			if got := judgeNewcomer(c.uncertain, c.holder, c.waited); got != c.want {
 				t.Fatalf("judgeNewcomer = %v, want %v", got, c.want)
 			}
 		})

@@ -26,7 +26,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.drops.Delete(req.NamespacedName)
 			r.heldMissing.Delete(req.NamespacedName)
 			r.intentClean.Delete(req.NamespacedName)
-			r.lost.Delete(req.NamespacedName)
+			r.forgetLoss(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -59,7 +59,9 @@ func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot)
 	if err != nil {
 		// The conditions stay as they are for a retry, but what the phases
 		// did before the error (an adoption, a copy made) is written.
-		_, _ = r.patchSlotStatus(ctx, before, rs, status.Outcome{Phase: status.Retrying})
+		if _, werr := r.patchSlotStatus(ctx, before, rs, status.Outcome{Phase: status.Retrying}); werr == nil {
+			r.told(sc)
+		}
 		return ctrl.Result{}, err
 	}
 	if sc.firstObservation && status.ReadyOf(rs.Status.Conditions).Type != "" {
@@ -68,7 +70,19 @@ func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot)
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome, rep)
-	return r.patchSlotStatus(ctx, before, rs, outcome)
+	res, err := r.patchSlotStatus(ctx, before, rs, outcome)
+	if err == nil {
+		r.told(sc)
+	}
+	return res, err
+}
+
+// told forgets a loss once the status that tells it is written: until
+// then the next reconcile tells it again.
+func (r *Reconciler) told(sc *slotScope) {
+	if sc.lossTold {
+		r.forgetLoss(client.ObjectKeyFromObject(sc.rs))
+	}
 }
 
 // reconcileSlot runs the phases in order; each returns an outcome to stop

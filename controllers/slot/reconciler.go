@@ -100,6 +100,9 @@ type slotScope struct {
 	haNote string
 	// events are the Events decided so far, recorded by publish.
 	events []pendingEvent
+	// lossTold: this reconcile tells the loss of a slot somebody else made
+	// again (newcomer); it is forgotten once status is written.
+	lossTold bool
 }
 
 func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {

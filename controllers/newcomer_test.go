@@ -113,10 +113,11 @@ var _ = Describe("A lost slot that somebody else made again", func() {
 		Expect(slotExists(primary, "made_by_b")()).To(BeFalse())
 	})
 
-	// The object's own recreation waits for a transaction, and its
-	// connection is cut mid-statement: PostgreSQL goes on and makes the
-	// slot once the transaction ends. That slot is the object's own, and it
-	// is recorded as its recreation, not adopted as somebody else's.
+	// The object's own recreation waits for a transaction; the network
+	// then drops everything, the transaction ends and PostgreSQL makes the
+	// slot, but its reply is lost with the connection. The operator cannot
+	// know its CREATE made the slot; the slot found after is the object's
+	// own, recorded as its recreation, not adopted as somebody else's.
 	It("is taken for the object's own recreation when its own cut CREATE may have made it", func() {
 		proxy, err := pgtest.StartProxy(primary.Addr())
 		Expect(err).NotTo(HaveOccurred())
@@ -133,10 +134,12 @@ var _ = Describe("A lost slot that somebody else made again", func() {
 		Expect(primary.Exec(bg, "SELECT pg_drop_replication_slot('cut_made')")).To(Succeed())
 		waitCondition(rs, api.ConditionCreationBlocked, metav1.ConditionTrue, api.ReasonWaitingForTransactions)
 
-		By("the creation's connection is cut mid-statement; the transaction ends and the cut CREATE makes the slot")
-		proxy.CutAll()
-		Eventually(func() bool { return get(rs).Status.Conditions != nil && readSlot(primary, "cut_made") != nil }).Should(BeTrue())
+		By("the network drops everything; the transaction ends, and the CREATE makes the slot but its reply never arrives")
+		proxy.Blackhole(true)
 		Expect(tx.Close(bg)).To(Succeed())
+		Eventually(func() bool { r := readSlot(primary, "cut_made"); return r != nil && !r.Active }).Should(BeTrue())
+		proxy.CutAll()
+		proxy.Blackhole(false)
 		gap := waitCondition(rs, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonMissing)
 		Expect(gap.Message).NotTo(ContainSubstring("made again by somebody else"))
 		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)

@@ -8,7 +8,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -57,15 +56,7 @@ func (r *Reconciler) recreatedAhead(ctx context.Context, sc *slotScope) (*status
 		return status.Stall(api.ReasonConflict, msg+"; it is not the one slotkeeper set out to recreate after the failover, "+
 			"and slotkeeper never drops a slot it does not own: drop that slot yourself, or choose another slotName"), nil
 	}
-	start := row.RestartLSN
-	if sc.rs.Spec.Type == api.SlotLogical {
-		start = row.ConfirmedFlushLSN
-	}
-	var at postgres.LSN
-	if start != nil {
-		at = *start
-	}
-	return r.created(ctx, sc, r.lossBeforePromotion(sc), at, &row)
+	return r.created(ctx, sc, r.lossBeforePromotion(sc), startOf(sc.rs, &row), &row)
 }
 
 // lossBeforePromotion is lossOf for a slot already recreated: the monitor's

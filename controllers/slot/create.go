@@ -59,11 +59,7 @@ func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, l loss) (
 	if o != nil {
 		return o, nil
 	}
-	var start postgres.LSN
-	if row.RestartLSN != nil {
-		start = *row.RestartLSN
-	}
-	return r.created(ctx, sc, l, start, row)
+	return r.created(ctx, sc, l, startOf(sc.rs, row), row)
 }
 
 // created records a finished creation: ownership, the timeline, a data gap

@@ -69,9 +69,10 @@ type loss struct {
 }
 
 // recordLogicalGap records the gap of a logical slot made again at start,
-// and the Event that tells it, led by what happened to the slot. After a failover the gap begins where the
-// new timeline forked, when the consumer had confirmed past it; what it
-// confirmed past the fork is told as ConsumerAhead.
+// and the Event that tells it, led by what happened to the slot. After a
+// failover the gap begins where the new timeline forked, when the consumer
+// had confirmed past it; what it confirmed past the fork is told as
+// ConsumerAhead.
 func (r *Reconciler) recordLogicalGap(ctx context.Context, sc *slotScope, l loss, start postgres.LSN, lead, why string) {
 	g := *newGap(l.reason, l.from, start)
 	if l.reason == api.ReasonFailover {

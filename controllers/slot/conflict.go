@@ -159,18 +159,22 @@ func slotOwner(objs []api.ReplicationSlot) *api.ReplicationSlot {
 // neither keeps anyone from creating a slot that is not there nor takes a
 // slot from the object that holds it.
 //
-// holder is that other namespace's object, owned or creating, whatever rs
-// is: a holder being deleted will not create the slot again, and one that
-// owns a slot it created keeps a failover's recreation record from
-// claiming that slot.
-func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, holder *api.ReplicationSlot, err error) {
+// rv names those other namespaces' objects, whatever rs is: the holder
+// (owning or creating; a holder being deleted will not create the slot
+// again, and one that owns a slot it created keeps a failover's recreation
+// record from claiming that slot) and an owner.
+func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) (conflict, heldElsewhere string, rv rivals, err error) {
 	others, err := r.competitors(ctx, rs, samePrimary, true)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", rivals{}, err
 	}
 	conflict, heldElsewhere = judgeCompetitors(rs, others)
-	return conflict, heldElsewhere, otherTeamHolder(rs, others), nil
+	return conflict, heldElsewhere, rivals{holder: otherTeamHolder(rs, others), owner: otherTeamOwner(rs, others)}, nil
 }
+
+// rivals are the objects of other namespaces that declare rs's slot on
+// its cluster and hold it: the holder, a creator first, and an owner.
+type rivals struct{ holder, owner *api.ReplicationSlot }
 
 // judgeCompetitors is conflictWith's decision (see there). Two objects of
 // different namespaces created at the same moment can both end up owning
@@ -222,6 +226,23 @@ func otherTeamHolder(rs *api.ReplicationSlot, others []api.ReplicationSlot) *api
 		}
 	}
 	return holder
+}
+
+// otherTeamOwner is a competitor of another namespace that owns the slot,
+// one that is not being deleted first: unlike otherTeamHolder, an owner
+// wins over an object still creating.
+func otherTeamOwner(rs *api.ReplicationSlot, others []api.ReplicationSlot) *api.ReplicationSlot {
+	var owner *api.ReplicationSlot
+	for i := range others {
+		o := &others[i]
+		if o.Namespace == rs.Namespace || !o.Status.Owned {
+			continue
+		}
+		if owner == nil || (holderLeaving(owner) && !holderLeaving(o)) {
+			owner = o
+		}
+	}
+	return owner
 }
 
 // conflictMessage says who holds the slot. An owner in rs's namespace is

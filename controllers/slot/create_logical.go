@@ -92,7 +92,9 @@ func (r *Reconciler) followCreation(ctx context.Context, sc *slotScope, st creat
 		if e.Reason == postgres.ReasonSlotExists {
 			// The name is taken: the slot is read and judged next
 			// (errorOutcome asks for it), not created again after a hold.
+			// Somebody else made it after this object's slot was lost.
 			r.Creator.Forget(key)
+			r.noteLostTo(sc, loss{reason: st.Recreate, from: st.From, timeline: st.FromTimeline})
 		}
 		return errorOutcome(e, sc), nil
 	}

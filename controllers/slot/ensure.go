@@ -23,8 +23,10 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs))
 	_, present := t.Slots[sc.name]
 	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
-	named := !busy && namedForRecreation(sc, present)
 	_, lost := r.lostHere(sc)
+	// A loss this process noted is judged by it (newcomer): the record
+	// names what the bulk set out to create, not what it made.
+	named := !busy && !lost && namedForRecreation(sc, present)
 	// A slot recreated ahead, or made again by somebody else after this
 	// object found it missing, is present but new: the copies' rules for a
 	// slot that survived the failover do not apply to it.
@@ -125,6 +127,7 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 			return o, nil
 		}
 		if fresh == nil {
+			r.noteLost(sc, lost.loss)
 			return r.recreate(ctx, sc, lost.loss.reason, nil)
 		}
 		row = fresh

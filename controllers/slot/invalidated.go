@@ -48,5 +48,6 @@ func (r *Reconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *
 	if a := r.drop(ctx, sc); a.o != nil {
 		return a.o, nil
 	}
+	r.noteLostTo(sc, r.lossOf(sc, api.ReasonInvalidated, row))
 	return r.recreate(ctx, sc, api.ReasonInvalidated, row)
 }

@@ -52,6 +52,15 @@ func (r *Reconciler) noteLost(sc *slotScope, l loss) {
 		lostSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline, loss: l})
 }
 
+// noteLostTo remembers a loss that a creation learned of: its CREATE found
+// the name taken, so the slot there is somebody else's, or its own drop of
+// an invalidated slot is about to be followed by a creation.
+func (r *Reconciler) noteLostTo(sc *slotScope, l loss) {
+	if l.reason != "" && sc.target != nil && sc.target.Identity != nil {
+		r.noteLost(sc, l)
+	}
+}
+
 // lostHere returns the loss noted for this object on its current target
 // and timeline.
 func (r *Reconciler) lostHere(sc *slotScope) (lostSlot, bool) {
@@ -74,9 +83,11 @@ func (r *Reconciler) lostUncertain(key types.NamespacedName) {
 }
 
 // noteUncertain marks the noted loss when a creation's error leaves open
-// whether its statement made the slot.
+// whether its statement made the slot: the statement may have gone out,
+// and no answer came back. An error the server sent ended the statement,
+// and a failed CREATE makes nothing.
 func (r *Reconciler) noteUncertain(key types.NamespacedName, e *postgres.Error) {
-	if e != nil && e.Transient && !postgres.NeverSent(e) {
+	if e != nil && e.Transient && e.SQLState == "" && !postgres.NeverSent(e) {
 		r.lostUncertain(key)
 	}
 }
@@ -91,29 +102,31 @@ const (
 	// claimHolder: another namespace's object owns it.
 	claimHolder
 	// claimWait: another namespace's object is creating the name, and
-	// its CREATE may be what made the slot: its result decides.
+	// its CREATE may be what made the slot, or its owner is being deleted
+	// and will drop or release it: what it does decides.
 	claimWait
 	// claimAdopt: it was made outside slotkeeper; the adoption rules say
 	// whether this object takes it.
 	claimAdopt
 )
 
-// judgeNewcomer decides the claim. Another namespace's owner comes first,
-// as it does for any object that does not own the slot (adopt), and even
-// over this object's uncertain recreation: PostgreSQL let only one creation
-// of the name succeed, and an owner's status says its own did. Giving up a
-// claim leaves a slot in place; keeping a wrong one lets this object's
-// deletion drop that team's slot. A holder still creating has not said yet
-// (its status says Owned only once its CREATE returned), so the claim is
-// kept while it finishes, for the grace at most: a creation mark left
-// behind by a stopped operator, or kept up by a namespace that cuts its
-// own CREATEs, must not cost this object its slot.
-func judgeNewcomer(uncertain bool, holder *api.ReplicationSlot, waited bool) newcomerClaim {
-	live := holder != nil && !holderLeaving(holder)
+// judgeNewcomer decides the claim, given another namespace's owner and
+// holder (either may be nil). That owner comes first, as it does for any
+// object that does not own the slot (adopt), and even over this object's
+// uncertain recreation: PostgreSQL let only one creation of the name
+// succeed, and an owner's status says its own did. Giving up a claim
+// leaves a slot in place; keeping a wrong one lets this object's deletion
+// drop that team's slot. A holder still creating has not said yet (its
+// status says Owned only once its CREATE returned), nor has an owner being
+// deleted, so the claim is kept while they finish, for the grace at most:
+// a creation mark left behind by a stopped operator, or kept up by a
+// namespace that cuts its own CREATEs, must not cost this object its slot.
+func judgeNewcomer(uncertain bool, owner, holder *api.ReplicationSlot, waited bool) newcomerClaim {
+	pending := owner != nil || (holder != nil && !holderLeaving(holder))
 	switch {
-	case live && holder.Status.Owned:
+	case owner != nil && !holderLeaving(owner):
 		return claimHolder
-	case live && !waited:
+	case pending && !waited:
 		return claimWait
 	case uncertain:
 		return claimOwn
@@ -125,8 +138,7 @@ func judgeNewcomer(uncertain bool, holder *api.ReplicationSlot, waited bool) new
 // gap, and settles who the slot now there belongs to. The loss stays noted
 // until the status that tells it is written (told).
 func (r *Reconciler) newcomer(ctx context.Context, sc *slotScope, lost lostSlot, row *postgres.Slot) (*status.Outcome, error) {
-	uncertain := lost.uncertain || r.copyJobOn(sc)
-	claim := judgeNewcomer(uncertain, sc.holder, r.waitedOnHolder(sc, lost))
+	claim := judgeNewcomer(lost.uncertain, sc.ownerElsewhere, sc.holder, r.waitedOnHolder(sc, lost))
 	switch claim {
 	case claimOwn:
 		return r.created(ctx, sc, lost.loss, startOf(sc.rs, row), row)
@@ -162,23 +174,19 @@ func (r *Reconciler) giveUp(sc *slotScope) {
 	st.Owned, st.Origin, st.CreatedAt, st.CreatedOnTimeline = false, "", nil, 0
 }
 
-// waitedOnHolder: the slot has waited the grace on another namespace's
-// creation of the name.
+// waitedOnHolder: the slot has waited the grace since it was first judged.
+// The entry is swapped, not stored: a failover's bulk recreation may drop
+// it meanwhile (forgetLoss from another goroutine), and must not see it
+// come back.
 func (r *Reconciler) waitedOnHolder(sc *slotScope, lost lostSlot) bool {
 	now := time.Now()
 	if lost.waitSince.IsZero() {
-		lost.waitSince = now
-		r.lost.Store(client.ObjectKeyFromObject(sc.rs), lost)
+		next := lost
+		next.waitSince = now
+		r.lost.CompareAndSwap(client.ObjectKeyFromObject(sc.rs), lost, next)
+		return false
 	}
 	return now.Sub(lost.waitSince) >= holderGrace
-}
-
-// copyJobOn: a creation of a standby copy of this slot was begun on the
-// target while it was a standby; run after its promotion, it made the
-// slot there, and the slot is this object's own.
-func (r *Reconciler) copyJobOn(sc *slotScope) bool {
-	_, ok := r.Creator.State(copyKey(sc.rs, sc.target.Endpoint))
-	return ok
 }
 
 // forgetLoss drops the noted loss once the status telling it is written,

@@ -18,25 +18,28 @@ func TestJudgeNewcomer(t *testing.T) {
 	cases := []struct {
 		name      string
 		uncertain bool
+		owner     *api.ReplicationSlot
 		holder    *api.ReplicationSlot
 		waited    bool
 		want      newcomerClaim
 	}{
-		{"nobody else holds it: the adoption rules", false, nil, false, claimAdopt},
-		{"an own recreation ended uncertain: it may be that one", true, nil, false, claimOwn},
-		{"another namespace's object made and owns it", false, owner, false, claimHolder},
-		{"that owner wins over an own uncertain attempt", true, owner, false, claimHolder},
-		{"another namespace's object adopted it", false, adopter, false, claimHolder},
-		{"one still creating: its CREATE may have made it, wait", false, creating, false, claimWait},
-		{"one still creating, before an own uncertain attempt: wait", true, creating, false, claimWait},
-		{"one creating for longer than the grace: the adoption rules", false, creating, true, claimAdopt},
-		{"... or the own uncertain attempt", true, creating, true, claimOwn},
-		{"an owner keeps it however long it took", false, owner, true, claimHolder},
-		{"one being deleted keeps nothing", false, leaving, false, claimAdopt},
+		{"nobody else holds it: the adoption rules", false, nil, nil, false, claimAdopt},
+		{"an own recreation ended uncertain: it may be that one", true, nil, nil, false, claimOwn},
+		{"another namespace's object made and owns it", false, owner, owner, false, claimHolder},
+		{"that owner wins over an own uncertain attempt", true, owner, owner, false, claimHolder},
+		{"another namespace's object adopted it", false, adopter, adopter, false, claimHolder},
+		{"an owner wins over another's creation mark", false, adopter, creating, false, claimHolder},
+		{"one still creating: its CREATE may have made it, wait", false, nil, creating, false, claimWait},
+		{"one still creating, before an own uncertain attempt: wait", true, nil, creating, false, claimWait},
+		{"one creating for longer than the grace: the adoption rules", false, nil, creating, true, claimAdopt},
+		{"... or the own uncertain attempt", true, nil, creating, true, claimOwn},
+		{"an owner keeps it however long it took", false, owner, owner, true, claimHolder},
+		{"an owner being deleted drops or releases it: wait", false, leaving, leaving, false, claimWait},
+		{"... for the grace at most", false, leaving, leaving, true, claimAdopt},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := judgeNewcomer(c.uncertain, c.holder, c.waited); got != c.want {
+			if got := judgeNewcomer(c.uncertain, c.owner, c.holder, c.waited); got != c.want {
 				t.Fatalf("judgeNewcomer = %v, want %v", got, c.want)
 			}
 		})

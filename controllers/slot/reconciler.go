@@ -84,6 +84,9 @@ type slotScope struct {
 	// holder is the object of another namespace that owns the slot or is
 	// creating it, whatever this object is (otherTeamHolder); nil if none.
 	holder *api.ReplicationSlot
+	// ownerElsewhere is an object of another namespace that owns the slot
+	// (otherTeamOwner); nil if none.
+	ownerElsewhere *api.ReplicationSlot
 	// deleting: the object is being deleted, so a server that is being
 	// deleted too is still used (it waits for its slots).
 	deleting bool

@@ -62,9 +62,9 @@ func serverNotReady(ps *api.PostgresServer) *status.Outcome {
 
 // checkConflict stops an object that competes with an older one for a slot.
 func (r *Reconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
-	msg, held, holder, err := r.conflictWith(ctx, sc.rs)
+	msg, held, rv, err := r.conflictWith(ctx, sc.rs)
 	if err != nil || msg == "" {
-		sc.heldElsewhere, sc.holder = held, holder
+		sc.heldElsewhere, sc.holder, sc.ownerElsewhere = held, rv.holder, rv.owner
 		return nil, err
 	}
 	if status.ReadyOf(sc.rs.Status.Conditions).Reason != api.ReasonConflict {

@@ -54,9 +54,14 @@ func (r *Reconciler) noteLost(sc *slotScope, l loss) {
 
 // noteLostTo remembers a loss that a creation learned of: its CREATE found
 // the name taken, so the slot there is somebody else's, or its own drop of
-// an invalidated slot is about to be followed by a creation.
+// an invalidated slot is about to be followed by a creation. A loss noted
+// already stays as it is: a name found taken settles nothing about an
+// earlier attempt, whose own CREATE may be what took it.
 func (r *Reconciler) noteLostTo(sc *slotScope, l loss) {
-	if l.reason != "" && sc.target != nil && sc.target.Identity != nil {
+	if l.reason == "" || sc.target == nil || sc.target.Identity == nil {
+		return
+	}
+	if _, ok := r.lostHere(sc); !ok {
 		r.noteLost(sc, l)
 	}
 }

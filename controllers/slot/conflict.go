@@ -172,10 +172,6 @@ func (r *Reconciler) conflictWith(ctx context.Context, rs *api.ReplicationSlot) 
 	return conflict, heldElsewhere, rivals{holder: otherTeamHolder(rs, others), owner: otherTeamOwner(rs, others)}, nil
 }
 
-// rivals are the objects of other namespaces that declare rs's slot on
-// its cluster and hold it: the holder, a creator first, and an owner.
-type rivals struct{ holder, owner *api.ReplicationSlot }
-
 // judgeCompetitors is conflictWith's decision (see there). Two objects of
 // different namespaces created at the same moment can both end up owning
 // the slot: one made it, the other found the name taken and adopted it
@@ -209,40 +205,6 @@ func sameTeam(rs *api.ReplicationSlot, others []api.ReplicationSlot) []api.Repli
 		}
 	}
 	return out
-}
-
-// otherTeamHolder is a competitor of another namespace that owns the slot
-// or is creating it (it records status.origin Created before it creates),
-// the creator first.
-func otherTeamHolder(rs *api.ReplicationSlot, others []api.ReplicationSlot) *api.ReplicationSlot {
-	var holder *api.ReplicationSlot
-	for i := range others {
-		o := &others[i]
-		if o.Namespace == rs.Namespace || !(o.Status.Owned || o.Status.Origin == api.OriginCreated) {
-			continue
-		}
-		if holder == nil || (o.Status.Origin == api.OriginCreated && holder.Status.Origin != api.OriginCreated) {
-			holder = o
-		}
-	}
-	return holder
-}
-
-// otherTeamOwner is a competitor of another namespace that owns the slot,
-// one that is not being deleted first: unlike otherTeamHolder, an owner
-// wins over an object still creating.
-func otherTeamOwner(rs *api.ReplicationSlot, others []api.ReplicationSlot) *api.ReplicationSlot {
-	var owner *api.ReplicationSlot
-	for i := range others {
-		o := &others[i]
-		if o.Namespace == rs.Namespace || !o.Status.Owned {
-			continue
-		}
-		if owner == nil || (holderLeaving(owner) && !holderLeaving(o)) {
-			owner = o
-		}
-	}
-	return owner
 }
 
 // conflictMessage says who holds the slot. An owner in rs's namespace is

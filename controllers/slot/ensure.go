@@ -40,7 +40,14 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	if named {
 		return r.recreatedAhead(ctx, sc)
 	}
-	if row, ok := t.Slots[sc.name]; ok && sc.rs.Status.Owned {
+	return r.ensureListed(ctx, sc)
+}
+
+// ensureListed ensures the slot from what the snapshot lists: an owned
+// slot listed is checked, any other slot listed is judged on a read, and
+// a slot not listed is created or looked for.
+func (r *Reconciler) ensureListed(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	if row, ok := sc.target.Slots[sc.name]; ok && sc.rs.Status.Owned {
 		return r.ensurePresent(ctx, sc, &row)
 	} else if ok {
 		// Adoption is judged on a direct read: the snapshot can predate
@@ -104,22 +111,13 @@ func seenBefore(rs *api.ReplicationSlot) bool {
 // ensurePresent checks that an existing slot is the one the spec asks for,
 // adopts it if allowed, and handles invalidation.
 func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
-	if inProgressElsewhere(sc.rs, row) != nil {
-		// The snapshot may predate the end of our own creation: look again.
-		fresh, o := r.readSlot(ctx, sc)
-		if o != nil {
-			return o, nil
-		}
-		if fresh == nil {
-			return status.Progress(api.ReasonCreating, "the slot disappeared while being created; looking again"), nil
-		}
-		if o := inProgressElsewhere(sc.rs, fresh); o != nil {
-			return o, nil
-		}
-		row = fresh
+	row, o := r.createdRow(ctx, sc, row)
+	if o != nil {
+		return o, nil
 	}
 	lost, isLost := r.lostHere(sc)
-	if isLost && sc.rs.Status.Owned {
+	isLost = isLost && sc.rs.Status.Owned
+	if isLost {
 		// The snapshot can predate the loss this process saw: only a read
 		// after it tells a slot made again from the one that went.
 		fresh, o := r.readSlot(ctx, sc)
@@ -137,7 +135,7 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 		sc.row = nil // not our slot: report none of its figures
 		return status.Stall(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself"), nil
 	}
-	if isLost && sc.rs.Status.Owned {
+	if isLost {
 		return r.newcomer(ctx, sc, lost, row)
 	}
 	if !sc.rs.Status.Owned {
@@ -150,6 +148,26 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 		return r.handleInvalidated(ctx, sc, row)
 	}
 	return nil, nil
+}
+
+// createdRow is the slot's row once no creation is under way in it: a
+// snapshot may predate the end of our own creation, so the slot is looked
+// at again; a creation elsewhere stops the reconcile with its outcome.
+func (r *Reconciler) createdRow(ctx context.Context, sc *slotScope, row *postgres.Slot) (*postgres.Slot, *status.Outcome) {
+	if inProgressElsewhere(sc.rs, row) == nil {
+		return row, nil
+	}
+	fresh, o := r.readSlot(ctx, sc)
+	if o != nil {
+		return nil, o
+	}
+	if fresh == nil {
+		return nil, status.Progress(api.ReasonCreating, "the slot disappeared while being created; looking again")
+	}
+	if o := inProgressElsewhere(sc.rs, fresh); o != nil {
+		return nil, o
+	}
+	return fresh, nil
 }
 
 func (r *Reconciler) adopt(sc *slotScope) *status.Outcome {

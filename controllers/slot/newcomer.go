@@ -77,23 +77,18 @@ func (r *Reconciler) lostHere(sc *slotScope) (lostSlot, bool) {
 	return l, l.uid == sc.rs.UID && l.member == sc.target.Addr() && l.timeline == sc.target.Identity.Timeline
 }
 
-// lostUncertain marks the noted loss: a recreation under it ended without
-// knowing whether its CREATE made the slot.
-func (r *Reconciler) lostUncertain(key types.NamespacedName) {
-	if v, ok := r.lost.Load(key); ok {
-		l := v.(lostSlot)
-		l.uncertain = true
-		r.lost.Store(key, l)
-	}
-}
-
 // noteUncertain marks the noted loss when a creation's error leaves open
 // whether its statement made the slot: the statement may have gone out,
 // and no answer came back. An error the server sent ended the statement,
 // and a failed CREATE makes nothing.
 func (r *Reconciler) noteUncertain(key types.NamespacedName, e *postgres.Error) {
-	if e != nil && e.Transient && e.SQLState == "" && !postgres.NeverSent(e) {
-		r.lostUncertain(key)
+	if e == nil || !e.Transient || e.SQLState != "" || postgres.NeverSent(e) {
+		return
+	}
+	if v, ok := r.lost.Load(key); ok {
+		l := v.(lostSlot)
+		l.uncertain = true
+		r.lost.Store(key, l)
 	}
 }
 

@@ -31,7 +31,8 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	if o != nil {
 		return monitor.Config{}, o
 	}
-	cfg := monitor.Config{Conn: conn, PollInterval: ps.Spec.PollEvery(), SystemIdentifier: ps.Status.SystemIdentifier}
+	cfg := monitor.Config{Conn: conn, PollInterval: ps.Spec.PollEvery(), SystemIdentifier: ps.Status.SystemIdentifier,
+		UnmanagedBudget: unmanagedBudget(ps)}
 	members, o := r.members(ctx, ps)
 	if o != nil {
 		return monitor.Config{}, o

@@ -125,7 +125,7 @@ func (r *Reconciler) patchSlotStatus(ctx context.Context, before, rs *api.Replic
 
 // figuresMoved reports whether the figures moved meaningfully: a consumer
 // confirmed something, or a byte count crossed a quantum (1 MiB below
-// 16 MiB, QuantizeBytes' 16 MiB above).
+// 16 MiB, observation.QuantizeBytes' 16 MiB above).
 // WAL written by checkpoints on an idle server grows an idle slot's
 // retention by a few bytes at a time and must not rewrite its status.
 func figuresMoved(a, b api.ReplicationSlotStatus) bool {
@@ -136,7 +136,7 @@ func figuresMoved(a, b api.ReplicationSlotStatus) bool {
 		case *p < 16<<20:
 			return *p >> 20
 		}
-		return status.QuantizeBytes(*p)
+		return observation.QuantizeBytes(*p)
 	}
 	if a.RestartLSN != b.RestartLSN || a.ConfirmedFlushLSN != b.ConfirmedFlushLSN ||
 		q(a.RetainedWALBytes) != q(b.RetainedWALBytes) || q(a.SafeWALSizeBytes) != q(b.SafeWALSizeBytes) {

@@ -23,6 +23,10 @@ type Config struct {
 	// SystemIdentifier is the cluster's, once known; members with another
 	// one are refused.
 	SystemIdentifier string
+	// UnmanagedBudget is the WAL the primary's inactive unmanaged slots
+	// may retain (spec.maxUnmanagedRetainedWAL or its default); crossing
+	// it wakes the server object. 0 turns that wake-up off.
+	UnmanagedBudget int64
 }
 
 // Manager runs one monitor per PostgresServer. It is a manager.Runnable that

@@ -147,7 +147,8 @@ func (s *server) run(ctx context.Context) {
 
 // publish stores the snapshot and wakes the objects whose view changed.
 func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
-	snap.Fingerprint = serverFingerprint(snap)
+	snap.Fingerprint = serverFingerprint(snap) + overBudgetMark(snap, s.config().UnmanagedBudget,
+		func() map[string][]types.NamespacedName { return s.mgr.tracker.watchers(s.key) })
 	s.mu.Lock()
 	prev := s.snap
 	if prev != nil {

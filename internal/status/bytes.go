@@ -25,14 +25,3 @@ func formatUnsigned(n uint64) string {
 	}
 	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
-
-// QuantizeBytes rounds a byte count down to a multiple of 16 MiB (one WAL
-// segment by default) once it exceeds that, so a status that shows it does
-// not change — and is not rewritten — for every few bytes of WAL.
-func QuantizeBytes(n int64) int64 {
-	const q = 16 << 20
-	if n < q {
-		return n
-	}
-	return n / q * q
-}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 )
 
 var formattedBytes = regexp.MustCompile(`^(?:([0-9]+)B|([0-9]+\.[0-9])([KMGTPE])iB)$`)
@@ -80,7 +82,7 @@ func FuzzQuantizeBytes(f *testing.F) {
 		f.Add(n, int64(0))
 	}
 	f.Fuzz(func(t *testing.T, n, delta int64) {
-		got := QuantizeBytes(n)
+		got := observation.QuantizeBytes(n)
 		if n < q {
 			if got != n {
 				t.Fatalf("QuantizeBytes(%d) = %d, want it unchanged below 16 MiB", n, got)
@@ -90,7 +92,7 @@ func FuzzQuantizeBytes(f *testing.F) {
 				t.Fatalf("QuantizeBytes(%d) = %d, want the multiple of 16 MiB at or below it", n, got)
 			}
 		}
-		if again := QuantizeBytes(got); again != got {
+		if again := observation.QuantizeBytes(got); again != got {
 			t.Fatalf("QuantizeBytes not idempotent: %d -> %d -> %d", n, got, again)
 		}
 		// Monotonic: m >= n gives a result >= QuantizeBytes(n).
@@ -98,7 +100,7 @@ func FuzzQuantizeBytes(f *testing.F) {
 			delta = -(delta + 1)
 		}
 		if m := n + delta; m >= n { // no overflow
-			if qm := QuantizeBytes(m); qm < got {
+			if qm := observation.QuantizeBytes(m); qm < got {
 				t.Fatalf("QuantizeBytes(%d) = %d < QuantizeBytes(%d) = %d", m, qm, n, got)
 			}
 		}

@@ -115,7 +115,7 @@ func TestViewServerUnmanaged(t *testing.T) {
 		t.Fatalf("counts %+v", v.Slots)
 	}
 	// Sums are quantised like every byte figure: 50 MiB active, 100 B inactive.
-	if v.Slots.UnmanagedRetainedWALBytes != 48<<20 || v.Slots.InactiveUnmanagedRetainedWALBytes != QuantizeBytes(100) {
+	if v.Slots.UnmanagedRetainedWALBytes != 48<<20 || v.Slots.InactiveUnmanagedRetainedWALBytes != observation.QuantizeBytes(100) {
 		t.Fatalf("retained sums %+v", v.Slots)
 	}
 	if v.Unmanaged[0].Name != "big" || v.Unmanaged[0].LikelyOwner != "held by debezium (pid 7)" {

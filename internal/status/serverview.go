@@ -58,7 +58,7 @@ func viewMembers(snap *observation.Snapshot) []api.MemberStatus {
 			ms.Role = api.RolePrimary
 		}
 		if ms.Role == api.RoleStandby && p != nil && p.Identity.WALPosition >= m.Identity.WALPosition {
-			lag := QuantizeBytes(int64(p.Identity.WALPosition - m.Identity.WALPosition))
+			lag := observation.QuantizeBytes(int64(p.Identity.WALPosition - m.Identity.WALPosition))
 			ms.ReplayLagBytes = &lag
 		}
 		out = append(out, ms)

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 )
 
 func i64(v int64) *int64 { return &v }
@@ -136,7 +137,7 @@ func TestFormatBytes(t *testing.T) {
 func TestQuantizeBytes(t *testing.T) {
 	cases := map[int64]int64{0: 0, 100: 100, 16 << 20: 16 << 20, 16<<20 + 5: 16 << 20, 40 << 20: 32 << 20}
 	for in, want := range cases {
-		if got := QuantizeBytes(in); got != want {
+		if got := observation.QuantizeBytes(in); got != want {
 			t.Errorf("QuantizeBytes(%d) = %d, want %d", in, got, want)
 		}
 	}

@@ -46,8 +46,8 @@ func viewSlots(snap *observation.Snapshot, p *observation.Member, managed map[st
 	if len(list) > MaxUnmanagedListed {
 		list = list[:MaxUnmanagedListed]
 	}
-	counts.UnmanagedRetainedWALBytes = QuantizeBytes(counts.UnmanagedRetainedWALBytes)
-	counts.InactiveUnmanagedRetainedWALBytes = QuantizeBytes(counts.InactiveUnmanagedRetainedWALBytes)
+	counts.UnmanagedRetainedWALBytes = observation.QuantizeBytes(counts.UnmanagedRetainedWALBytes)
+	counts.InactiveUnmanagedRetainedWALBytes = observation.QuantizeBytes(counts.InactiveUnmanagedRetainedWALBytes)
 	return counts, list
 }
 
@@ -68,7 +68,7 @@ func viewUnmanaged(snap *observation.Snapshot, sl postgres.Slot) api.UnmanagedSl
 		u.Type = api.SlotLogical
 	}
 	if sl.RetainedBytes != nil {
-		q := QuantizeBytes(*sl.RetainedBytes)
+		q := observation.QuantizeBytes(*sl.RetainedBytes)
 		u.RetainedWALBytes = &q
 	}
 	if sl.InactiveSince != nil && !sl.Active {

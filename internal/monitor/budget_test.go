@@ -1,0 +1,81 @@
+package monitor
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/slotkeeper/slotkeeper/internal/connections"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+const mib = 1 << 20
+
+func retaining(name string, active bool, b int64) postgres.Slot {
+	return postgres.Slot{Name: name, Type: "logical", Active: active, WALStatus: "reserved", RetainedBytes: &b}
+}
+
+// The server object is woken in the poll where the inactive unmanaged
+// slots cross their budget, either way, and not while their retention
+// moves on one side of it. Tracked, active and WAL-less slots do not count.
+func TestPublishWakesServerOnBudgetCrossing(t *testing.T) {
+	m := New(connections.New())
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	s := newServer(key, Config{UnmanagedBudget: 32 * mib}, m)
+	m.servers[key] = s
+	m.Track(key, "managed", types.NamespacedName{Namespace: "ns", Name: "managed"})
+	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
+	woken := func(unmanaged, managed, active int64) bool {
+		slots := map[string]postgres.Slot{"debezium": retaining("debezium", false, unmanaged),
+			"managed": retaining("managed", false, managed), "busy": retaining("busy", true, active),
+			"lazy": {Name: "lazy", Type: "physical"}} // reserves no WAL: RetainedBytes nil
+		s.publish(context.Background(), observation.NewSnapshot(time.Now(), "",
+			[]observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}}))
+		n := len(m.ServerEvents())
+		for len(m.ServerEvents()) > 0 {
+			<-m.ServerEvents()
+		}
+		return n > 0
+	}
+	steps := []struct {
+		name                       string
+		unmanaged, managed, active int64
+		want                       bool
+	}{
+		{"first snapshot", 1 * mib, 0, 0, true},
+		{"unmanaged grows within budget", 20 * mib, 0, 0, false},
+		{"a tracked slot retains a lot", 20 * mib, 900 * mib, 0, false},
+		{"an active slot retains a lot", 20 * mib, 900 * mib, 900 * mib, false},
+		{"rounded down, still at the budget", 47 * mib, 900 * mib, 900 * mib, false},
+		{"over the budget", 48 * mib, 900 * mib, 900 * mib, true},
+		{"further over", 500 * mib, 0, 0, false},
+		{"back within", 3 * mib, 0, 0, true},
+	}
+	for _, st := range steps {
+		if got := woken(st.unmanaged, st.managed, st.active); got != st.want {
+			t.Fatalf("%s: server woken = %v, want %v", st.name, got, st.want)
+		}
+	}
+}
+
+// Without a budget, or without a primary, there is nothing to mark.
+func TestOverBudgetMarkOff(t *testing.T) {
+	id := &postgres.Identity{SystemIdentifier: "7000"}
+	slots := map[string]postgres.Slot{"a": retaining("a", false, 900*mib)}
+	snap := observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}})
+	none := func() map[string][]types.NamespacedName { return nil }
+	if got := overBudgetMark(snap, 0, none); got != "" {
+		t.Fatalf("budget 0: %q", got)
+	}
+	if got := overBudgetMark(snap, 16*mib, none); got == "" {
+		t.Fatal("900 MiB over a 16 MiB budget: no mark")
+	}
+	standby := &postgres.Identity{SystemIdentifier: "7000", InRecovery: true}
+	snap = observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: standby, Slots: slots}})
+	if got := overBudgetMark(snap, 16*mib, none); got != "" {
+		t.Fatalf("no primary: %q", got)
+	}
+}

@@ -85,3 +85,10 @@ func slotInputs(rs *api.ReplicationSlot, o status.Outcome, row *postgres.Slot) s
 	in.Gap, in.Acknowledged = rec.Window, !open
 	return in
 }
+
+// budgetOf is spec.maxRetainedWAL in bytes, 0 without one: what the
+// monitor wakes the object for when the slot's retention crosses it.
+func budgetOf(rs *api.ReplicationSlot) int64 {
+	b, _ := rs.Spec.MaxRetainedWAL.Bytes()
+	return b
+}

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,7 +27,7 @@ func TestPublishWakesServerOnBudgetCrossing(t *testing.T) {
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	s := newServer(key, Config{UnmanagedBudget: 32 * mib}, m)
 	m.servers[key] = s
-	m.Track(key, "managed", types.NamespacedName{Namespace: "ns", Name: "managed"})
+	m.Track(key, "managed", types.NamespacedName{Namespace: "ns", Name: "managed"}, 0)
 	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
 	woken := func(unmanaged, managed, active int64) bool {
 		slots := map[string]postgres.Slot{"debezium": retaining("debezium", false, unmanaged),
@@ -66,7 +67,7 @@ func TestOverBudgetMarkOff(t *testing.T) {
 	id := &postgres.Identity{SystemIdentifier: "7000"}
 	slots := map[string]postgres.Slot{"a": retaining("a", false, 900*mib)}
 	snap := observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}})
-	none := func() map[string][]types.NamespacedName { return nil }
+	none := func() watchList { return nil }
 	if got := overBudgetMark(snap, 0, none); got != "" {
 		t.Fatalf("budget 0: %q", got)
 	}
@@ -77,5 +78,45 @@ func TestOverBudgetMarkOff(t *testing.T) {
 	snap = observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: standby, Slots: slots}})
 	if got := overBudgetMark(snap, 16*mib, none); got != "" {
 		t.Fatalf("no primary: %q", got)
+	}
+}
+
+// A slot's retention crossing its object's spec.maxRetainedWAL wakes that
+// object (not another watcher without a budget), either way, and moving on
+// one side of it wakes nobody.
+func TestNotifyWakesOnSlotBudgetCrossing(t *testing.T) {
+	m := New(connections.New())
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	budgeted := types.NamespacedName{Namespace: "ns", Name: "budgeted"}
+	m.Track(key, "cdc", budgeted, 64*mib)
+	m.Track(key, "cdc", types.NamespacedName{Namespace: "other", Name: "plain"}, 0)
+	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
+	snap := func(retained int64) *observation.Snapshot {
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432},
+			Identity: id, Slots: map[string]postgres.Slot{"cdc": retaining("cdc", true, retained)}}})
+		s.Fingerprint = serverFingerprint(s)
+		return s
+	}
+	prev := snap(1 * mib)
+	for _, st := range []struct {
+		retained int64
+		want     []string
+	}{
+		{10 * mib, nil},
+		{64 * mib, nil}, // at the budget is within it
+		{65 * mib, []string{"budgeted"}},
+		{900 * mib, nil},
+		{2 * mib, []string{"budgeted"}},
+	} {
+		cur := snap(st.retained)
+		m.notify(context.Background(), key, prev, cur)
+		var got []string
+		for len(m.SlotEvents()) > 0 {
+			got = append(got, (<-m.SlotEvents()).Object.GetName())
+		}
+		if !slices.Equal(got, st.want) {
+			t.Fatalf("retention %d MiB: woke %v, want %v", st.retained/mib, got, st.want)
+		}
+		prev = cur
 	}
 }

@@ -162,9 +162,10 @@ func (m *Manager) ConfirmedBefore(key types.NamespacedName, slot string, tl int6
 }
 
 // Track records that a ReplicationSlot watches a slot of a server, so a change
-// of that slot wakes exactly that object.
-func (m *Manager) Track(server types.NamespacedName, slot string, obj types.NamespacedName) {
-	m.tracker.track(server, slot, obj)
+// of that slot wakes exactly that object; so does its retention crossing
+// budget (spec.maxRetainedWAL in bytes, 0 without one), either way.
+func (m *Manager) Track(server types.NamespacedName, slot string, obj types.NamespacedName, budget int64) {
+	m.tracker.track(server, slot, obj, budget)
 }
 
 // Expect records that a ReplicationSlot knows its slot existed on member

@@ -51,7 +51,7 @@ func TestMonitorAgainstRealServers(t *testing.T) {
 	}
 
 	obj := types.NamespacedName{Namespace: "ns", Name: "watcher"}
-	m.Track(key, "watched", obj)
+	m.Track(key, "watched", obj, 0)
 	drain(m)
 	if err := primary.Exec(ctx, "SELECT pg_create_physical_replication_slot('watched')"); err != nil {
 		t.Fatal(err)

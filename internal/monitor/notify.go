@@ -20,7 +20,8 @@ import (
 // notify compares two snapshots and wakes the server object when its view
 // changed, and each ReplicationSlot whose slot or member changed. Figures
 // that move all the time (LSNs, byte counts) are left out on purpose: the
-// reconcilers refresh them on their own slower schedule.
+// reconcilers refresh them on their own slower schedule. Only their
+// crossing a budget counts (budget.go).
 //
 // The fingerprints are built once per snapshot and member, each into one
 // buffer: with thousands of slots, concatenating strings slot by slot
@@ -44,22 +45,24 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 	}
 	var was, is bytes.Buffer
 	pf, cf := newSlotFingerprinter(prev), newSlotFingerprinter(cur)
-	for slot, objs := range watchers {
+	for slot, ws := range watchers {
+		same := false
 		if prev != nil {
 			was.Reset()
 			is.Reset()
 			pf.write(&was, slot)
 			cf.write(&is, slot)
-			if bytes.Equal(was.Bytes(), is.Bytes()) {
-				continue
-			}
+			same = bytes.Equal(was.Bytes(), is.Bytes())
 		}
-		known := arrivalOnly(pf, cf, slot)
-		for _, obj := range objs {
-			if (known && slices.Contains(settled[slot], obj)) || woken[obj] {
-				continue // no news, or woken above
+		known := !same && arrivalOnly(pf, cf, slot)
+		for _, w := range ws {
+			switch {
+			case woken[w.obj]: // woken above
+			case same && !crossedBudget(prev, cur, slot, w.budget): // no news
+			case known && slices.Contains(settled[slot], w.obj): // it saw the slot itself
+			default:
+				m.send(ctx, m.slotEvents, w.obj)
 			}
-			m.send(ctx, m.slotEvents, obj)
 		}
 	}
 }

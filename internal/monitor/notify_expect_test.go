@@ -60,9 +60,9 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		m := New(connections.New())
-		m.Track(key, "a", obj)
+		m.Track(key, "a", obj, 0)
 		if tc.otherToo {
-			m.Track(key, "a", other)
+			m.Track(key, "a", other, 0)
 		}
 		m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, false)
 		m.notify(context.Background(), key, snapAt(seen.Add(-time.Second)), tc.cur)
@@ -79,7 +79,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	// Once settled, a later snapshot without the slot wakes by fingerprint
 	// only when the previous one had it: expectations are not kept.
 	m := New(connections.New())
-	m.Track(key, "a", obj)
+	m.Track(key, "a", obj, 0)
 	m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, false)
 	empty := snapAt(seen.Add(time.Millisecond))
 	m.notify(context.Background(), key, empty, empty)
@@ -114,7 +114,7 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 	}
 	seen := time.Now()
 	m := New(connections.New())
-	m.Track(key, "a", obj)
+	m.Track(key, "a", obj, 0)
 	m.Expect(key, "a", primary, obj, seen, false)
 	underWay := snap(seen.Add(-time.Millisecond), false, true)
 	m.notify(context.Background(), key, underWay, underWay)
@@ -157,7 +157,7 @@ func TestExpectWakesWhenAConsumerCame(t *testing.T) {
 	}
 	for _, tc := range cases {
 		m := New(connections.New())
-		m.Track(key, "a", obj)
+		m.Track(key, "a", obj, 0)
 		m.Expect(key, "a", on, obj, seen, tc.sawActive)
 		prev := snap(seen.Add(-time.Second), map[string]postgres.Slot{})
 		cur := snap(seen.Add(time.Millisecond), map[string]postgres.Slot{"a": {Name: "a", Type: "logical", Active: tc.activeInPoll}})

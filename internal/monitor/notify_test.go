@@ -105,7 +105,7 @@ func TestNotifyWakesAsBefore(t *testing.T) {
 	for range 200 {
 		m := New(connections.New())
 		for i := range 42 {
-			m.Track(key, fmt.Sprintf("slot_%d", i), types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("obj_%d", i)})
+			m.Track(key, fmt.Sprintf("slot_%d", i), types.NamespacedName{Namespace: "ns", Name: fmt.Sprintf("obj_%d", i)}, 0)
 		}
 		prev, cur := randomSnapshot(r), randomSnapshot(r)
 		if r.IntN(3) == 0 {
@@ -140,7 +140,7 @@ func TestNotifyWakesAsBefore(t *testing.T) {
 func TestNotifyFirstSnapshot(t *testing.T) {
 	m := New(connections.New())
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
-	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "obj"})
+	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "obj"}, 0)
 	m.notify(context.Background(), key, nil, randomSnapshot(rand.New(rand.NewPCG(5, 6))))
 	if len(m.ServerEvents()) != 1 || len(m.SlotEvents()) != 1 {
 		t.Fatalf("server events %d, slot events %d; want 1, 1", len(m.ServerEvents()), len(m.SlotEvents()))
@@ -155,7 +155,7 @@ func BenchmarkNotify2000(b *testing.B) {
 	for i := range 2000 {
 		name := fmt.Sprintf("slot_%d", i)
 		slots[name] = postgres.Slot{Name: name, Type: "logical", Plugin: "pgoutput", Database: "orders", WALStatus: "reserved"}
-		m.Track(key, name, types.NamespacedName{Namespace: "ns", Name: name})
+		m.Track(key, name, types.NamespacedName{Namespace: "ns", Name: name}, 0)
 	}
 	id := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010}
 	snap := func() *observation.Snapshot {
@@ -180,7 +180,7 @@ func TestLastConfirmed(t *testing.T) {
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	s := newServer(key, Config{}, m)
 	m.servers[key] = s
-	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "a"})
+	m.Track(key, "a", types.NamespacedName{Namespace: "ns", Name: "a"}, 0)
 	id := &postgres.Identity{SystemIdentifier: "7000"}
 	publish := func(slots map[string]postgres.Slot) {
 		s.publish(context.Background(), observation.NewSnapshot(time.Now(), "", []observation.Member{{Endpoint: observation.Endpoint{Host: "db", Port: 5432}, Identity: id, Slots: slots}}))

@@ -1,8 +1,6 @@
 package monitor
 
 import (
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -21,7 +19,7 @@ func anyAbsent(confirmed map[string]postgres.LSN, present map[string]postgres.Sl
 // its entry after it vanished (a failover, a drop behind our back): that
 // position starts its data gap. Anything else (a subscription's tablesync
 // slots, come and gone by the thousand) would only make the map grow.
-func pruneConfirmed(confirmed map[string]postgres.LSN, present map[string]postgres.Slot, tracked map[string][]types.NamespacedName) {
+func pruneConfirmed(confirmed map[string]postgres.LSN, present map[string]postgres.Slot, tracked watchList) {
 	for name := range confirmed {
 		if _, ok := present[name]; ok {
 			continue

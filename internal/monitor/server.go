@@ -148,7 +148,7 @@ func (s *server) run(ctx context.Context) {
 // publish stores the snapshot and wakes the objects whose view changed.
 func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
 	snap.Fingerprint = serverFingerprint(snap) + overBudgetMark(snap, s.config().UnmanagedBudget,
-		func() map[string][]types.NamespacedName { return s.mgr.tracker.watchers(s.key) })
+		func() watchList { return s.mgr.tracker.watchers(s.key) })
 	s.mu.Lock()
 	prev := s.snap
 	if prev != nil {

@@ -16,9 +16,20 @@ type tracker struct {
 	byObj map[types.NamespacedName]trackedSlot
 }
 
+// watchList is a server's watchers by slot name.
+type watchList map[string][]watcher
+
+// watcher is one object watching a slot, with its spec.maxRetainedWAL in
+// bytes (0 without one): crossing it wakes the object (notify).
+type watcher struct {
+	obj    types.NamespacedName
+	budget int64
+}
+
 type trackedSlot struct {
 	server types.NamespacedName
 	slot   string
+	budget int64
 	// expected is when the object last knew its slot existed (it created
 	// or read it) on member `on` while the snapshot lacked it; zero when no
 	// snapshot is awaited for it.
@@ -35,10 +46,10 @@ func newTracker() *tracker {
 	return &tracker{byObj: map[types.NamespacedName]trackedSlot{}}
 }
 
-func (t *tracker) track(server types.NamespacedName, slot string, obj types.NamespacedName) {
+func (t *tracker) track(server types.NamespacedName, slot string, obj types.NamespacedName, budget int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ts := trackedSlot{server: server, slot: slot}
+	ts := trackedSlot{server: server, slot: slot, budget: budget}
 	if old, ok := t.byObj[obj]; ok && old.server == server && old.slot == slot {
 		ts.expected, ts.on, ts.active = old.expected, old.on, old.active
 	}
@@ -101,13 +112,13 @@ func (t *tracker) untrack(obj types.NamespacedName) {
 }
 
 // watchers returns the objects watching a server, by slot name.
-func (t *tracker) watchers(server types.NamespacedName) map[string][]types.NamespacedName {
+func (t *tracker) watchers(server types.NamespacedName) watchList {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := map[string][]types.NamespacedName{}
+	out := watchList{}
 	for obj, ts := range t.byObj {
 		if ts.server == server {
-			out[ts.slot] = append(out[ts.slot], obj)
+			out[ts.slot] = append(out[ts.slot], watcher{obj: obj, budget: ts.budget})
 		}
 	}
 	return out

@@ -73,17 +73,24 @@ func advanceAndFollow(ctx context.Context, p, s *pgtest.Server, slot string) (ti
 
 // restartLSN reads a slot's restart_lsn as a number (superuser).
 func restartLSN(ctx context.Context, srv *pgtest.Server, slot string) (int64, bool) {
+	return slotNumber(ctx, srv, "restart_lsn - '0/0'::pg_lsn", slot)
+}
+
+// slotNumber reads one figure of a slot, expr over its row in
+// pg_replication_slots (a constant of the caller's), as superuser; false
+// when the slot or the figure is missing.
+func slotNumber(ctx context.Context, srv *pgtest.Server, expr, slot string) (int64, bool) {
 	conn, err := srv.Connect(ctx, "postgres")
 	if err != nil {
 		return 0, false
 	}
 	defer conn.Close(ctx)
-	var lsn *int64
-	err = conn.QueryRow(ctx, "SELECT restart_lsn - '0/0'::pg_lsn FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&lsn)
-	if err != nil || lsn == nil {
+	var n *int64
+	err = conn.QueryRow(ctx, "SELECT "+expr+" FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&n)
+	if err != nil || n == nil {
 		return 0, false
 	}
-	return *lsn, true
+	return *n, true
 }
 
 // waitForEvery polls cond every step for up to limit.

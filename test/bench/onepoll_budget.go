@@ -158,15 +158,5 @@ func condIs(conds []metav1.Condition, t string, st metav1.ConditionStatus, reaso
 // retainedOn reads what a slot retains, as the monitor computes it
 // (superuser).
 func retainedOn(ctx context.Context, srv *pgtest.Server, slot string) (int64, bool) {
-	conn, err := srv.Connect(ctx, "postgres")
-	if err != nil {
-		return 0, false
-	}
-	defer conn.Close(ctx)
-	var b *int64
-	err = conn.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&b)
-	if err != nil || b == nil {
-		return 0, false
-	}
-	return *b, true
+	return slotNumber(ctx, srv, "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint", slot)
 }

@@ -83,10 +83,9 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 			Expect(p.Exec(bg, "INSERT INTO t VALUES (1); SELECT pg_switch_wal()")).To(Succeed())
 		}
 
-		// Unmanaged retention is re-read when the server object is
-		// reconciled: at once when it crosses its budget, else at the next
-		// serverRefresh (30 s). Allow for the slow path too, and keep WAL
-		// moving so the figure is over the budget whenever it is read.
+		// The crossing wakes the server object within a poll; 20 s is well
+		// short of its 30 s serverRefresh, which alone would not be enough.
+		// WAL keeps moving so the figure is over the budget when it is read.
 		var c metav1.Condition
 		Eventually(func(g Gomega) {
 			g.Expect(p.Exec(bg, "INSERT INTO t VALUES (1); SELECT pg_switch_wal()")).To(Succeed())
@@ -96,7 +95,7 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 			g.Expect(found.Status).To(Equal(metav1.ConditionFalse), found.Message)
 			g.Expect(found.Reason).To(Equal(api.ReasonOverBudget), found.Message)
 			c = *found
-		}).WithPolling(time.Second).WithTimeout(75 * time.Second).Should(Succeed())
+		}).WithPolling(time.Second).WithTimeout(20 * time.Second).Should(Succeed())
 		Expect(c.Message).To(And(ContainSubstring("3 inactive unmanaged slot(s)"), ContainSubstring("budget of 16.0MiB"),
 			ContainSubstring("never drops them")))
 		owners := map[string]string{}
@@ -145,15 +144,15 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 			c := getCondition(rs, api.ConditionWALRetentionHealthy)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Reason).To(Equal(api.ReasonWithinBudget), c.Message)
-		}).WithPolling(time.Second).WithTimeout(75 * time.Second).Should(Succeed())
+		}).WithPolling(time.Second).WithTimeout(20 * time.Second).Should(Succeed()) // a poll, not the 30 s refresh
 		Eventually(eventNotes(ns, api.ReasonWithinBudget)).Should(ContainElement(ContainSubstring("back within budget")))
 		Expect(get(rs).Status.Recreations).To(BeZero())
 	})
 })
 
-// waitRetention waits for WALRetentionHealthy. Moving WAL does not wake a
-// Ready slot (only state changes do); its figures are judged on the 30 s
-// refresh, so the wait covers one refresh and a poll.
+// waitRetention waits for the slot's WALRetentionHealthy: the slot's
+// retention crossing its budget wakes it within a poll, and 20 s is short of
+// the 30 s refresh of a Ready slot, which alone would not be enough.
 func waitRetention(rs *api.ReplicationSlot, st metav1.ConditionStatus, reason string) metav1.Condition {
 	var found metav1.Condition
 	EventuallyWithOffset(1, func(g Gomega) {
@@ -162,6 +161,6 @@ func waitRetention(rs *api.ReplicationSlot, st metav1.ConditionStatus, reason st
 		g.Expect(c.Status).To(Equal(st), c.Message)
 		g.Expect(c.Reason).To(Equal(reason), c.Message)
 		found = *c
-	}).WithTimeout(75 * time.Second).Should(Succeed())
+	}).WithTimeout(20 * time.Second).Should(Succeed())
 	return found
 }

@@ -149,7 +149,9 @@ func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.Postg
 	if err != nil {
 		managed = slots
 	}
-	view := status.ViewServer(snap, managedNames(managed))
+	names := managedNames(managed)
+	r.Monitor.SetManaged(client.ObjectKeyFromObject(ps), names)
+	view := status.ViewServer(snap, names)
 	failover := noteFailover(ps, view)
 	applyServerView(ps, view)
 	in.UnmanagedRetention = status.UnmanagedRetention(ps.Generation, view.Slots, view.Unmanaged, unmanagedBudget(ps))

@@ -161,6 +161,18 @@ func (m *Manager) ConfirmedBefore(key types.NamespacedName, slot string, tl int6
 	return &lsn
 }
 
+// SetManaged tells the monitor of a server which slot names ReplicationSlots
+// own, as its status counts them; the rest are unmanaged, and their
+// retention crossing Config.UnmanagedBudget wakes the server. The map is
+// kept, not copied: the caller must not change it afterwards.
+func (m *Manager) SetManaged(key types.NamespacedName, names map[string]bool) {
+	if s := m.server(key); s != nil {
+		s.mu.Lock()
+		s.managed = names
+		s.mu.Unlock()
+	}
+}
+
 // Track records that a ReplicationSlot watches a slot of a server, so a change
 // of that slot wakes exactly that object; so does its retention crossing
 // budget (spec.maxRetainedWAL in bytes, 0 without one), either way.

@@ -55,6 +55,10 @@ type server struct {
 	// progress tracks, per slot on the primary, since when its consumer
 	// position has stood still.
 	progress map[string]progressMark
+	// managed is the slot names ReplicationSlots own, as the server
+	// reconcile last counted them (SetManaged): the unmanaged budget's wake
+	// judges the same slots as the status.
+	managed map[string]bool
 }
 
 func newServer(key types.NamespacedName, cfg Config, mgr *Manager) *server {
@@ -147,9 +151,8 @@ func (s *server) run(ctx context.Context) {
 
 // publish stores the snapshot and wakes the objects whose view changed.
 func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
-	snap.Fingerprint = serverFingerprint(snap) + overBudgetMark(snap, s.config().UnmanagedBudget,
-		func() watchList { return s.mgr.tracker.watchers(s.key) })
 	s.mu.Lock()
+	snap.Fingerprint = serverFingerprint(snap) + overBudgetMark(snap, s.cfg.UnmanagedBudget, s.managed)
 	prev := s.snap
 	if prev != nil {
 		snap.Seq = prev.Seq + 1

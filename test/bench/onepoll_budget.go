@@ -86,7 +86,10 @@ func (h *harness) budgetSetup(ctx context.Context, p *pgtest.Server, budget *api
 // each crossed, and returns how long after that each condition turned.
 func (h *harness) crossOver(ctx context.Context, p *pgtest.Server, ns string) ([2]time.Duration, error) {
 	var crossed [2]time.Time
-	for crossed[0].IsZero() || crossed[1].IsZero() {
+	for n := 0; crossed[0].IsZero() || crossed[1].IsZero(); n++ {
+		if n == 40 { // 640 MiB of WAL: the retention is not being read
+			return [2]time.Duration{}, fmt.Errorf("slots not over their budgets after %d WAL switches", n)
+		}
 		if err := p.Exec(ctx, "SELECT pg_switch_wal(); CREATE TABLE IF NOT EXISTS budget(x int); INSERT INTO budget VALUES (1)"); err != nil {
 			return [2]time.Duration{}, err
 		}

@@ -17,23 +17,10 @@ func overBudgetMark(snap *observation.Snapshot, budget int64, managed map[string
 	if p == nil || budget <= 0 {
 		return ""
 	}
-	if observation.QuantizeBytes(unmanagedInactive(p, managed)) <= budget {
+	if observation.InactiveUnmanagedBytes(p, managed) <= budget {
 		return ""
 	}
 	return "|overbudget"
-}
-
-// unmanagedInactive sums the WAL retained by the member's inactive slots
-// not in managed.
-func unmanagedInactive(p *observation.Member, managed map[string]bool) int64 {
-	var sum int64
-	for name, sl := range p.Slots {
-		if sl.Active || sl.RetainedBytes == nil || managed[name] {
-			continue
-		}
-		sum += *sl.RetainedBytes
-	}
-	return sum
 }
 
 // crossedBudget reports whether the slot's retention crossed budget, either

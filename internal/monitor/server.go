@@ -151,8 +151,13 @@ func (s *server) run(ctx context.Context) {
 
 // publish stores the snapshot and wakes the objects whose view changed.
 func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
+	// The fingerprint is built outside the lock: it walks every slot, and
+	// readers of the snapshot would wait on it.
 	s.mu.Lock()
-	snap.Fingerprint = serverFingerprint(snap) + overBudgetMark(snap, s.cfg.UnmanagedBudget, s.managed)
+	budget, managed := s.cfg.UnmanagedBudget, s.managed
+	s.mu.Unlock()
+	snap.Fingerprint = serverFingerprint(snap) + overBudgetMark(snap, budget, managed)
+	s.mu.Lock()
 	prev := s.snap
 	if prev != nil {
 		snap.Seq = prev.Seq + 1

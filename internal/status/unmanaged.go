@@ -47,17 +47,15 @@ func viewSlots(snap *observation.Snapshot, p *observation.Member, managed map[st
 		list = list[:MaxUnmanagedListed]
 	}
 	counts.UnmanagedRetainedWALBytes = observation.QuantizeBytes(counts.UnmanagedRetainedWALBytes)
-	counts.InactiveUnmanagedRetainedWALBytes = observation.QuantizeBytes(counts.InactiveUnmanagedRetainedWALBytes)
+	counts.InactiveUnmanagedRetainedWALBytes = observation.InactiveUnmanagedBytes(p, managed)
 	return counts, list
 }
 
 func countUnmanaged(c *api.SlotCounts, sl postgres.Slot) {
 	c.Unmanaged++
-	b := deref(sl.RetainedBytes)
-	c.UnmanagedRetainedWALBytes += b
+	c.UnmanagedRetainedWALBytes += deref(sl.RetainedBytes)
 	if !sl.Active {
 		c.InactiveUnmanaged++
-		c.InactiveUnmanagedRetainedWALBytes += b
 	}
 }
 

@@ -48,6 +48,9 @@ const (
 	ReasonSplitBrain           = "SplitBrain"
 	ReasonMissing              = "Missing"
 	ReasonFailover             = "Failover"
+	// ReasonRelocated: spec.location moved the slot to another member of
+	// the same timeline, where it is made anew.
+	ReasonRelocated = "Relocated"
 	// ReasonConsumerAhead: the DataGap window includes changes the consumer
 	// confirmed that the new primary never received; on FailoverReady, the
 	// consumer has confirmed changes a standby has not received yet.

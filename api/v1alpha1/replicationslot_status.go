@@ -31,7 +31,7 @@ type DataGap struct {
 	// Reason is the cause of the latest recreation inside the window, or
 	// ConsumerAhead for a slot that survived a failover to a standby its
 	// consumer had got ahead of.
-	// +kubebuilder:validation:Enum=Failover;Invalidated;Missing;ConsumerAhead
+	// +kubebuilder:validation:Enum=Failover;Invalidated;Missing;ConsumerAhead;Relocated
 	Reason string `json:"reason"`
 	// FromLSN is the earliest position the consumer had confirmed; empty
 	// when one of the merged gaps started at an unknown position.

@@ -46,7 +46,11 @@ func (sc *copyScope) note(m *observation.Member, msg string) {
 // reports them per standby.
 func (r *Reconciler) syncStandbyCopies(ctx context.Context, slot *slotScope) copyReport {
 	sc := &copyScope{slotScope: slot}
-	if sc.row == nil || sc.target == nil || !sc.target.IsPrimary() || !sc.rs.Status.Owned {
+	if sc.row == nil || sc.target == nil || !sc.rs.Status.Owned {
+		return sc.report
+	}
+	r.dropLeftBehind(ctx, slot)
+	if !sc.target.IsPrimary() {
 		return sc.report
 	}
 	sc.report.flagNote = r.syncFailoverFlag(ctx, slot)

@@ -7,7 +7,6 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/record"
-	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // staleFailoverSlot recognises, on a PostgreSQL 17+ standby, the failover
@@ -18,23 +17,17 @@ func staleFailoverSlot(rs *api.ReplicationSlot, row *postgres.Slot) bool {
 	return row.Failover && !row.Synced && mismatch(rs, row) == ""
 }
 
-// dropStale drops a former primary's leftover slot on a standby: the
-// primary's slot is the live one. A held slot is left and reported.
+// dropStale drops a former primary's leftover slot on a standby (or one a
+// spec.location change left there): the primary's slot is the live one. A
+// held slot is left and reported.
 func (r *Reconciler) dropStale(ctx context.Context, sc *copyScope, m *observation.Member, row postgres.Slot, present bool) {
-	if present && row.Active {
-		sc.note(m, "the former primary's slot here is still held (pid "+itoa(row.ActivePID)+"); slotkeeper drops it once released")
+	if why := r.dropLeft(ctx, sc.slotScope, m, row, present); why != "" {
+		sc.note(m, "the slot left here when the slot moved "+why)
 		return
 	}
 	if present {
-		if _, err := r.dropOn(ctx, sc.slotScope, m); err != nil {
-			sc.note(m, "cannot drop the former primary's stale slot: "+err.Error())
-			return
-		}
-		sc.event("Normal", "StaleSlotDropped", record.ActionDrop,
-			"dropped the stale copy of slot %q that %s kept from when it was primary, so the standby follows the live slot", sc.name, m.Addr())
 		r.nudgeSync(ctx, sc.slotScope, m)
 	}
-	removeCopy(sc.slotScope, m.Endpoint)
 }
 
 // nudgeSync runs one slot synchronization on a 17+ standby whose sync
@@ -96,14 +89,18 @@ func (r *Reconciler) dropOn(ctx context.Context, sc *slotScope, m *observation.M
 }
 
 // dropCopies drops, when the slot itself is dropped, every copy slotkeeper
-// recorded on a standby, and cancels copies still being created.
+// recorded on a standby and every slot it left behind on another member,
+// and cancels copies still being created. A held one is never dropped.
 func (r *Reconciler) dropCopies(ctx context.Context, sc *slotScope) {
 	if sc.snap == nil {
 		return
 	}
 	for _, m := range standbyMembers(sc.snap) {
 		r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
-		if status.FindCopy(sc.rs.Status.Copies, m.Endpoint) != nil {
+	}
+	for _, c := range sc.rs.Status.Copies {
+		m := sc.snap.Member(c.Host, c.Port)
+		if m != nil && m.Slots != nil && (sc.target == nil || m.Endpoint != sc.target.Endpoint) {
 			_, _ = r.dropOn(ctx, sc, m)
 		}
 	}

@@ -22,6 +22,10 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs), budgetOf(sc.rs))
 	_, present := t.Slots[sc.name]
 	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
+	if busy && creationMoved(st, t) {
+		r.abandonCreation(sc, st)
+		busy = false
+	}
 	_, lost := r.lostHere(sc)
 	// A loss this process noted is judged by it (newcomer): the record
 	// names what the bulk set out to create, not what it made.

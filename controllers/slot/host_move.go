@@ -18,9 +18,16 @@ import (
 // the consumer must have confirmed past the copy's start before the
 // failover; if it had not, the changes in between were never decoded, and
 // that is recorded as a data gap.
+//
+// A spec.location that names another member moves the slot there: the one
+// it leaves is recorded the same way, to be dropped once released.
 func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) {
 	st := &sc.rs.Status
-	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || !sc.target.IsPrimary() {
+	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() {
+		return
+	}
+	if !sc.target.IsPrimary() {
+		leaveBehind(sc, st.Host)
 		return
 	}
 	if present {
@@ -33,9 +40,7 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 		}
 	}
 	removeCopy(sc, sc.target.Endpoint)
-	if old := memberByAddr(sc, st.Host); old != nil {
-		addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
-	}
+	leaveBehind(sc, st.Host)
 }
 
 // copyStart is where a logical copy began decoding: as recorded, or for a

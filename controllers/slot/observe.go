@@ -92,7 +92,7 @@ func availableOutcome(sc *slotScope) status.Outcome {
 	default:
 		o.Message = "inactive: no consumer connected"
 	}
-	o.Message += haNoteOf(sc)
+	o.Message += haNoteOf(sc) + sc.leftNote
 	return o
 }
 

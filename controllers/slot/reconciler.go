@@ -101,6 +101,8 @@ type slotScope struct {
 	strategy copies.Strategy
 	// haNote says why Patroni's ignore_slots could not be kept.
 	haNote string
+	// leftNote says what keeps a slot left behind on another member.
+	leftNote string
 	// events are the Events decided so far, recorded by publish.
 	events []pendingEvent
 	// lossTold: this reconcile tells the loss of a slot somebody else made

@@ -41,6 +41,10 @@ type State struct {
 	Recreate, From, Circumstances string
 	FromTimeline                  int64
 	OnStandby, Ahead              bool
+	// Host and Port are the member the creation runs on (Request.Conn's):
+	// the object's target can have moved since it began.
+	Host string
+	Port int
 }
 
 type job struct {
@@ -61,7 +65,8 @@ type job struct {
 
 func newJob(req Request, pools *postgres.Pools) *job {
 	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true,
-		Recreate: req.Recreate, From: req.From, FromTimeline: req.FromTimeline, Circumstances: req.Circumstances, OnStandby: req.OnStandby, Ahead: req.Ahead},
+		Recreate: req.Recreate, From: req.From, FromTimeline: req.FromTimeline, Circumstances: req.Circumstances, OnStandby: req.OnStandby, Ahead: req.Ahead,
+		Host: req.Conn.Host, Port: req.Conn.Port},
 		handled: map[session]bool{}}
 }
 

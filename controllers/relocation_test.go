@@ -1,0 +1,113 @@
+package controllers_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
+)
+
+// moveTo sets the object's spec.location: nil for the primary, else the
+// standby s.
+func moveTo(rs *api.ReplicationSlot, s *pgtest.Server) {
+	Eventually(func() error {
+		cur := get(rs)
+		cur.Spec.Location = &api.SlotLocation{Role: api.LocationPrimary}
+		if s != nil {
+			cur.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: s.Host, Port: int32(s.Port)}
+		}
+		return k8s.Update(bg, cur)
+	}).Should(Succeed())
+}
+
+// readyOn waits until the object's slot is Ready on member s.
+func readyOn(rs *api.ReplicationSlot, s *pgtest.Server) {
+	Eventually(func(g Gomega) {
+		cur := get(rs)
+		g.Expect(cur.Status.Host).To(Equal(s.Addr()))
+		g.Expect(cur.Status.ObservedGeneration).To(Equal(cur.Generation))
+	}).Should(Succeed())
+	waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+	Expect(slotExists(s, rs.SlotName())()).To(BeTrue())
+}
+
+func readyMessage(rs *api.ReplicationSlot) string {
+	if c := meta.FindStatusCondition(get(rs).Status.Conditions, api.ConditionReady); c != nil {
+		return c.Message
+	}
+	return ""
+}
+
+var _ = Describe("a slot moved by spec.location", func() {
+	It("is made on its new member and leaves nothing on the one it left, either way", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "moved", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		readyOn(rs, primary)
+
+		By("to the standby: the primary's slot is dropped")
+		moveTo(rs, standby)
+		readyOn(rs, standby)
+		Eventually(slotExists(primary, "moved")).Should(BeFalse(), "the slot left on the primary keeps its WAL")
+		Eventually(eventNotes(ns, "StaleSlotDropped")).Should(ContainElement(ContainSubstring(primary.Addr())))
+		Expect(eventNotes(ns, api.ReasonRelocated)()).To(ContainElement(ContainSubstring(standby.Addr())))
+		Expect(get(rs).Status.Recreations).To(Equal(int32(1)))
+
+		By("back to the primary: the standby's slot is dropped")
+		moveTo(rs, nil)
+		readyOn(rs, primary)
+		Eventually(slotExists(standby, "moved")).Should(BeFalse(), "the slot left on the standby")
+		Eventually(func(g Gomega) { g.Expect(get(rs).Status.Copies).To(BeEmpty()) }).Should(Succeed())
+
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "moved")()).To(BeFalse())
+	})
+
+	It("keeps the slot it left while a consumer holds it, says so, and drops it once released", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "moved-held", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		readyOn(rs, primary)
+		release, err := pgtest.HoldSlot(bg, primary.DSN("postgres", "", "postgres"), "moved_held", false)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(release)
+
+		moveTo(rs, standby)
+		readyOn(rs, standby)
+		Eventually(func() string { return readyMessage(rs) }).
+			Should(ContainSubstring("the slot it left on " + primary.Addr() + " is still held"))
+		Consistently(slotExists(primary, "moved_held"), "3s").Should(BeTrue(), "a held slot was dropped")
+		Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", primary.Host), HaveField("Former", true))))
+
+		release()
+		Eventually(slotExists(primary, "moved_held"), "45s").Should(BeFalse())
+		Eventually(func() string { return readyMessage(rs) }).ShouldNot(ContainSubstring("still held"))
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "moved_held")()).To(BeFalse())
+	})
+
+	It("stops a creation still running on the member it left, and nothing it began stays there", func() {
+		if major < 16 {
+			Skip("logical slots on a standby exist from PostgreSQL 16 on")
+		}
+		ns, ps := defaultServer()
+		_, conn := tenantTransaction("orders", "shop", "moving-blocker")
+		rs := logicalSlot(ns, "moved-creating", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionCreationBlocked, metav1.ConditionTrue, api.ReasonWaitingForTransactions)
+
+		moveTo(rs, standby)
+		Eventually(eventNotes(ns, api.ReasonRelocated)).Should(ContainElement(ContainSubstring("stopped creating")))
+		_, err := conn.Exec(bg, "COMMIT")
+		Expect(err).NotTo(HaveOccurred())
+		readyOn(rs, standby)
+		Consistently(slotExists(primary, "moved_creating"), "3s").Should(BeFalse(), "the abandoned creation left a slot")
+		Eventually(func(g Gomega) { g.Expect(get(rs).Status.Copies).To(BeEmpty()) }, "20s").Should(Succeed())
+		Expect(get(rs).Status.LastDataGap).To(BeNil(), "a first creation loses nothing")
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "moved_creating")()).To(BeFalse())
+	})
+})

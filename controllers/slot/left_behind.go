@@ -1,0 +1,116 @@
+package slot
+
+// A slot left behind on a member the object no longer targets. A failover
+// leaves the old primary's slot; a change of spec.location leaves the slot
+// on the member it named before, and a creation that was running there
+// when it changed may leave one too. Each is this object's, so each is
+// recorded in status.copies as Former and dropped once nobody holds it:
+// a slot nobody owns keeps its WAL until the disk is full.
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/creator"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
+)
+
+// leaveBehind records the slot on the member status names as its host,
+// when that member is still one of the server's and not the target.
+func leaveBehind(sc *slotScope, addr string) {
+	if old := memberByAddr(sc, addr); old != nil && addr != sc.target.Addr() {
+		addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
+	}
+}
+
+// creationMoved: the creation runs on a member that is no longer the
+// object's target (spec.location changed while it ran).
+func creationMoved(st creator.State, t *observation.Member) bool {
+	return st.Host != "" && (st.Host != t.Host || st.Port != int(t.Port))
+}
+
+// abandonCreation stops a creation whose member is no longer the target.
+// It may have made the slot there already, or be making it as it is
+// cancelled: that member is recorded, so whatever is there is dropped
+// once released, and the creation starts again on the target.
+func (r *Reconciler) abandonCreation(sc *slotScope, st creator.State) {
+	key := client.ObjectKeyFromObject(sc.rs)
+	r.Creator.Cancel(key)
+	// Cancelled, it may or may not have made the slot: the creation
+	// intent must stay whatever the next attempt's fate (dropIntent).
+	r.intentClean.Delete(key)
+	ep := observation.Endpoint{Host: st.Host, Port: int32(st.Port)}
+	addCopy(sc, api.SlotCopy{Host: st.Host, Port: int32(st.Port), Former: true})
+	sc.event("Normal", api.ReasonRelocated, record.ActionCreate,
+		"spec.location now names %s: stopped creating slot %q on %s, which drops whatever it made there once released",
+		sc.target.Addr(), sc.name, ep.Addr())
+}
+
+// dropLeftBehind drops the slots left behind on members the copies phase
+// does not visit: every member but the target when the target is a
+// standby, and none but the target itself when it is the primary.
+func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
+	for _, c := range formerRecords(sc.rs) {
+		ep := observation.Endpoint{Host: c.Host, Port: c.Port}
+		m := sc.snap.Member(c.Host, c.Port)
+		switch {
+		case m == nil || ep == sc.target.Endpoint:
+			removeCopy(sc, ep)
+		case sc.target.IsPrimary() && m.Identity != nil && m.Identity.InRecovery:
+			// The copies phase's (dropStale).
+		case m.Slots != nil:
+			row, present := m.Slots[sc.name]
+			_ = r.dropLeft(ctx, sc, m, row, present)
+		}
+	}
+}
+
+// formerRecords are the status.copies records of slots left behind.
+func formerRecords(rs *api.ReplicationSlot) []api.SlotCopy {
+	var out []api.SlotCopy
+	for _, c := range rs.Status.Copies {
+		if c.Former {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// dropLeft drops the slot left on member m unless somebody holds it, and
+// forgets the record once the member has no such slot. It returns what
+// keeps the slot there ("" once it is gone), which the Ready message adds.
+func (r *Reconciler) dropLeft(ctx context.Context, sc *slotScope, m *observation.Member, row postgres.Slot, present bool) string {
+	if !present {
+		// The snapshot can predate the slot: one made moments before the
+		// move, or by the creation the move abandoned.
+		read, err := r.readOn(ctx, sc, m)
+		if err != nil {
+			return r.leftNote(sc, m, "cannot be read: "+err.Error())
+		}
+		if read != nil {
+			row, present = *read, true
+		}
+	}
+	if present && row.Active {
+		return r.leftNote(sc, m, "is still held (pid "+itoa(row.ActivePID)+"): slotkeeper drops it once released")
+	}
+	if present {
+		if _, err := r.dropOn(ctx, sc, m); err != nil {
+			return r.leftNote(sc, m, "cannot be dropped yet: "+err.Error())
+		}
+		sc.event("Normal", "StaleSlotDropped", record.ActionDrop,
+			"dropped slot %q on %s, left there when the slot moved to %s (a failover, or spec.location)",
+			sc.name, m.Addr(), sc.target.Addr())
+	}
+	removeCopy(sc, m.Endpoint)
+	return ""
+}
+
+func (r *Reconciler) leftNote(sc *slotScope, m *observation.Member, why string) string {
+	sc.leftNote = "; the slot it left on " + m.Addr() + " " + why
+	return why
+}

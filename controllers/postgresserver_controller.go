@@ -120,6 +120,9 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 			Outcome: status.Outcome{Phase: status.Retrying, Reason: api.ReasonError, Message: err.Error()}})
 		return ""
 	}
+	if status.RecreationDone(ps.Status.Recreation, slots, time.Now()) {
+		ps.Status.Recreation = nil
+	}
 	snap := r.Monitor.Snapshot(key)
 	if snap == nil && status.ReadyOf(ps.Status.Conditions).Type != "" {
 		// Right after a (re)start, before the first probe: keep what status
@@ -197,11 +200,18 @@ func splitClaims(snap *observation.Snapshot) []string {
 	return nil
 }
 
+// patchStatus writes the status when it changed. A write that clears the
+// recreation record is refused if the object changed since it was read:
+// a bulk recreation of the same promotion may have added names to it.
 func (r *PostgresServerReconciler) patchStatus(ctx context.Context, before, ps *api.PostgresServer) error {
 	if equality.Semantic.DeepEqual(before.Status, ps.Status) {
 		return nil
 	}
-	err := r.Status().Patch(ctx, ps, client.MergeFrom(before))
+	patch := client.MergeFrom(before)
+	if before.Status.Recreation != nil && ps.Status.Recreation == nil {
+		patch = client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+	}
+	err := r.Status().Patch(ctx, ps, patch)
 	if err != nil {
 		log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
 		return client.IgnoreNotFound(err)

@@ -9,6 +9,7 @@ package slot
 
 import (
 	"context"
+	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -51,33 +52,26 @@ func (r *Reconciler) abandonCreation(sc *slotScope, st creator.State) {
 }
 
 // dropLeftBehind drops the slots left behind on members the copies phase
-// does not visit: every member but the target when the target is a
-// standby, and none but the target itself when it is the primary.
+// does not visit. With the primary as target it visits every standby, so
+// only a record of the target itself is left here: the slot is that one
+// now. With a standby as target there are no copies, so every record of
+// another member is a slot left behind: the old member's, or a copy kept
+// while the slot was on the primary, which nothing advances any more.
 func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
-	for _, c := range formerRecords(sc.rs) {
+	for _, c := range slices.Clone(sc.rs.Status.Copies) {
 		ep := observation.Endpoint{Host: c.Host, Port: c.Port}
 		m := sc.snap.Member(c.Host, c.Port)
 		switch {
-		case m == nil || ep == sc.target.Endpoint:
+		case ep == sc.target.Endpoint:
 			removeCopy(sc, ep)
-		case sc.target.IsPrimary() && m.Identity != nil && m.Identity.InRecovery:
-			// The copies phase's (dropStale).
+		case sc.target.IsPrimary():
+		case m == nil:
+			removeCopy(sc, ep)
 		case m.Slots != nil:
 			row, present := m.Slots[sc.name]
 			_ = r.dropLeft(ctx, sc, m, row, present)
 		}
 	}
-}
-
-// formerRecords are the status.copies records of slots left behind.
-func formerRecords(rs *api.ReplicationSlot) []api.SlotCopy {
-	var out []api.SlotCopy
-	for _, c := range rs.Status.Copies {
-		if c.Former {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // dropLeft drops the slot left on member m unless somebody holds it, and

@@ -110,4 +110,28 @@ var _ = Describe("a slot moved by spec.location", func() {
 		deleteAndWait(rs)
 		Expect(slotExists(standby, "moved_creating")()).To(BeFalse())
 	})
+
+	It("stops a creation running on the primary when the location names a member that cannot hold the slot", func() {
+		ns, ps := defaultServer()
+		_, conn := tenantTransaction("orders", "shop", "stalling-blocker")
+		rs := logicalSlot(ns, "moved-nowhere", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		waitCondition(rs, api.ConditionCreationBlocked, metav1.ConditionTrue, api.ReasonWaitingForTransactions)
+
+		Eventually(func() error {
+			cur := get(rs)
+			cur.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: "no-such-member.invalid", Port: 5432}
+			return k8s.Update(bg, cur)
+		}).Should(Succeed())
+		waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonInvalidSpec)
+		Eventually(eventNotes(ns, api.ReasonRelocated)).Should(ContainElement(ContainSubstring("stopped creating")))
+		_, err := conn.Exec(bg, "COMMIT")
+		Expect(err).NotTo(HaveOccurred())
+		Consistently(slotExists(primary, "moved_nowhere"), "3s").Should(BeFalse(), "the creation went on under a location it cannot serve")
+
+		By("the location mended, the slot is made where it says")
+		moveTo(rs, nil)
+		readyOn(rs, primary)
+		deleteAndWait(rs)
+	})
 })

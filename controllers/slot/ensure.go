@@ -23,7 +23,7 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	_, present := t.Slots[sc.name]
 	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
 	if busy && creationMoved(st, t) {
-		r.abandonCreation(sc, st)
+		r.abandonCreation(sc, st, t.Addr())
 		busy = false
 	}
 	_, lost := r.lostHere(sc)

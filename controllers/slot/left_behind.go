@@ -18,6 +18,7 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/record"
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // leaveBehind records the slot on the member status names as its host,
@@ -38,7 +39,7 @@ func creationMoved(st creator.State, t *observation.Member) bool {
 // It may have made the slot there already, or be making it as it is
 // cancelled: that member is recorded, so whatever is there is dropped
 // once released, and the creation starts again on the target.
-func (r *Reconciler) abandonCreation(sc *slotScope, st creator.State) {
+func (r *Reconciler) abandonCreation(sc *slotScope, st creator.State, to string) {
 	key := client.ObjectKeyFromObject(sc.rs)
 	r.Creator.Cancel(key)
 	// Cancelled, it may or may not have made the slot: the creation
@@ -48,7 +49,25 @@ func (r *Reconciler) abandonCreation(sc *slotScope, st creator.State) {
 	addCopy(sc, api.SlotCopy{Host: st.Host, Port: int32(st.Port), Former: true})
 	sc.event("Normal", api.ReasonRelocated, record.ActionCreate,
 		"spec.location now names %s: stopped creating slot %q on %s, which drops whatever it made there once released",
-		sc.target.Addr(), sc.name, ep.Addr())
+		to, sc.name, ep.Addr())
+}
+
+// targetOrLeave is resolveTarget, and when spec.location names a member
+// that cannot hold the slot (not one of the server's, of another cluster,
+// too old for a logical slot), it also stops a creation running on another
+// member: the object stalls until the location is mended, and that
+// creation must not make a slot meanwhile that no status records.
+func (r *Reconciler) targetOrLeave(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
+	o, err := r.resolveTarget(ctx, sc)
+	loc := sc.rs.Spec.Location
+	if o == nil || o.Phase != status.Stalled || loc == nil || loc.Role != api.LocationStandby {
+		return o, err
+	}
+	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
+	if busy && st.Host != "" && (st.Host != loc.Host || (loc.Port != 0 && st.Port != int(loc.Port))) {
+		r.abandonCreation(sc, st, observation.Endpoint{Host: loc.Host, Port: loc.Port}.Addr())
+	}
+	return o, err
 }
 
 // dropLeftBehind drops the slots left behind on members the copies phase

@@ -29,8 +29,8 @@ var _ = Describe("a failover's recreation record", func() {
 		waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
 		old := metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))
 
-		By("a slot it names is still shown elsewhere: kept")
-		writeRecord(ps, &api.SlotRecreation{Member: standby.Addr(), Timeline: 1, Slots: []string{"recorded"}, At: old})
+		By("a slot it names not seen since the promotion: kept")
+		writeRecord(ps, &api.SlotRecreation{Member: standby.Addr(), Timeline: 2, Slots: []string{"recorded"}, At: old})
 		Consistently(func() *api.SlotRecreation { return get(ps).Status.Recreation }, "3s").ShouldNot(BeNil())
 
 		By("every slot it names recorded on the member, or its object gone: cleared")

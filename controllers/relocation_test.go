@@ -134,4 +134,39 @@ var _ = Describe("a slot moved by spec.location", func() {
 		readyOn(rs, primary)
 		deleteAndWait(rs)
 	})
+
+	It("judges a slot of the name already on the new member as one it did not make", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "moved-onto", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		readyOn(rs, primary)
+		Expect(standby.Exec(bg, "SELECT pg_create_physical_replication_slot('moved_onto')")).To(Succeed())
+		DeferCleanup(func() { _ = standby.Exec(bg, "SELECT pg_drop_replication_slot('moved_onto')") })
+
+		moveTo(rs, standby)
+		readyOn(rs, standby)
+		Eventually(eventNotes(ns, api.ReasonRelocated)).Should(ContainElement(ContainSubstring("that slotkeeper did not make")))
+		Expect(get(rs).Status.Origin).To(Equal(api.OriginAdopted), "taken under the adoption rules, not as its own creation")
+		Eventually(slotExists(primary, "moved_onto")).Should(BeFalse(), "its own slot on the primary stays")
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "moved_onto")()).To(BeTrue(), "deleting the object dropped a slot it adopted under DeleteIfCreated")
+	})
+
+	It("moves nothing when the new location is the same standby under another address", func() {
+		alias := &pgtest.Server{Host: "localhost", Port: standby.Port}
+		ns, ps := serverOn(primary, standby, alias)
+		rs := physicalSlot(ns, "aliased", ps.Name)
+		rs.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: standby.Host, Port: int32(standby.Port)}
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		readyOn(rs, standby)
+
+		moveTo(rs, alias)
+		Eventually(func() string { return get(rs).Status.Host }).Should(Equal(alias.Addr()))
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Consistently(slotExists(standby, "aliased"), "5s").Should(BeTrue(), "the live slot was dropped as one left behind")
+		Expect(get(rs).Status.Recreations).To(BeZero())
+		Expect(eventNotes(ns, "StaleSlotDropped")()).To(BeEmpty())
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "aliased")()).To(BeFalse())
+	})
 })

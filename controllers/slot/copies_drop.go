@@ -99,8 +99,8 @@ func (r *Reconciler) dropCopies(ctx context.Context, sc *slotScope) {
 		r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
 	}
 	for _, c := range sc.rs.Status.Copies {
-		m := sc.snap.Member(c.Host, c.Port)
-		if m != nil && m.Slots != nil && (sc.target == nil || m.Endpoint != sc.target.Endpoint) {
+		m := sc.snap.ClusterMember(c.Host, c.Port)
+		if m != nil && m.Slots != nil && (sc.target == nil || (m.Endpoint != sc.target.Endpoint && !observation.SameServer(m, sc.target))) {
 			_, _ = r.dropOn(ctx, sc, m)
 		}
 	}

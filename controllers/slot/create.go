@@ -71,6 +71,7 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, l loss, start p
 	r.intentClean.Delete(client.ObjectKeyFromObject(rs))
 	r.forgetLoss(client.ObjectKeyFromObject(rs))
 	r.noteCreated(sc)
+	r.noteMade(sc)
 	// The server's managed-slot count and the slot's own row come from the
 	// monitor: have it look now.
 	r.Monitor.Refresh(sc.serverKey)

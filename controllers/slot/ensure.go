@@ -21,11 +21,13 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	}
 	r.Monitor.Track(sc.serverKey, sc.name, client.ObjectKeyFromObject(sc.rs), budgetOf(sc.rs))
 	_, present := t.Slots[sc.name]
-	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
-	if busy && creationMoved(st, t) {
-		r.abandonCreation(sc, st, t.Addr())
-		busy = false
+	if err := r.followTarget(ctx, sc); err != nil {
+		return nil, err
 	}
+	if o := syncedOnStandby(sc); o != nil {
+		return o, nil
+	}
+	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
 	_, lost := r.lostHere(sc)
 	// A loss this process noted is judged by it (newcomer): the record
 	// names what the bulk set out to create, not what it made.
@@ -117,6 +119,9 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 	row, o := r.createdRow(ctx, sc, row)
 	if o != nil {
 		return o, nil
+	}
+	if sc.movedOnto && !r.madeHere(sc) {
+		r.noteLostTo(sc, r.lossOf(sc, api.ReasonRelocated, nil))
 	}
 	lost, isLost := r.lostHere(sc)
 	isLost = isLost && sc.rs.Status.Owned

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
@@ -20,27 +21,35 @@ import (
 // that is recorded as a data gap.
 //
 // A spec.location that names another member moves the slot there: the one
-// it leaves is recorded the same way, to be dropped once released.
+// it leaves is recorded the same way, to be dropped once released. A slot
+// already on the new member is this object's only when status.copies says
+// so (a copy it kept, or one it left there before); any other is judged
+// as one somebody else made (newcomer.go).
 func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) {
 	st := &sc.rs.Status
-	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() {
+	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || aliasOfTarget(sc, st.Host) {
 		return
 	}
-	if !sc.target.IsPrimary() {
-		leaveBehind(sc, st.Host)
-		return
-	}
-	if present {
+	reason := missingReason(sc)
+	sc.movedOnto = reason == api.ReasonRelocated && !recordedOn(sc, sc.target)
+	if present && sc.target.IsPrimary() {
 		r.survivorAhead(ctx, sc)
 	}
 	if c := status.FindCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && !c.Consistent && present {
 		row := sc.target.Slots[sc.name]
 		if start := copyStart(c, &row); start != "" {
-			r.unreadyCopyGap(sc, start)
+			r.unreadyCopyGap(sc, start, reason)
 		}
 	}
 	removeCopy(sc, sc.target.Endpoint)
 	leaveBehind(sc, st.Host)
+}
+
+// aliasOfTarget: the member status names is the target under another
+// address (hosts lists it twice): nothing moved.
+func aliasOfTarget(sc *slotScope, addr string) bool {
+	old := memberByAddr(sc, addr)
+	return old != nil && observation.SameServer(sc.snap.ClusterMember(old.Host, old.Port), sc.target)
 }
 
 // copyStart is where a logical copy began decoding: as recorded, or for a
@@ -53,16 +62,20 @@ func copyStart(c *api.SlotCopy, row *postgres.Slot) string {
 	return c.StartLSN
 }
 
-func (r *Reconciler) unreadyCopyGap(sc *slotScope, start string) {
+func (r *Reconciler) unreadyCopyGap(sc *slotScope, start, reason string) {
 	from := sc.rs.Status.ConfirmedFlushLSN
 	to, err := postgres.ParseLSN(start)
 	if f, ferr := postgres.ParseLSN(from); err != nil || (ferr == nil && f >= to) {
 		return
 	}
-	recordGap(sc.rs, newGap(api.ReasonFailover, from, to))
+	recordGap(sc.rs, newGap(reason, from, to))
+	verb := "failed over"
+	if reason == api.ReasonRelocated {
+		verb = "moved"
+	}
 	sc.event("Warning", api.ConditionDataGap, record.ActionRecreate,
-		"failed over to %s before its copy of slot %q was consistent: changes from %s to %s were never decoded",
-		sc.target.Addr(), sc.name, from, start)
+		"%s to %s before its copy of slot %q was consistent: changes from %s to %s were never decoded",
+		verb, sc.target.Addr(), sc.name, from, start)
 }
 
 func memberByAddr(sc *slotScope, addr string) *api.SlotCopy {

@@ -3,18 +3,19 @@ package slot
 // A slot left behind on a member the object no longer targets. A failover
 // leaves the old primary's slot; a change of spec.location leaves the slot
 // on the member it named before, and a creation that was running there
-// when it changed may leave one too. Each is this object's, so each is
-// recorded in status.copies as Former and dropped once nobody holds it:
-// a slot nobody owns keeps its WAL until the disk is full.
+// when it changed may leave one too (creation_moved.go). Each is this
+// object's, so each is recorded in status.copies as Former and dropped
+// once nobody holds it: a slot nobody owns keeps its WAL until the disk is
+// full.
 
 import (
 	"context"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
-	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/record"
@@ -22,52 +23,22 @@ import (
 )
 
 // leaveBehind records the slot on the member status names as its host,
-// when that member is still one of the server's and not the target.
+// when that member is one of the cluster's and not the target under
+// another address.
 func leaveBehind(sc *slotScope, addr string) {
-	if old := memberByAddr(sc, addr); old != nil && addr != sc.target.Addr() {
+	old := memberByAddr(sc, addr)
+	if old == nil {
+		return
+	}
+	if m := sc.snap.ClusterMember(old.Host, old.Port); m != nil && !observation.SameServer(m, sc.target) {
 		addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
 	}
 }
 
-// creationMoved: the creation runs on a member that is no longer the
-// object's target (spec.location changed while it ran).
-func creationMoved(st creator.State, t *observation.Member) bool {
-	return st.Host != "" && (st.Host != t.Host || st.Port != int(t.Port))
-}
-
-// abandonCreation stops a creation whose member is no longer the target.
-// It may have made the slot there already, or be making it as it is
-// cancelled: that member is recorded, so whatever is there is dropped
-// once released, and the creation starts again on the target.
-func (r *Reconciler) abandonCreation(sc *slotScope, st creator.State, to string) {
-	key := client.ObjectKeyFromObject(sc.rs)
-	r.Creator.Cancel(key)
-	// Cancelled, it may or may not have made the slot: the creation
-	// intent must stay whatever the next attempt's fate (dropIntent).
-	r.intentClean.Delete(key)
-	ep := observation.Endpoint{Host: st.Host, Port: int32(st.Port)}
-	addCopy(sc, api.SlotCopy{Host: st.Host, Port: int32(st.Port), Former: true})
-	sc.event("Normal", api.ReasonRelocated, record.ActionCreate,
-		"spec.location now names %s: stopped creating slot %q on %s, which drops whatever it made there once released",
-		to, sc.name, ep.Addr())
-}
-
-// targetOrLeave is resolveTarget, and when spec.location names a member
-// that cannot hold the slot (not one of the server's, of another cluster,
-// too old for a logical slot), it also stops a creation running on another
-// member: the object stalls until the location is mended, and that
-// creation must not make a slot meanwhile that no status records.
-func (r *Reconciler) targetOrLeave(ctx context.Context, sc *slotScope) (*status.Outcome, error) {
-	o, err := r.resolveTarget(ctx, sc)
-	loc := sc.rs.Spec.Location
-	if o == nil || o.Phase != status.Stalled || loc == nil || loc.Role != api.LocationStandby {
-		return o, err
-	}
-	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
-	if busy && st.Host != "" && (st.Host != loc.Host || (loc.Port != 0 && st.Port != int(loc.Port))) {
-		r.abandonCreation(sc, st, observation.Endpoint{Host: loc.Host, Port: loc.Port}.Addr())
-	}
-	return o, err
+// recordedOn: status.copies says the slot on member m is this object's (a
+// copy it keeps, or one it left there).
+func recordedOn(sc *slotScope, m *observation.Member) bool {
+	return status.FindCopy(sc.rs.Status.Copies, m.Endpoint) != nil
 }
 
 // dropLeftBehind drops the slots left behind on members the copies phase
@@ -79,13 +50,16 @@ func (r *Reconciler) targetOrLeave(ctx context.Context, sc *slotScope) (*status.
 func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
 	for _, c := range slices.Clone(sc.rs.Status.Copies) {
 		ep := observation.Endpoint{Host: c.Host, Port: c.Port}
-		m := sc.snap.Member(c.Host, c.Port)
+		m := sc.snap.ClusterMember(c.Host, c.Port)
 		switch {
-		case ep == sc.target.Endpoint:
+		case ep == sc.target.Endpoint || observation.SameServer(m, sc.target):
 			removeCopy(sc, ep)
 		case sc.target.IsPrimary():
 		case m == nil:
-			removeCopy(sc, ep)
+			// Unreachable, or no longer the cluster's: the record waits.
+			if sc.snap.Member(c.Host, c.Port) == nil {
+				removeCopy(sc, ep)
+			}
 		case m.Slots != nil:
 			row, present := m.Slots[sc.name]
 			_ = r.dropLeft(ctx, sc, m, row, present)
@@ -94,9 +68,18 @@ func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
 }
 
 // dropLeft drops the slot left on member m unless somebody holds it, and
-// forgets the record once the member has no such slot. It returns what
-// keeps the slot there ("" once it is gone), which the Ready message adds.
+// forgets the record once the member has no such slot, or once another
+// namespace's object owns the name (then the slot there is that object's).
+// It returns what keeps the slot there ("" once it is gone), which the
+// Ready message adds.
 func (r *Reconciler) dropLeft(ctx context.Context, sc *slotScope, m *observation.Member, row postgres.Slot, present bool) string {
+	switch {
+	case sc.ownerElsewhere != nil:
+		removeCopy(sc, m.Endpoint)
+		return ""
+	case sc.holder != nil:
+		return r.leftNote(sc, m, "is not dropped while a ReplicationSlot of another namespace creates that name")
+	}
 	if !present {
 		// The snapshot can predate the slot: one made moments before the
 		// move, or by the creation the move abandoned.
@@ -123,7 +106,28 @@ func (r *Reconciler) dropLeft(ctx context.Context, sc *slotScope, m *observation
 	return ""
 }
 
+// leftNote adds to the Ready message what keeps a slot left on m there.
 func (r *Reconciler) leftNote(sc *slotScope, m *observation.Member, why string) string {
-	sc.leftNote = "; the slot it left on " + m.Addr() + " " + why
+	sc.leftNote += "; the slot it left on " + m.Addr() + " " + why
 	return why
+}
+
+// madeSlot is where this process created an object's slot.
+type madeSlot struct {
+	uid      types.UID
+	member   string
+	timeline int64
+}
+
+// noteMade remembers that this process created the slot on the target.
+func (r *Reconciler) noteMade(sc *slotScope) {
+	r.madeOn.Store(client.ObjectKeyFromObject(sc.rs),
+		madeSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline})
+}
+
+// madeHere: this process created the object's slot on its target, on
+// the target's timeline.
+func (r *Reconciler) madeHere(sc *slotScope) bool {
+	v, ok := r.madeOn.Load(client.ObjectKeyFromObject(sc.rs))
+	return ok && v.(madeSlot) == madeSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline}
 }

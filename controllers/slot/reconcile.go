@@ -27,6 +27,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.heldMissing.Delete(req.NamespacedName)
 			r.intentClean.Delete(req.NamespacedName)
 			r.forgetLoss(req.NamespacedName)
+			r.madeOn.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -61,6 +61,11 @@ type Reconciler struct {
 	// lost holds, by object key, the lostSlot of an owned slot this
 	// process found missing and has not seen made again since (newcomer).
 	lost sync.Map
+	// madeOn holds, by object key, the member (madeSlot) where this
+	// process last created the object's slot: a status write that failed
+	// after the creation must not leave it judged as somebody else's on a
+	// moved object's new member (moveHost).
+	madeOn sync.Map
 }
 
 // +kubebuilder:rbac:groups=pg.slotkeeper.dev,resources=replicationslots,verbs=get;list;watch;update;patch
@@ -103,6 +108,10 @@ type slotScope struct {
 	haNote string
 	// leftNote says what keeps a slot left behind on another member.
 	leftNote string
+	// movedOnto: spec.location moved the slot to a member where
+	// status.copies records no slot of this object's, so one found there
+	// is judged as somebody else's (moveHost).
+	movedOnto bool
 	// events are the Events decided so far, recorded by publish.
 	events []pendingEvent
 	// lossTold: this reconcile tells the loss of a slot somebody else made

@@ -32,12 +32,11 @@ func RecreationDone(rec *api.SlotRecreation, slots []api.ReplicationSlot, now ti
 // RecreationKeep is how long a recreation record is kept at least.
 const RecreationKeep = time.Minute
 
-// recordedRecreation: the object's status no longer needs the record. It
-// recorded the slot on the promoted member, or has seen it on a later
-// timeline, where the record can never match again.
+// recordedRecreation: the object's status no longer needs the record: it
+// has recorded its slot since the promotion, on the promoted member (as
+// the record's own use would) or, moved by spec.location or a later
+// failover, somewhere else. The record serves an object whose status
+// still shows the timeline before it (namedForRecreation).
 func recordedRecreation(rec *api.SlotRecreation, st *api.ReplicationSlotStatus) bool {
-	if !st.Owned || st.ObservedTimeline > rec.Timeline {
-		return true
-	}
-	return st.Host == rec.Member && st.ObservedTimeline == rec.Timeline
+	return !st.Owned || st.ObservedTimeline >= rec.Timeline
 }

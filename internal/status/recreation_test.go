@@ -31,6 +31,8 @@ func TestRecreationDone(t *testing.T) {
 			[]api.ReplicationSlot{obj("one", "b:5432", 2, true), obj("two", "b:5432", 2, true)}, true},
 		{"one still shows the old primary", rec,
 			[]api.ReplicationSlot{obj("one", "b:5432", 2, true), obj("two", "a:5432", 1, true)}, false},
+		{"one moved to a standby since the promotion", rec,
+			[]api.ReplicationSlot{obj("one", "c:5432", 2, true), obj("two", "b:5432", 2, true)}, true},
 		{"one on the member but the old timeline", rec,
 			[]api.ReplicationSlot{obj("one", "b:5432", 1, true), obj("two", "b:5432", 2, true)}, false},
 		{"a later failover moved them on", rec,

@@ -135,21 +135,27 @@ var _ = Describe("a slot moved by spec.location", func() {
 		deleteAndWait(rs)
 	})
 
-	It("judges a slot of the name already on the new member as one it did not make", func() {
+	It("does not move onto a member that already has a slot of the name it did not make", func() {
 		ns, ps := defaultServer()
 		rs := physicalSlot(ns, "moved-onto", ps.Name)
 		Expect(k8s.Create(bg, rs)).To(Succeed())
 		readyOn(rs, primary)
 		Expect(standby.Exec(bg, "SELECT pg_create_physical_replication_slot('moved_onto')")).To(Succeed())
-		DeferCleanup(func() { _ = standby.Exec(bg, "SELECT pg_drop_replication_slot('moved_onto')") })
 
 		moveTo(rs, standby)
+		c := waitCondition(rs, api.ConditionStalled, metav1.ConditionTrue, api.ReasonConflict)
+		Expect(c.Message).To(ContainSubstring("already has a slot of that name"))
+		Consistently(slotExists(primary, "moved_onto"), "3s").Should(BeTrue(), "the slot its consumer uses was dropped")
+		Expect(get(rs).Status.Owned).To(BeTrue())
+		Expect(rs.Status.Host).To(Equal(primary.Addr()))
+		Expect(rs.Status.Copies).To(BeEmpty(), "the live slot was recorded as left behind")
+
+		By("the name free on the standby, the move goes on")
+		Expect(standby.Exec(bg, "SELECT pg_drop_replication_slot('moved_onto')")).To(Succeed())
 		readyOn(rs, standby)
-		Eventually(eventNotes(ns, api.ReasonRelocated)).Should(ContainElement(ContainSubstring("that slotkeeper did not make")))
-		Expect(get(rs).Status.Origin).To(Equal(api.OriginAdopted), "taken under the adoption rules, not as its own creation")
-		Eventually(slotExists(primary, "moved_onto")).Should(BeFalse(), "its own slot on the primary stays")
+		Eventually(slotExists(primary, "moved_onto")).Should(BeFalse())
 		deleteAndWait(rs)
-		Expect(slotExists(standby, "moved_onto")()).To(BeTrue(), "deleting the object dropped a slot it adopted under DeleteIfCreated")
+		Expect(slotExists(standby, "moved_onto")()).To(BeFalse())
 	})
 
 	It("moves nothing when the new location is the same standby under another address", func() {

@@ -98,6 +98,11 @@ func (r *Reconciler) dropCopies(ctx context.Context, sc *slotScope) {
 	for _, m := range standbyMembers(sc.snap) {
 		r.Creator.Cancel(copyKey(sc.rs, m.Endpoint))
 	}
+	// As in dropLeft: while another namespace's object manages or creates
+	// the name, a slot of it elsewhere may be that object's by now.
+	if _, _, rv, err := r.conflictWith(ctx, sc.rs); err != nil || rv.holder != nil {
+		return
+	}
 	for _, c := range sc.rs.Status.Copies {
 		m := sc.snap.ClusterMember(c.Host, c.Port)
 		if m != nil && m.Slots != nil && (sc.target == nil || (m.Endpoint != sc.target.Endpoint && !observation.SameServer(m, sc.target))) {

@@ -22,13 +22,13 @@ func creationMoved(st creator.State, t *observation.Member) bool {
 	return st.Host != "" && (st.Host != t.Host || st.Port != int(t.Port))
 }
 
-// mayHaveMade: the creation may have left a slot on its member. One still
-// running can finish as it is cancelled; one that failed made nothing
-// unless the failure left open whether the statement went through. A
-// certain failure (the name taken by somebody else, say) must not make
-// the slot there count as this object's.
+// mayHaveMade: the creation, ended, may have left a slot on its member: it
+// made one, or it failed in a way that leaves open whether its statement
+// went through. A creation cancelled while queued sent nothing, and a
+// certain failure (the name taken by somebody else, say) made nothing: a
+// slot there then must not count as this object's.
 func mayHaveMade(st creator.State) bool {
-	if !st.Done || st.Err == nil {
+	if st.Err == nil {
 		return true
 	}
 	e := postgres.Classify(st.Err)
@@ -36,24 +36,30 @@ func mayHaveMade(st creator.State) bool {
 }
 
 // abandonCreation stops a creation whose member is no longer the target,
-// why says what moved. Whatever it may have made there is recorded first,
-// in a write of its own, so it is dropped once released even if the
-// operator stops right after; then the creation is cancelled and begins
-// again on the target.
-func (r *Reconciler) abandonCreation(ctx context.Context, sc *slotScope, st creator.State, reason, why string) error {
-	ep := observation.Endpoint{Host: st.Host, Port: int32(st.Port)}
+// why says what moved, and the creation begins again on the target. What
+// the stopped one may have made there is recorded in a write of its own,
+// to be dropped once released; should that write fail, the record stays
+// in the reconcile's own status write.
+func (r *Reconciler) abandonCreation(ctx context.Context, sc *slotScope, reason, why string) error {
 	key := client.ObjectKeyFromObject(sc.rs)
-	if mayHaveMade(st) {
-		if err := r.writeCopy(ctx, sc, ep, &api.SlotCopy{Host: ep.Host, Port: ep.Port, Former: true}); err != nil {
-			return err
-		}
-		// Cancelled, it may or may not have made the slot: the creation
-		// intent must stay whatever the next attempt's fate (dropIntent).
-		r.intentClean.Delete(key)
+	st, ok := r.Creator.Stop(key)
+	if !ok {
+		return nil
 	}
-	r.Creator.Cancel(key)
+	ep := observation.Endpoint{Host: st.Host, Port: int32(st.Port)}
 	sc.event("Normal", reason, record.ActionCreate,
 		"%s: stopped creating slot %q on %s; slotkeeper drops whatever that creation made there once it is released", why, sc.name, ep.Addr())
+	if !mayHaveMade(st) {
+		return nil
+	}
+	// It may have made the slot: the creation intent must stay whatever
+	// the next attempt's fate (dropIntent).
+	r.intentClean.Delete(key)
+	rec := api.SlotCopy{Host: ep.Host, Port: ep.Port, Former: true}
+	if err := r.writeCopy(ctx, sc, ep, &rec); err != nil {
+		addCopy(sc, rec)
+		return err
+	}
 	return nil
 }
 
@@ -68,7 +74,7 @@ func (r *Reconciler) followTarget(ctx context.Context, sc *slotScope) error {
 	if loc := sc.rs.Spec.Location; loc != nil && loc.Role == api.LocationStandby {
 		reason, why = api.ReasonRelocated, "spec.location now names "+sc.target.Addr()
 	}
-	return r.abandonCreation(ctx, sc, st, reason, why)
+	return r.abandonCreation(ctx, sc, reason, why)
 }
 
 // targetOrLeave is resolveTarget, and when spec.location names a member
@@ -85,7 +91,7 @@ func (r *Reconciler) targetOrLeave(ctx context.Context, sc *slotScope) (*status.
 	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
 	if busy && st.Host != "" && (st.Host != loc.Host || (loc.Port != 0 && st.Port != int(loc.Port))) {
 		to := observation.Endpoint{Host: loc.Host, Port: loc.Port}.Addr()
-		if err := r.abandonCreation(ctx, sc, st, api.ReasonRelocated, "spec.location now names "+to); err != nil {
+		if err := r.abandonCreation(ctx, sc, api.ReasonRelocated, "spec.location now names "+to); err != nil {
 			return nil, err
 		}
 	}
@@ -106,4 +112,19 @@ func syncedOnStandby(sc *slotScope) *status.Outcome {
 		"which cannot be used for decoding on a standby, nor dropped or replaced there: to keep this slot on that standby, "+
 		"set spec.location back to the primary and spec.failover to false, wait until the copy is gone from %s, then move it again",
 		sc.name, sc.target.Addr(), sc.target.Addr()))
+}
+
+// refuseMoveOnto stops a move onto a member that already has a slot of the
+// name which is not this object's: it may be another team's, a consumer's
+// or an HA manager's, and taking it would let this object's deletion drop
+// it. The slot on the old member stays this object's, unrecorded as left
+// behind, so its consumer loses nothing until the name is free.
+func refuseMoveOnto(sc *slotScope) *status.Outcome {
+	if old := memberByAddr(sc, sc.rs.Status.Host); old != nil {
+		removeCopy(sc, observation.Endpoint{Host: old.Host, Port: old.Port})
+	}
+	sc.row = nil
+	return status.Stall(api.ReasonConflict, fmt.Sprintf("spec.location moves slot %q to %s, which already has a slot of that name "+
+		"that slotkeeper did not make for this object; the slot stays on %s: drop the one on %s, or give this object another location",
+		sc.name, sc.target.Addr(), sc.rs.Status.Host, sc.target.Addr()))
 }

@@ -37,14 +37,16 @@ func TestMayHaveMade(t *testing.T) {
 		st   creator.State
 		want bool
 	}{
-		{"still running: it can finish as it is cancelled", creator.State{}, true},
 		{"finished: it made the slot", creator.State{Done: true}, true},
 		{"the name was taken: somebody else's slot", creator.State{Done: true,
 			Err: &pgconn.PgError{Code: "42710", Message: `replication slot "x" already exists`}}, false},
 		{"the plugin is missing: nothing made", creator.State{Done: true,
 			Err: &pgconn.PgError{Code: "58P01", Message: "could not access file"}}, false},
 		{"the connection broke mid-statement", creator.State{Done: true, Err: io.ErrUnexpectedEOF}, true},
-		{"cancelled before it was sent", creator.State{Done: true, Err: postgres.NotSent(context.Canceled)}, false},
+		{"cancelled while queued: nothing sent", creator.State{Done: true, Err: postgres.NotSent(context.Canceled)}, false},
+		{"cancelled while it waited in PostgreSQL", creator.State{Done: true, Err: context.Canceled}, true},
+		{"PostgreSQL cancelled the statement", creator.State{Done: true,
+			Err: &pgconn.PgError{Code: "57014", Message: "canceling statement due to user request"}}, false},
 	}
 	for _, tc := range cases {
 		if got := mayHaveMade(tc.st); got != tc.want {

@@ -120,8 +120,8 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 	if o != nil {
 		return o, nil
 	}
-	if sc.movedOnto && !r.madeHere(sc) {
-		r.noteLostTo(sc, r.lossOf(sc, api.ReasonRelocated, nil))
+	if sc.movedOnto {
+		return refuseMoveOnto(sc), nil
 	}
 	lost, isLost := r.lostHere(sc)
 	isLost = isLost && sc.rs.Status.Owned

@@ -11,6 +11,7 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // moveHost records a failover for the copies: the new primary's copy is
@@ -23,15 +24,18 @@ import (
 // A spec.location that names another member moves the slot there: the one
 // it leaves is recorded the same way, to be dropped once released. A slot
 // already on the new member is this object's only when status.copies says
-// so (a copy it kept, or one it left there before); any other is judged
-// as one somebody else made (newcomer.go).
+// so (a copy it kept, or one it left there before) or this process made
+// it; any other stops the move (refuseMoveOnto).
 func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) {
 	st := &sc.rs.Status
+	if st.Host == sc.target.Addr() {
+		r.madeOn.Delete(client.ObjectKeyFromObject(sc.rs))
+	}
 	if !st.Owned || st.Host == "" || st.Host == sc.target.Addr() || aliasOfTarget(sc, st.Host) {
 		return
 	}
 	reason := missingReason(sc)
-	sc.movedOnto = reason == api.ReasonRelocated && !recordedOn(sc, sc.target)
+	sc.movedOnto = relocated(sc, reason) && !recordedOn(sc, sc.target) && !r.madeHere(sc)
 	if present && sc.target.IsPrimary() {
 		r.survivorAhead(ctx, sc)
 	}
@@ -40,9 +44,25 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 		if start := copyStart(c, &row); start != "" {
 			r.unreadyCopyGap(sc, start, reason)
 		}
+		// Told once: the record stays until status shows the slot here.
+		c.Consistent = true
 	}
-	removeCopy(sc, sc.target.Endpoint)
+	if reason == api.ReasonFailover && sc.target.IsPrimary() {
+		removeCopy(sc, sc.target.Endpoint)
+	}
 	leaveBehind(sc, st.Host)
+}
+
+// relocated: the slot moved between two running members of the cluster
+// (spec.location), not by a promotion, nor by a member's address changing:
+// the member status names still answers, and is not the target. A move to
+// a standby is never a failover's, whatever the timelines say.
+func relocated(sc *slotScope, reason string) bool {
+	old := memberByAddr(sc, sc.rs.Status.Host)
+	if old == nil || sc.snap.ClusterMember(old.Host, old.Port) == nil {
+		return false
+	}
+	return reason == api.ReasonRelocated || !sc.target.IsPrimary()
 }
 
 // aliasOfTarget: the member status names is the target under another

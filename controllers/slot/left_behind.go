@@ -69,16 +69,18 @@ func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
 
 // dropLeft drops the slot left on member m unless somebody holds it, and
 // forgets the record once the member has no such slot, or once another
-// namespace's object owns the name (then the slot there is that object's).
-// It returns what keeps the slot there ("" once it is gone), which the
-// Ready message adds.
+// namespace's object has recorded the slot there as its own (it adopted
+// it). While another namespace's object owns or creates the name
+// anywhere, nothing is dropped: the slot may be that object's by now. It
+// returns what keeps the slot there ("" once it is gone), which the Ready
+// message adds.
 func (r *Reconciler) dropLeft(ctx context.Context, sc *slotScope, m *observation.Member, row postgres.Slot, present bool) string {
-	switch {
-	case sc.ownerElsewhere != nil:
+	if o := sc.ownerElsewhere; o != nil && o.Status.Host == m.Addr() {
 		removeCopy(sc, m.Endpoint)
 		return ""
-	case sc.holder != nil:
-		return r.leftNote(sc, m, "is not dropped while a ReplicationSlot of another namespace creates that name")
+	}
+	if sc.holder != nil {
+		return r.leftNote(sc, m, "is not dropped while a ReplicationSlot of another namespace manages or creates that name")
 	}
 	if !present {
 		// The snapshot can predate the slot: one made moments before the

@@ -216,10 +216,6 @@ func (r *Reconciler) tellNewcomer(ctx context.Context, sc *slotScope, l loss, st
 	}
 	lead := fmt.Sprintf("slot %q on %s was lost (%s) and made again by somebody else before slotkeeper could recreate it",
 		sc.name, sc.target.Addr(), l.reason)
-	if l.reason == api.ReasonRelocated {
-		lead = fmt.Sprintf("slot %q moved to %s (Relocated), where a slot of that name that slotkeeper did not make was found",
-			sc.name, sc.target.Addr())
-	}
 	why := status.VanishedNote(l.reason, haManagerOf(sc), sc.name)
 	if sc.rs.Spec.Type == api.SlotLogical {
 		r.recordLogicalGap(ctx, sc, l, start, lead, why)

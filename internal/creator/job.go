@@ -121,7 +121,8 @@ func (j *job) run(parent context.Context, sem chan struct{}) {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
-		j.finish(0, nil, ctx.Err())
+		// Still queued: no statement was sent.
+		j.finish(0, nil, postgres.NotSent(ctx.Err()))
 		return
 	}
 	lsn, row, err := j.create(ctx)
@@ -133,14 +134,14 @@ func (j *job) create(ctx context.Context) (postgres.LSN, *postgres.Slot, error) 
 	cfg.StatementTimeout = creationTimeout
 	pool, err := j.pools.Get(ctx, cfg)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, postgres.NotSent(err)
 	}
 	// A cancelled creation closes its connection, and the pool drops it.
 	// A creation counts as queued until it has a connection: only then
 	// does it wait for PostgreSQL, and only that wait is shown as blocked.
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, postgres.NotSent(err)
 	}
 	defer conn.Release()
 	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })

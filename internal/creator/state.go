@@ -114,17 +114,23 @@ func (c *Creator) Close(slot types.NamespacedName, uid types.UID) {
 // closedKeep is how long Close keeps an object's mark.
 const closedKeep = 10 * time.Minute
 
-// Cancel stops a creation and waits for it to end; PostgreSQL leaves no
-// slot behind a cancelled creation.
-func (c *Creator) Cancel(slot types.NamespacedName) {
+// Stop stops a creation, waits for it to end and returns its state then,
+// so the caller knows whether it may have made the slot. PostgreSQL leaves
+// no slot behind a creation cancelled while it waits.
+func (c *Creator) Stop(slot types.NamespacedName) (State, bool) {
 	c.mu.Lock()
 	j, ok := c.jobs[slot]
 	delete(c.jobs, slot)
 	c.mu.Unlock()
-	if ok {
-		j.cancelAndWait()
+	if !ok {
+		return State{}, false
 	}
+	j.cancelAndWait()
+	return j.state(), true
 }
+
+// Cancel is Stop for a caller that needs no state.
+func (c *Creator) Cancel(slot types.NamespacedName) { c.Stop(slot) }
 
 // AwaitAhead waits up to d for every bulk creation (Request.Ahead) on the
 // slot's server to end, holding back the slot's own wake-up meanwhile. A

@@ -14,7 +14,9 @@ func (s *Snapshot) ClusterMember(host string, port int32) *Member {
 // SameServer reports whether two listed members are one running server
 // under two addresses (a Service name and a pod name, say): the same system
 // identifier, role and postmaster start time. Two servers of one cluster
-// started at the same instant to the nanosecond are not expected.
+// started within the same microsecond (the resolution PostgreSQL reports)
+// are not expected; if they were, a slot left on one would be forgotten,
+// never the live one dropped.
 func SameServer(a, b *Member) bool {
 	if a == nil || b == nil || a.Identity == nil || b.Identity == nil {
 		return false

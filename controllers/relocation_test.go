@@ -175,4 +175,26 @@ var _ = Describe("a slot moved by spec.location", func() {
 		deleteAndWait(rs)
 		Expect(slotExists(standby, "aliased")()).To(BeFalse())
 	})
+
+	It("does not take a member's new address for a move", func() {
+		ns, ps := defaultServer()
+		rs := physicalSlot(ns, "readdressed", ps.Name)
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		readyOn(rs, primary)
+
+		Eventually(func() error {
+			cur := get(ps)
+			cur.Spec.Hosts[0].Host = "localhost"
+			return k8s.Update(bg, cur)
+		}).Should(Succeed())
+		renamed := &pgtest.Server{Host: "localhost", Port: primary.Port}
+		Eventually(func() string { return get(rs).Status.Host }).Should(Equal(renamed.Addr()))
+		waitCondition(rs, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)
+		Consistently(slotExists(primary, "readdressed"), "3s").Should(BeTrue())
+		Expect(get(rs).Status.Recreations).To(BeZero())
+		Expect(rs.Status.Copies).To(BeEmpty())
+		Expect(eventNotes(ns, api.ReasonRelocated)()).To(BeEmpty())
+		deleteAndWait(rs)
+		Expect(slotExists(primary, "readdressed")()).To(BeFalse())
+	})
 })

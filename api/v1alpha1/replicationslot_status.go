@@ -188,6 +188,11 @@ type ReplicationSlotStatus struct {
 	// last seen; a slot gone on a newer timeline was lost to a failover.
 	// +optional
 	ObservedTimeline int64 `json:"observedTimeline,omitempty"`
+	// Location is the spec.location the slot was last seen for: Primary,
+	// or the standby's host:port. A spec.location that differs moves the
+	// slot; a host that changes while it stays the same does not.
+	// +optional
+	Location string `json:"location,omitempty"`
 	// +optional
 	Recreations int32 `json:"recreations,omitempty"`
 	// DropSentAt is written by the object's deletion just before it sends

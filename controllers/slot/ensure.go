@@ -94,6 +94,9 @@ func (r *Reconciler) ensureRead(ctx context.Context, sc *slotScope) (*status.Out
 // recreation after the drop failed, say because wal_level was too low, and
 // this is a later attempt), else it went missing.
 func missingReason(sc *slotScope) string {
+	if locationChanged(sc.rs) {
+		return api.ReasonRelocated
+	}
 	st, id := &sc.rs.Status, sc.target.Identity
 	reason := status.GapReason(st.Host, st.ObservedTimeline, sc.target.Addr(), id.Timeline)
 	if reason == "Missing" && st.InvalidationReason != "" {

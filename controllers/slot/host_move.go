@@ -35,7 +35,7 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 		return
 	}
 	reason := missingReason(sc)
-	sc.movedOnto = relocated(sc, reason) && !recordedOn(sc, sc.target) && !r.madeHere(sc)
+	sc.movedOnto = reason == api.ReasonRelocated && !recordedOn(sc, sc.target) && !r.madeHere(sc)
 	if present && sc.target.IsPrimary() {
 		r.survivorAhead(ctx, sc)
 	}
@@ -47,22 +47,31 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 		// Told once: the record stays until status shows the slot here.
 		c.Consistent = true
 	}
-	if reason == api.ReasonFailover && sc.target.IsPrimary() {
-		removeCopy(sc, sc.target.Endpoint)
+	if reason == api.ReasonRelocated || sc.target.IsPrimary() {
+		if reason != api.ReasonRelocated {
+			removeCopy(sc, sc.target.Endpoint)
+		}
+		leaveBehind(sc, st.Host)
 	}
-	leaveBehind(sc, st.Host)
 }
 
-// relocated: the slot moved between two running members of the cluster
-// (spec.location), not by a promotion, nor by a member's address changing:
-// the member status names still answers, and is not the target. A move to
-// a standby is never a failover's, whatever the timelines say.
-func relocated(sc *slotScope, reason string) bool {
-	old := memberByAddr(sc, sc.rs.Status.Host)
-	if old == nil || sc.snap.ClusterMember(old.Host, old.Port) == nil {
-		return false
+// locationChanged: spec.location names another member than the one the
+// slot was last seen for (status.location; unknown before the slot was
+// first seen with it recorded).
+func locationChanged(rs *api.ReplicationSlot) bool {
+	return rs.Status.Location != "" && rs.Status.Location != locationOf(rs)
+}
+
+// locationOf is spec.location as status.location records it.
+func locationOf(rs *api.ReplicationSlot) string {
+	loc := rs.Spec.Location
+	if loc == nil || loc.Role != api.LocationStandby {
+		return string(api.LocationPrimary)
 	}
-	return reason == api.ReasonRelocated || !sc.target.IsPrimary()
+	if loc.Port == 0 {
+		return loc.Host
+	}
+	return observation.Endpoint{Host: loc.Host, Port: loc.Port}.Addr()
 }
 
 // aliasOfTarget: the member status names is the target under another

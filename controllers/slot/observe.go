@@ -41,6 +41,7 @@ func observeRow(rs *api.ReplicationSlot, target *observation.Member, row *postgr
 	s := &rs.Status
 	s.Host, s.Active, s.ActivePID = target.Addr(), ptr.To(row.Active), row.ActivePID
 	s.ObservedTimeline = target.Identity.Timeline
+	s.Location = locationOf(rs)
 	s.Consumer = nil
 	if c := row.Consumer; c != nil {
 		s.Consumer = &api.Consumer{PID: c.PID, ApplicationName: c.ApplicationName, ClientAddr: c.ClientAddr,

@@ -10,18 +10,12 @@ func IsFailover(oldPrimary string, oldTimeline int64, newPrimary string, newTime
 	return oldPrimary != newPrimary || newTimeline > oldTimeline
 }
 
-// GapReason names why a slot this object had seen is not on its member: a
-// failover when it was last seen on an older timeline, or on another member
-// while the timeline is unknown; a move (spec.location) when it was last
-// seen on another member of the same timeline, which no promotion leaves;
-// otherwise it went missing (dropped behind the operator's back).
+// GapReason names why a slot this object had seen is gone: a failover when
+// it was last seen on another member or an older timeline, otherwise it went
+// missing (dropped behind the operator's back). A move by spec.location is
+// told apart by the caller, which knows the location.
 func GapReason(lastHost string, lastTimeline int64, host string, timeline int64) string {
-	switch {
-	case lastTimeline > 0 && timeline > lastTimeline:
-		return "Failover"
-	case lastHost != "" && lastHost != host && lastTimeline > 0 && timeline == lastTimeline:
-		return "Relocated"
-	case lastHost != "" && lastHost != host:
+	if (lastHost != "" && lastHost != host) || (lastTimeline > 0 && timeline > lastTimeline) {
 		return "Failover"
 	}
 	return "Missing"

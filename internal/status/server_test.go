@@ -217,9 +217,6 @@ func TestGapReason(t *testing.T) {
 		{"a:1", 1, "b:1", 2, "Failover"},
 		{"svc:1", 1, "svc:1", 2, "Failover"},
 		{"", 0, "a:1", 1, "Missing"},
-		{"a:1", 1, "b:1", 1, "Relocated"},
-		{"a:1", 0, "b:1", 1, "Failover"},
-		{"a:1", 2, "b:1", 3, "Failover"},
 	}
 	for _, tc := range cases {
 		if got := GapReason(tc.lastHost, tc.lastTL, tc.host, tc.tl); got != tc.want {

@@ -114,14 +114,9 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 		return ""
 	}
 	r.Monitor.Ensure(key, cfg)
-	slots, err := index.SlotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
-	if err != nil {
-		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation,
-			Outcome: status.Outcome{Phase: status.Retrying, Reason: api.ReasonError, Message: err.Error()}})
+	slots, ok := r.slotsOf(ctx, ps)
+	if !ok {
 		return ""
-	}
-	if status.RecreationDone(ps.Status.Recreation, slots, time.Now()) {
-		ps.Status.Recreation = nil
 	}
 	snap := r.Monitor.Snapshot(key)
 	if snap == nil && status.ReadyOf(ps.Status.Conditions).Type != "" {
@@ -142,6 +137,22 @@ func (r *PostgresServerReconciler) observe(ctx context.Context, ps *api.Postgres
 	r.setConditions(ps, in)
 	publishServerMetrics(ps, snap)
 	return failover
+}
+
+// slotsOf lists the server's ReplicationSlots (on failure it sets the
+// Error outcome and reports false), and clears the failover's recreation
+// record once none of them needs it.
+func (r *PostgresServerReconciler) slotsOf(ctx context.Context, ps *api.PostgresServer) ([]api.ReplicationSlot, bool) {
+	slots, err := index.SlotsOfServer(ctx, r.Client, ps.Namespace, ps.Name)
+	if err != nil {
+		r.setConditions(ps, status.ServerInputs{Generation: ps.Generation,
+			Outcome: status.Outcome{Phase: status.Retrying, Reason: api.ReasonError, Message: err.Error()}})
+		return nil, false
+	}
+	if status.RecreationDone(ps.Status.Recreation, slots, time.Now()) {
+		ps.Status.Recreation = nil
+	}
+	return slots, true
 }
 
 // viewServer fills status from the snapshot and the conditions that depend

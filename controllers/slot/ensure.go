@@ -142,9 +142,8 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 		row = fresh
 	}
 	sc.row = row
-	if msg := mismatch(sc.rs, row); msg != "" {
-		sc.row = nil // not our slot: report none of its figures
-		return status.Stall(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself"), nil
+	if o := refuseMismatch(sc, row); o != nil {
+		return o, nil
 	}
 	if isLost {
 		return r.newcomer(ctx, sc, lost, row)
@@ -159,6 +158,17 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 		return r.handleInvalidated(ctx, sc, row)
 	}
 	return nil, nil
+}
+
+// refuseMismatch stops at a slot of the name that is not of the declared
+// kind.
+func refuseMismatch(sc *slotScope, row *postgres.Slot) *status.Outcome {
+	msg := mismatch(sc.rs, row)
+	if msg == "" {
+		return nil
+	}
+	sc.row = nil // not our slot: report none of its figures
+	return status.Stall(api.ReasonConflict, msg+"; slotkeeper never drops a slot it does not own: choose another slotName or drop that slot yourself")
 }
 
 // createdRow is the slot's row once no creation is under way in it: a

@@ -9,15 +9,16 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 )
 
+func obj(name, host string, tl int64, owned bool) api.ReplicationSlot {
+	return api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Status: api.ReplicationSlotStatus{Host: host, ObservedTimeline: tl, Owned: owned}}
+}
+
 func TestRecreationDone(t *testing.T) {
 	now := time.Now()
 	rec := &api.SlotRecreation{Member: "b:5432", Timeline: 2, Slots: []string{"one", "two"}, At: metav1.NewTime(now.Add(-RecreationKeep))}
 	young := rec.DeepCopy()
 	young.At = metav1.NewTime(now.Add(-RecreationKeep + time.Second))
-	obj := func(name, host string, tl int64, owned bool) api.ReplicationSlot {
-		return api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Name: name},
-			Status: api.ReplicationSlotStatus{Host: host, ObservedTimeline: tl, Owned: owned}}
-	}
 	cases := []struct {
 		name  string
 		rec   *api.SlotRecreation

@@ -66,11 +66,17 @@ var _ = Describe("idle_replication_slot_timeout warning", func() {
 // idleDeadlineMetric reads slotkeeper_slot_idle_invalidation_timestamp_seconds
 // of one ReplicationSlot from the operator's registry; -1 when absent.
 func idleDeadlineMetric(ns, name string) func() float64 {
+	return slotGauge("slotkeeper_slot_idle_invalidation_timestamp_seconds", ns, name)
+}
+
+// slotGauge reads one gauge of one ReplicationSlot from the operator's
+// registry; -1 when absent.
+func slotGauge(metric, ns, name string) func() float64 {
 	return func() float64 {
 		families, err := ctrlmetrics.Registry.Gather()
 		Expect(err).NotTo(HaveOccurred())
 		for _, f := range families {
-			if f.GetName() != "slotkeeper_slot_idle_invalidation_timestamp_seconds" {
+			if f.GetName() != metric {
 				continue
 			}
 			for _, m := range f.GetMetric() {

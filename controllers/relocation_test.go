@@ -81,10 +81,12 @@ var _ = Describe("a slot moved by spec.location", func() {
 			Should(ContainSubstring("the slot it left on " + primary.Addr() + " is still held"))
 		Consistently(slotExists(primary, "moved_held"), "3s").Should(BeTrue(), "a held slot was dropped")
 		Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", primary.Host), HaveField("Former", true))))
+		Eventually(slotGauge("slotkeeper_slot_left_behind", ns, rs.Name)).Should(Equal(1.0))
 
 		release()
 		Eventually(slotExists(primary, "moved_held"), "45s").Should(BeFalse())
 		Eventually(func() string { return readyMessage(rs) }).ShouldNot(ContainSubstring("still held"))
+		Eventually(slotGauge("slotkeeper_slot_left_behind", ns, rs.Name)).Should(Equal(-1.0), "the series outlived the slot left behind")
 		deleteAndWait(rs)
 		Expect(slotExists(standby, "moved_held")()).To(BeFalse())
 	})

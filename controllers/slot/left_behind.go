@@ -133,3 +133,14 @@ func (r *Reconciler) madeHere(sc *slotScope) bool {
 	v, ok := r.madeOn.Load(client.ObjectKeyFromObject(sc.rs))
 	return ok && v.(madeSlot) == madeSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline}
 }
+
+// formerRecords are the status.copies entries of slots left behind.
+func formerRecords(rs *api.ReplicationSlot) []api.SlotCopy {
+	var out []api.SlotCopy
+	for _, c := range rs.Status.Copies {
+		if c.Former {
+			out = append(out, c)
+		}
+	}
+	return out
+}

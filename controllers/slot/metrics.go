@@ -20,7 +20,8 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 		Ready: status.ReadyOf(rs.Status.Conditions).Status == metav1.ConditionTrue, Active: ptr.Deref(rs.Status.Active, false),
 		DataGap: in.Gap != nil && !in.Acknowledged, BudgetBytes: in.BudgetBytes, Recreations: rs.Status.Recreations,
 		DataGapBytesTotal: rs.Status.DataGapBytesTotal, BlockedSeconds: blockedSeconds(rs.Status.Conditions),
-		FailoverReady: failoverReadyFlag(rs), Vanished: rs.Status.Vanished, GapWindowBytes: ptr.To[int64](0), AheadBytes: ptr.To[int64](0)}
+		FailoverReady: failoverReadyFlag(rs), Vanished: rs.Status.Vanished, GapWindowBytes: ptr.To[int64](0), AheadBytes: ptr.To[int64](0),
+		LeftBehind: int32(len(formerRecords(rs)))}
 	if in.Gap != nil && !in.Acknowledged {
 		m.GapWindowBytes, m.GapRecreations = in.Gap.Bytes, max(in.Gap.Recreations, 1)
 		if a := in.Gap.ConsumerAhead; a != nil {

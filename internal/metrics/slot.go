@@ -34,6 +34,7 @@ var (
 	slotGapCount   = slotFamily("slotkeeper_slot_data_gap_recreations", "Recreations inside the unacknowledged data gap window (status.lastDataGap.recreations); 0 when none.", gaugeKind)
 	slotAhead      = slotFamily("slotkeeper_slot_consumer_ahead_bytes", "WAL of changes the slot's consumer confirmed that the new primary never received, in the unacknowledged data gap window (status.lastDataGap.consumerAhead.bytes); 0 when none, absent when the fork point is unknown.", gaugeKind)
 	slotVanished   = slotFamily("slotkeeper_slot_vanished_total", "How often the slot disappeared from its member with no failover and not by slotkeeper (status.vanished).", counterKind)
+	slotLeft       = slotFamily("slotkeeper_slot_left_behind", "Slots of this object left on members it no longer targets (after a failover or a spec.location change) and not dropped yet, most often because a consumer still holds them (status.copies entries with former); absent when none.", gaugeKind)
 )
 
 // WALStatuses are the values pg_replication_slots.wal_status takes.
@@ -64,6 +65,9 @@ type Slot struct {
 	// AheadBytes is the window's ConsumerAhead size: nil is unknown.
 	AheadBytes *int64
 	Vanished   int32
+	// LeftBehind counts the slots left on other members, not dropped yet;
+	// its series exists only while there are some.
+	LeftBehind int32
 }
 
 // SetSlot publishes a slot's figures. Series are updated in place, never
@@ -159,6 +163,9 @@ func (c *slotCollector) set(s Slot) {
 	r.put(slotGapCount, float64(s.GapRecreations))
 	putOptional(r, slotAhead, s.AheadBytes)
 	r.put(slotVanished, float64(s.Vanished))
+	if s.LeftBehind > 0 {
+		r.put(slotLeft, float64(s.LeftBehind))
+	}
 	key := [2]string{s.Namespace, s.Name}
 	c.mu.Lock()
 	defer c.mu.Unlock()

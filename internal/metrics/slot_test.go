@@ -359,3 +359,20 @@ func TestSlotIdleInvalidationSeries(t *testing.T) {
 		t.Fatalf("idle invalidation series for an active slot = %d, want 0", n)
 	}
 }
+
+// The left-behind series exists while the object has slots left behind.
+func TestSlotLeftBehindSeries(t *testing.T) {
+	SetSlot(Slot{Namespace: "ns", Name: "moved", SlotName: "m", Server: "db", LeftBehind: 1})
+	if n := countSeries(t, slotLeft.name); n != 1 {
+		t.Fatalf("left-behind series with one slot left = %d, want 1", n)
+	}
+	SetSlot(Slot{Namespace: "ns", Name: "moved", SlotName: "m", Server: "db"})
+	if n := countSeries(t, slotLeft.name); n != 0 {
+		t.Fatalf("left-behind series once dropped = %d, want 0", n)
+	}
+	SetSlot(Slot{Namespace: "ns", Name: "moved", SlotName: "m", Server: "db", LeftBehind: 2})
+	DeleteSlot("ns", "moved")
+	if n := countSeries(t, slotLeft.name); n != 0 {
+		t.Fatalf("left-behind series after DeleteSlot = %d, want 0", n)
+	}
+}

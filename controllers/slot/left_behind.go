@@ -23,16 +23,21 @@ import (
 )
 
 // leaveBehind records the slot on the member status names as its host,
-// when that member is one of the cluster's and not the target under
-// another address.
+// when that member is still listed, unless it answers as another cluster's
+// or as the target under another address. A member that does not answer
+// is recorded: a former primary is most often down, or restarting as a
+// standby, when its failover is first seen, and its slot must be dropped
+// once it is back.
 func leaveBehind(sc *slotScope, addr string) {
 	old := memberByAddr(sc, addr)
 	if old == nil {
 		return
 	}
-	if m := sc.snap.ClusterMember(old.Host, old.Port); m != nil && !observation.SameServer(m, sc.target) {
-		addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
+	m := sc.snap.Member(old.Host, old.Port)
+	if m.Identity != nil && (m.Identity.SystemIdentifier != sc.snap.SystemIdentifier || observation.SameServer(m, sc.target)) {
+		return
 	}
+	addCopy(sc, api.SlotCopy{Host: old.Host, Port: old.Port, Former: true})
 }
 
 // recordedOn: status.copies says the slot on member m is this object's (a

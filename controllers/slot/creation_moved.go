@@ -19,7 +19,13 @@ import (
 
 // creationMoved: the creation runs on a member that is not t.
 func creationMoved(st creator.State, t *observation.Member) bool {
-	return st.Host != "" && (st.Host != t.Host || st.Port != int(t.Port))
+	return runsElsewhere(st, t.Host, t.Port)
+}
+
+// runsElsewhere: the creation runs on a member other than host:port (port
+// 0 matches any, as in Snapshot.Member).
+func runsElsewhere(st creator.State, host string, port int32) bool {
+	return st.Host != "" && (st.Host != host || (port != 0 && st.Port != int(port)))
 }
 
 // mayHaveMade: the creation, ended, may have left a slot on its member: it
@@ -89,7 +95,7 @@ func (r *Reconciler) targetOrLeave(ctx context.Context, sc *slotScope) (*status.
 		return o, err
 	}
 	st, busy := r.Creator.State(client.ObjectKeyFromObject(sc.rs))
-	if busy && st.Host != "" && (st.Host != loc.Host || (loc.Port != 0 && st.Port != int(loc.Port))) {
+	if busy && runsElsewhere(st, loc.Host, loc.Port) {
 		to := observation.Endpoint{Host: loc.Host, Port: loc.Port}.Addr()
 		if err := r.abandonCreation(ctx, sc, api.ReasonRelocated, "spec.location now names "+to); err != nil {
 			return nil, err

@@ -129,15 +129,9 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 	lost, isLost := r.lostHere(sc)
 	isLost = isLost && sc.rs.Status.Owned
 	if isLost {
-		// The snapshot can predate the loss this process saw: only a read
-		// after it tells a slot made again from the one that went.
-		fresh, o := r.readSlot(ctx, sc)
-		if o != nil {
-			return o, nil
-		}
+		fresh, o, err := r.rereadLost(ctx, sc, lost)
 		if fresh == nil {
-			r.noteLost(sc, lost.loss)
-			return r.recreate(ctx, sc, lost.loss.reason, nil)
+			return o, err
 		}
 		row = fresh
 	}
@@ -158,6 +152,22 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 		return r.handleInvalidated(ctx, sc, row)
 	}
 	return nil, nil
+}
+
+// rereadLost reads a slot this process saw lost: the snapshot can predate
+// the loss, and only a read after it tells a slot made again from the one
+// that went. A slot still gone is recreated, and its outcome returned.
+func (r *Reconciler) rereadLost(ctx context.Context, sc *slotScope, lost lostSlot) (*postgres.Slot, *status.Outcome, error) {
+	fresh, o := r.readSlot(ctx, sc)
+	if o != nil {
+		return nil, o, nil
+	}
+	if fresh == nil {
+		r.noteLost(sc, lost.loss)
+		o, err := r.recreate(ctx, sc, lost.loss.reason, nil)
+		return nil, o, err
+	}
+	return fresh, nil, nil
 }
 
 // refuseMismatch stops at a slot of the name that is not of the declared

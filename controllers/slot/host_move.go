@@ -47,10 +47,10 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 		// Told once: the record stays until status shows the slot here.
 		c.Consistent = true
 	}
-	if reason == api.ReasonRelocated || sc.target.IsPrimary() {
-		if reason != api.ReasonRelocated {
-			removeCopy(sc, sc.target.Endpoint)
-		}
+	if sc.target.IsPrimary() && reason != api.ReasonRelocated {
+		removeCopy(sc, sc.target.Endpoint)
+	}
+	if sc.target.IsPrimary() || reason == api.ReasonRelocated {
 		leaveBehind(sc, st.Host)
 	}
 }

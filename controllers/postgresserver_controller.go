@@ -161,9 +161,9 @@ func (r *PostgresServerReconciler) viewServer(ctx context.Context, ps *api.Postg
 	slots []api.ReplicationSlot, in *status.ServerInputs) string {
 	managed, err := index.SlotsOfCluster(ctx, r.Client, ps, snap.SystemIdentifier, slots)
 	if err != nil {
-		managed = slots
+		managed = [][]api.ReplicationSlot{slots}
 	}
-	names := managedNames(managed)
+	names := managedNames(managed...)
 	r.Monitor.SetManaged(client.ObjectKeyFromObject(ps), names)
 	view := status.ViewServer(snap, names)
 	failover := noteFailover(ps, view)

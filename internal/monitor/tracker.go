@@ -11,9 +11,15 @@ import (
 )
 
 // tracker maps a server's slot names to the ReplicationSlots that watch them.
+// It is kept by server: each poll walks its own server's objects only. One
+// map of every object made each poll of each server walk the whole fleet's
+// objects, a cost that grew with servers × objects (6% of an idle
+// operator's CPU at 100 servers of 10 slots, BENCHMARKS.md "A fleet on one
+// operator").
 type tracker struct {
-	mu    sync.Mutex
-	byObj map[types.NamespacedName]trackedSlot
+	mu       sync.Mutex
+	byServer map[types.NamespacedName]map[types.NamespacedName]trackedSlot
+	serverOf map[types.NamespacedName]types.NamespacedName
 }
 
 // watchList is a server's watchers by slot name.
@@ -43,17 +49,53 @@ type trackedSlot struct {
 }
 
 func newTracker() *tracker {
-	return &tracker{byObj: map[types.NamespacedName]trackedSlot{}}
+	return &tracker{byServer: map[types.NamespacedName]map[types.NamespacedName]trackedSlot{},
+		serverOf: map[types.NamespacedName]types.NamespacedName{}}
+}
+
+// lookup is obj's entry. Called with t.mu held.
+func (t *tracker) lookup(obj types.NamespacedName) (trackedSlot, bool) {
+	server, ok := t.serverOf[obj]
+	if !ok {
+		return trackedSlot{}, false
+	}
+	ts, ok := t.byServer[server][obj]
+	return ts, ok
+}
+
+// put stores obj's entry under its server. Called with t.mu held.
+func (t *tracker) put(obj types.NamespacedName, ts trackedSlot) {
+	objs := t.byServer[ts.server]
+	if objs == nil {
+		objs = map[types.NamespacedName]trackedSlot{}
+		t.byServer[ts.server] = objs
+	}
+	objs[obj] = ts
+	t.serverOf[obj] = ts.server
+}
+
+// remove forgets obj. Called with t.mu held.
+func (t *tracker) remove(obj types.NamespacedName) {
+	server, ok := t.serverOf[obj]
+	if !ok {
+		return
+	}
+	delete(t.serverOf, obj)
+	delete(t.byServer[server], obj)
+	if len(t.byServer[server]) == 0 {
+		delete(t.byServer, server)
+	}
 }
 
 func (t *tracker) track(server types.NamespacedName, slot string, obj types.NamespacedName, budget int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ts := trackedSlot{server: server, slot: slot, budget: budget}
-	if old, ok := t.byObj[obj]; ok && old.server == server && old.slot == slot {
+	if old, ok := t.lookup(obj); ok && old.server == server && old.slot == slot {
 		ts.expected, ts.on, ts.active = old.expected, old.on, old.active
 	}
-	t.byObj[obj] = ts
+	t.remove(obj) // it may have moved to another server
+	t.put(obj, ts)
 }
 
 // expect records that obj saw its slot, held by a consumer or not, before
@@ -61,9 +103,9 @@ func (t *tracker) track(server types.NamespacedName, slot string, obj types.Name
 func (t *tracker) expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, at time.Time, active bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if ts, ok := t.byObj[obj]; ok && ts.server == server && ts.slot == slot {
+	if ts, ok := t.lookup(obj); ok && ts.server == server && ts.slot == slot {
 		ts.expected, ts.on, ts.active = at, on, active
-		t.byObj[obj] = ts
+		t.put(obj, ts)
 	}
 }
 
@@ -83,8 +125,9 @@ func (t *tracker) expect(server types.NamespacedName, slot string, on observatio
 func (t *tracker) due(server types.NamespacedName, pollStart time.Time, slotOn func(slot string, on observation.Endpoint) *postgres.Slot) (held map[string][]types.NamespacedName, news []types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for obj, ts := range t.byObj {
-		if ts.server != server || ts.expected.IsZero() {
+	objs := t.byServer[server]
+	for obj, ts := range objs {
+		if ts.expected.IsZero() {
 			continue
 		}
 		row := slotOn(ts.slot, ts.on)
@@ -100,7 +143,7 @@ func (t *tracker) due(server types.NamespacedName, pollStart time.Time, slotOn f
 			continue
 		}
 		ts.expected = time.Time{}
-		t.byObj[obj] = ts
+		objs[obj] = ts // assigning an existing key while ranging is allowed
 	}
 	return held, news
 }
@@ -108,7 +151,7 @@ func (t *tracker) due(server types.NamespacedName, pollStart time.Time, slotOn f
 func (t *tracker) untrack(obj types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.byObj, obj)
+	t.remove(obj)
 }
 
 // watchers returns the objects watching a server, by slot name.
@@ -116,10 +159,8 @@ func (t *tracker) watchers(server types.NamespacedName) watchList {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := watchList{}
-	for obj, ts := range t.byObj {
-		if ts.server == server {
-			out[ts.slot] = append(out[ts.slot], watcher{obj: obj, budget: ts.budget})
-		}
+	for obj, ts := range t.byServer[server] {
+		out[ts.slot] = append(out[ts.slot], watcher{obj: obj, budget: ts.budget})
 	}
 	return out
 }

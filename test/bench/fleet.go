@@ -53,6 +53,9 @@ var fleetOpts fleetOptions
 type fleetOptions struct {
 	servers int           // PostgresServers, the first of them the primary+standby pair
 	window  time.Duration // the idle window
+	// profileDir, when set, turns the operator's pprof endpoint on and
+	// writes its CPU profile over the idle window there.
+	profileDir string
 }
 
 type fleetResult struct {

@@ -69,12 +69,14 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 	r.samp.setPhase("idle")
 	r.conns.setPhase("idle")
 	cpu0, ctl0 := procCPU(r.op.Pid()), scrapeControllers(ctx, r.metrics)
+	waitProfile := r.profileIdle(ctx, window)
 	res.Writes, res.WALBytes, err = r.span(ctx, conns, window, func() {
 		r.samp.setPhase("idle-done")
 		r.conns.setPhase("idle-done")
 		res.CPU = procCPU(r.op.Pid()) - cpu0
 		res.Controllers = subControllers(scrapeControllers(ctx, r.metrics), ctl0)
 	})
+	waitProfile()
 	if err != nil {
 		return res, err
 	}

@@ -46,6 +46,7 @@ var fleetSettings = map[string]string{"max_replication_slots": "300",
 // error the caller closes what started.
 func startFleetRig(ctx context.Context, opts fleetOptions) (*fleetRig, error) {
 	r := &fleetRig{scaleRig: &scaleRig{observe: observeWatch}, fopts: opts}
+	r.opts.profileDir = opts.profileDir
 	paths, err := th.DefaultPaths()
 	if err != nil {
 		return r, err

@@ -32,6 +32,7 @@ func main() {
 	flag.StringVar(&sc.operatorEnv, "scale-operator-env", "", "scale: extra environment of the operator process, KEY=VALUE[,KEY=VALUE] (e.g. GOMEMLIMIT=80MiB)")
 	flag.IntVar(&fleetOpts.servers, "fleet-servers", 100, "fleet (-only "+fleetName+", not part of the default run): PostgresServers on one operator, 10 slots each")
 	flag.DurationVar(&fleetOpts.window, "fleet-window", time.Minute, "fleet: length of the idle window")
+	flag.StringVar(&fleetOpts.profileDir, "fleet-profile-dir", "", "fleet: run the operator with --pprof-bind-address and write its CPU profile over the idle window into this directory (the window's figures then include the profiler's cost)")
 	flag.Parse()
 	logf.SetLogger(logr.Discard())
 	if err := run(*out, *major, *only, sc, fo); err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // With -scale-profile-dir, each batch is also CPU-profiled: the operator
@@ -48,4 +49,19 @@ func (r *scaleRig) saveBatchProfile(name string, body []byte, err error) {
 		return
 	}
 	fmt.Printf("scale: wrote %s\n", path)
+}
+
+// profileIdle CPU-profiles the operator alone over an idle window of d
+// (the fleet's), into idle-operator-cpu.pb.gz; a no-op without profiling.
+func (r *scaleRig) profileIdle(ctx context.Context, d time.Duration) (wait func()) {
+	if r.opts.profileDir == "" || r.pprof == "" {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	secs := strconv.Itoa(int(d.Seconds()))
+	wg.Go(func() {
+		body, err := httpGetWithin(ctx, "http://"+r.pprof+"/debug/pprof/profile?seconds="+secs, d+30*time.Second)
+		r.saveBatchProfile("idle-operator-cpu.pb.gz", body, err)
+	})
+	return wg.Wait
 }

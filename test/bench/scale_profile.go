@@ -146,7 +146,13 @@ func memStats(ctx context.Context, addr string) (map[string]float64, error) {
 }
 
 func httpGet(ctx context.Context, url string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	return httpGetWithin(ctx, url, 30*time.Second)
+}
+
+// httpGetWithin is httpGet with its own timeout, for a profile that runs
+// longer than httpGet allows.
+func httpGetWithin(ctx context.Context, url string, timeout time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -118,9 +118,13 @@ func (r *fleetRig) startInstances(ctx context.Context) error {
 }
 
 // startFleetPrimary starts one primary with the database of the logical
-// slots and pg_stat_statements.
+// slots and pg_stat_statements. Each runs its own initdb: copies of the
+// cached template share one system identifier, and the operator would take
+// the whole fleet for one PostgreSQL cluster shared by every server (each
+// server's reconcile then reads every server's objects, which a fleet of
+// separate clusters never does).
 func startFleetPrimary(ctx context.Context, name string) (*pgtest.Server, error) {
-	p, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: scaleMajor, Name: name, Settings: fleetSettings})
+	p, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: scaleMajor, Name: name, Settings: fleetSettings, FreshInitdb: true})
 	if err != nil {
 		return p, err
 	}

@@ -31,6 +31,7 @@ type options struct {
 	pprofAddr              string
 	leaderElect            bool
 	leaderElectionNS       string
+	leaderElectionID       string
 	slotWorkers            int
 	actionTimeout          time.Duration
 	allowedNetworks        string
@@ -49,6 +50,8 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof endpoints, for profiling; empty (the default) or 0 disables them")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so only one replica acts")
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's)")
+	flag.StringVar(&o.leaderElectionID, "leader-election-id", defaultLeaseName,
+		"name of the leader election lease; operators sharing a namespace (shards with their own --watch-namespaces) each need their own")
 	flag.IntVar(&o.slotWorkers, "slot-workers", 8, "ReplicationSlots reconciled at once")
 	flag.DurationVar(&o.actionTimeout, "action-timeout", 30*time.Second, "bound of one SQL action (create, drop)")
 	flag.StringVar(&o.allowedNetworks, "allowed-networks", "", "comma-separated CIDRs PostgreSQL and Patroni addresses must lie in (after DNS); empty allows every address not denied")
@@ -73,14 +76,7 @@ func main() {
 }
 
 func run(o options) error {
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(api.AddToScheme(scheme))
-	watched, err := watchedNamespaces(o.watchNamespaces)
-	if err != nil {
-		return err
-	}
-	metrics, err := metricsServing(o)
+	mopts, err := managerOptions(o)
 	if err != nil {
 		return err
 	}
@@ -92,17 +88,7 @@ func run(o options) error {
 		}
 		return err
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme,
-		Metrics:                       metrics,
-		HealthProbeBindAddress:        o.probeAddr,
-		PprofBindAddress:              o.pprofAddr,
-		LeaderElection:                o.leaderElect,
-		LeaderElectionID:              "slotkeeper.pg.slotkeeper.dev",
-		LeaderElectionNamespace:       o.leaderElectionNS,
-		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{DefaultTransform: controllers.CacheTransform(), DefaultNamespaces: watched},
-	})
+	mgr, err := ctrl.NewManager(cfg, mopts)
 	if err != nil {
 		return err
 	}
@@ -111,6 +97,38 @@ func run(o options) error {
 	}
 	go exitIfStuck(ctx)
 	return mgr.Start(ctx)
+}
+
+// managerOptions checks the flags that shape the manager (before anything
+// connects, so a bad one stops the start with its own message) and builds
+// the manager's options from them.
+func managerOptions(o options) (ctrl.Options, error) {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(api.AddToScheme(scheme))
+	watched, err := watchedNamespaces(o.watchNamespaces)
+	if err != nil {
+		return ctrl.Options{}, err
+	}
+	lease, err := leaseName(o.leaderElectionID)
+	if err != nil {
+		return ctrl.Options{}, err
+	}
+	metrics, err := metricsServing(o)
+	if err != nil {
+		return ctrl.Options{}, err
+	}
+	return ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metrics,
+		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
+		LeaderElection:                o.leaderElect,
+		LeaderElectionID:              lease,
+		LeaderElectionNamespace:       o.leaderElectionNS,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cache.Options{DefaultTransform: controllers.CacheTransform(), DefaultNamespaces: watched},
+	}, nil
 }
 
 // shutdownGrace bounds a graceful stop. The manager can fail to return when

@@ -36,7 +36,7 @@ var _ = Describe("dashboard", Ordered, func() {
 	It("answers every panel and variable from the operator's /metrics", func() {
 		catalog := scrapeForDashboard(url)
 		queries := dashboardQueries()
-		vars := grafana.StandIns().With("namespace", dashboardNS, "server", "db", "slot", ".+")
+		vars := grafana.StandIns().With("namespace", dashboardNS, "server", "db", "slot", ".+", "lease", dashboardLease)
 		var problems []string
 		var evals []grafana.Evaluation
 		for _, q := range queries {
@@ -72,12 +72,17 @@ var _ = Describe("dashboard", Ordered, func() {
 	})
 })
 
+// dashboardLease is the Lease the dashboard's operator leads by: not the
+// default name, so that the scrape shows --leader-election-id reaching the
+// election.
+const dashboardLease = "slotkeeper-dashboard"
+
 // restartOperatorForDashboard is restartOperatorWithMetrics with leader
 // election on, so that leader_election_master_status is exported too.
 func restartOperatorForDashboard() string {
 	GinkgoHelper()
 	addr := replaceOperator("operator-dashboard.log", "--metrics-secure=false",
-		"--leader-elect", "--leader-election-namespace="+dashboardNS)
+		"--leader-elect", "--leader-election-namespace="+dashboardNS, "--leader-election-id="+dashboardLease)
 	return "http://" + addr + "/metrics"
 }
 
@@ -111,7 +116,7 @@ func scrapeForDashboard(url string) *grafana.Catalog {
 		g.Expect(f.series("slotkeeper_slot_inactive_since_timestamp_seconds", ns)).NotTo(BeEmpty())
 		g.Expect(f.series("slotkeeper_server_unmanaged_retained_wal_bytes", ns)).To(HaveLen(2))
 		g.Expect(f.series("slotkeeper_server_member_up", ns)).To(HaveLen(2))
-		g.Expect(f.series("leader_election_master_status", nil)).To(HaveLen(1))
+		g.Expect(f.series("leader_election_master_status", map[string]string{"name": dashboardLease})).To(HaveLen(1))
 	}).Should(Succeed())
 	c, err := grafana.NewCatalog(f)
 	Expect(err).NotTo(HaveOccurred())

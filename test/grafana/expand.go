@@ -10,10 +10,11 @@ import (
 // PromQL: the dashboard's own and the built-in intervals.
 type Vars map[string]string
 
-// StandIns matches every namespace, server and slot, and gives the
+// StandIns matches every namespace, server and slot, keeps the lease
+// variable's default (the operator's default Lease name), and gives the
 // built-in intervals the values of a short range.
 func StandIns() Vars {
-	return Vars{"namespace": ".*", "server": ".*", "slot": ".*",
+	return Vars{"namespace": ".*", "server": ".*", "slot": ".*", "lease": "slotkeeper.pg.slotkeeper.dev",
 		"__rate_interval": "1m", "__interval": "1m", "__range": "1h"}
 }
 

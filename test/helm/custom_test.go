@@ -22,7 +22,7 @@ func TestCustomValues(t *testing.T) {
 	if c.Image != "registry.example.com/team/slotkeeper:v9.8.7" || c.ImagePullPolicy != corev1.PullAlways {
 		t.Errorf("image %q pull %q, want the custom image, Always", c.Image, c.ImagePullPolicy)
 	}
-	wantArgs(t, c, "--leader-elect", "--metrics-bind-address=:8080", "--metrics-secure=true", "--health-probe-bind-address=:8081",
+	wantArgs(t, c, "--leader-elect", "--leader-election-id=slotkeeper-shard-a", "--metrics-bind-address=:8080", "--metrics-secure=true", "--health-probe-bind-address=:8081",
 		"--slot-workers=16", "--action-timeout=1m", "--zap-log-level=debug",
 		"--allowed-networks=10.0.0.0/8,fd12::/16", "--denied-networks=169.254.0.0/16,10.9.0.0/16", "--zap-encoder=console")
 	wantResources(t, c, "100m", "128Mi", "1", "512Mi")

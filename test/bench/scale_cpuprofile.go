@@ -52,7 +52,8 @@ func (r *scaleRig) saveBatchProfile(name string, body []byte, err error) {
 }
 
 // profileIdle CPU-profiles the operator alone over an idle window of d
-// (the fleet's), into idle-operator-cpu.pb.gz; a no-op without profiling.
+// (the fleet's), into idle-operator-cpu.pb.gz, and then writes its heap
+// profile, idle-operator-heap.pb.gz; a no-op without profiling.
 func (r *scaleRig) profileIdle(ctx context.Context, d time.Duration) (wait func()) {
 	if r.opts.profileDir == "" || r.pprof == "" {
 		return func() {}
@@ -62,6 +63,10 @@ func (r *scaleRig) profileIdle(ctx context.Context, d time.Duration) (wait func(
 	wg.Go(func() {
 		body, err := httpGetWithin(ctx, "http://"+r.pprof+"/debug/pprof/profile?seconds="+secs, d+30*time.Second)
 		r.saveBatchProfile("idle-operator-cpu.pb.gz", body, err)
+		// Then what the idle fleet holds: live objects only, after a
+		// collection, for `go tool pprof -sample_index=inuse_space`.
+		body, err = httpGet(ctx, "http://"+r.pprof+"/debug/pprof/heap?gc=1")
+		r.saveBatchProfile("idle-operator-heap.pb.gz", body, err)
 	})
 	return wg.Wait
 }

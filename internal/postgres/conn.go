@@ -78,6 +78,7 @@ func (c ConnConfig) Config() (*pgx.ConnConfig, error) {
 	if err := c.apply(&pc.Config); err != nil {
 		return nil, err
 	}
+	sizeCaches(pc)
 	return pc, nil
 }
 

@@ -59,6 +59,7 @@ func (c ConnConfig) PoolConfig() (*pgxpool.Config, error) {
 	if err := c.apply(&pc.ConnConfig.Config); err != nil {
 		return nil, err
 	}
+	sizeCaches(pc.ConnConfig)
 	pc.MaxConns, pc.MinConns = poolMaxConns, poolMinConns
 	pc.MaxConnIdleTime = poolMaxConnIdleTime
 	pc.MaxConnLifetime = poolMaxConnLifetime

@@ -71,15 +71,28 @@ func writeFleetThousand(b *strings.Builder, r fleetResult) {
 // namespace.
 func shardingVerdict(s fleetScale, r fleetResult) string {
 	var b strings.Builder
-	if s.rssAt <= 1<<20 && s.cpuAt <= 0.5 {
-		b.WriteString("By these figures one operator would still hold 1,000 servers within one ordinary pod (≤ 1 GiB, ≤ half a CPU idle). ")
-	} else {
-		b.WriteString("By these figures one operator would not comfortably hold 1,000 servers: memory or the idle CPU of polling leaves one ordinary pod (> 1 GiB or > half a CPU), and both are linear in servers. ")
-	}
+	b.WriteString(podVerdict(s.rssAt > 1<<20, s.cpuAt > 0.5))
 	q := r.Setup.Controllers["replicationslot"].meanQueue()
 	fmt.Fprintf(&b, "What would have to change first: the idle CPU, which is the polls (%d a second at 1,000 servers and the default 5 s) plus the periodic reconcile of every Ready slot every 30 s (controllers/slot/observe.go `requeueAfter`, reconciler.go `figureRefresh`: %.0f reconciles a second here, about %.0f at 1,000 servers of 10 slots, each reading only the monitor's snapshot) — a cheaper poll, a longer `pollInterval` for large fleets (failover detection comes from the monitor's sentinel connection, not the poll) and a refresh that only looks at slots whose figures moved; memory per server; and the 8 slot workers, which every server shares: while this run's %s slots were created, a new slot waited %s in the queue on average, and at 1,000 servers one team's large apply or failover would delay every other team's new slots (`--slot-workers` would have to grow with the fleet).\n\n",
 		thousand/5, s.idleReconciles, s.idleReconciles*float64(thousand)/float64(r.Opts.servers), count(r.Setup.Slots), ms(q))
 	fmt.Fprintf(&b, "Sharding by namespace is possible today, as a fixed list: `--watch-namespaces` (main.go, namespaces.go) makes the manager's cache open one informer per listed namespace and kind, so 1,000 namespaces split over 10 operators hold about 1,000 × %.0f watches instead of %.0f. kube-apiserver still delivers each event only to the watchers of its namespace; what grows is the number of open watches, its filtering of every event against them, and the initial lists. Each shard's memory, polling CPU, connections and slot workers are then a tenth. Shards that share a namespace name their leader-election Leases apart with `--leader-election-id`. What it lacks: the list is static (a new team's namespace means restarting a shard with a new flag). There is no label selector to shard by, on purpose: a label on an object is set by whoever may edit it, so a team could move its objects out of sight of the other teams' objects on its PostgreSQL cluster, and every PostgresServer of one cluster must stay in one shard (docs/operations.md, \"Many servers\"). So sharding is an answer at 1,000 — for capacity once the per-server figures above exceed a pod, and for isolation (a crash, an upgrade or a stuck failover touches one shard) in any case — but the cheaper first steps are less idle CPU per server and more slot workers.\n",
 		s.watches, s.watches)
 	return b.String()
+}
+
+// podVerdict says whether 1,000 servers fit one ordinary pod (1 GiB, half
+// a CPU idle), naming what would leave it.
+func podVerdict(overMemory, overCPU bool) string {
+	var over string
+	switch {
+	case overMemory && overCPU:
+		over = "memory and the idle CPU of polling leave one ordinary pod (> 1 GiB, > half a CPU)"
+	case overMemory:
+		over = "memory leaves one ordinary pod (> 1 GiB), though the idle CPU would stay within half a CPU"
+	case overCPU:
+		over = "the idle CPU of polling leaves one ordinary pod (> half a CPU), though memory would stay within 1 GiB"
+	default:
+		return "By these figures one operator would still hold 1,000 servers within one ordinary pod (≤ 1 GiB, ≤ half a CPU idle). "
+	}
+	return "By these figures one operator would not comfortably hold 1,000 servers: " + over + ", and both grow linearly with servers. "
 }

@@ -11,11 +11,11 @@ import (
 )
 
 // tracker maps a server's slot names to the ReplicationSlots that watch them.
-// It is kept by server: each poll walks its own server's objects only. One
-// map of every object made each poll of each server walk the whole fleet's
-// objects, a cost that grew with servers × objects (6% of an idle
-// operator's CPU at 100 servers of 10 slots, BENCHMARKS.md "A fleet on one
-// operator").
+// It is kept by server: each poll walks its own server's objects only.
+// With one map of every object, each poll of each server walked the whole
+// fleet's objects, a cost that grew with servers × objects (about 5 % of
+// an idle operator's CPU at 100 servers of 10 slots, BENCHMARKS.md "A
+// fleet on one operator").
 type tracker struct {
 	mu       sync.Mutex
 	byServer map[types.NamespacedName]map[types.NamespacedName]trackedSlot

@@ -10,18 +10,23 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
+// Two servers of two teams, and one object that moves between them.
+var (
+	trackerA   = types.NamespacedName{Namespace: "team-a", Name: "db"}
+	trackerB   = types.NamespacedName{Namespace: "team-b", Name: "db"}
+	trackerObj = types.NamespacedName{Namespace: "team-a", Name: "orders"}
+	trackerOn  = observation.Endpoint{Host: "db", Port: 5432}
+)
+
+func watching(tr *tracker, server types.NamespacedName, slot string) int {
+	return len(tr.watchers(server)[slot])
+}
+
 // The tracker is kept by server: an object shows among the watchers of the
 // server it last tracked and of no other, its expectation travels with it
 // only while server and slot stay, and untracking leaves nothing behind.
 func TestTrackerByServer(t *testing.T) {
-	a := types.NamespacedName{Namespace: "team-a", Name: "db"}
-	b := types.NamespacedName{Namespace: "team-b", Name: "db"}
-	obj := types.NamespacedName{Namespace: "team-a", Name: "orders"}
-	on := observation.Endpoint{Host: "db", Port: 5432}
-	none := func(string, observation.Endpoint) *postgres.Slot { return nil }
-	watching := func(tr *tracker, server types.NamespacedName, slot string) int {
-		return len(tr.watchers(server)[slot])
-	}
+	a, b, obj, on := trackerA, trackerB, trackerObj, trackerOn
 	steps := []struct {
 		name         string
 		do           func(tr *tracker)
@@ -55,7 +60,13 @@ func TestTrackerByServer(t *testing.T) {
 	if len(tr.byServer) != 0 || len(tr.serverOf) != 0 {
 		t.Errorf("untracked, yet the tracker holds %d servers and %d objects", len(tr.byServer), len(tr.serverOf))
 	}
-	// A due poll settles the expectation on its own server only.
+}
+
+// A poll settles the expectations of its own server's objects only.
+func TestTrackerDueOnItsServer(t *testing.T) {
+	a, b, obj, on := trackerA, trackerB, trackerObj, trackerOn
+	none := func(string, observation.Endpoint) *postgres.Slot { return nil }
+	tr := newTracker()
 	tr.track(a, "orders", obj, 0)
 	tr.expect(a, "orders", on, obj, time.Unix(1, 0), false)
 	if _, news := tr.due(b, time.Unix(2, 0), none); len(news) != 0 {

@@ -28,8 +28,7 @@ type fleetApply struct {
 // loads the CPUs while it runs.
 func (r *fleetRig) applyOneByOne(ctx context.Context, phase string, n, j0 int, pick func() int) (res fleetApply, err error) {
 	fmt.Printf("fleet: %s: %d slots one after another\n", phase, n)
-	r.samp.setPhase(phase)
-	r.conns.setPhase(phase)
+	r.setPhase(phase)
 	res = fleetApply{N: n}
 	var ds []time.Duration
 	ctl0, m0, t0 := scrapeControllers(ctx, r.metrics), sampleCPU(), time.Now()

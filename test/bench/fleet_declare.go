@@ -21,8 +21,7 @@ const fleetLimit = 5 * time.Minute
 // server declared so far is Ready.
 func (r *fleetRig) declareServers(ctx context.Context, setup *fleetSetup, idx []int) error {
 	fmt.Printf("fleet: declaring %d servers\n", len(idx))
-	r.samp.setPhase("servers")
-	r.conns.setPhase("servers")
+	r.setPhase("servers")
 	t0 := time.Now()
 	for _, i := range idx {
 		s := r.servers[i]
@@ -95,8 +94,7 @@ func fleetSlot(ns, batch string, i, j int) *api.ReplicationSlot {
 func (r *fleetRig) declareSlots(ctx context.Context, setup *fleetSetup) error {
 	setup.Slots = len(r.servers) * fleetSlotsPerServer
 	fmt.Printf("fleet: applying %d slots\n", setup.Slots)
-	r.samp.setPhase("slots")
-	r.conns.setPhase("slots")
+	r.setPhase("slots")
 	before, err := scrapeWrites(ctx, r.cs)
 	if err != nil {
 		return err

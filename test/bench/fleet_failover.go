@@ -32,8 +32,7 @@ func (r *fleetRig) failover(ctx context.Context) (fleetFailover, error) {
 	}
 	res := fleetFailover{Slots: len(list.Items)}
 	fmt.Printf("fleet: failover of %s with %d slots\n", ns, res.Slots)
-	r.samp.setPhase("failover")
-	r.conns.setPhase("failover")
+	r.setPhase("failover")
 	if err := r.pair.Crash(); err != nil {
 		return res, err
 	}

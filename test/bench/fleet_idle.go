@@ -55,8 +55,7 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 	}
 	defer closeAll(conns)
 	fmt.Printf("fleet: settling for %s\n", settle)
-	r.samp.setPhase("settle")
-	r.conns.setPhase("settle")
+	r.setPhase("settle")
 	if res.Settle, res.SettleWAL, err = r.span(ctx, conns, settle, nil); err != nil {
 		return res, err
 	}
@@ -66,13 +65,11 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 			return res, err
 		}
 	}
-	r.samp.setPhase("idle")
-	r.conns.setPhase("idle")
+	r.setPhase("idle")
 	cpu0, ctl0 := procCPU(r.op.Pid()), scrapeControllers(ctx, r.metrics)
 	waitProfile := r.profileIdle(ctx, window)
 	res.Writes, res.WALBytes, err = r.span(ctx, conns, window, func() {
-		r.samp.setPhase("idle-done")
-		r.conns.setPhase("idle-done")
+		r.setPhase("idle-done")
 		res.CPU = procCPU(r.op.Pid()) - cpu0
 		res.Controllers = subControllers(scrapeControllers(ctx, r.metrics), ctl0)
 	})
@@ -87,6 +84,12 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 	}
 	res.Calls, res.Statements, err = fleetStatements(ctx, conns)
 	return res, err
+}
+
+// setPhase names the phase both samplers file their samples under.
+func (r *fleetRig) setPhase(phase string) {
+	r.samp.setPhase(phase)
+	r.conns.setPhase(phase)
 }
 
 // span waits d and returns the write requests kube-apiserver served and

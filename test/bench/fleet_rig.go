@@ -45,8 +45,7 @@ var fleetSettings = map[string]string{"max_replication_slots": "300",
 // startFleetRig starts everything up to an operator without servers; on
 // error the caller closes what started.
 func startFleetRig(ctx context.Context, opts fleetOptions) (*fleetRig, error) {
-	r := &fleetRig{scaleRig: &scaleRig{observe: observeWatch}, fopts: opts}
-	r.opts.profileDir = opts.profileDir
+	r := &fleetRig{scaleRig: &scaleRig{observe: observeWatch, opts: scaleOptions{profileDir: opts.profileDir}}, fopts: opts}
 	paths, err := th.DefaultPaths()
 	if err != nil {
 		return r, err

@@ -91,10 +91,15 @@ func (t *tracker) track(server types.NamespacedName, slot string, obj types.Name
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ts := trackedSlot{server: server, slot: slot, budget: budget}
-	if old, ok := t.lookup(obj); ok && old.server == server && old.slot == slot {
+	old, ok := t.lookup(obj)
+	switch {
+	case ok && old.server != server:
+		t.remove(obj) // it moved to another server
+	case ok && old.slot == slot:
 		ts.expected, ts.on, ts.active = old.expected, old.on, old.active
 	}
-	t.remove(obj) // it may have moved to another server
+	// Every reconcile tracks its object again: an object that stays with
+	// its server is only overwritten, its server's map kept.
 	t.put(obj, ts)
 }
 

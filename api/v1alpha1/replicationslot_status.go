@@ -144,6 +144,10 @@ type ReplicationSlotStatus struct {
 	Location string `json:"location,omitempty"`
 	// +optional
 	Recreations int32 `json:"recreations,omitempty"`
+	// Loss is the slot's loss while it is not yet told: found gone, and
+	// not yet recreated or found made again by somebody else.
+	// +optional
+	Loss *SlotLoss `json:"loss,omitempty"`
 	// DropSentAt is written by the object's deletion just before it sends
 	// the DROP of its slot (or when it finds the slot gone), and cleared
 	// when PostgreSQL refuses the DROP before dropping anything. A deletion

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -47,7 +45,7 @@ func (r *Reconciler) recreatedAhead(ctx context.Context, sc *slotScope) (*status
 		// taken. Owning it too would let this object's deletion drop
 		// that team's slot; leaving it can be undone.
 		sc.rs.Status.Owned = false
-		r.forgetLoss(client.ObjectKeyFromObject(sc.rs))
+		r.dropLoss(sc.rs)
 		return status.Stall(api.ReasonConflict, fmt.Sprintf("a ReplicationSlot in another namespace created and manages slot %q "+
 			"on this PostgreSQL cluster, which this object's recreation after the failover found taken; "+
 			"slot names are shared by the whole cluster: give this object another slotName, or delete it", sc.name)), nil

@@ -29,6 +29,7 @@ func (r *Reconciler) create(ctx context.Context, sc *slotScope) (*status.Outcome
 func (r *Reconciler) recreate(ctx context.Context, sc *slotScope, reason string, old *postgres.Slot) (*status.Outcome, error) {
 	if reason == api.ReasonFailover && old == nil {
 		if st, ok := r.recreateAhead(ctx, sc); ok {
+			r.noteAttempt(sc)
 			return r.followAhead(ctx, sc, st)
 		}
 	}
@@ -52,6 +53,9 @@ func (r *Reconciler) startCreation(ctx context.Context, sc *slotScope, l loss) (
 	if err := r.recordCreationIntent(ctx, sc); err != nil {
 		return nil, err
 	}
+	if err := r.recordAttempt(ctx, sc); err != nil {
+		return nil, err
+	}
 	if sc.rs.Spec.Type == api.SlotLogical {
 		return r.beginLogical(ctx, sc, l)
 	}
@@ -69,7 +73,7 @@ func (r *Reconciler) created(ctx context.Context, sc *slotScope, l loss, start p
 	rs, reason := sc.rs, l.reason
 	rs.Status.Owned, rs.Status.Origin = true, api.OriginCreated
 	r.intentClean.Delete(client.ObjectKeyFromObject(rs))
-	r.forgetLoss(client.ObjectKeyFromObject(rs))
+	r.dropLoss(rs)
 	r.noteCreated(sc)
 	r.noteMade(sc)
 	// The server's managed-slot count and the slot's own row come from the

@@ -24,7 +24,7 @@ func (r *Reconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgre
 	}
 	if e.Transient && !postgres.NeverSent(e) {
 		r.intentClean.Delete(client.ObjectKeyFromObject(sc.rs))
-		r.noteUncertain(client.ObjectKeyFromObject(sc.rs), e)
+		r.settleAttempt(client.ObjectKeyFromObject(sc.rs), e)
 		return nil
 	}
 	return r.dropIntent(ctx, sc)
@@ -36,6 +36,7 @@ func (r *Reconciler) forgetIntent(ctx context.Context, sc *slotScope, e *postgre
 // attempt left, may stand for a CREATE that reached the server, and the
 // slot it made must still be known as this object's.
 func (r *Reconciler) dropIntent(ctx context.Context, sc *slotScope) error {
+	r.settleAttempt(client.ObjectKeyFromObject(sc.rs), nil)
 	if sc.rs.Status.Origin != api.OriginCreated || sc.rs.Status.Owned {
 		return nil
 	}

@@ -119,7 +119,7 @@ func (r *Reconciler) retryCreation(sc *slotScope, st creator.State) bool {
 		return false
 	}
 	key := client.ObjectKeyFromObject(sc.rs)
-	r.noteUncertain(key, postgres.Classify(st.Err))
+	r.settleAttempt(key, postgres.Classify(st.Err))
 	r.Creator.Forget(key)
 	return true
 }

@@ -21,16 +21,16 @@ import (
 // an HA manager, or another namespace's object once the grace it leaves the
 // holder has run out. Taking that slot for the survivor would tell no data
 // gap, and keep the claim of an object whose deletion would then drop
-// somebody else's slot. The evidence is this process's own sight of the
-// slot missing, so nothing another namespace reports can fake it; an
-// operator restart in between forgets it, and the slot is then taken for
-// the survivor as before.
+// somebody else's slot. The evidence is the operator's own sight of the
+// slot missing, so nothing another namespace reports can fake it; it is
+// kept in status.loss (loss_record.go), which only the operator writes, so
+// that a restart in between does not forget it.
 
-// lostSlot is an owned slot's loss as this process saw it: the object, the
+// lostSlot is an owned slot's loss as the operator saw it: the object, the
 // member and timeline it was missing on, what its consumer stood at, whether
-// a recreation under it ended uncertain (a CREATE cut after it was sent may
-// have made the slot that is there now), and since when the slot there has
-// waited on another namespace's creation.
+// a recreation under it may have made the slot that is there now (its
+// CREATE is under way, or was cut after it was sent), and since when the
+// slot there has waited on another namespace's creation.
 type lostSlot struct {
 	uid       types.UID
 	member    string
@@ -69,27 +69,11 @@ func (r *Reconciler) noteLostTo(sc *slotScope, l loss) {
 // lostHere returns the loss noted for this object on its current target
 // and timeline.
 func (r *Reconciler) lostHere(sc *slotScope) (lostSlot, bool) {
-	v, ok := r.lost.Load(client.ObjectKeyFromObject(sc.rs))
+	l, ok := r.loadLoss(sc.rs)
 	if !ok || sc.target == nil || sc.target.Identity == nil {
 		return lostSlot{}, false
 	}
-	l := v.(lostSlot)
-	return l, l.uid == sc.rs.UID && l.member == sc.target.Addr() && l.timeline == sc.target.Identity.Timeline
-}
-
-// noteUncertain marks the noted loss when a creation's error leaves open
-// whether its statement made the slot: the statement may have gone out,
-// and no answer came back. An error the server sent ended the statement,
-// and a failed CREATE makes nothing.
-func (r *Reconciler) noteUncertain(key types.NamespacedName, e *postgres.Error) {
-	if e == nil || !e.Transient || e.SQLState != "" || postgres.NeverSent(e) {
-		return
-	}
-	if v, ok := r.lost.Load(key); ok {
-		l := v.(lostSlot)
-		l.uncertain = true
-		r.lost.Store(key, l)
-	}
+	return l, l.member == sc.target.Addr() && l.timeline == sc.target.Identity.Timeline
 }
 
 // newcomerClaim says whose a slot is that was made again after this
@@ -176,7 +160,7 @@ func (r *Reconciler) giveUp(sc *slotScope) {
 
 // waitedOnHolder: the slot has waited the grace since it was first judged.
 // The entry is swapped, not stored: a failover's bulk recreation may drop
-// it meanwhile (forgetLoss from another goroutine), and must not see it
+// it meanwhile (dropLoss from another goroutine), and must not see it
 // come back.
 func (r *Reconciler) waitedOnHolder(sc *slotScope, lost lostSlot) bool {
 	now := time.Now()
@@ -188,10 +172,6 @@ func (r *Reconciler) waitedOnHolder(sc *slotScope, lost lostSlot) bool {
 	}
 	return now.Sub(lost.waitSince) >= holderGrace
 }
-
-// forgetLoss drops the noted loss once the status telling it is written,
-// or when the object stops claiming the slot some other way.
-func (r *Reconciler) forgetLoss(key types.NamespacedName) { r.lost.Delete(key) }
 
 // startOf is where a slot's consumer resumes: a logical slot's confirmed
 // position, a physical slot's restart position.

@@ -26,7 +26,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			r.drops.Delete(req.NamespacedName)
 			r.heldMissing.Delete(req.NamespacedName)
 			r.intentClean.Delete(req.NamespacedName)
-			r.forgetLoss(req.NamespacedName)
+			r.lost.Delete(req.NamespacedName)
 			r.madeOn.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -55,11 +55,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot) (ctrl.Result, error) {
 	before := rs.DeepCopy()
 	sc := r.newScope(rs)
+	sc.base = before
 	defer r.publish(sc)
 	outcome, rep, err := r.reconcileSlot(ctx, sc)
 	if err != nil {
 		// The conditions stay as they are for a retry, but what the phases
 		// did before the error (an adoption, a copy made) is written.
+		rs.Status.Loss = r.lossToWrite(sc)
 		if _, werr := r.patchSlotStatus(ctx, before, rs, status.Outcome{Phase: status.Retrying}); werr == nil {
 			r.told(sc)
 		}
@@ -71,6 +73,7 @@ func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot)
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	r.setSlotStatus(sc, outcome, rep)
+	rs.Status.Loss = r.lossToWrite(sc)
 	res, err := r.patchSlotStatus(ctx, before, rs, outcome)
 	if err == nil {
 		r.told(sc)
@@ -82,7 +85,7 @@ func (r *Reconciler) reconcileLive(ctx context.Context, rs *api.ReplicationSlot)
 // then the next reconcile tells it again.
 func (r *Reconciler) told(sc *slotScope) {
 	if sc.lossTold {
-		r.forgetLoss(client.ObjectKeyFromObject(sc.rs))
+		r.lost.Delete(client.ObjectKeyFromObject(sc.rs))
 	}
 }
 

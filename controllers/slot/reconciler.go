@@ -117,6 +117,10 @@ type slotScope struct {
 	// lossTold: this reconcile tells the loss of a slot somebody else made
 	// again (newcomer); it is forgotten once status is written.
 	lossTold bool
+	// base is the object as it stands in the API, the base of the
+	// reconcile's status patch: a write ahead (writeAhead) updates it, so
+	// the patch does not send that change again.
+	base *api.ReplicationSlot
 }
 
 func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {

@@ -7,7 +7,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/copies"
@@ -71,7 +70,7 @@ func (r *Reconciler) checkConflict(ctx context.Context, sc *slotScope) (*status.
 		sc.event("Warning", api.ReasonConflict, record.ActionReconcile, "%s", msg)
 	}
 	sc.rs.Status.Owned = false
-	r.forgetLoss(client.ObjectKeyFromObject(sc.rs))
+	r.dropLoss(sc.rs)
 	return status.Stall(api.ReasonConflict, msg), nil
 }
 

@@ -24,5 +24,8 @@ func (r *Reconciler) writeAhead(ctx context.Context, sc *slotScope, change func(
 		return err
 	}
 	change(&sc.rs.Status)
+	if sc.base != nil {
+		change(&sc.base.Status)
+	}
 	return nil
 }

@@ -25,7 +25,8 @@ import (
 // it leaves is recorded the same way, to be dropped once released. A slot
 // already on the new member is this object's only when status.copies says
 // so (a copy it kept, or one it left there before) or this process made
-// it; any other stops the move (refuseMoveOnto).
+// it, or status.loss says a recreation of its own there may have (the
+// newcomer rules then judge it); any other stops the move (refuseMoveOnto).
 func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) {
 	st := &sc.rs.Status
 	if st.Host == sc.target.Addr() {
@@ -35,7 +36,7 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 		return
 	}
 	reason := missingReason(sc)
-	sc.movedOnto = reason == api.ReasonRelocated && !recordedOn(sc, sc.target) && !r.madeHere(sc)
+	sc.movedOnto = reason == api.ReasonRelocated && !recordedOn(sc, sc.target) && !r.madeHere(sc) && !r.attemptedHere(sc)
 	if present && sc.target.IsPrimary() {
 		r.survivorAhead(ctx, sc)
 	}

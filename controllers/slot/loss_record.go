@@ -105,6 +105,13 @@ func (r *Reconciler) noteAttempt(sc *slotScope) {
 	}
 }
 
+// attemptedHere: a recreation of this object's slot on its target, on the
+// target's timeline, may have made the slot there.
+func (r *Reconciler) attemptedHere(sc *slotScope) bool {
+	l, ok := r.lostHere(sc)
+	return ok && l.uncertain
+}
+
 // settleAttempt records how a recreation's CREATE ended when it failed:
 // an error the server sent, or one from before the statement left, made
 // nothing; a connection lost after it went out may have made the slot.

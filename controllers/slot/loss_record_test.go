@@ -42,48 +42,50 @@ func TestLoadLossFromStatus(t *testing.T) {
 	}
 }
 
+type lossWriteCase struct {
+	name      string
+	noted     *lostSlot
+	told      bool
+	onServer  *api.SlotLoss // status.loss as the API has it
+	changed   bool          // something else in status changes
+	want      *api.SlotLoss
+	wantWrite bool
+}
+
 func TestLossToWrite(t *testing.T) {
 	noted := lostSlot{uid: "u", member: "db:5432", timeline: 1, loss: loss{reason: api.ReasonMissing, from: "0/10"}}
 	marked := noted
 	marked.uncertain = true
-	cases := []struct {
-		name      string
-		noted     *lostSlot
-		told      bool
-		onServer  *api.SlotLoss // status.loss as the API has it
-		changed   bool          // something else in status changes
-		want      *api.SlotLoss
-		wantWrite bool
-	}{
+	for _, c := range []lossWriteCase{
 		{"no loss", nil, false, nil, false, nil, false},
 		{"a loss noted is written", &noted, false, nil, true, noted.record(), true},
 		{"a loss told goes", &noted, true, marked.record(), true, nil, true},
 		{"a mark that made nothing stays when nothing else is written", &noted, false, marked.record(), false, marked.record(), false},
 		{"... and goes with a write made anyway", &noted, false, marked.record(), true, noted.record(), true},
 		{"an attempt under way keeps its mark", &marked, false, marked.record(), true, marked.record(), true},
+	} {
+		t.Run(c.name, func(t *testing.T) { checkLossToWrite(t, c) })
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var r Reconciler
-			rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "s", UID: "u"}}
-			rs.Status.Loss = c.onServer
-			if c.noted != nil {
-				r.lost.Store(client.ObjectKeyFromObject(rs), *c.noted)
-			}
-			base := rs.DeepCopy()
-			if c.changed {
-				rs.Status.Vanished++
-			}
-			sc := &slotScope{rs: rs, base: base, lossTold: c.told}
-			got := r.lossToWrite(sc)
-			if (got == nil) != (c.want == nil) || got != nil && *got != *c.want {
-				t.Fatalf("lossToWrite = %+v, want %+v", got, c.want)
-			}
-			rs.Status.Loss = got
-			if write := !onlyLossDiffers(&base.Status, &rs.Status) || !lossEqual(base.Status.Loss, got); write != c.wantWrite {
-				t.Errorf("status written: %v, want %v", write, c.wantWrite)
-			}
-		})
+}
+
+func checkLossToWrite(t *testing.T, c lossWriteCase) {
+	var r Reconciler
+	rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "s", UID: "u"}}
+	rs.Status.Loss = c.onServer
+	if c.noted != nil {
+		r.lost.Store(client.ObjectKeyFromObject(rs), *c.noted)
+	}
+	base := rs.DeepCopy()
+	if c.changed {
+		rs.Status.Vanished++
+	}
+	got := r.lossToWrite(&slotScope{rs: rs, base: base, lossTold: c.told})
+	if !lossEqual(got, c.want) {
+		t.Fatalf("lossToWrite = %+v, want %+v", got, c.want)
+	}
+	rs.Status.Loss = got
+	if write := !onlyLossDiffers(&base.Status, &rs.Status) || !lossEqual(base.Status.Loss, got); write != c.wantWrite {
+		t.Errorf("status written: %v, want %v", write, c.wantWrite)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/pgtest"
 )
 
 // An owned slot goes missing, and the operator is killed before the loss
@@ -77,6 +78,55 @@ var _ = Describe("a slot lost while the operator restarts", Label("kill", "lost"
 		Expect(st.LastDataGap.FromLSN).To(Equal(before))
 	})
 })
+
+// A slot moved by spec.location to a standby is made there by a
+// recreation; one cut by a kill that went on to make the slot must be
+// taken for the move's own after the restart, not stop the move as a
+// slot somebody else made on that member.
+var _ = Describe("a move whose creation on the new member is cut by a kill", Label("kill", "lost"), func() {
+	It("takes the slot it made there for its own after the restart", func() {
+		pair, standby := startCopyPair()
+		s := newScenarioOn("lostmove", pair, pair.Host, pair.Port)
+		addMember(s, standby)
+		rs, _ := s.readyLogical("cdc")
+		slot := s.prefix() + "cdc"
+
+		By("a transaction stays open on the primary, and the slot moves to the standby: its creation there waits")
+		commit := openTransaction(s)
+		moveToStandby(rs, standby)
+		Eventually(func() *api.SlotLoss { return lossOf(rs) }).Should(SatisfyAll(
+			HaveField("Reason", api.ReasonRelocated), HaveField("Member", standby.Addr()), HaveField("Attempted", BeTrue())))
+		Eventually(func() bool { return creatingOn(standby, slot) }).Should(BeTrue())
+
+		By("killing the operator; the transaction ends and the cut CREATE makes the slot on the standby")
+		kill9(operator)
+		commit()
+		pgExec(pair, "SELECT pg_log_standby_snapshot()")
+		Eventually(func() bool { return creatingOn(standby, slot) }).Should(BeFalse())
+		Expect(pgSlotOn(standby, slot)).To(BeTrue(), "PostgreSQL did not finish the creation of a gone client")
+		operator = restart(operator)
+
+		By("the new process finishes the move with the slot it made, and drops the one it left")
+		Eventually(func() string { return getSlot(rs).Status.Host }).WithTimeout(time.Minute).Should(Equal(standby.Addr()))
+		Eventually(func() string { return readyReason(rs) }).Should(Equal(api.ReasonAvailable))
+		st := getSlot(rs).Status
+		Expect(st.Origin).To(Equal(api.OriginCreated))
+		Expect(st.Loss).To(BeNil())
+		Eventually(func() bool { return pgSlotOn(pair, slot) }).Should(BeFalse(), "the slot left on the primary stays")
+	})
+})
+
+// moveToStandby sets the object's spec.location to the standby.
+func moveToStandby(rs *api.ReplicationSlot, standby *pgtest.Server) {
+	GinkgoHelper()
+	Eventually(func() error {
+		cur := getSlot(rs)
+		cur.Spec.Location = &api.SlotLocation{Role: api.LocationStandby, Host: standby.Host, Port: int32(standby.Port)}
+		ctx, cancel := ctxFor(15 * time.Second)
+		defer cancel()
+		return k8s.Update(ctx, cur)
+	}).Should(Succeed())
+}
 
 // readyLogical declares a logical slot, waits until it is Ready, and
 // returns it with the position it was created at.
@@ -163,10 +213,20 @@ func openTransaction(s *scenario) func() {
 }
 
 // creating: a session holds the slot, as the one creating it does.
-func creating(s *scenario, slot string) bool {
+func creating(s *scenario, slot string) bool { return creatingOn(s.pg, slot) }
+
+func creatingOn(pg *pgtest.Server, slot string) bool {
 	GinkgoHelper()
-	slots, err := pgSlots(s.pg)
+	slots, err := pgSlots(pg)
 	Expect(err).NotTo(HaveOccurred())
 	sl, ok := slots[slot]
 	return ok && sl.Active
+}
+
+func pgSlotOn(pg *pgtest.Server, slot string) bool {
+	GinkgoHelper()
+	slots, err := pgSlots(pg)
+	Expect(err).NotTo(HaveOccurred())
+	_, ok := slots[slot]
+	return ok
 }

@@ -118,15 +118,7 @@ func openBlocker(pg *pgtest.Server) blocker {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, pg.SuperuserDSN(database)+"&application_name="+blockerApp)
 	Expect(err).NotTo(HaveOccurred())
-	// The server dies with the session still open: closing it then fails,
-	// which is fine.
-	DeferCleanup(func() { _ = conn.Close(context.Background()) })
-	_, err = conn.Exec(ctx, `BEGIN`)
-	Expect(err).NotTo(HaveOccurred())
-	// txid_current() assigns the transaction an xid: only a transaction
-	// with one blocks a logical slot's creation.
-	_, err = conn.Exec(ctx, `SELECT txid_current()`)
-	Expect(err).NotTo(HaveOccurred())
+	holdXact(ctx, conn)
 	var b blocker
 	Expect(conn.QueryRow(ctx, `SELECT pg_backend_pid(), backend_xid::text FROM pg_stat_activity
 		WHERE pid = pg_backend_pid()`).Scan(&b.pid, &b.xid)).To(Succeed())

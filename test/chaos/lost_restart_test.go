@@ -198,11 +198,7 @@ func openTransaction(s *scenario) func() {
 	defer cancel()
 	conn, err := s.pg.Connect(ctx, database)
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(func() { _ = conn.Close(context.Background()) })
-	_, err = conn.Exec(ctx, `BEGIN`)
-	Expect(err).NotTo(HaveOccurred())
-	_, err = conn.Exec(ctx, `SELECT txid_current()`)
-	Expect(err).NotTo(HaveOccurred())
+	holdXact(ctx, conn)
 	return func() {
 		GinkgoHelper()
 		ctx, cancel := ctxFor(30 * time.Second)
@@ -229,4 +225,19 @@ func pgSlotOn(pg *pgtest.Server, slot string) bool {
 	Expect(err).NotTo(HaveOccurred())
 	_, ok := slots[slot]
 	return ok
+}
+
+// holdXact opens a transaction on conn and gives it an xid, closing conn
+// when the spec ends.
+func holdXact(ctx context.Context, conn *pgx.Conn) {
+	GinkgoHelper()
+	// The server may die with the session still open: closing it then
+	// fails, which is fine.
+	DeferCleanup(func() { _ = conn.Close(context.Background()) })
+	_, err := conn.Exec(ctx, `BEGIN`)
+	Expect(err).NotTo(HaveOccurred())
+	// txid_current() assigns the transaction an xid: only a transaction
+	// with one blocks a logical slot's creation.
+	_, err = conn.Exec(ctx, `SELECT txid_current()`)
+	Expect(err).NotTo(HaveOccurred())
 }

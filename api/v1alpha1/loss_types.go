@@ -1,5 +1,9 @@
 package v1alpha1
 
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
 // SlotLoss is an owned slot that the operator found gone from its member,
 // kept until the status that tells the loss (the recreation, the data gap)
 // is written. It is in status, where only the operator writes, so that an
@@ -10,6 +14,8 @@ type SlotLoss struct {
 	Member string `json:"member"`
 	// Timeline is that member's timeline when the slot was found gone.
 	Timeline int64 `json:"timeline"`
+	// Since is when the slot was first found gone.
+	Since metav1.Time `json:"since"`
 	// Reason is why the slot is gone: Failover, Invalidated, Missing or
 	// Relocated.
 	Reason string `json:"reason"`

@@ -4,10 +4,12 @@ import (
 	"context"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // A noted loss (newcomer.go) lives in this process's memory and, through
@@ -18,18 +20,41 @@ import (
 
 // record is the status form of a noted loss.
 func (l lostSlot) record() *api.SlotLoss {
-	return &api.SlotLoss{Member: l.member, Timeline: l.timeline, Reason: l.loss.reason,
+	return &api.SlotLoss{Member: l.member, Timeline: l.timeline, Since: metav1.NewTime(l.since), Reason: l.loss.reason,
 		FromLSN: l.loss.from, FromTimeline: l.loss.timeline, Attempted: l.uncertain}
+}
+
+// sameLoss: a and b record the same loss (times compared as instants:
+// one read back from the API has lost its monotonic clock reading).
+func sameLoss(a, b *api.SlotLoss) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	x.Since, y.Since = metav1.Time{}, metav1.Time{}
+	return x == y && a.Since.Equal(&b.Since)
 }
 
 // lostFromStatus is the loss status records, as this process notes one.
 func lostFromStatus(rs *api.ReplicationSlot) (lostSlot, bool) {
 	rec := rs.Status.Loss
-	if rec == nil {
+	if rec == nil || lossOutlived(rs) {
 		return lostSlot{}, false
 	}
-	return lostSlot{uid: rs.UID, member: rec.Member, timeline: rec.Timeline, uncertain: rec.Attempted,
+	return lostSlot{uid: rs.UID, member: rec.Member, timeline: rec.Timeline, uncertain: rec.Attempted, since: rec.Since.Time,
 		loss: loss{reason: rec.Reason, from: rec.FromLSN, timeline: rec.FromTimeline}}, true
+}
+
+// lossOutlived: status says Ready since a second after the loss was
+// seen. slotkeeper never writes a loss beside a Ready that turned True
+// after it (the reconcile that makes the slot Ready again tells the loss
+// and drops it); an operator version from before status.loss does, when
+// it handled the loss after a rollback: taking that loss up again would
+// tell a gap twice. Within the second a gap told twice is the lesser
+// error: one not told at all.
+func lossOutlived(rs *api.ReplicationSlot) bool {
+	c := status.ConditionOf(rs.Status.Conditions, api.ConditionReady)
+	return c.Status == metav1.ConditionTrue && c.LastTransitionTime.After(rs.Status.Loss.Since.Time)
 }
 
 // loadLoss returns the loss noted for the object, wherever it is: a loss
@@ -61,7 +86,7 @@ func (r *Reconciler) lossToWrite(sc *slotScope) *api.SlotLoss {
 	if was := sc.rs.Status.Loss; was != nil && was.Attempted && !rec.Attempted && sc.base != nil {
 		marked := *rec
 		marked.Attempted = true
-		if *was == marked && onlyLossDiffers(&sc.base.Status, &sc.rs.Status) {
+		if sameLoss(was, &marked) && onlyLossDiffers(&sc.base.Status, &sc.rs.Status) {
 			return &marked
 		}
 	}
@@ -86,7 +111,7 @@ func (r *Reconciler) recordAttempt(ctx context.Context, sc *slotScope) error {
 	}
 	l.uncertain = true
 	rec := l.record()
-	if cur := sc.rs.Status.Loss; cur == nil || *cur != *rec {
+	if !sameLoss(sc.rs.Status.Loss, rec) {
 		if err := r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) { c := *rec; st.Loss = &c }); err != nil {
 			return err
 		}

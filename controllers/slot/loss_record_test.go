@@ -2,6 +2,7 @@ package slot
 
 import (
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -12,12 +13,12 @@ import (
 func TestLossRecordRoundTrip(t *testing.T) {
 	rs := &api.ReplicationSlot{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "s", UID: "u1"}}
 	rs.Status.Loss = &api.SlotLoss{Member: "db:5432", Timeline: 3, Reason: api.ReasonMissing,
-		FromLSN: "0/16B3748", FromTimeline: 2, Attempted: true}
+		Since: metav1.NewTime(time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)), FromLSN: "0/16B3748", FromTimeline: 2, Attempted: true}
 	l, ok := lostFromStatus(rs)
 	if !ok || l.uid != rs.UID {
 		t.Fatalf("lostFromStatus = %+v, %v", l, ok)
 	}
-	if got := *l.record(); got != *rs.Status.Loss {
+	if got := l.record(); !sameLoss(got, rs.Status.Loss) {
 		t.Errorf("round trip: %+v, want %+v", got, *rs.Status.Loss)
 	}
 }
@@ -91,4 +92,32 @@ func checkLossToWrite(t *testing.T, c lossWriteCase) {
 
 func lossEqual(a, b *api.SlotLoss) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// A loss found beside a Ready that turned True after it was seen was told
+// by an operator that does not know status.loss (a rollback): it is not
+// taken up again.
+func TestLossOutlived(t *testing.T) {
+	since := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		ready metav1.ConditionStatus
+		at    time.Time
+		want  bool
+	}{
+		{"Ready before the loss", metav1.ConditionTrue, since.Add(-time.Hour), false},
+		{"Ready in the loss's second", metav1.ConditionTrue, since, false},
+		{"Ready after the loss", metav1.ConditionTrue, since.Add(time.Second), true},
+		{"not Ready since", metav1.ConditionFalse, since.Add(time.Minute), false},
+	} {
+		rs := &api.ReplicationSlot{}
+		rs.Status.Loss = &api.SlotLoss{Since: metav1.NewTime(since)}
+		rs.Status.Conditions = []metav1.Condition{{Type: api.ConditionReady, Status: c.ready, LastTransitionTime: metav1.NewTime(c.at)}}
+		if got := lossOutlived(rs); got != c.want {
+			t.Errorf("%s: lossOutlived = %v, want %v", c.name, got, c.want)
+		}
+		if _, ok := lostFromStatus(rs); ok == c.want {
+			t.Errorf("%s: lostFromStatus took up an outlived loss, or dropped a live one", c.name)
+		}
+	}
 }

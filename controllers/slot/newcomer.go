@@ -30,7 +30,8 @@ import (
 // member and timeline it was missing on, what its consumer stood at, whether
 // a recreation under it may have made the slot that is there now (its
 // CREATE is under way, or was cut after it was sent), and since when the
-// slot there has waited on another namespace's creation.
+// slot there has waited on another namespace's creation, and since when
+// the slot is gone.
 type lostSlot struct {
 	uid       types.UID
 	member    string
@@ -38,6 +39,8 @@ type lostSlot struct {
 	loss      loss
 	uncertain bool
 	waitSince time.Time
+	// since is when the loss was first seen, to the second.
+	since time.Time
 }
 
 // noteLost remembers that a read found the object's slot missing on its
@@ -45,11 +48,12 @@ type lostSlot struct {
 // loss is kept: it carries the consumer's position from before. A sighting
 // also settles an earlier uncertain attempt: it made no slot.
 func (r *Reconciler) noteLost(sc *slotScope, l loss) {
+	since := time.Now().Truncate(time.Second)
 	if prev, ok := r.lostHere(sc); ok {
-		l = prev.loss
+		l, since = prev.loss, prev.since
 	}
 	r.lost.Store(client.ObjectKeyFromObject(sc.rs),
-		lostSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline, loss: l})
+		lostSlot{uid: sc.rs.UID, member: sc.target.Addr(), timeline: sc.target.Identity.Timeline, loss: l, since: since})
 }
 
 // noteLostTo remembers a loss that a creation learned of: its CREATE found

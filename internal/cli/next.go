@@ -48,6 +48,11 @@ func brokenSteps(rs *api.ReplicationSlot) []string {
 	if c, ok := conditionIs(st.Conditions, api.ConditionStalled, metav1.ConditionTrue); ok {
 		steps = append(steps, fmt.Sprintf("Fix what Stalled names; retrying will not help (%s): %s", c.Reason, c.Message))
 	}
+	if l := st.Loss; l != nil {
+		steps = append(steps, fmt.Sprintf("The slot went missing on %s at %s (%s) and is not back yet: its consumer loses every change "+
+			"from %s on until it is; fix what Ready names: %s", l.Member, l.Since.UTC().Format("2006-01-02 15:04:05Z"), l.Reason,
+			orUnknown(l.FromLSN), runbook("slot-not-ready")))
+	}
 	if _, ok := conditionIs(st.Conditions, api.ConditionDataGap, metav1.ConditionTrue); ok {
 		steps = append(steps, fmt.Sprintf("Resynchronise the consumer for the whole data gap window (%s), then run: kubectl slotkeeper ack %s -n %s",
 			runbook("data-gap"), rs.Name, rs.Namespace))

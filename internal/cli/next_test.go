@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -21,6 +22,7 @@ func TestNextSteps(t *testing.T) {
 			"docs/runbook.md#server-down-or-split-brain"},
 		{"stale consumer", slot("a", activeBy("app", true)), "SELECT pg_terminate_backend(4711)"},
 		{"idle", slot("a"), "docs/runbook.md#slot-without-a-consumer"},
+		{"lost, not back yet", slot("a", lost), "went missing on db-0:5432 at 2026-12-06 02:00:00Z (Missing)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -54,4 +56,11 @@ func TestTableColoursWholeLines(t *testing.T) {
 	if lines[1] != "\x1b[31mx        y\x1b[0m" || lines[2] != "longer   z" {
 		t.Errorf("got %q", lines)
 	}
+}
+
+// lost: the slot went missing and its recreation is refused.
+func lost(rs *api.ReplicationSlot) {
+	rs.Status.Loss = &api.SlotLoss{Member: "db-0:5432", Timeline: 1, Reason: api.ReasonMissing, FromLSN: "0/3000148",
+		Since: metav1.NewTime(time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC))}
+	rs.Status.Conditions = []metav1.Condition{cond(api.ConditionReady, metav1.ConditionFalse, api.ReasonPermissionDenied)}
 }

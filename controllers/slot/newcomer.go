@@ -29,9 +29,9 @@ import (
 // lostSlot is an owned slot's loss as the operator saw it: the object, the
 // member and timeline it was missing on, what its consumer stood at, whether
 // a recreation under it may have made the slot that is there now (its
-// CREATE is under way, or was cut after it was sent), and since when the
-// slot there has waited on another namespace's creation, and since when
-// the slot is gone.
+// CREATE is under way, or was cut after it was sent), since when the slot
+// there has waited on another namespace's creation (waitSince), and since
+// when the slot is gone (since).
 type lostSlot struct {
 	uid       types.UID
 	member    string

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -211,11 +210,14 @@ func splitClaims(snap *observation.Snapshot) []string {
 	return nil
 }
 
-// patchStatus writes the status when it changed. A write that clears the
-// recreation record is refused if the object changed since it was read:
-// a bulk recreation of the same promotion may have added names to it.
+// patchStatus writes the status when it changed by more than its figures'
+// steps (status.ServerFiguresSettled): the status then still tells the
+// truth closely enough, and an idle server costs no write. A write that
+// clears the recreation record is refused if the object changed since it
+// was read: a bulk recreation of the same promotion may have added names
+// to it.
 func (r *PostgresServerReconciler) patchStatus(ctx context.Context, before, ps *api.PostgresServer) error {
-	if equality.Semantic.DeepEqual(before.Status, ps.Status) {
+	if status.ServerFiguresSettled(before.Status, ps.Status) {
 		return nil
 	}
 	patch := client.MergeFrom(before)

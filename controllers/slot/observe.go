@@ -112,7 +112,7 @@ func (r *Reconciler) patchSlotStatus(ctx context.Context, before, rs *api.Replic
 			return res, nil // the status still tells the truth closely enough
 		}
 		if wait := figureRefresh - time.Since(last.Time); wait > 0 {
-			return ctrl.Result{RequeueAfter: wait}, nil
+			return ctrl.Result{RequeueAfter: min(wait, res.RequeueAfter)}, nil
 		}
 	}
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
@@ -125,20 +125,12 @@ func (r *Reconciler) patchSlotStatus(ctx context.Context, before, rs *api.Replic
 }
 
 // figuresMoved reports whether the figures moved meaningfully: a consumer
-// confirmed something, or a byte count crossed a quantum (1 MiB below
-// 16 MiB, observation.QuantizeBytes' 16 MiB above).
+// confirmed something, or a byte count crossed a step
+// (observation.FigureStep: 1 MiB below 16 MiB, 16 MiB above).
 // WAL written by checkpoints on an idle server grows an idle slot's
 // retention by a few bytes at a time and must not rewrite its status.
 func figuresMoved(a, b api.ReplicationSlotStatus) bool {
-	q := func(p *int64) int64 {
-		switch {
-		case p == nil:
-			return -1
-		case *p < 16<<20:
-			return *p >> 20
-		}
-		return observation.QuantizeBytes(*p)
-	}
+	q := observation.FigureStep
 	if a.RestartLSN != b.RestartLSN || a.ConfirmedFlushLSN != b.ConfirmedFlushLSN ||
 		q(a.RetainedWALBytes) != q(b.RetainedWALBytes) || q(a.SafeWALSizeBytes) != q(b.SafeWALSizeBytes) {
 		return true

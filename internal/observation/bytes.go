@@ -12,3 +12,18 @@ func QuantizeBytes(n int64) int64 {
 	}
 	return n / q * q
 }
+
+// FigureStep is the step a byte figure in status has to move by before it
+// alone is worth a status write: 1 MiB below 16 MiB, 16 MiB (QuantizeBytes)
+// above; -1 for no figure. A checkpoint on an idle server writes a few
+// kilobytes of WAL, which moves every retention and lag by as much and must
+// not rewrite any status.
+func FigureStep(p *int64) int64 {
+	switch {
+	case p == nil:
+		return -1
+	case *p < 16<<20:
+		return *p >> 20
+	}
+	return QuantizeBytes(*p)
+}

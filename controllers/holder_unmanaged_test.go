@@ -46,7 +46,10 @@ var _ = Describe("Slot holders and unmanaged slots", Ordered, func() {
 			g.Expect(k8s.Get(bg, client.ObjectKeyFromObject(rs), rs)).To(Succeed())
 			g.Expect(rs.Status.Consumer).NotTo(BeNil())
 			g.Expect(rs.Status.Consumer.Stale).To(BeTrue())
-		}).WithTimeout(time.Minute).Should(Succeed()) // an Available slot is re-judged every 30 s
+			// wal_sender_timeout is 2 s and the server polls every second:
+			// the monitor wakes the object at the poll where the verdict
+			// turns, not at its 30 s refresh.
+		}).WithTimeout(15 * time.Second).Should(Succeed())
 		pid := rs.Status.Consumer.PID
 		Expect(rs.Status.Consumer.ApplicationName).To(Equal(pgtest.HoldApplicationName))
 		ready := meta.FindStatusCondition(rs.Status.Conditions, api.ConditionReady)

@@ -43,14 +43,12 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 }
 
 // consumerLag is how far the consumer is behind the holding member's WAL
-// position: confirmed_flush_lsn for logical slots, restart_lsn for physical.
+// position.
 func consumerLag(sc *slotScope, row *postgres.Slot) *int64 {
-	at := row.ConsumerPosition()
-	if at == nil || sc.target == nil || sc.target.Identity == nil {
+	if sc.target == nil {
 		return nil
 	}
-	lag := max(int64(sc.target.Identity.WALPosition)-int64(*at), 0)
-	return &lag
+	return status.ConsumerLag(sc.target.Identity, row)
 }
 
 func blockedSeconds(conds []metav1.Condition) float64 {

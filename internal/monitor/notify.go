@@ -160,6 +160,9 @@ func (f *slotFingerprinter) write(w io.Writer, slot string) {
 		}
 		fmt.Fprint(w, sl.Type, sl.Plugin, sl.Database, sl.Temporary, sl.Active, sl.ActivePID,
 			sl.WALStatus, sl.InvalidationReason, sl.Conflicting, sl.Synced, sl.Failover)
+		if f.s.Members[i].StaleHolders[slot] {
+			_, _ = io.WriteString(w, ":stale")
+		}
 	}
 	f.writeStandbys(w, slot)
 }

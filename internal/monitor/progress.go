@@ -7,6 +7,7 @@ import (
 
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // progressMark is where a slot's consumer had confirmed up to, and since
@@ -47,4 +48,32 @@ func (m *Manager) LastProgress(key types.NamespacedName, slot string) (time.Time
 	defer s.mu.Unlock()
 	mark, ok := s.progress[slot]
 	return mark.since, ok
+}
+
+// markStale records, on each member of the snapshot, the slots whose holder
+// looks stale at this poll, judged as the reconcile judges it
+// (status.LooksStale) with since when each consumer has stood still. The
+// verdict changes only at a moment (a quiet consumer passing
+// wal_sender_timeout, or coming back), and is part of the slot's
+// fingerprint: the object is woken within one poll of it, where only its
+// periodic refresh would have looked again. s.mu is held, after
+// noteProgress.
+func (s *server) markStale(snap *observation.Snapshot) {
+	for i := range snap.Members {
+		m := &snap.Members[i]
+		if m.Identity == nil {
+			continue
+		}
+		for name, row := range m.Slots {
+			if !row.Active {
+				continue
+			}
+			if status.LooksStale(status.HolderInputsOf(m, &row, s.progress[name].since, snap.At)) {
+				if m.StaleHolders == nil {
+					m.StaleHolders = map[string]bool{}
+				}
+				m.StaleHolders[name] = true
+			}
+		}
+	}
 }

@@ -179,6 +179,7 @@ func (s *server) publish(ctx context.Context, snap *observation.Snapshot) {
 		}
 		s.noteProgress(p, snap.At)
 	}
+	s.markStale(snap)
 	s.mu.Unlock()
 	s.mgr.notify(ctx, s.key, prev, snap)
 }

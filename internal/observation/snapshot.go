@@ -31,6 +31,11 @@ type Member struct {
 	// Slots is every slot on the member, by name; nil when listing failed.
 	Slots    map[string]postgres.Slot
 	SlotsErr *postgres.Error
+	// StaleHolders names the member's slots whose holder looked stale at
+	// this poll (status.LooksStale), nil when none did. The monitor fills
+	// it in when it publishes the snapshot, where it knows since when each
+	// consumer has stood still; the verdict turning wakes the object.
+	StaleHolders map[string]bool
 }
 
 // Reachable reports whether the member answered the probe.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
@@ -25,6 +26,47 @@ type HolderInputs struct {
 	StillSince time.Time
 	LagBytes   int64
 }
+
+// HolderInputsOf gathers what is known about the holder of slot row on
+// member m at now; still is since when the consumer's position has not
+// moved (zero when unknown). The reconcile and the monitor both judge
+// from it, so the Ready message and the monitor's wake-up agree.
+func HolderInputsOf(m *observation.Member, row *postgres.Slot, still, now time.Time) HolderInputs {
+	var id *postgres.Identity
+	if m != nil {
+		id = m.Identity
+	}
+	return HolderInputs{PID: row.ActivePID, Consumer: row.Consumer, Now: now,
+		Timeout: WALSenderTimeout(id), LagBytes: deref(ConsumerLag(id, row)), StillSince: still}
+}
+
+// WALSenderTimeout is the member's wal_sender_timeout (0 when disabled);
+// PostgreSQL's default when it cannot be read.
+func WALSenderTimeout(id *postgres.Identity) time.Duration {
+	if id == nil {
+		return DefaultWALSenderTimeout
+	}
+	d, err := postgres.ParseSettingDuration(id.Settings.WALSenderTimeout, time.Millisecond)
+	if err != nil {
+		return DefaultWALSenderTimeout
+	}
+	return d
+}
+
+// ConsumerLag is how far the consumer is behind the member's WAL position:
+// confirmed_flush_lsn for logical slots, restart_lsn for physical; nil
+// when either is unknown.
+func ConsumerLag(id *postgres.Identity, row *postgres.Slot) *int64 {
+	at := row.ConsumerPosition()
+	if at == nil || id == nil {
+		return nil
+	}
+	lag := max(int64(id.WALPosition)-int64(*at), 0)
+	return &lag
+}
+
+// LooksStale is Holder's verdict without its text.
+func LooksStale(in HolderInputs) bool { return staleWhy(in) != "" }
 
 // Holder describes who holds a slot and whether it looks stale. The text
 // changes only when the holder or the verdict does, so it is safe to put

@@ -67,6 +67,9 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 	}
 	r.setPhase("idle")
 	cpu0, ctl0 := procCPU(r.op.Pid()), scrapeControllers(ctx, r.metrics)
+	if err := checkpointAll(ctx, conns); err != nil {
+		return res, err
+	}
 	waitProfile := r.profileIdle(ctx, window)
 	res.Writes, res.WALBytes, err = r.span(ctx, conns, window, func() {
 		r.setPhase("idle-done")
@@ -84,6 +87,18 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 	}
 	res.Calls, res.Statements, err = fleetStatements(ctx, conns)
 	return res, err
+}
+
+// checkpointAll runs a CHECKPOINT on every primary, as an idle server's
+// checkpoint_timeout does: its WAL moves every slot's
+// retention and a standby's lag, which must not cost an API write.
+func checkpointAll(ctx context.Context, conns []*pgx.Conn) error {
+	for _, c := range conns[:len(conns)-1] { // the standby writes no WAL of its own
+		if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setPhase names the phase both samplers file their samples under.

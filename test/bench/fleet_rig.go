@@ -130,8 +130,16 @@ func startFleetPrimary(ctx context.Context, name string) (*pgtest.Server, error)
 	if err := p.CreateDatabase(ctx, "orders"); err != nil {
 		return p, err
 	}
+	// The slot an HA manager keeps for a replica: unmanaged, inactive,
+	// retaining WAL, so every server's status lists it and its retention.
+	if err := p.Exec(ctx, "SELECT pg_create_physical_replication_slot($1, true)", fleetReplicaSlot); err != nil {
+		return p, err
+	}
 	return p, p.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 }
+
+// fleetReplicaSlot is the unmanaged slot on every fleet primary.
+const fleetReplicaSlot = "fleet_replica"
 
 // startPair starts server 0's primary and, from a base backup of it, its
 // streaming standby: the extension and database come along.

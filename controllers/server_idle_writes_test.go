@@ -40,8 +40,9 @@ var _ = Describe("An idle server's status", func() {
 		}).WithPolling(500 * time.Millisecond).Should(BeNumerically(">", *keeperRetained(&api.PostgresServer{Status: was})))
 		Consistently(func() api.PostgresServerStatus { return get(ps).Status }, "2s").Should(Equal(was))
 
-		// Two MiB: the next reconcile writes the figures.
-		Expect(p.Exec(bg, "INSERT INTO w SELECT repeat(md5(i::text), 64) FROM generate_series(1, 1000) i")).To(Succeed())
+		// About 2 MiB of WAL (rows too small to be compressed): the next
+		// reconcile writes the figures.
+		Expect(p.Exec(bg, "INSERT INTO w SELECT md5(i::text) || md5((-i)::text) FROM generate_series(1, 20000) i")).To(Succeed())
 		Eventually(func() int64 {
 			touches++
 			touch(ps, touches)

@@ -60,16 +60,11 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 		return res, err
 	}
 	fmt.Printf("fleet: idle window of %s\n", window)
-	for _, c := range conns {
-		if _, err := c.Exec(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
-			return res, err
-		}
+	if err := startWindow(ctx, conns); err != nil {
+		return res, err
 	}
 	r.setPhase("idle")
 	cpu0, ctl0 := procCPU(r.op.Pid()), scrapeControllers(ctx, r.metrics)
-	if err := checkpointAll(ctx, conns); err != nil {
-		return res, err
-	}
 	waitProfile := r.profileIdle(ctx, window)
 	res.Writes, res.WALBytes, err = r.span(ctx, conns, window, func() {
 		r.setPhase("idle-done")
@@ -89,10 +84,16 @@ func (r *fleetRig) idle(ctx context.Context, window time.Duration) (fleetIdle, e
 	return res, err
 }
 
-// checkpointAll runs a CHECKPOINT on every primary, as an idle server's
-// checkpoint_timeout does: its WAL moves every slot's
-// retention and a standby's lag, which must not cost an API write.
-func checkpointAll(ctx context.Context, conns []*pgx.Conn) error {
+// startWindow resets every instance's statement counts, then runs a
+// CHECKPOINT on every primary, as an idle server's checkpoint_timeout
+// does: its WAL moves every slot's retention and a standby's lag, which
+// must not cost an API write.
+func startWindow(ctx context.Context, conns []*pgx.Conn) error {
+	for _, c := range conns {
+		if _, err := c.Exec(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
+			return err
+		}
+	}
 	for _, c := range conns[:len(conns)-1] { // the standby writes no WAL of its own
 		if _, err := c.Exec(ctx, "CHECKPOINT"); err != nil {
 			return err

@@ -72,6 +72,12 @@ func idleDeadlineMetric(ns, name string) func() float64 {
 // slotGauge reads one gauge of one ReplicationSlot from the operator's
 // registry; -1 when absent.
 func slotGauge(metric, ns, name string) func() float64 {
+	return gaugeWith(metric, map[string]string{"namespace": ns, "name": name})
+}
+
+// gaugeWith reads the gauge of the series whose labels include want from
+// the operator's registry; -1 when there is none.
+func gaugeWith(metric string, want map[string]string) func() float64 {
 	return func() float64 {
 		families, err := ctrlmetrics.Registry.Gather()
 		Expect(err).NotTo(HaveOccurred())
@@ -80,13 +86,22 @@ func slotGauge(metric, ns, name string) func() float64 {
 				continue
 			}
 			for _, m := range f.GetMetric() {
-				if label(m, "namespace") == ns && label(m, "name") == name {
+				if hasLabels(m, want) {
 					return m.GetGauge().GetValue()
 				}
 			}
 		}
 		return -1
 	}
+}
+
+func hasLabels(m *dto.Metric, want map[string]string) bool {
+	for k, v := range want {
+		if label(m, k) != v {
+			return false
+		}
+	}
+	return true
 }
 
 func label(m *dto.Metric, name string) string {

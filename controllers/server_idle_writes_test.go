@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 )
@@ -75,17 +74,6 @@ func touch(ps *api.PostgresServer, n int) {
 // {state="inactive"} of one server from the operator's registry; -1 when
 // absent.
 func inactiveUnmanagedBytes(ns, name string) float64 {
-	families, err := ctrlmetrics.Registry.Gather()
-	Expect(err).NotTo(HaveOccurred())
-	for _, f := range families {
-		if f.GetName() != "slotkeeper_server_unmanaged_retained_wal_bytes" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if label(m, "namespace") == ns && label(m, "server") == name && label(m, "state") == "inactive" {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	return -1
+	return gaugeWith("slotkeeper_server_unmanaged_retained_wal_bytes",
+		map[string]string{"namespace": ns, "server": name, "state": "inactive"})()
 }

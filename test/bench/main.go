@@ -28,6 +28,7 @@ func main() {
 	flag.StringVar(&sc.observe, "scale-observe", observeWatch, "scale: how all Ready is seen: "+observeWatch+" or "+observeList+" (a List every 100 ms)")
 	flag.IntVar(&sc.slots, "scale-slots", 1000, "scale: slots per kind (logical, physical); lower only to try the scenario out")
 	flag.StringVar(&sc.profileDir, "scale-profile-dir", "", "scale: run the operator with --pprof-bind-address and write its heap profile and memory statistics into this directory after each window")
+	flag.BoolVar(&sc.noPolicy, "scale-no-finalizer-policy", false, "scale: run without the finalizer policy of config/admission (as on Kubernetes before 1.36), so the operator adds each finalizer with a write of its own")
 	flag.BoolVar(&sc.pin, "scale-pin", false, "scale: give kube-apiserver and etcd CPU 0 and the rest (PostgreSQL, the operator, this benchmark) CPU 1, as on a cluster whose control plane has CPUs of its own (needs taskset and 2 CPUs)")
 	flag.StringVar(&sc.operatorEnv, "scale-operator-env", "", "scale: extra environment of the operator process, KEY=VALUE[,KEY=VALUE] (e.g. GOMEMLIMIT=80MiB)")
 	flag.IntVar(&fleetOpts.servers, "fleet-servers", 100, "fleet (-only "+fleetName+", not part of the default run): PostgresServers on one operator, 10 slots each")

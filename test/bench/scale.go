@@ -47,6 +47,9 @@ type scaleOptions struct {
 	operatorEnv string
 	// pin gives kube-apiserver and etcd a CPU of their own (scale_pin.go).
 	pin bool
+	// noPolicy leaves config/admission's finalizer policy out, as on
+	// Kubernetes before 1.36: the operator then adds each finalizer itself.
+	noPolicy bool
 }
 
 // batchResult is one "N slots applied at once" figure.

@@ -18,6 +18,7 @@ func scaleSection(r scaleResult) string {
 	b.WriteString(scaleHeading + "\n\n")
 	fmt.Fprintf(&b, "Written by `make bench` (or `go run ./test/bench -only %s [-scale-window 2m]`, which refreshes this section alone) on %s. Machine: %s. PostgreSQL %s (internal/pgtest: one primary, no standby; `max_replication_slots = 2100`, `max_wal_senders` pgtest's default of 20, `shared_preload_libraries = pg_stat_statements`, fsync off). kube-apiserver v1.36 (envtest), its own for this scenario. The operator is the real binary (`$SLOTKEEPER_MANAGER_BIN`, default flags, so 8 slot workers, with its metrics endpoint on a local port as in a cluster and health probes off) running as a process, so its memory is its own; the other sections run the controllers in-process. **The 2 CPUs are shared** by PostgreSQL, kube-apiserver, etcd, the operator, this benchmark and, on this machine, other engineers' test runs at the same time: every figure is one noisy sample.\n\n",
 		scaleName, r.Started.UTC().Format("2006-01-02 15:04 MST"), machine(), r.Version)
+	writePolicy(&b, r.Opts.noPolicy)
 	if r.Opts.pin {
 		b.WriteString("**Not the default run:** kube-apiserver and etcd ran on CPU 0 alone, PostgreSQL, the operator and this benchmark on CPU 1 (`-scale-pin`), so the floor below is kube-apiserver on one CPU.\n\n")
 	}
@@ -35,6 +36,15 @@ func scaleSection(r scaleResult) string {
 	writeConnections(&b, r)
 	b.WriteString("\nNot measured by this scenario: a failover with 2,000 slots (the failover section goes to 1,000), a server with standbys (each member adds a probe per poll; the fleet section has one), and API writes and statements while slots move (consumers, WAL growth: here the server is idle apart from the slot creations); many PostgresServers on one operator are the fleet section.\n")
 	return b.String()
+}
+
+// writePolicy says whether the batches ran with the finalizer policy.
+func writePolicy(b *strings.Builder, off bool) {
+	if off {
+		b.WriteString("**Not the default run:** without the finalizer policy of `config/admission` (`-scale-no-finalizer-policy`), as on Kubernetes before 1.36: the operator added each finalizer with an update of its own.\n\n")
+		return
+	}
+	b.WriteString("The finalizer policy of `config/admission` (a MutatingAdmissionPolicy, Kubernetes 1.36+) is installed after the API floor and before the operator, as `config/default` and the Helm chart install it: each object gets its finalizer inside its create, and the operator makes no update of its own. The floor's objects are written without it, as an operator that adds its finalizer itself must.\n\n")
 }
 
 func writeBatches(b *strings.Builder, r scaleResult) {

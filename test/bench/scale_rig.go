@@ -87,6 +87,13 @@ func startScaleRig(ctx context.Context, opts scaleOptions) (r *scaleRig, err err
 		return r, err
 	}
 	fmt.Printf("scale: API floor for %d slots: %s; of their failover: %s\n", opts.slots, ms(r.floor), ms(r.failoverFloor))
+	if !opts.noPolicy {
+		// After the floor, whose objects are the fewest writes of an
+		// operator that adds its finalizer itself.
+		if err := th.InstallFinalizerPolicy(ctx, r.kube.Env.Config, paths.Root, floorNS); err != nil {
+			return r, err
+		}
+	}
 	if err := r.startOperator(ctx, paths); err != nil {
 		return r, fmt.Errorf("operator: %w", err)
 	}

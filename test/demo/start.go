@@ -30,6 +30,10 @@ func (d *demo) startKube(ctx context.Context) error {
 		}
 	})
 	d.kubectl = harness.Kubectl{Bin: d.paths.Kubectl, Kubeconfig: kube.Kubeconfig}
+	// As config/default installs it on Kubernetes 1.36+.
+	if err := harness.InstallFinalizerPolicy(ctx, kube.Env.Config, d.paths.Root, "default"); err != nil {
+		return err
+	}
 	fmt.Println("kube-apiserver:", kube.Host())
 	fmt.Println("kubeconfig:    ", kube.Kubeconfig)
 	return nil

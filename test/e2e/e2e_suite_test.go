@@ -69,17 +69,19 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 	Expect(paths.Check()).To(Succeed(), "run make tools build, or make test-e2e")
 
-	startKube(dir)
+	startKube(ctx, dir)
 	startPostgres(ctx)
 	startOperator(dir)
 }, NodeTimeout(5*time.Minute))
 
-func startKube(dir string) {
+func startKube(ctx context.Context, dir string) {
 	By("starting kube-apiserver and etcd")
 	var err error
 	kube, err = harness.StartKube(paths.Assets, paths.Root, dir)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(kube.Stop)
+	By("installing the finalizer policy of config/admission")
+	Expect(harness.InstallFinalizerPolicy(ctx, kube.Env.Config, paths.Root, "default")).To(Succeed())
 	kctl = harness.Kubectl{Bin: paths.Kubectl, Kubeconfig: kube.Kubeconfig}
 }
 

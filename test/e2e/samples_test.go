@@ -16,6 +16,7 @@ import (
 var _ = Describe("config/samples", Ordered, ContinueOnFailure, func() {
 	BeforeAll(applySamples)
 	samplesSpecs()
+	finalizerPolicySpecs()
 	consumerSpecs()
 	deletionSpecs()
 })

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,14 +45,20 @@ func TestOperatorWithNamespaceRoles(t *testing.T) {
 	for _, ns := range append([]string{namespace, unwatched}, watched...) {
 		c.run(t, nil, "create", "namespace", ns)
 	}
-	manifests := helm(t, "template", release, chartDir(), "--namespace", namespace, "--include-crds", "--set", watchNamespacesFlag)
+	manifests := helm(t, "template", release, chartDir(), "--namespace", namespace, "--include-crds", "--set", watchNamespacesFlag,
+		"--set", "finalizerPolicy.enabled=true")
 	c.apply(t, manifests)
 	r := splitManifests(t, manifests)
 	wantEstablished(t, c.client, slotkeeperCRDs...)
+	wantFinalizerPolicyScoped(t, c.client)
 	for _, ns := range append([]string{unwatched}, watched...) {
 		c.apply(t, []byte(unreachableServer(ns)))
 	}
 	before := getServer(t, c.client, unwatched)
+	wantCreatedWithFinalizer(t, c.client, before, false)
+	for _, ns := range watched {
+		wantCreatedWithFinalizer(t, c.client, getServer(t, c.client, ns), true)
+	}
 	kubeconfig := serviceAccountKubeconfig(t, c, r.one(t, "ServiceAccount").Name)
 	wantOnlyNamespaceRights(t, c, kubeconfig)
 
@@ -69,6 +76,31 @@ func TestOperatorWithNamespaceRoles(t *testing.T) {
 	wantNoForbidden(t, op)
 	if op.Exited() {
 		t.Errorf("the operator exited: %v", op.Err())
+	}
+}
+
+// wantFinalizerPolicyScoped: the chart's finalizer policy applies in the
+// watched namespaces and not in the unwatched one, whose objects nobody
+// would ever finalize.
+func wantFinalizerPolicyScoped(t *testing.T, cl client.Client) {
+	t.Helper()
+	for _, ns := range watched {
+		if err := harness.WaitFinalizerPolicy(t.Context(), cl, ns, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := harness.WaitFinalizerPolicy(t.Context(), cl, unwatched, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantCreatedWithFinalizer: the server holds slotkeeper's finalizer before
+// the operator has started (want), or holds none.
+func wantCreatedWithFinalizer(t *testing.T, cl client.Client, ps *unstructured.Unstructured, want bool) {
+	t.Helper()
+	if got := slices.Contains(ps.GetFinalizers(), "pg.slotkeeper.dev/server"); got != want {
+		t.Errorf("PostgresServer %s/pg created with the finalizer: %v, want %v (finalizers %v)",
+			ps.GetNamespace(), got, want, ps.GetFinalizers())
 	}
 }
 

@@ -17,8 +17,8 @@ import (
 func finalizerPolicySpecs() {
 	It("gives each new object its finalizer in the create, and the operator never writes their metadata", func() {
 		for object, finalizer := range map[string]string{
-			"rslot/orders-cdc":  api.FinalizerName,
-			"rslot/standby-b":   api.FinalizerName,
+			"rslot/orders-cdc": api.FinalizerName,
+			"rslot/standby-b":  api.FinalizerName,
 			"pgserver/demo-db": api.ServerFinalizerName,
 		} {
 			meta := objectMeta(object)

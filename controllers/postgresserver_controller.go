@@ -5,16 +5,15 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/controllers/index"
+	"github.com/slotkeeper/slotkeeper/controllers/preamble"
 	"github.com/slotkeeper/slotkeeper/internal/connections"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/monitor"
@@ -62,24 +61,19 @@ type PostgresServerReconciler struct {
 // Reconcile brings one PostgresServer's monitor and status up to date.
 func (r *PostgresServerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var ps api.PostgresServer
-	if err := r.Get(ctx, req.NamespacedName, &ps); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.Monitor.Remove(req.NamespacedName)
-			metrics.DeleteServer(req.Namespace, req.Name)
-			r.written.Forget(req.NamespacedName)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if st, ok := r.written.Newer(req.NamespacedName, ps.ResourceVersion); ok {
-		ps.Status = *st.DeepCopy()
+	found, err := preamble.Load(ctx, r, req.NamespacedName, &ps, &ps.Status, r.written, func() {
+		r.Monitor.Remove(req.NamespacedName)
+		metrics.DeleteServer(req.Namespace, req.Name)
+		r.written.Forget(req.NamespacedName)
+	})
+	if !found || err != nil {
+		return ctrl.Result{}, err
 	}
 	if !ps.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &ps)
 	}
-	if controllerutil.AddFinalizer(&ps, api.ServerFinalizerName) {
-		if err := r.Update(ctx, &ps); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := preamble.HoldFinalizer(ctx, r, &ps, api.ServerFinalizerName); err != nil {
+		return ctrl.Result{}, err
 	}
 	before := ps.DeepCopy()
 	failover := r.observe(ctx, &ps)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/controllers/preamble"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
 	"github.com/slotkeeper/slotkeeper/internal/ownwrites"
 	"github.com/slotkeeper/slotkeeper/internal/status"
@@ -18,35 +18,33 @@ import (
 // Reconcile brings one ReplicationSlot's slot and status in line.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var rs api.ReplicationSlot
-	if err := r.Get(ctx, req.NamespacedName, &rs); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.Monitor.Untrack(req.NamespacedName)
-			metrics.DeleteSlot(req.Namespace, req.Name)
-			r.written.Forget(req.NamespacedName)
-			r.drops.Delete(req.NamespacedName)
-			r.heldMissing.Delete(req.NamespacedName)
-			r.intentClean.Delete(req.NamespacedName)
-			r.lost.Delete(req.NamespacedName)
-			r.madeOn.Delete(req.NamespacedName)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	found, err := preamble.Load(ctx, r, req.NamespacedName, &rs, &rs.Status, r.written, func() { r.forget(req.NamespacedName) })
+	if !found || err != nil {
+		return ctrl.Result{}, err
 	}
 	// A safety net under the per-call bounds: no reconcile holds a worker
 	// for longer than two actions and a read, whatever a server does.
 	ctx, cancel := context.WithTimeout(ctx, 2*r.actionTimeout()+r.Conns.Timeout(serverKeyOf(&rs)))
 	defer cancel()
-	if st, ok := r.written.Newer(req.NamespacedName, rs.ResourceVersion); ok {
-		rs.Status = *st.DeepCopy()
-	}
 	if !rs.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &rs)
 	}
-	if controllerutil.AddFinalizer(&rs, api.FinalizerName) {
-		if err := r.Update(ctx, &rs); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := preamble.HoldFinalizer(ctx, r, &rs, api.FinalizerName); err != nil {
+		return ctrl.Result{}, err
 	}
 	return r.reconcileLive(ctx, &rs)
+}
+
+// forget drops what this process kept for an object that is gone.
+func (r *Reconciler) forget(key types.NamespacedName) {
+	r.Monitor.Untrack(key)
+	metrics.DeleteSlot(key.Namespace, key.Name)
+	r.written.Forget(key)
+	r.drops.Delete(key)
+	r.heldMissing.Delete(key)
+	r.intentClean.Delete(key)
+	r.lost.Delete(key)
+	r.madeOn.Delete(key)
 }
 
 // reconcileLive runs the phases on an object that is not being deleted and

@@ -40,21 +40,23 @@ func scrapeWrites(ctx context.Context, cs *kubernetes.Clientset) (map[string]api
 		return out, nil
 	}
 	for _, m := range mf.GetMetric() {
-		w := writeOf(m)
-		if slices.Contains(writeVerbs, w.Verb) {
+		w, dryRun := writeOf(m)
+		// A dry run changes nothing (the rig's check that the finalizer
+		// policy is in force makes some); its series has the same key.
+		if slices.Contains(writeVerbs, w.Verb) && !dryRun {
 			out[w.key()] = w
 		}
 	}
 	return out, nil
 }
 
-func writeOf(m *dto.Metric) apiWrite {
+func writeOf(m *dto.Metric) (w apiWrite, dryRun bool) {
 	l := map[string]string{}
 	for _, p := range m.GetLabel() {
 		l[p.GetName()] = p.GetValue()
 	}
 	return apiWrite{Group: l["group"], Resource: l["resource"], Subresource: l["subresource"],
-		Verb: l["verb"], Code: l["code"], Count: m.GetCounter().GetValue()}
+		Verb: l["verb"], Code: l["code"], Count: m.GetCounter().GetValue()}, l["dry_run"] != ""
 }
 
 // diffWrites returns the requests served between two scrapes, sorted.

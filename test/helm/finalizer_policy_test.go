@@ -30,6 +30,8 @@ func TestFinalizerPolicyRender(t *testing.T) {
 		want       bool
 		namespaces []string
 	}{
+		// helm template's own capabilities (3.22) do not list the API.
+		{"auto, API not served", nil, false, nil},
 		{"auto, API served", []string{"--api-versions", mapAPI}, true, nil},
 		{"true", []string{"--set", "finalizerPolicy.enabled=true"}, true, nil},
 		{"false, API served", []string{"--api-versions", mapAPI, "--set", "finalizerPolicy.enabled=false"}, false, nil},

@@ -84,7 +84,10 @@ type scaleResult struct {
 	// slots at the least (a status patch and an Event each).
 	FailoverFloor time.Duration
 	// FloorCPU is kube-apiserver's and etcd's CPU over the floor's writes.
-	FloorCPU   time.Duration
+	FloorCPU time.Duration
+	// FloorHeld is the floor when the finalizer comes with the create
+	// (heldFloor): three writes a slot.
+	FloorHeld  time.Duration
 	ApplyConns int // max operator connections while the batches were applied
 }
 
@@ -117,7 +120,7 @@ func (r *scaleRig) measure(ctx context.Context, res *scaleResult) error {
 	ctx, cancel := r.op.Guard(ctx)
 	defer cancel()
 	var err error
-	res.APIFloor, res.FailoverFloor, res.FloorCPU = r.floor, r.failoverFloor, r.floorCPU
+	res.APIFloor, res.FailoverFloor, res.FloorCPU, res.FloorHeld = r.floor, r.failoverFloor, r.floorCPU, r.floorHeld
 	res.Logical = batchResult{Kind: "logical", N: res.Opts.slots}
 	res.Physical = batchResult{Kind: "physical", N: res.Opts.slots}
 	if res.Version, err = serverVersion(ctx, r.pg); err != nil {

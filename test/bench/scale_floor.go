@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -22,7 +23,10 @@ import (
 // time. Then the same for what a failover costs each slot at the least. No operator can make its batch Ready faster than this on the same
 // apiserver; the batches below add the operator, PostgreSQL and a watch.
 
-const floorNS = "floor"
+const (
+	floorNS     = "floor"
+	floorHeldNS = "floor-held"
+)
 
 // apiFloor times n objects' writes, then the writes a failover costs the
 // same objects (failoverWrites), and deletes the objects again.
@@ -38,7 +42,46 @@ func (r *scaleRig) apiFloor(ctx context.Context, n int) (batch, failover time.Du
 	if failover, err = timedWrites(ctx, n, r.failoverWrites); err != nil {
 		return 0, 0, fmt.Errorf("API floor of a failover: %w", err)
 	}
-	return batch, failover, r.c.DeleteAllOf(ctx, &api.ReplicationSlot{}, client.InNamespace(floorNS))
+	if err := r.c.DeleteAllOf(ctx, &api.ReplicationSlot{}, client.InNamespace(floorNS)); err != nil {
+		return 0, 0, err
+	}
+	if r.floorHeld, err = r.heldFloor(ctx, n); err != nil {
+		return 0, 0, fmt.Errorf("API floor with the finalizer in the create: %w", err)
+	}
+	return batch, failover, nil
+}
+
+// heldFloor times the three writes a new slot costs at the least when the
+// finalizer comes with its create, as the finalizer policy gives it: the
+// create, a status patch and an Event (floorHeldNS). The finalizers are
+// then taken off, untimed, so that the objects can go.
+func (r *scaleRig) heldFloor(ctx context.Context, n int) (time.Duration, error) {
+	if err := r.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: floorHeldNS}}); err != nil {
+		return 0, err
+	}
+	d, err := timedWrites(ctx, n, r.heldWrites)
+	if err != nil {
+		return 0, err
+	}
+	err = forEach(ctx, n, func(ctx context.Context, i int) error {
+		rs := &api.ReplicationSlot{}
+		rs.Namespace, rs.Name = floorHeldNS, scaleSlot("physical", i).Name
+		return r.c.Patch(ctx, rs, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`)))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return d, r.c.DeleteAllOf(ctx, &api.ReplicationSlot{}, client.InNamespace(floorHeldNS))
+}
+
+// heldWrites makes one object's three writes, its finalizer in the create.
+func (r *scaleRig) heldWrites(ctx context.Context, i int) error {
+	rs := scaleSlot("physical", i)
+	rs.Namespace, rs.Finalizers = floorHeldNS, []string{api.FinalizerName}
+	if err := r.c.Create(ctx, rs); err != nil {
+		return err
+	}
+	return r.statusAndEvent(ctx, rs, "127.0.0.1:5432", "Created", metav1.Now())
 }
 
 // timedWrites runs writes for objects 0..n-1 (forEach) and times the
@@ -86,12 +129,12 @@ func (r *scaleRig) statusAndEvent(ctx context.Context, rs *api.ReplicationSlot, 
 	if err := r.c.Status().Patch(ctx, rs, client.MergeFrom(before)); err != nil {
 		return err
 	}
-	ev := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: floorNS, Name: fmt.Sprintf("%s.%x", rs.Name, now.UnixNano())},
+	ev := &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: fmt.Sprintf("%s.%x", rs.Name, now.UnixNano())},
 		EventTime: metav1.NewMicroTime(now.Time), ReportingController: "bench", ReportingInstance: "bench",
 		Action: "Create", Reason: reason, Type: corev1.EventTypeNormal, Note: reason + ": physical slot " + rs.Name + " on " + host,
 		Regarding: corev1.ObjectReference{Kind: "ReplicationSlot", APIVersion: api.GroupVersion.String(),
-			Namespace: floorNS, Name: rs.Name, UID: rs.UID}}
-	_, err := r.cs.EventsV1().Events(floorNS).Create(ctx, ev, metav1.CreateOptions{})
+			Namespace: rs.Namespace, Name: rs.Name, UID: rs.UID}}
+	_, err := r.cs.EventsV1().Events(rs.Namespace).Create(ctx, ev, metav1.CreateOptions{})
 	return err
 }
 

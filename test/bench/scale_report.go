@@ -69,6 +69,22 @@ func writeBatches(b *strings.Builder, r scaleResult) {
 	writeBatchBounds(b, r)
 }
 
+// writeHeldFloor compares the batches with the floor of three writes.
+func writeHeldFloor(b *strings.Builder, r scaleResult) {
+	if r.FloorHeld <= 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nWith the finalizer in the create, as the finalizer policy gives it, the fewest writes are three: the same clients made each object's create (finalizer included), status patch and Event in **%s**. Against that floor the batches took %s (logical) and %s (physical); the write a slot costs beyond these three is the creation intent (status.origin, written before the slot is made so that a slot made just before a stop is known as the object's own).\n",
+		ms(r.FloorHeld), ratioTo(r.Logical.AllReady, r.FloorHeld), ratioTo(r.Physical.AllReady, r.FloorHeld))
+}
+
+func ratioTo(d, floor time.Duration) string {
+	if d <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f×", float64(d)/float64(floor))
+}
+
 // writeBatchBounds says what bounds the batches, from the figures above:
 // who used the CPUs, the API floor, and the operator's reconciles.
 func writeBatchBounds(b *strings.Builder, r scaleResult) {
@@ -86,9 +102,10 @@ func writeBatchBounds(b *strings.Builder, r scaleResult) {
 		count(l.N), applyWorkers, ms(r.APIFloor), floorVersus(r.APIFloor, 5*time.Second))
 	fmt.Fprintf(b, "\nThe same clients then made the writes a failover costs each of those objects at the least, a status patch naming the new host and one Event, in **%s**: the least a failover of %s slots can take on this apiserver and machine before its status says so, whatever PostgreSQL needs (see Failover recovery).\n",
 		ms(r.FailoverFloor), count(l.N))
+	writeHeldFloor(b, r)
 	writeFloorCost(b, r)
 	lc, pc := l.Controllers["replicationslot"], p.Controllers["replicationslot"]
-	fmt.Fprintf(b, "\nWhat bounds it: not PostgreSQL, which creates the same slots in %s (logical) and %s (physical), but the machine: over the two spans its 2 CPUs were busy %s and %s of the time, the largest user %s and %s. The operator's 8 workers reconciled each slot %.1f and %.1f times, %s and %s per reconcile, most of it waiting for kube-apiserver (the finalizer update, the status patch) on the saturated CPUs.\n",
+	fmt.Fprintf(b, "\nWhat bounds it: not PostgreSQL, which creates the same slots in %s (logical) and %s (physical), but the machine: over the two spans its 2 CPUs were busy %s and %s of the time, the largest user %s and %s. The operator's 8 workers reconciled each slot %.1f and %.1f times, %s and %s per reconcile, most of it waiting for kube-apiserver's writes on the saturated CPUs.\n",
 		ms(l.Postgres), ms(p.Postgres), pct(l.Machine.machine, span(l)), pct(p.Machine.machine, span(p)),
 		largestUser(l), largestUser(p), lc.Reconciles/float64(l.N), pc.Reconciles/float64(p.N), ms(lc.meanWork()), ms(pc.meanWork()))
 }

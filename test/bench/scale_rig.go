@@ -39,6 +39,7 @@ type scaleRig struct {
 	// failoverFloor: the same objects' failover writes (failoverWrites).
 	failoverFloor time.Duration
 	floorCPU      time.Duration // kube-apiserver's and etcd's, over the floor's writes
+	floorHeld     time.Duration // see heldFloor
 	opts          scaleOptions
 	cleanups      []func()
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -141,21 +140,4 @@ func (r *scaleRig) statusAndEvent(ctx context.Context, rs *api.ReplicationSlot, 
 // controlPlaneCPU is what kube-apiserver and etcd used of a sample.
 func controlPlaneCPU(s cpuSample) time.Duration {
 	return s.groups["kube-apiserver"] + s.groups["etcd"]
-}
-
-// writeFloorCost compares what a write cost kube-apiserver and etcd in the
-// floor and in each batch: a batch above its floor by more than its count
-// of writes says is paying for heavier writes or for reads and watches.
-func writeFloorCost(b *strings.Builder, r scaleResult) {
-	floorWrites := 4 * float64(r.Logical.N)
-	if r.FloorCPU <= 0 {
-		return
-	}
-	perWrite := func(cpu time.Duration, writes float64) string {
-		return fmt.Sprintf("%.2f ms", cpu.Seconds()*1000/writes)
-	}
-	l, p := r.Logical, r.Physical
-	fmt.Fprintf(b, "\nkube-apiserver and etcd used %.1f s of CPU for the floor's %s writes, %s a write; over the batches' spans, %s (logical) and %s (physical) a write of the table above, reads and watches included.\n",
-		r.FloorCPU.Seconds(), count(int(floorWrites)), perWrite(r.FloorCPU, floorWrites),
-		perWrite(controlPlaneCPU(l.Machine), total(l.Writes)), perWrite(controlPlaneCPU(p.Machine), total(p.Writes)))
 }

@@ -38,15 +38,6 @@ func scaleSection(r scaleResult) string {
 	return b.String()
 }
 
-// writePolicy says whether the batches ran with the finalizer policy.
-func writePolicy(b *strings.Builder, off bool) {
-	if off {
-		b.WriteString("**Not the default run:** without the finalizer policy of `config/admission` (`-scale-no-finalizer-policy`), as on Kubernetes before 1.36: the operator added each finalizer with an update of its own.\n\n")
-		return
-	}
-	b.WriteString("The finalizer policy of `config/admission` (a MutatingAdmissionPolicy, Kubernetes 1.36+) is installed after the API floor and before the operator, as `config/default` and the Helm chart install it: each object gets its finalizer inside its create, and the operator makes no update of its own. The floor's objects are written without it, as an operator that adds its finalizer itself must.\n\n")
-}
-
 func writeBatches(b *strings.Builder, r scaleResult) {
 	fmt.Fprintf(b, "### %s slots applied at once → all Ready\n\n", count(r.Opts.slots))
 	fmt.Fprintf(b, "ReplicationSlot objects created by %d goroutines in one namespace for one PostgresServer; timed from the first create to %s. The logical batch first, then the physical one, on a server without other slots. PostgreSQL's own time is measured in the same run, before the operator's batches, as superuser in one statement: `SELECT count(pg_create_logical_replication_slot('raw_'||i, 'pgoutput')) FROM generate_series(1,%d) i` in a fresh database (physical: `pg_create_physical_replication_slot('raw_'||i, true)`, reserving WAL as the operator's default `reserveWAL: true` does); the slots are dropped again. Operator CPU: user + system time of its process (`/proc/<pid>/stat`) over the same span. The last column is one List of the whole batch once it was Ready (median of three), which is what observing by List costs.\n\n", applyWorkers, observation(r.Opts.observe), r.Opts.slots)
@@ -67,22 +58,6 @@ func writeBatches(b *strings.Builder, r scaleResult) {
 	fmt.Fprintf(b, "\nThe operator's PostgreSQL connections while the batches were applied: at most %d. Write requests kube-apiserver served from each batch's first create to all Ready (the benchmark's own creates are the POSTs of replicationslots):\n\n", r.ApplyConns)
 	writeWrites(b, []string{r.Logical.Kind, r.Physical.Kind}, r.Logical.Writes, r.Physical.Writes)
 	writeBatchBounds(b, r)
-}
-
-// writeHeldFloor compares the batches with the floor of three writes.
-func writeHeldFloor(b *strings.Builder, r scaleResult) {
-	if r.FloorHeld <= 0 {
-		return
-	}
-	fmt.Fprintf(b, "\nWith the finalizer in the create, as the finalizer policy gives it, the fewest writes are three: the same clients made each object's create (finalizer included), status patch and Event in **%s**. Against that floor the batches took %s (logical) and %s (physical); the write a slot costs beyond these three is the creation intent (status.origin, written before the slot is made so that a slot made just before a stop is known as the object's own).\n",
-		ms(r.FloorHeld), ratioTo(r.Logical.AllReady, r.FloorHeld), ratioTo(r.Physical.AllReady, r.FloorHeld))
-}
-
-func ratioTo(d, floor time.Duration) string {
-	if d <= 0 {
-		return "—"
-	}
-	return fmt.Sprintf("%.2f×", float64(d)/float64(floor))
 }
 
 // writeBatchBounds says what bounds the batches, from the figures above:

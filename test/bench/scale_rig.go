@@ -84,16 +84,8 @@ func startScaleRig(ctx context.Context, opts scaleOptions) (r *scaleRig, err err
 			return r, err
 		}
 	}
-	if r.floor, r.failoverFloor, err = r.apiFloor(ctx, opts.slots); err != nil {
+	if err := r.floorsThenPolicy(ctx, paths.Root); err != nil {
 		return r, err
-	}
-	fmt.Printf("scale: API floor for %d slots: %s; of their failover: %s\n", opts.slots, ms(r.floor), ms(r.failoverFloor))
-	if !opts.noPolicy {
-		// After the floor, whose objects are the fewest writes of an
-		// operator that adds its finalizer itself.
-		if err := th.InstallFinalizerPolicy(ctx, r.kube.Env.Config, paths.Root, floorNS); err != nil {
-			return r, err
-		}
 	}
 	if err := r.startOperator(ctx, paths); err != nil {
 		return r, fmt.Errorf("operator: %w", err)
@@ -137,19 +129,40 @@ func (r *scaleRig) startKube(paths th.Paths) error {
 	return err
 }
 
+// floorsThenPolicy measures the API floors, then installs the finalizer
+// policy unless the options leave it out: after the floors, whose objects
+// make the writes of an operator that adds its finalizer itself.
+func (r *scaleRig) floorsThenPolicy(ctx context.Context, root string) (err error) {
+	if r.floor, r.failoverFloor, err = r.apiFloor(ctx, r.opts.slots); err != nil {
+		return err
+	}
+	fmt.Printf("scale: API floor for %d slots: %s; of their failover: %s\n", r.opts.slots, ms(r.floor), ms(r.failoverFloor))
+	if r.opts.noPolicy {
+		return nil
+	}
+	return th.InstallFinalizerPolicy(ctx, r.kube.Env.Config, root, floorNS)
+}
+
+// managerBin is $SLOTKEEPER_MANAGER_BIN, or a fresh build when that is not
+// set (make bench sets it to the fresh bin/manager).
+func (r *scaleRig) managerBin(ctx context.Context, paths th.Paths) (string, error) {
+	if os.Getenv("SLOTKEEPER_MANAGER_BIN") == "" {
+		return th.BuildManager(ctx, paths.Root, r.dir)
+	}
+	if _, err := os.Stat(paths.Manager); err != nil {
+		return "", fmt.Errorf("%w (make build writes it)", err)
+	}
+	return paths.Manager, nil
+}
+
 // startOperator runs $SLOTKEEPER_MANAGER_BIN, or builds the operator when
 // that is not set (make bench sets it to the fresh bin/manager), with its
 // metrics endpoint on a free local port, over plain HTTP (the rig scrapes
 // without a Kubernetes token), and starts sampling it.
 func (r *scaleRig) startOperator(ctx context.Context, paths th.Paths) error {
-	bin := paths.Manager
-	var err error
-	if os.Getenv("SLOTKEEPER_MANAGER_BIN") == "" {
-		if bin, err = th.BuildManager(ctx, paths.Root, r.dir); err != nil {
-			return err
-		}
-	} else if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("%w (make build writes it)", err)
+	bin, err := r.managerBin(ctx, paths)
+	if err != nil {
+		return err
 	}
 	if r.metrics, err = freeAddr(); err != nil {
 		return err

@@ -54,11 +54,7 @@ func TestOperatorWithNamespaceRoles(t *testing.T) {
 	for _, ns := range append([]string{unwatched}, watched...) {
 		c.apply(t, []byte(unreachableServer(ns)))
 	}
-	before := getServer(t, c.client, unwatched)
-	wantCreatedWithFinalizer(t, c.client, before, false)
-	for _, ns := range watched {
-		wantCreatedWithFinalizer(t, c.client, getServer(t, c.client, ns), true)
-	}
+	before := wantCreatedWithFinalizer(t, c.client)
 	kubeconfig := serviceAccountKubeconfig(t, c, r.one(t, "ServiceAccount").Name)
 	wantOnlyNamespaceRights(t, c, kubeconfig)
 
@@ -94,14 +90,20 @@ func wantFinalizerPolicyScoped(t *testing.T, cl client.Client) {
 	}
 }
 
-// wantCreatedWithFinalizer: the server holds slotkeeper's finalizer before
-// the operator has started (want), or holds none.
-func wantCreatedWithFinalizer(t *testing.T, cl client.Client, ps *unstructured.Unstructured, want bool) {
+// wantCreatedWithFinalizer: before the operator has started, the servers
+// of the watched namespaces hold slotkeeper's finalizer (the policy's) and
+// the unwatched one holds none. It returns the unwatched server.
+func wantCreatedWithFinalizer(t *testing.T, cl client.Client) *unstructured.Unstructured {
 	t.Helper()
-	if got := slices.Contains(ps.GetFinalizers(), "pg.slotkeeper.dev/server"); got != want {
-		t.Errorf("PostgresServer %s/pg created with the finalizer: %v, want %v (finalizers %v)",
-			ps.GetNamespace(), got, want, ps.GetFinalizers())
+	for _, ns := range append([]string{unwatched}, watched...) {
+		ps := getServer(t, cl, ns)
+		got, want := slices.Contains(ps.GetFinalizers(), "pg.slotkeeper.dev/server"), ns != unwatched
+		if got != want {
+			t.Errorf("PostgresServer %s/pg created with the finalizer: %v, want %v (finalizers %v)",
+				ns, got, want, ps.GetFinalizers())
+		}
 	}
+	return getServer(t, cl, unwatched)
 }
 
 // unreachableServer is a PostgresServer and its Secret in ns, pointing at a

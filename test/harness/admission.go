@@ -18,9 +18,9 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 )
 
-// FinalizerPolicyFiles are the objects of config/admission, as
+// finalizerPolicyFiles are the objects of config/admission, as
 // config/default installs them (without its name prefix).
-var FinalizerPolicyFiles = []string{"finalizer_policy.yaml", "finalizer_policy_binding.yaml"}
+var finalizerPolicyFiles = []string{"finalizer_policy.yaml", "finalizer_policy_binding.yaml"}
 
 // InstallFinalizerPolicy creates the finalizer policy of
 // root/config/admission and waits until kube-apiserver applies it: a
@@ -32,7 +32,7 @@ func InstallFinalizerPolicy(ctx context.Context, cfg *rest.Config, root, ns stri
 	if err != nil {
 		return err
 	}
-	for _, f := range FinalizerPolicyFiles {
+	for _, f := range finalizerPolicyFiles {
 		if err := createFromFile(ctx, c, filepath.Join(root, "config", "admission", f)); err != nil {
 			return err
 		}

@@ -64,11 +64,9 @@ func TestFinalizerPolicyRefusesOtherValues(t *testing.T) {
 
 func wantNoKind(t *testing.T, r rendered, kinds ...string) {
 	t.Helper()
-	for _, m := range r {
-		for _, k := range kinds {
-			if m.Kind == k {
-				t.Errorf("%s %s rendered", k, m.Name)
-			}
+	for _, k := range kinds {
+		for _, m := range r.all(k) {
+			t.Errorf("%s %s rendered", k, m.Name)
 		}
 	}
 }

@@ -95,6 +95,7 @@ func wantFinalizerPolicyScoped(t *testing.T, cl client.Client) {
 // the unwatched one holds none. It returns the unwatched server.
 func wantCreatedWithFinalizer(t *testing.T, cl client.Client) *unstructured.Unstructured {
 	t.Helper()
+	var out *unstructured.Unstructured
 	for _, ns := range append([]string{unwatched}, watched...) {
 		ps := getServer(t, cl, ns)
 		got, want := slices.Contains(ps.GetFinalizers(), "pg.slotkeeper.dev/server"), ns != unwatched
@@ -102,8 +103,11 @@ func wantCreatedWithFinalizer(t *testing.T, cl client.Client) *unstructured.Unst
 			t.Errorf("PostgresServer %s/pg created with the finalizer: %v, want %v (finalizers %v)",
 				ns, got, want, ps.GetFinalizers())
 		}
+		if !want {
+			out = ps
+		}
 	}
-	return getServer(t, cl, unwatched)
+	return out
 }
 
 // unreachableServer is a PostgresServer and its Secret in ns, pointing at a

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -18,21 +19,8 @@ func Invalidated(row *postgres.Slot) bool {
 	return invalidationOf(row) != ""
 }
 
-// invalidationOf names why PostgreSQL invalidated the slot: 17+ say so;
-// 16 only flags logical slots conflicting; any version shows wal_status lost.
-func invalidationOf(row *postgres.Slot) string {
-	switch {
-	case row.InvalidationReason != "":
-		return row.InvalidationReason
-	case row.Conflicting && row.RestartLSN != nil:
-		// 16 shows every invalidated logical slot as conflicting and lost;
-		// only a clash with recovery keeps its restart_lsn.
-		return "conflicting"
-	case row.WALStatus == "lost", row.Conflicting:
-		return "wal_removed"
-	}
-	return ""
-}
+// invalidationOf names why PostgreSQL invalidated the slot, or is empty.
+func invalidationOf(row *postgres.Slot) string { return observation.InvalidationOf(row) }
 
 func (r *Reconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
 	why := invalidationOf(row)

@@ -141,9 +141,7 @@ func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 // this object for news it has.
 func (r *Reconciler) saw(sc *slotScope, at time.Time, row *postgres.Slot) {
 	if snapshotLacks(sc) {
-		// A creation that read nothing back made an idle slot.
-		active := row != nil && row.Active
-		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at, active)
+		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at, observation.StateOf(row))
 	}
 }
 

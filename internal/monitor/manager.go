@@ -188,8 +188,8 @@ func (m *Manager) Track(server types.NamespacedName, slot string, obj types.Name
 // is woken. Without this, a slot dropped, or taken by a consumer, before
 // any snapshot held it would change no fingerprint and go unnoticed until
 // the object's next requeue.
-func (m *Manager) Expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, since time.Time, active bool) {
-	m.tracker.expect(server, slot, on, obj, since, active)
+func (m *Manager) Expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, since time.Time, seen observation.RowState) {
+	m.tracker.expect(server, slot, on, obj, since, seen)
 }
 
 // Wake reconciles one ReplicationSlot soon, e.g. when its creation ended.

@@ -64,7 +64,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 		if tc.otherToo {
 			m.Track(key, "a", other, 0)
 		}
-		m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, false)
+		m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, observation.RowState{})
 		m.notify(context.Background(), key, snapAt(seen.Add(-time.Second)), tc.cur)
 		if got := woken(m); got != tc.want {
 			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)
@@ -80,7 +80,7 @@ func TestExpectWakesWhenSlotMissing(t *testing.T) {
 	// only when the previous one had it: expectations are not kept.
 	m := New(connections.New())
 	m.Track(key, "a", obj, 0)
-	m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, false)
+	m.Expect(key, "a", observation.Endpoint{Host: "db", Port: 5432}, obj, seen, observation.RowState{})
 	empty := snapAt(seen.Add(time.Millisecond))
 	m.notify(context.Background(), key, empty, empty)
 	m.notify(context.Background(), key, empty, snapAt(seen.Add(time.Second)))
@@ -115,7 +115,7 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 	seen := time.Now()
 	m := New(connections.New())
 	m.Track(key, "a", obj, 0)
-	m.Expect(key, "a", primary, obj, seen, false)
+	m.Expect(key, "a", primary, obj, seen, observation.RowState{})
 	underWay := snap(seen.Add(-time.Millisecond), false, true)
 	m.notify(context.Background(), key, underWay, underWay)
 	if n := len(m.SlotEvents()); n != 0 {
@@ -129,11 +129,13 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 }
 
 // The first snapshot that lists the slot settles the expectation without
-// a wake only when the slot is as the object saw it: a consumer that took
+// a wake only when the slot is as the object saw it. A consumer that took
 // the slot between the creation and that poll (a CDC tool waiting for its
-// slot does) changes no fingerprint, since no earlier snapshot held the
-// slot, and status would say inactive until the next requeue.
-func TestExpectWakesWhenAConsumerCame(t *testing.T) {
+// slot does), or PostgreSQL invalidating it meanwhile (a checkpoint right
+// after the creation, with max_slot_wal_keep_size exceeded), changes no
+// fingerprint, since no earlier snapshot held the slot: status would keep
+// the old truth until the next requeue.
+func TestExpectWakesWhenTheSlotChanged(t *testing.T) {
 	key := types.NamespacedName{Namespace: "ns", Name: "db"}
 	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
 	on := observation.Endpoint{Host: "db", Port: 5432}
@@ -143,24 +145,34 @@ func TestExpectWakesWhenAConsumerCame(t *testing.T) {
 		s.At = at
 		return s
 	}
+	idle := postgres.Slot{Name: "a", Type: "logical", WALStatus: "reserved"}
+	held := idle
+	held.Active = true
+	lost := idle
+	lost.WALStatus, lost.InvalidationReason = "lost", "wal_removed"
+	lost16 := idle // 16 names no reason: lost and conflicting
+	lost16.WALStatus, lost16.Conflicting = "lost", true
 	seen := time.Now()
 	cases := []struct {
-		name         string
-		sawActive    bool
-		activeInPoll bool
-		want         int
+		name   string
+		saw    *postgres.Slot // nil: a creation that read nothing back
+		inPoll postgres.Slot
+		want   int
 	}{
-		{"created idle, idle in the poll", false, false, 0},
-		{"created idle, a consumer came before the poll", false, true, 1},
-		{"read while held, still held", true, true, 0},
-		{"read while held, the consumer left before the poll", true, false, 1},
+		{"created idle, idle in the poll", nil, idle, 0},
+		{"created idle, a consumer came before the poll", nil, held, 1},
+		{"read while held, still held", &held, held, 0},
+		{"read while held, the consumer left before the poll", &held, idle, 1},
+		{"created valid, invalidated before the poll (17+)", &idle, lost, 1},
+		{"created valid, invalidated before the poll (16)", nil, lost16, 1},
+		{"read invalidated, still invalidated", &lost, lost, 0},
 	}
 	for _, tc := range cases {
 		m := New(connections.New())
 		m.Track(key, "a", obj, 0)
-		m.Expect(key, "a", on, obj, seen, tc.sawActive)
+		m.Expect(key, "a", on, obj, seen, observation.StateOf(tc.saw))
 		prev := snap(seen.Add(-time.Second), map[string]postgres.Slot{})
-		cur := snap(seen.Add(time.Millisecond), map[string]postgres.Slot{"a": {Name: "a", Type: "logical", Active: tc.activeInPoll}})
+		cur := snap(seen.Add(time.Millisecond), map[string]postgres.Slot{"a": tc.inPoll})
 		m.notify(context.Background(), key, prev, cur)
 		if got := len(m.SlotEvents()); got != tc.want {
 			t.Errorf("%s: woken %d times, want %d", tc.name, got, tc.want)

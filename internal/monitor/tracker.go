@@ -41,11 +41,11 @@ type trackedSlot struct {
 	// snapshot is awaited for it.
 	expected time.Time
 	on       observation.Endpoint
-	// active is whether a consumer held the slot when the object saw it:
-	// a snapshot showing it otherwise is news to the object (a consumer
-	// connected between the creation and the first poll that lists the
-	// slot), not a confirmation.
-	active bool
+	// seen is the slot's state when the object saw it: a snapshot showing
+	// another is news to the object (a consumer connected, or PostgreSQL
+	// invalidated the slot, between the creation and the first poll that
+	// lists it), not a confirmation.
+	seen observation.RowState
 }
 
 func newTracker() *tracker {
@@ -96,20 +96,20 @@ func (t *tracker) track(server types.NamespacedName, slot string, obj types.Name
 	case ok && old.server != server:
 		t.remove(obj) // it moved to another server
 	case ok && old.slot == slot:
-		ts.expected, ts.on, ts.active = old.expected, old.on, old.active
+		ts.expected, ts.on, ts.seen = old.expected, old.on, old.seen
 	}
 	// Every reconcile tracks its object again: an object that stays with
 	// its server is only overwritten, its server's map kept.
 	t.put(obj, ts)
 }
 
-// expect records that obj saw its slot, held by a consumer or not, before
-// any snapshot did.
-func (t *tracker) expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, at time.Time, active bool) {
+// expect records that obj saw its slot, in state seen, before any
+// snapshot did.
+func (t *tracker) expect(server types.NamespacedName, slot string, on observation.Endpoint, obj types.NamespacedName, at time.Time, seen observation.RowState) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ts, ok := t.lookup(obj); ok && ts.server == server && ts.slot == slot {
-		ts.expected, ts.on, ts.active = at, on, active
+		ts.expected, ts.on, ts.seen = at, on, seen
 		t.put(obj, ts)
 	}
 }
@@ -117,12 +117,12 @@ func (t *tracker) expect(server types.NamespacedName, slot string, on observatio
 // due settles the expectations of a server's objects that a snapshot
 // answers, and forgets them. A snapshot answers one when it holds the slot
 // on the member the object knew it on, whenever its poll began: the slot
-// was read after the object knew it, so it is no news unless a consumer
-// came or went in between. Objects with no news come back in held, by slot
+// was read after the object knew it, so it is no news unless its state
+// changed in between (a consumer came or went, PostgreSQL invalidated it). Objects with no news come back in held, by slot
 // name. A snapshot polled after the object knew of the slot and lacking it
 // there answers it too: the slot went away before any snapshot held it.
-// Those objects, and those whose slot's consumer came or went, come back
-// in news, to be woken: no fingerprint shows either, since no earlier
+// Those objects, and those whose slot's state changed, come back in news,
+// to be woken: no fingerprint shows either, since no earlier
 // snapshot held the slot. Settling on the slot alone matters while polls
 // run back to back, as in a failover's recreations: a poll under way when
 // a creation ends shows the slot, and waking its object for that cost a
@@ -137,7 +137,7 @@ func (t *tracker) due(server types.NamespacedName, pollStart time.Time, slotOn f
 		}
 		row := slotOn(ts.slot, ts.on)
 		switch {
-		case row != nil && row.Active == ts.active:
+		case row != nil && observation.StateOf(row) == ts.seen:
 			if held == nil {
 				held = map[string][]types.NamespacedName{}
 			}

@@ -34,11 +34,11 @@ func TestTrackerByServer(t *testing.T) {
 		dueOnA, dueB bool // the expectation comes due on that server
 	}{
 		{"tracked on a", func(tr *tracker) { tr.track(a, "orders", obj, 0) }, 1, 0, false, false},
-		{"expects on a", func(tr *tracker) { tr.expect(a, "orders", on, obj, time.Unix(1, 0), false) }, 1, 0, true, false},
+		{"expects on a", func(tr *tracker) { tr.expect(a, "orders", on, obj, time.Unix(1, 0), observation.RowState{}) }, 1, 0, true, false},
 		{"tracked again on a keeps the expectation", func(tr *tracker) { tr.track(a, "orders", obj, 5) }, 1, 0, true, false},
 		{"moved to b drops it", func(tr *tracker) { tr.track(b, "orders", obj, 0) }, 0, 1, false, false},
-		{"an expectation for a is ignored", func(tr *tracker) { tr.expect(a, "orders", on, obj, time.Unix(1, 0), false) }, 0, 1, false, false},
-		{"expects on b", func(tr *tracker) { tr.expect(b, "orders", on, obj, time.Unix(1, 0), false) }, 0, 1, false, true},
+		{"an expectation for a is ignored", func(tr *tracker) { tr.expect(a, "orders", on, obj, time.Unix(1, 0), observation.RowState{}) }, 0, 1, false, false},
+		{"expects on b", func(tr *tracker) { tr.expect(b, "orders", on, obj, time.Unix(1, 0), observation.RowState{}) }, 0, 1, false, true},
 		{"untracked", func(tr *tracker) { tr.untrack(obj) }, 0, 0, false, false},
 	}
 	tr := newTracker()
@@ -68,7 +68,7 @@ func TestTrackerDueOnItsServer(t *testing.T) {
 	none := func(string, observation.Endpoint) *postgres.Slot { return nil }
 	tr := newTracker()
 	tr.track(a, "orders", obj, 0)
-	tr.expect(a, "orders", on, obj, time.Unix(1, 0), false)
+	tr.expect(a, "orders", on, obj, time.Unix(1, 0), observation.RowState{})
 	if _, news := tr.due(b, time.Unix(2, 0), none); len(news) != 0 {
 		t.Errorf("b's poll woke %v, an object of a", news)
 	}

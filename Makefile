@@ -148,11 +148,12 @@ docker-build: ## Build the operator image IMG.
 
 .PHONY: test
 test: tools verify-generated fmt-check vet vulncheck build ## Everything CI runs: generated files, gofmt, vet, govulncheck, then all tests incl. e2e.
-	$(TEST_ENV) go test $(GO_TEST_FLAGS) ./...
+	@# hack/gotest.sh repeats a digest of the failures at the end of the log.
+	$(TEST_ENV) bash hack/gotest.sh $(GO_TEST_FLAGS) ./...
 	@# ./... runs the controller suite on PostgreSQL 17; repeat it on the other majors.
 	for m in $(CONTROLLERS_EXTRA_MAJORS); do \
 		echo "== controllers suite on PostgreSQL $$m"; \
-		$(TEST_ENV) CONTROLLERS_PG_MAJOR=$$m go test $(GO_TEST_FLAGS) ./controllers/; \
+		$(TEST_ENV) CONTROLLERS_PG_MAJOR=$$m bash hack/gotest.sh $(GO_TEST_FLAGS) ./controllers/ || exit 1; \
 	done
 	@# go test above ran every fuzz target's committed corpus; now fuzz briefly.
 	@# A count, not a duration: a loaded CI machine then runs fewer inputs per

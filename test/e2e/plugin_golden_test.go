@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,5 +61,25 @@ func expectGolden(name, out string) {
 	}
 	want, err := os.ReadFile(path)
 	Expect(err).NotTo(HaveOccurred(), "no golden file; run with UPDATE_GOLDEN=1 and review it")
-	Expect(got).To(Equal(string(want)), "output of %s differs from the golden file (raw output:\n%s)", name, out)
+	Expect(got).To(Equal(string(want)), "output of %s differs from the golden file: %s (raw output:\n%s)",
+		name, firstDifference(got, string(want)), out)
+}
+
+// firstDifference names the first line where got and want differ, both
+// normalised, so that a failure says what changed in its first line.
+func firstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d is %q, the golden file has %q", i+1, gl, wl)
+		}
+	}
+	return "no line differs"
 }

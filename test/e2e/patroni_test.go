@@ -124,7 +124,7 @@ var _ = Describe("beside Patroni", Ordered, func() {
 			Expect(err).NotTo(HaveOccurred())
 			waitOnLeader(ns, memberAddr(pc, sw.To), "manage-cdc", "manage-replica")
 			Expect(pc.Settle(ctx)).To(Succeed())
-			expectRecreations(ns, i, "manage-cdc", "manage-replica")
+			expectRecreations(pc, ns, i, "manage-cdc", "manage-replica")
 		}
 
 		By("a Patroni restart on the leader drops nothing")
@@ -134,7 +134,7 @@ var _ = Describe("beside Patroni", Ordered, func() {
 		Expect(pc.StartPatroni(ctx, leader)).To(Succeed())
 		Expect(pc.RunLoops(ctx, leader, 2)).To(Succeed())
 		Consistently(jsonpath("rslot/manage-cdc", "{.status.recreations} {.status.vanished}", "-n", ns), "5s").Should(Equal("2 "))
-		expectRecreations(ns, 2, "manage-cdc", "manage-replica")
+		expectRecreations(pc, ns, 2, "manage-cdc", "manage-replica")
 
 		By("deleting a ReplicationSlot removes its entry after the drop, and nothing else")
 		kubectl("delete", "rslot/manage-cdc", "-n", ns, "--timeout=60s")
@@ -245,12 +245,20 @@ func waitOnLeader(ns, addr string, names ...string) {
 	}
 }
 
-func expectRecreations(ns string, want int, names ...string) {
+func expectRecreations(pc *pgtest.PatroniCluster, ns string, want int, names ...string) {
 	GinkgoHelper()
 	for _, n := range names {
 		Expect(kubectl("get", "rslot/"+n, "-n", ns, "-o", "jsonpath={.status.recreations} {.status.vanished}")).
-			To(Equal(fmt.Sprintf("%d ", want)), "%s: one recreation per switchover, none because Patroni dropped it", n)
+			To(Equal(fmt.Sprintf("%d ", want)), func() string { return recreationsStory(pc, ns, n) })
 	}
+}
+
+// recreationsStory says why a count of recreations is not the one
+// expected: what the rig did behind the test's back (a Patroni restarted
+// by its watchdog can fail over on its own), then the object's Events.
+func recreationsStory(pc *pgtest.PatroniCluster, ns, name string) string {
+	return fmt.Sprintf("%s: one recreation per switchover, none because Patroni dropped it; rig incidents: %v; events:\n%s",
+		name, pc.Incidents(), kubectl("events", "-n", ns, "--for", "rslot/"+name))
 }
 
 func confirmedOn(ctx context.Context, pc *pgtest.PatroniCluster, member, slot string) string {

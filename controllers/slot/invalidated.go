@@ -16,14 +16,11 @@ import (
 // Invalidated reports whether PostgreSQL has invalidated the slot: it can
 // no longer be used and only recreating it helps.
 func Invalidated(row *postgres.Slot) bool {
-	return invalidationOf(row) != ""
+	return observation.InvalidationOf(row) != ""
 }
 
-// invalidationOf names why PostgreSQL invalidated the slot, or is empty.
-func invalidationOf(row *postgres.Slot) string { return observation.InvalidationOf(row) }
-
 func (r *Reconciler) handleInvalidated(ctx context.Context, sc *slotScope, row *postgres.Slot) (*status.Outcome, error) {
-	why := invalidationOf(row)
+	why := observation.InvalidationOf(row)
 	if sc.rs.Spec.InvalidationPolicy == api.InvalidationKeep {
 		return status.Stall(api.ReasonInvalidated, fmt.Sprintf(
 			"PostgreSQL invalidated the slot (%s); its consumer cannot continue. Set invalidationPolicy: Recreate, or recreate the object", why)), nil

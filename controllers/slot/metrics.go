@@ -8,6 +8,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/metrics"
+	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -30,7 +31,7 @@ func publishMetrics(rs *api.ReplicationSlot, sc *slotScope) {
 	}
 	if row := sc.row; row != nil {
 		m.RetainedBytes, m.SafeWALSizeBytes = row.RetainedBytes, row.SafeWALSize
-		m.WALStatus, m.InvalidationReason = row.WALStatus, invalidationOf(row)
+		m.WALStatus, m.InvalidationReason = row.WALStatus, observation.InvalidationOf(row)
 		m.LagBytes = consumerLag(sc, row)
 		if row.InactiveSince != nil && !row.Active {
 			m.InactiveSince = ptr.To(float64(row.InactiveSince.Unix()))

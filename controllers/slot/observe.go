@@ -49,7 +49,7 @@ func observeRow(rs *api.ReplicationSlot, target *observation.Member, row *postgr
 	}
 	s.RestartLSN, s.ConfirmedFlushLSN = lsnString(row.RestartLSN), lsnString(row.ConfirmedFlushLSN)
 	// The reason as the metric has it: 15 and 16 do not name it.
-	s.WALStatus, s.SafeWALSizeBytes, s.InvalidationReason = row.WALStatus, row.SafeWALSize, invalidationOf(row)
+	s.WALStatus, s.SafeWALSizeBytes, s.InvalidationReason = row.WALStatus, row.SafeWALSize, observation.InvalidationOf(row)
 	s.InactiveSince = timePtr(row.InactiveSince)
 	s.RetainedWALBytes, s.RetainedWAL = nil, ""
 	if row.RetainedBytes != nil {

@@ -127,6 +127,10 @@ func causeDataGap() {
 	Expect(pg.Primary.Exec(context.Background(), "SELECT pg_drop_replication_slot('plugin_gap')")).To(Succeed())
 	Eventually(jsonpath("rslot/plugin-gap", dataGapStatus, "-n", pluginNS)).Should(Equal("True"))
 	kubectl("wait", "--for=condition=Ready", "rslot/plugin-gap", "-n", pluginNS, "--timeout=60s")
+	// The slot's status is written by the reconcile that recreated it; the
+	// server counts the new slot as managed only from the next poll that
+	// lists it. Until then the plugin would show it among the unmanaged.
+	Eventually(jsonpath("pgserver/db", "{.status.slots.managed}", "-n", pluginNS)).Should(Equal("3"))
 }
 
 func statusSpecs() {

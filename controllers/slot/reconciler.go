@@ -141,7 +141,7 @@ func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 // this object for news it has.
 func (r *Reconciler) saw(sc *slotScope, at time.Time, row *postgres.Slot) {
 	if snapshotLacks(sc) {
-		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at, observation.StateOf(row))
+		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at, observation.StateOf(row, budgetOf(sc.rs)))
 	}
 }
 

@@ -49,5 +49,5 @@ func overSlotBudget(m *observation.Member, slot string, budget int64) bool {
 		return false
 	}
 	sl, ok := m.Slots[slot]
-	return ok && sl.RetainedBytes != nil && *sl.RetainedBytes > budget
+	return ok && observation.OverBudget(&sl, budget)
 }

@@ -131,8 +131,9 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 // The first snapshot that lists the slot settles the expectation without
 // a wake only when the slot is as the object saw it. A consumer that took
 // the slot between the creation and that poll (a CDC tool waiting for its
-// slot does), or PostgreSQL invalidating it meanwhile (a checkpoint right
-// after the creation, with max_slot_wal_keep_size exceeded), changes no
+// slot does), PostgreSQL invalidating it meanwhile (a checkpoint right
+// after the creation, with max_slot_wal_keep_size exceeded), or WAL
+// written meanwhile putting it over the object's budget, changes no
 // fingerprint, since no earlier snapshot held the slot: status would keep
 // the old truth until the next requeue.
 func TestExpectWakesWhenTheSlotChanged(t *testing.T) {
@@ -145,32 +146,41 @@ func TestExpectWakesWhenTheSlotChanged(t *testing.T) {
 		s.At = at
 		return s
 	}
-	idle := postgres.Slot{Name: "a", Type: "logical", WALStatus: "reserved"}
+	small, large := int64(56), int64(32<<20)
+	idle := postgres.Slot{Name: "a", Type: "logical", WALStatus: "reserved", RetainedBytes: &small}
 	held := idle
 	held.Active = true
 	lost := idle
 	lost.WALStatus, lost.InvalidationReason = "lost", "wal_removed"
 	lost16 := idle // 16 names no reason: lost and conflicting
 	lost16.WALStatus, lost16.Conflicting = "lost", true
+	behind := idle
+	behind.RetainedBytes = &large
+	const budget = 16 << 20
 	seen := time.Now()
 	cases := []struct {
 		name   string
+		budget int64          // the object's spec.maxRetainedWAL
 		saw    *postgres.Slot // nil: a creation that read nothing back
 		inPoll postgres.Slot
 		want   int
 	}{
-		{"created idle, idle in the poll", nil, idle, 0},
-		{"created idle, a consumer came before the poll", nil, held, 1},
-		{"read while held, still held", &held, held, 0},
-		{"read while held, the consumer left before the poll", &held, idle, 1},
-		{"created valid, invalidated before the poll (17+)", &idle, lost, 1},
-		{"created valid, invalidated before the poll (16)", nil, lost16, 1},
-		{"read invalidated, still invalidated", &lost, lost, 0},
+		{"created idle, idle in the poll", 0, nil, idle, 0},
+		{"created idle, a consumer came before the poll", 0, nil, held, 1},
+		{"read while held, still held", 0, &held, held, 0},
+		{"read while held, the consumer left before the poll", 0, &held, idle, 1},
+		{"created valid, invalidated before the poll (17+)", 0, &idle, lost, 1},
+		{"created valid, invalidated before the poll (16)", 0, nil, lost16, 1},
+		{"read invalidated, still invalidated", 0, &lost, lost, 0},
+		{"created within the budget, over it in the poll", budget, &idle, behind, 1},
+		{"created, over the budget in the poll, no budget set", 0, &idle, behind, 0},
+		{"read over the budget, still over it", budget, &behind, behind, 0},
+		{"created within the budget, still within it", budget, nil, idle, 0},
 	}
 	for _, tc := range cases {
 		m := New(connections.New())
-		m.Track(key, "a", obj, 0)
-		m.Expect(key, "a", on, obj, seen, observation.StateOf(tc.saw))
+		m.Track(key, "a", obj, tc.budget)
+		m.Expect(key, "a", on, obj, seen, observation.StateOf(tc.saw, tc.budget))
 		prev := snap(seen.Add(-time.Second), map[string]postgres.Slot{})
 		cur := snap(seen.Add(time.Millisecond), map[string]postgres.Slot{"a": tc.inPoll})
 		m.notify(context.Background(), key, prev, cur)

@@ -42,9 +42,10 @@ type trackedSlot struct {
 	expected time.Time
 	on       observation.Endpoint
 	// seen is the slot's state when the object saw it: a snapshot showing
-	// another is news to the object (a consumer connected, or PostgreSQL
-	// invalidated the slot, between the creation and the first poll that
-	// lists it), not a confirmation.
+	// another is news to the object (a consumer connected, PostgreSQL
+	// invalidated the slot, or WAL written meanwhile put it over the
+	// budget, between the creation and the first poll that lists it), not
+	// a confirmation.
 	seen observation.RowState
 }
 
@@ -119,7 +120,7 @@ func (t *tracker) expect(server types.NamespacedName, slot string, on observatio
 // on the member the object knew it on, whenever its poll began: the slot
 // was read after the object knew it, so it is no news unless its state
 // changed in between (a consumer came or went, PostgreSQL invalidated
-// it). Objects with no news come back in held, by slot name. A snapshot
+// it, it went over the object's budget). Objects with no news come back in held, by slot name. A snapshot
 // polled after the object knew of the slot and lacking it there answers
 // it too: the slot went away before any snapshot held it. Those objects,
 // and those whose slot's state changed, come back in news, to be woken:
@@ -137,7 +138,7 @@ func (t *tracker) due(server types.NamespacedName, pollStart time.Time, slotOn f
 		}
 		row := slotOn(ts.slot, ts.on)
 		switch {
-		case row != nil && observation.StateOf(row) == ts.seen:
+		case row != nil && observation.StateOf(row, ts.budget) == ts.seen:
 			if held == nil {
 				held = map[string][]types.NamespacedName{}
 			}

@@ -3,23 +3,31 @@ package observation
 import "github.com/slotkeeper/slotkeeper/internal/postgres"
 
 // RowState is what of a slot's row decides an object's next step at the
-// moment it changes: whether a consumer holds the slot, and whether
-// PostgreSQL invalidated it. An object that saw its slot before any
-// snapshot did (it created or read it) is told when the first snapshot
-// that lists the slot shows another state; no fingerprint can show that
-// change, since no earlier snapshot held the slot.
+// moment it changes: whether a consumer holds the slot, whether
+// PostgreSQL invalidated it, and whether it retains more WAL than the
+// object's budget (spec.maxRetainedWAL). An object that saw its slot
+// before any snapshot did (it created or read it) is told when the first
+// snapshot that lists the slot shows another state; no fingerprint can
+// show that change, since no earlier snapshot held the slot.
 type RowState struct {
 	Active       bool
 	Invalidation string
+	OverBudget   bool
 }
 
-// StateOf is the state of row; a creation that read nothing back made an
-// idle, valid slot, the zero state.
-func StateOf(row *postgres.Slot) RowState {
+// StateOf is the state of row against budget (0: none); a creation that
+// read nothing back made an idle, valid slot that retains nothing yet,
+// the zero state.
+func StateOf(row *postgres.Slot, budget int64) RowState {
 	if row == nil {
 		return RowState{}
 	}
-	return RowState{Active: row.Active, Invalidation: InvalidationOf(row)}
+	return RowState{Active: row.Active, Invalidation: InvalidationOf(row), OverBudget: OverBudget(row, budget)}
+}
+
+// OverBudget: the slot retains more WAL than budget, when there is one.
+func OverBudget(row *postgres.Slot, budget int64) bool {
+	return budget > 0 && row.RetainedBytes != nil && *row.RetainedBytes > budget
 }
 
 // InvalidationOf names why PostgreSQL invalidated the slot, or is empty:

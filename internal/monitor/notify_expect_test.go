@@ -133,7 +133,8 @@ func TestExpectSettledOnItsMember(t *testing.T) {
 // the slot between the creation and that poll (a CDC tool waiting for its
 // slot does), PostgreSQL invalidating it meanwhile (a checkpoint right
 // after the creation, with max_slot_wal_keep_size exceeded), or WAL
-// written meanwhile putting it over the object's budget, changes no
+// written meanwhile putting it past max_slot_wal_keep_size (unreserved)
+// or over the object's budget, changes no
 // fingerprint, since no earlier snapshot held the slot: status would keep
 // the old truth until the next requeue.
 func TestExpectWakesWhenTheSlotChanged(t *testing.T) {
@@ -156,6 +157,8 @@ func TestExpectWakesWhenTheSlotChanged(t *testing.T) {
 	lost16.WALStatus, lost16.Conflicting = "lost", true
 	behind := idle
 	behind.RetainedBytes = &large
+	unreserved := behind
+	unreserved.WALStatus = "unreserved"
 	const budget = 16 << 20
 	seen := time.Now()
 	cases := []struct {
@@ -176,6 +179,7 @@ func TestExpectWakesWhenTheSlotChanged(t *testing.T) {
 		{"created, over the budget in the poll, no budget set", 0, &idle, behind, 0},
 		{"read over the budget, still over it", budget, &behind, behind, 0},
 		{"created within the budget, still within it", budget, nil, idle, 0},
+		{"created reserved, unreserved in the poll", 0, &idle, unreserved, 1},
 	}
 	for _, tc := range cases {
 		m := New(connections.New())

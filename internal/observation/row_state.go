@@ -4,14 +4,16 @@ import "github.com/slotkeeper/slotkeeper/internal/postgres"
 
 // RowState is what of a slot's row decides an object's next step at the
 // moment it changes: whether a consumer holds the slot, whether
-// PostgreSQL invalidated it, and whether it retains more WAL than the
-// object's budget (spec.maxRetainedWAL). An object that saw its slot
+// PostgreSQL invalidated it or will at the next checkpoint (wal_status
+// unreserved), and whether it retains more WAL than the object's budget
+// (spec.maxRetainedWAL). An object that saw its slot
 // before any snapshot did (it created or read it) is told when the first
 // snapshot that lists the slot shows another state; no fingerprint can
 // show that change, since no earlier snapshot held the slot.
 type RowState struct {
 	Active       bool
 	Invalidation string
+	Unreserved   bool
 	OverBudget   bool
 }
 
@@ -22,7 +24,8 @@ func StateOf(row *postgres.Slot, budget int64) RowState {
 	if row == nil {
 		return RowState{}
 	}
-	return RowState{Active: row.Active, Invalidation: InvalidationOf(row), OverBudget: OverBudget(row, budget)}
+	return RowState{Active: row.Active, Invalidation: InvalidationOf(row), Unreserved: row.WALStatus == "unreserved",
+		OverBudget: OverBudget(row, budget)}
 }
 
 // OverBudget: the slot retains more WAL than budget, when there is one.

@@ -141,7 +141,8 @@ func (r *Reconciler) newScope(rs *api.ReplicationSlot) *slotScope {
 // this object for news it has.
 func (r *Reconciler) saw(sc *slotScope, at time.Time, row *postgres.Slot) {
 	if snapshotLacks(sc) {
-		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at, observation.StateOf(row, budgetOf(sc.rs)))
+		seen := observation.StateOf(row, budgetOf(sc.rs))
+		r.Monitor.Expect(sc.serverKey, sc.name, sc.target.Endpoint, client.ObjectKeyFromObject(sc.rs), at, seen)
 	}
 }
 

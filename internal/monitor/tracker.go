@@ -119,15 +119,16 @@ func (t *tracker) expect(server types.NamespacedName, slot string, on observatio
 // answers, and forgets them. A snapshot answers one when it holds the slot
 // on the member the object knew it on, whenever its poll began: the slot
 // was read after the object knew it, so it is no news unless its state
-// changed in between (a consumer came or went, PostgreSQL invalidated
-// it, it went over the object's budget). Objects with no news come back in held, by slot name. A snapshot
-// polled after the object knew of the slot and lacking it there answers
-// it too: the slot went away before any snapshot held it. Those objects,
-// and those whose slot's state changed, come back in news, to be woken:
-// no fingerprint shows either, since no earlier snapshot held the slot. Settling on the slot alone matters while polls
-// run back to back, as in a failover's recreations: a poll under way when
-// a creation ends shows the slot, and waking its object for that cost a
-// reconcile per slot.
+// changed in between (a consumer came or went, PostgreSQL invalidated it,
+// it went unreserved or over the object's budget). Objects with no news
+// come back in held, by slot name. A snapshot polled after the object knew
+// of the slot and lacking it there answers it too: the slot went away
+// before any snapshot held it. Those objects, and those whose slot's state
+// changed, come back in news, to be woken: no fingerprint shows either,
+// since no earlier snapshot held the slot. Settling on the slot alone
+// matters while polls run back to back, as in a failover's recreations: a
+// poll under way when a creation ends shows the slot, and waking its
+// object for that cost a reconcile per slot.
 func (t *tracker) due(server types.NamespacedName, pollStart time.Time, slotOn func(slot string, on observation.Endpoint) *postgres.Slot) (held map[string][]types.NamespacedName, news []types.NamespacedName) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

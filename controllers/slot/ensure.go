@@ -139,6 +139,9 @@ func (r *Reconciler) ensurePresent(ctx context.Context, sc *slotScope, row *post
 	if o := refuseMismatch(sc, row); o != nil {
 		return o, nil
 	}
+	if sc.staleOnTarget {
+		return r.replaceStale(ctx, sc, row)
+	}
 	if isLost {
 		return r.newcomer(ctx, sc, lost, row)
 	}

@@ -27,6 +27,8 @@ import (
 // so (a copy it kept, or one it left there before) or this process made
 // it, or status.loss says a recreation of its own there may have (the
 // newcomer rules then judge it); any other stops the move (refuseMoveOnto).
+// A failover onto a member that still holds the slot this object left
+// there before is no survivor: that slot is stale (stale_target.go).
 func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) {
 	st := &sc.rs.Status
 	if st.Host == sc.target.Addr() {
@@ -37,6 +39,12 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 	}
 	reason := missingReason(sc)
 	sc.movedOnto = reason == api.ReasonRelocated && !recordedOn(sc, sc.target) && !r.madeHere(sc) && !r.attemptedHere(sc)
+	sc.staleOnTarget = present && leftOnPromoted(sc, reason) && !r.madeHere(sc)
+	if sc.staleOnTarget {
+		// Its record stays until the slot is dropped (replaceStale).
+		leaveBehind(sc, st.Host)
+		return
+	}
 	if present && sc.target.IsPrimary() {
 		r.survivorAhead(ctx, sc)
 	}

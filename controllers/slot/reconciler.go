@@ -112,6 +112,10 @@ type slotScope struct {
 	// status.copies records no slot of this object's, so one found there
 	// is judged as somebody else's (moveHost).
 	movedOnto bool
+	// staleOnTarget: the slot on the promoted target is the one this
+	// object left there at an earlier failover, not dropped before the
+	// member was promoted again (stale_target.go).
+	staleOnTarget bool
 	// events are the Events decided so far, recorded by publish.
 	events []pendingEvent
 	// lossTold: this reconcile tells the loss of a slot somebody else made

@@ -124,19 +124,11 @@ var _ = Describe("beside Patroni", Ordered, func() {
 			Expect(err).NotTo(HaveOccurred())
 			waitOnLeader(ns, memberAddr(pc, sw.To), "manage-cdc", "manage-replica")
 			Expect(pc.Settle(ctx)).To(Succeed())
+			// The second switchover goes back to the first leader, whether
+			// or not slotkeeper has dropped its stale slots there by then: a
+			// stale slot found on the promoted member is dropped and
+			// recreated, one recreation like any other.
 			expectRecreations(pc, ns, i, "manage-cdc", "manage-replica")
-			// The next switchover goes back to the former leader. Its stale
-			// slots must be gone first: slotkeeper drops them once it runs
-			// as a standby, and a promotion before that drop is a known gap
-			// (docs/architecture.md, "Not yet"), not what this story tests.
-			for _, slot := range []string{"manage_cdc", "manage_replica"} {
-				Eventually(func(g Gomega) {
-					var n int
-					g.Expect(pc.QueryRow(ctx, sw.From, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1",
-						[]any{slot}, &n)).To(Succeed(), "the former leader restarts as a standby")
-					g.Expect(n).To(BeZero(), "slotkeeper drops the stale %s on the former leader %s", slot, sw.From)
-				}, time.Minute).Should(Succeed())
-			}
 		}
 
 		By("a Patroni restart on the leader drops nothing")

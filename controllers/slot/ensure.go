@@ -78,6 +78,12 @@ func (r *Reconciler) ensureRead(ctx context.Context, sc *slotScope) (*status.Out
 	if o != nil {
 		return o, nil
 	}
+	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok && st.Ahead && st.Err == nil && row != nil {
+		// The read found the slot a failover's bulk recreation made after
+		// this reconcile looked at the creator: it is that recreation's,
+		// to be recorded with its gap, not a survivor.
+		return r.followAhead(ctx, sc, st)
+	}
 	if row != nil {
 		return r.ensurePresent(ctx, sc, row)
 	}

@@ -122,7 +122,7 @@ var _ = Describe("beside Patroni", Ordered, func() {
 			By(fmt.Sprintf("switchover %d: one recreation each, none by Patroni", i))
 			sw, err := pc.Switchover(ctx, "")
 			Expect(err).NotTo(HaveOccurred())
-			waitOnLeader(ns, memberAddr(pc, sw.To), "manage-cdc", "manage-replica")
+			waitOnLeaderCounted(ns, memberAddr(pc, sw.To), i, "manage-cdc", "manage-replica")
 			Expect(pc.Settle(ctx)).To(Succeed())
 			// The second switchover goes back to the first leader, whether
 			// or not slotkeeper has dropped its stale slots there by then: a
@@ -249,11 +249,30 @@ func waitOnLeader(ns, addr string, names ...string) {
 	}
 }
 
+// waitOnLeaderCounted is waitOnLeader for objects that must have counted
+// want recreations by the time status names the new leader: a sample that
+// shows them there, Ready, with another count fails at once (a status that
+// told the new host before the recreation and its gap).
+func waitOnLeaderCounted(ns, addr string, want int, names ...string) {
+	GinkgoHelper()
+	for _, n := range names {
+		Eventually(func(g Gomega) {
+			out, err := jsonpath("rslot/"+n, "{.status.host} "+readyReason+" {.status.recreations}", "-n", ns)()
+			g.Expect(err).NotTo(HaveOccurred())
+			f := strings.Fields(out)
+			g.Expect(f).To(HaveLen(3), "host, Ready reason and recreations of %s: %q", n, out)
+			if f[0] == addr && f[1] == "Available" && f[2] != strconv.Itoa(want) {
+				StopTrying(fmt.Sprintf("%s is Ready on the new leader %s with %s recreations counted, want %d", n, addr, f[2], want)).Now()
+			}
+			g.Expect(f[:2]).To(Equal([]string{addr, "Available"}))
+		}).Should(Succeed())
+	}
+}
+
 // expectRecreations waits for each named object to count want
-// recreations and no vanishing. It waits rather than reads once: a
-// reconcile that reads a slot the failover's bulk recreation made before
-// the bulk's own state says so writes the new host first and the
-// recreation a moment later (docs/architecture.md, "Not yet").
+// recreations and no vanishing, after Patroni has settled; an overshoot
+// (a second recreation, a vanishing) fails with what the rig and the
+// object saw.
 func expectRecreations(pc *pgtest.PatroniCluster, ns string, want int, names ...string) {
 	GinkgoHelper()
 	for _, n := range names {

@@ -4,12 +4,13 @@ package slot
 // left there. The slot is left on the old primary at a failover and
 // dropped once that member runs as a standby (left_behind.go); a second
 // failover back to that member before the drop finds the old slot on the
-// new primary. It is not the object's slot: its positions are those of the
-// timeline the object left, its consumer has confirmed changes on another
-// member since, and the catalog rows a logical slot needs were not held
-// for it while the member was a standby. Taking it would tell no data gap
-// and count no recreation, so it is dropped and recreated like a slot the
-// failover lost, with its gap.
+// new primary. It is not the object's slot any more: it stands where its
+// consumer stood before the first failover, the object gave it up then,
+// and nothing kept it usable since (whether the member that was primary
+// meanwhile held its catalog rows depends on hot_standby_feedback, which
+// slotkeeper does not govern). Taking it would tell no data gap and count
+// no recreation, so it is dropped and recreated like a slot the failover
+// lost, with its gap: the same outcome as when the drop came first.
 
 import (
 	"context"

@@ -62,6 +62,8 @@ var _ = Describe("a former primary promoted again before its stale slots were dr
 		By("the idle stale slot: dropped and recreated, with the gap from where its consumer confirmed on the second member")
 		Eventually(recreationsOf(lg), "30s").Should(Equal(int32(2)))
 		waitCondition(lg, api.ConditionDataGap, metav1.ConditionTrue, api.ReasonFailover)
+		Eventually(eventNotes(ps.Namespace, "StaleSlotDropped")).Should(ContainElement(And(
+			ContainSubstring(`"cdc" on `+proxy.Addr()), ContainSubstring("promoted again"))))
 		Eventually(eventNotes(ps.Namespace, api.ConditionDataGap)).Should(ContainElement(And(
 			ContainSubstring("on "+proxy.Addr()), ContainSubstring("changes from "+lastConfirmed+" to "))))
 		waitCondition(lg, api.ConditionReady, metav1.ConditionTrue, api.ReasonAvailable)

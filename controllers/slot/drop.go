@@ -26,6 +26,16 @@ type dropAnswer struct {
 // so does the SQL (it only drops an inactive one), which also leaves alone
 // a slot of that name that is not the declared kind any more.
 func (r *Reconciler) drop(ctx context.Context, sc *slotScope) dropAnswer {
+	a := r.dropSilently(ctx, sc)
+	if a.o == nil {
+		sc.event("Normal", "Dropped", record.ActionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
+	}
+	return a
+}
+
+// dropSilently is drop without the Event of a drop, for a caller that says
+// why it dropped the slot in an Event of its own.
+func (r *Reconciler) dropSilently(ctx context.Context, sc *slotScope) dropAnswer {
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	err := r.sendDropStatement(ctx, sc)
@@ -40,7 +50,6 @@ func (r *Reconciler) drop(ctx context.Context, sc *slotScope) dropAnswer {
 	case e != nil && e.Reason != postgres.ReasonSlotNotFound:
 		return dropAnswer{o: errorOutcome(e, sc), unsure: !postgres.DropOutcomeKnown(err)}
 	}
-	sc.event("Normal", "Dropped", record.ActionDrop, "dropped slot %q on %s", sc.name, sc.target.Addr())
 	return dropAnswer{}
 }
 

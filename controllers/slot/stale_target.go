@@ -18,6 +18,7 @@ import (
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
+	"github.com/slotkeeper/slotkeeper/internal/record"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
@@ -56,9 +57,12 @@ func (r *Reconciler) replaceStale(ctx context.Context, sc *slotScope, row *postg
 		return status.Retry(api.ReasonSlotActive, lead+"; slotkeeper never drops an active slot, and drops and "+
 			"recreates it once released: "+who), nil
 	}
-	if a := r.drop(ctx, sc); a.o != nil {
+	if a := r.dropSilently(ctx, sc); a.o != nil {
 		return a.o, nil
 	}
+	sc.event("Normal", "StaleSlotDropped", record.ActionDrop,
+		"dropped slot %q on %s: the one left there at the failover from that member, stale since it was promoted again; recreating it",
+		sc.name, sc.target.Addr())
 	removeCopy(sc, sc.target.Endpoint)
 	r.noteLostTo(sc, r.lossOf(sc, api.ReasonFailover, nil))
 	return r.recreate(ctx, sc, api.ReasonFailover, nil)

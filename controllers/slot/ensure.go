@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+	"github.com/slotkeeper/slotkeeper/internal/creator"
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 	"github.com/slotkeeper/slotkeeper/internal/status"
 )
@@ -36,7 +37,7 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 	// object found it missing, is present but new: the copies' rules for a
 	// slot that survived the failover do not apply to it.
 	r.moveHost(ctx, sc, present && !(busy && st.Ahead) && !named && !lost)
-	if busy && st.Ahead && st.Err == nil {
+	if aheadUnfailed(st, busy) {
 		return r.followAhead(ctx, sc, st)
 	}
 	if busy && !r.retryCreation(sc, st) {
@@ -46,6 +47,12 @@ func (r *Reconciler) ensureSlot(ctx context.Context, sc *slotScope) (*status.Out
 		return r.recreatedAhead(ctx, sc)
 	}
 	return r.ensureListed(ctx, sc)
+}
+
+// aheadUnfailed: the object's creation is a failover's bulk recreation
+// that has not failed, so the slot on the target is that recreation's.
+func aheadUnfailed(st creator.State, ok bool) bool {
+	return ok && st.Ahead && st.Err == nil
 }
 
 // ensureListed ensures the slot from what the snapshot lists: an owned
@@ -78,7 +85,7 @@ func (r *Reconciler) ensureRead(ctx context.Context, sc *slotScope) (*status.Out
 	if o != nil {
 		return o, nil
 	}
-	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); ok && st.Ahead && st.Err == nil && row != nil {
+	if st, ok := r.Creator.State(client.ObjectKeyFromObject(sc.rs)); aheadUnfailed(st, ok) && row != nil {
 		// The read found the slot a failover's bulk recreation made after
 		// this reconcile looked at the creator: it is that recreation's,
 		// to be recorded with its gap, not a survivor.

@@ -80,6 +80,11 @@ type Creator struct {
 	ctx  context.Context
 	jobs map[types.NamespacedName]*job
 	sems map[types.NamespacedName]chan struct{}
+	// lanes hold, per server, the creations that have their connection.
+	lanes map[types.NamespacedName]*lane
+	// ahead holds, per server, the bulk creations not yet seen ended
+	// (pendingAhead).
+	ahead map[types.NamespacedName][]*job
 	// pools hold the creations' connections, per server: reused, since a
 	// fresh authenticated connection per slot costs more than most
 	// creations, and apart from the monitor's pools because they carry no
@@ -104,6 +109,7 @@ func (c *Creator) Start(ctx context.Context) error {
 	c.mu.Lock()
 	jobs := c.jobs
 	c.jobs = map[types.NamespacedName]*job{}
+	c.ahead = map[types.NamespacedName][]*job{}
 	c.mu.Unlock()
 	for _, j := range jobs {
 		j.cancelAndWait()
@@ -122,6 +128,7 @@ func (c *Creator) NeedLeaderElection() bool { return true }
 // New returns an empty Creator.
 func New() *Creator {
 	return &Creator{jobs: map[types.NamespacedName]*job{}, sems: map[types.NamespacedName]chan struct{}{},
+		lanes: map[types.NamespacedName]*lane{}, ahead: map[types.NamespacedName][]*job{},
 		pools: map[types.NamespacedName]*postgres.Pools{}, running: map[types.NamespacedName]int{}, closed: map[types.UID]time.Time{}}
 }
 
@@ -143,15 +150,18 @@ func (c *Creator) Begin(req Request) bool {
 	sem, ok := c.sems[req.Server]
 	if !ok {
 		sem = make(chan struct{}, perServer)
-		c.sems[req.Server] = sem
+		c.sems[req.Server], c.lanes[req.Server] = sem, newLane()
 	}
 	pools, ok := c.pools[req.Server]
 	if !ok {
 		pools = postgres.NewPoolsOf(perServer)
 		c.pools[req.Server] = pools
 	}
-	j := newJob(req, pools)
+	j := newJob(req, pools, c.lanes[req.Server])
 	c.jobs[req.Slot] = j
+	if req.Ahead {
+		c.ahead[req.Server] = append(c.ahead[req.Server], j)
+	}
 	c.running[req.Server]++
 	go func() {
 		j.run(c.ctx, sem)
@@ -184,6 +194,8 @@ func (c *Creator) release(server types.NamespacedName, pools *postgres.Pools) {
 	delete(c.running, server)
 	delete(c.pools, server)
 	delete(c.sems, server)
+	delete(c.lanes, server)
+	delete(c.ahead, server)
 	c.mu.Unlock()
 	if pools != nil {
 		pools.CloseAll()

@@ -50,6 +50,7 @@ type State struct {
 type job struct {
 	req    Request
 	pools  *postgres.Pools
+	lane   *lane
 	cancel context.CancelFunc
 	done   chan struct{}
 
@@ -63,8 +64,8 @@ type job struct {
 	handled map[session]bool
 }
 
-func newJob(req Request, pools *postgres.Pools) *job {
-	return &job{req: req, pools: pools, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true,
+func newJob(req Request, pools *postgres.Pools, l *lane) *job {
+	return &job{req: req, pools: pools, lane: l, done: make(chan struct{}), st: State{Started: time.Now(), Queued: true,
 		Recreate: req.Recreate, From: req.From, FromTimeline: req.FromTimeline, Circumstances: req.Circumstances, OnStandby: req.OnStandby, Ahead: req.Ahead,
 		Host: req.Conn.Host, Port: req.Conn.Port},
 		handled: map[session]bool{}}
@@ -145,6 +146,8 @@ func (j *job) create(ctx context.Context) (postgres.LSN, *postgres.Slot, error) 
 	}
 	defer conn.Release()
 	j.update(func(s *State) { s.Queued, s.Started = false, time.Now() })
+	j.lane.enter(j)
+	defer j.lane.leave(j)
 	if j.req.Physical {
 		return j.createPhysical(ctx, conn)
 	}

@@ -55,15 +55,8 @@ func (c *Creator) Await(slot types.NamespacedName, d time.Duration) (State, bool
 // stuck reports a creation on the server that has waited for PostgreSQL
 // longer than d. The caller holds c.mu.
 func (c *Creator) stuck(server types.NamespacedName, d time.Duration) bool {
-	for _, j := range c.jobs {
-		if j.req.Server != server {
-			continue
-		}
-		if j.waitedLonger(d) {
-			return true
-		}
-	}
-	return false
+	l := c.lanes[server]
+	return l != nil && l.waitedLonger(d)
 }
 
 // TakeTerminations returns the blockers terminated or refused since the
@@ -145,12 +138,7 @@ func (c *Creator) AwaitAhead(slot types.NamespacedName, d time.Duration) {
 		c.mu.Unlock()
 		return
 	}
-	var pending []*job
-	for _, j := range c.jobs {
-		if j.req.Server == own.req.Server && j.req.Ahead {
-			pending = append(pending, j)
-		}
-	}
+	pending := c.pendingAhead(own.req.Server)
 	c.mu.Unlock()
 	own.mu.Lock()
 	own.awaited++

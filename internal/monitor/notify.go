@@ -67,13 +67,27 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 	}
 }
 
-// arrivalOnly: the slot is new in this snapshot and nothing else of it or
-// the members changed. An object that expected it (it created or read the
-// slot itself, see Expect) has nothing to learn from that; waking it would
-// only reconcile every new slot twice.
+// arrivalOnly: the slot is new in this snapshot, on one member only, and
+// nothing else of it or the members changed. An object that expected it
+// (it created or read the slot itself, see Expect) has nothing to learn
+// from that; waking it would only reconcile every new slot twice. A slot
+// new on several members at once is news all the same: the copy the
+// object made on a standby right after the slot is what FailoverReady
+// waits for, and the object saw only the slot it expected.
 func arrivalOnly(pf, cf *slotFingerprinter, slot string) bool {
-	return pf != nil && !pf.s.Holds(slot) && cf.s.Holds(slot) &&
+	return pf != nil && !pf.s.Holds(slot) && holders(cf.s, slot) == 1 &&
 		pf.claims == cf.claims && slices.Equal(pf.members, cf.members)
+}
+
+// holders counts the members of s that list the slot.
+func holders(s *observation.Snapshot, slot string) int {
+	n := 0
+	for i := range s.Members {
+		if _, ok := s.Members[i].Slots[slot]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 func (m *Manager) send(ctx context.Context, ch chan event.GenericEvent, key types.NamespacedName) {

@@ -193,3 +193,56 @@ func TestExpectWakesWhenTheSlotChanged(t *testing.T) {
 		}
 	}
 }
+
+// A slot that arrives in the snapshot on its primary and, in the same
+// poll, on a standby (the copy the object made right after creating it)
+// wakes the object that expected it: FailoverReady waits for the copy,
+// which the object did not see listed.
+func TestExpectedArrivalWithACopyWakes(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	obj := types.NamespacedName{Namespace: "ns", Name: "obj"}
+	primary := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 1}
+	standby := &postgres.Identity{SystemIdentifier: "7000", VersionNum: 170010, Timeline: 1, InRecovery: true}
+	member := func(host string, id *postgres.Identity, slots ...string) observation.Member {
+		rows := map[string]postgres.Slot{}
+		for _, s := range slots {
+			rows[s] = postgres.Slot{Name: s, Type: "physical"}
+		}
+		return observation.Member{Endpoint: observation.Endpoint{Host: host, Port: 5432}, Identity: id, Slots: rows}
+	}
+	seen := time.Now()
+	snap := func(at time.Time, onPrimary, onStandby bool) *observation.Snapshot {
+		var p, s []string
+		if onPrimary {
+			p = []string{"a"}
+		}
+		if onStandby {
+			s = []string{"a"}
+		}
+		sn := observation.NewSnapshot(time.Now(), "", []observation.Member{member("db-0", primary, p...), member("db-1", standby, s...)})
+		sn.At = at
+		return sn
+	}
+	cases := []struct {
+		name      string
+		onStandby bool
+		want      int
+	}{
+		{"the slot alone: expected", false, 0},
+		{"the slot and its copy: news", true, 1},
+	}
+	for _, tc := range cases {
+		m := New(connections.New())
+		m.Track(key, "a", obj, 0)
+		m.Expect(key, "a", observation.Endpoint{Host: "db-0", Port: 5432}, obj, seen, observation.RowState{})
+		m.notify(context.Background(), key, snap(seen.Add(-time.Second), false, false), snap(seen.Add(time.Millisecond), true, tc.onStandby))
+		n := 0
+		for len(m.SlotEvents()) > 0 {
+			<-m.SlotEvents()
+			n++
+		}
+		if n != tc.want {
+			t.Errorf("%s: woken %d times, want %d", tc.name, n, tc.want)
+		}
+	}
+}

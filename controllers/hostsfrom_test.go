@@ -29,15 +29,8 @@ import (
 // controller also does for Pods whose ports differ.
 var _ = Describe("spec.hostsFrom", func() {
 	It("follows the members a Service's EndpointSlices list", func() {
-		ns := newNamespace()
-		createSecret(ns, "pg", opRole, opPassword)
-		svc := hfService(ns, "db-r")
-		p, sb := hfForward(primary), hfForward(standby)
-		hfSliceFor(svc, p, "db-1", nil)
-		standbySlice := hfSliceFor(svc, sb, "db-2", nil)
-		ps := hfServer(ns, "db-r")
-
-		waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
+		ps, svc, p, sb, standbySlice := hfCluster()
+		ns := ps.Namespace
 		Eventually(hfMembers).WithArguments(ps).Should(Equal(map[string]api.MemberRole{
 			p.Addr(): api.RolePrimary, sb.Addr(): api.RoleStandby}))
 		Expect(get(ps).Status.Primary).To(Equal(p.Addr()))
@@ -211,6 +204,22 @@ func hfAddressType(host string) discoveryv1.AddressType {
 		return discoveryv1.AddressTypeIPv6
 	}
 	return discoveryv1.AddressTypeIPv4
+}
+
+// hfCluster serves the suite's primary and standby as Pods db-1 and db-2
+// behind a Service db-r of a new namespace, and returns a PostgresServer
+// following that Service once it is connected, the Service, both members'
+// forwarders and the standby's slice.
+func hfCluster() (*api.PostgresServer, *corev1.Service, *pgtest.Server, *pgtest.Server, *discoveryv1.EndpointSlice) {
+	ns := newNamespace()
+	createSecret(ns, "pg", opRole, opPassword)
+	svc := hfService(ns, "db-r")
+	p, sb := hfForward(primary), hfForward(standby)
+	hfSliceFor(svc, p, "db-1", nil)
+	standbySlice := hfSliceFor(svc, sb, "db-2", nil)
+	ps := hfServer(ns, "db-r")
+	waitCondition(ps, api.ConditionReady, metav1.ConditionTrue, api.ReasonConnected)
+	return ps, svc, p, sb, standbySlice
 }
 
 // hfServer is a PostgresServer "db" with no spec.hosts, taking its members

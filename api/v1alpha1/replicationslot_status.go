@@ -62,6 +62,13 @@ type SlotCopy struct {
 	// left on the standby, retaining WAL, as a slot somebody else made.
 	// +optional
 	Pending bool `json:"pending,omitempty"`
+	// UnlistedSince is when the PostgresServer stopped listing the member
+	// (its Pod terminating or rescheduled behind spec.hostsFrom, its host
+	// taken out of spec.hosts). The record is kept, so that the slot there
+	// is known as this object's when the member is back, and forgotten an
+	// hour later.
+	// +optional
+	UnlistedSince *metav1.Time `json:"unlistedSince,omitempty"`
 }
 
 // Blocker is a transaction in the slot's database that its creation waits

@@ -49,6 +49,7 @@ func (r *Reconciler) syncStandbyCopies(ctx context.Context, slot *slotScope) cop
 	if sc.row == nil || sc.target == nil || !sc.rs.Status.Owned {
 		return sc.report
 	}
+	noteUnlisted(slot)
 	r.dropLeftBehind(ctx, slot)
 	if !sc.target.IsPrimary() {
 		return sc.report
@@ -57,7 +58,6 @@ func (r *Reconciler) syncStandbyCopies(ctx context.Context, slot *slotScope) cop
 	for _, m := range standbyMembers(sc.snap) {
 		r.syncStandby(ctx, sc, m)
 	}
-	pruneCopies(slot)
 	markConsistent(slot)
 	return sc.report
 }

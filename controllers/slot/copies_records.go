@@ -98,18 +98,3 @@ func markConsistent(sc *slotScope) {
 		}
 	}
 }
-
-// pruneCopies forgets records of members the server no longer lists.
-func pruneCopies(sc *slotScope) {
-	sc.rs.Status.Copies = slices.DeleteFunc(sc.rs.Status.Copies, func(c api.SlotCopy) bool {
-		for _, m := range sc.snap.Members {
-			if m.Host == c.Host && m.Port == c.Port {
-				return false
-			}
-		}
-		return true
-	})
-	if len(sc.rs.Status.Copies) == 0 {
-		sc.rs.Status.Copies = nil
-	}
-}

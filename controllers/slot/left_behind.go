@@ -61,10 +61,8 @@ func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
 			removeCopy(sc, ep)
 		case sc.target.IsPrimary():
 		case m == nil:
-			// Unreachable, or no longer the cluster's: the record waits.
-			if sc.snap.Member(c.Host, c.Port) == nil {
-				removeCopy(sc, ep)
-			}
+			// Unreachable, no longer the cluster's, or no longer listed
+			// (noteUnlisted): the record waits.
 		case m.Slots != nil:
 			row, present := m.Slots[sc.name]
 			_ = r.dropLeft(ctx, sc, m, row, present)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -90,6 +91,8 @@ func (s Story) copies(w io.Writer) error {
 
 func copyNote(c api.SlotCopy) string {
 	switch {
+	case c.UnlistedSince != nil:
+		return "member not listed since " + c.UnlistedSince.UTC().Format(time.RFC3339) + "; forgotten an hour after that"
 	case c.Former:
 		return "left on a former primary; dropped once it runs as a standby"
 	case c.Pending:

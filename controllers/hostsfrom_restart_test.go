@@ -1,0 +1,69 @@
+package controllers_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+// A rolling restart of a StatefulSet deletes each Pod in turn: while it
+// terminates, and until its successor runs, the Pod is out of its Service's
+// slices, and its PostgreSQL comes back under the same DNS name with the
+// slots it had on disk.
+var _ = Describe("spec.hostsFrom, a standby's Pod restarting", func() {
+	It("keeps the record of the copy there while the Pod is out of the slices, and keeps the copy when it is back", func() {
+		ps, _, p, sb, standbySlice := hfCluster()
+		rs := physicalSlot(ps.Namespace, "hf-copy", "db")
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		DeferCleanup(func() {
+			if k8s.Get(bg, client.ObjectKeyFromObject(rs), rs) == nil {
+				deleteAndWait(rs)
+			}
+		})
+		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", sb.Host), HaveField("Port", int32(sb.Port)),
+			HaveField("Pending", false), HaveField("UnlistedSince", BeNil()))))
+
+		By("the standby's Pod terminating: out of the members, the record of its copy kept and marked")
+		hfSetTerminating(standbySlice, true)
+		Eventually(hfMembers).WithArguments(ps).Should(Equal(map[string]api.MemberRole{p.Addr(): api.RolePrimary}))
+		Eventually(func(g Gomega) {
+			g.Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", sb.Host), HaveField("UnlistedSince", Not(BeNil())))))
+		}).Should(Succeed())
+		Expect(slotExists(standby, "hf_copy")()).To(BeTrue())
+
+		By("the Pod back under the same address: the copy is this object's again")
+		hfSetTerminating(standbySlice, false)
+		Eventually(hfMembers).WithArguments(ps).Should(HaveKeyWithValue(sb.Addr(), api.RoleStandby))
+		Eventually(func(g Gomega) {
+			g.Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", sb.Host), HaveField("UnlistedSince", BeNil()))))
+		}).Should(Succeed())
+		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		Consistently(func(g Gomega) {
+			c := meta.FindStatusCondition(get(rs).Status.Conditions, api.ConditionFailoverReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+			g.Expect(c.Message).NotTo(ContainSubstring("did not make"))
+		}, 3*time.Second).Should(Succeed())
+
+		By("deleting the object drops the copy on the standby")
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "hf_copy")()).To(BeFalse())
+	})
+})
+
+// hfSetTerminating marks the slice's endpoint terminating, as the
+// EndpointSlice controller does for a Pod being deleted, or back to ready.
+func hfSetTerminating(es *discoveryv1.EndpointSlice, terminating bool) {
+	patch := client.MergeFrom(es.DeepCopy())
+	es.Endpoints[0].Conditions = hfConditions(!terminating, terminating)
+	Expect(k8s.Patch(bg, es, patch)).To(Succeed())
+}

@@ -1,0 +1,31 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
+)
+
+func TestCopyNote(t *testing.T) {
+	since := &metav1.Time{Time: time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)}
+	cases := []struct {
+		name string
+		in   api.SlotCopy
+		want string
+	}{
+		{"a kept copy", api.SlotCopy{Host: "db-1"}, none},
+		{"being created", api.SlotCopy{Host: "db-1", Pending: true}, "being created"},
+		{"left behind", api.SlotCopy{Host: "db-1", Former: true}, "former primary"},
+		{"unlisted", api.SlotCopy{Host: "db-1", UnlistedSince: since}, "not listed since 2026-12-06T20:00:00Z"},
+		{"left behind, unlisted", api.SlotCopy{Host: "db-1", Former: true, UnlistedSince: since}, "forgotten an hour after"},
+	}
+	for _, tc := range cases {
+		if got := copyNote(tc.in); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: copyNote = %q, want it to contain %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -75,19 +75,8 @@ func (m *Manager) notify(ctx context.Context, key types.NamespacedName, prev, cu
 // object made on a standby right after the slot is what FailoverReady
 // waits for, and the object saw only the slot it expected.
 func arrivalOnly(pf, cf *slotFingerprinter, slot string) bool {
-	return pf != nil && !pf.s.Holds(slot) && holders(cf.s, slot) == 1 &&
+	return pf != nil && !pf.s.Holds(slot) && cf.s.Holders(slot) == 1 &&
 		pf.claims == cf.claims && slices.Equal(pf.members, cf.members)
-}
-
-// holders counts the members of s that list the slot.
-func holders(s *observation.Snapshot, slot string) int {
-	n := 0
-	for i := range s.Members {
-		if _, ok := s.Members[i].Slots[slot]; ok {
-			n++
-		}
-	}
-	return n
 }
 
 func (m *Manager) send(ctx context.Context, ch chan event.GenericEvent, key types.NamespacedName) {

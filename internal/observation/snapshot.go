@@ -67,13 +67,17 @@ type Snapshot struct {
 }
 
 // Holds reports whether any member lists the slot.
-func (s *Snapshot) Holds(slot string) bool {
+func (s *Snapshot) Holds(slot string) bool { return s.Holders(slot) > 0 }
+
+// Holders counts the members that list the slot.
+func (s *Snapshot) Holders(slot string) int {
+	n := 0
 	for i := range s.Members {
 		if _, ok := s.Members[i].Slots[slot]; ok {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // SlotOn is the slot's row on the member at endpoint on, or nil.

@@ -35,3 +35,21 @@ func TestChoosePrimaryAliases(t *testing.T) {
 		}
 	}
 }
+
+// Holders counts every member that lists the slot, an unreachable one
+// (no Slots) counting for none; Holds is whether that count is above 0.
+func TestHolders(t *testing.T) {
+	has := func(host string, slots ...string) Member {
+		m := Member{Endpoint: Endpoint{Host: host, Port: 5432}, Slots: map[string]postgres.Slot{}}
+		for _, s := range slots {
+			m.Slots[s] = postgres.Slot{Name: s}
+		}
+		return m
+	}
+	s := &Snapshot{Members: []Member{has("db-0", "cdc", "replica"), has("db-1", "replica"), {Endpoint: Endpoint{Host: "db-2"}}}}
+	for slot, want := range map[string]int{"cdc": 1, "replica": 2, "other": 0} {
+		if got := s.Holders(slot); got != want || s.Holds(slot) != (want > 0) {
+			t.Errorf("%s: Holders %d, Holds %v; want %d", slot, got, s.Holds(slot), want)
+		}
+	}
+}

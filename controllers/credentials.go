@@ -33,11 +33,11 @@ func (r *PostgresServerReconciler) monitorConfig(ctx context.Context, ps *api.Po
 	}
 	cfg := monitor.Config{Conn: conn, PollInterval: ps.Spec.PollEvery(), SystemIdentifier: ps.Status.SystemIdentifier,
 		UnmanagedBudget: unmanagedBudget(ps)}
-	members, o := r.members(ctx, ps)
+	members, pods, o := r.members(ctx, ps)
 	if o != nil {
 		return monitor.Config{}, o
 	}
-	cfg.Members = members
+	cfg.Members, cfg.Pods = members, pods
 	return cfg, nil
 }
 

@@ -34,25 +34,28 @@ const (
 type discovered struct {
 	observation.Endpoint
 	key string
+	// pod is the backing Pod's name, "" when the slice does not say.
+	pod string
 }
 
 // members lists what the monitor probes: spec.hosts in their order, then the
 // members spec.hostsFrom's EndpointSlices list, sorted so the configuration
 // (and status.members) stays the same while the slices do.
-func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.PostgresServer) ([]observation.Endpoint, *status.Outcome) {
+// pods names the Pod behind each discovered member the slices name one for.
+func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.PostgresServer) (eps []observation.Endpoint, pods map[observation.Endpoint]string, o *status.Outcome) {
 	explicit := specHosts(ps.Spec.Hosts)
 	hf := ps.Spec.HostsFrom
 	if hf == nil {
-		return explicit, nil
+		return explicit, nil, nil
 	}
 	want, err := parseHostsFromPort(hf.Port)
 	if err != nil {
-		return nil, status.Stall(api.ReasonInvalidSpec, err.Error())
+		return nil, nil, status.Stall(api.ReasonInvalidSpec, err.Error())
 	}
 	var list discoveryv1.EndpointSliceList
 	if err := r.List(ctx, &list, client.InNamespace(ps.Namespace),
 		client.MatchingLabels{discoveryv1.LabelServiceName: hf.Service}); err != nil {
-		return nil, &status.Outcome{Phase: status.Retrying, Reason: api.ReasonError,
+		return nil, nil, &status.Outcome{Phase: status.Retrying, Reason: api.ReasonError,
 			Message: fmt.Sprintf("listing the EndpointSlices of Service %q: %v", hf.Service, err)}
 	}
 	found, noPort := endpointsOf(list.Items, want, hf.Service, ps.Namespace)
@@ -62,10 +65,24 @@ func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.Postgres
 			"max", maxMembers, "leftOut", cut)
 	}
 	if len(all) == 0 {
-		return nil, &status.Outcome{Phase: status.Retrying, Reason: api.ReasonServerUnavailable,
+		return nil, nil, &status.Outcome{Phase: status.Retrying, Reason: api.ReasonServerUnavailable,
 			Message: noMembersMessage(hf, noPort)}
 	}
-	return all, nil
+	return all, podsOf(found, all), nil
+}
+
+// podsOf maps each member kept to the Pod a slice named behind it.
+func podsOf(found []discovered, kept []observation.Endpoint) map[observation.Endpoint]string {
+	pods := map[observation.Endpoint]string{}
+	for _, d := range found {
+		if d.pod != "" && slices.Contains(kept, d.Endpoint) {
+			pods[d.Endpoint] = d.pod
+		}
+	}
+	if len(pods) == 0 {
+		return nil
+	}
+	return pods
 }
 
 func specHosts(hosts []api.HostPort) []observation.Endpoint {
@@ -183,6 +200,9 @@ func sliceEndpoints(s *discoveryv1.EndpointSlice, port int32, service, ns string
 		d.key = d.Addr()
 		if t := ep.TargetRef; t != nil && t.Name != "" {
 			d.key = t.Kind + "/" + t.Namespace + "/" + t.Name + ":" + strconv.Itoa(int(port))
+			if t.Kind == "Pod" && (t.Namespace == "" || t.Namespace == ns) {
+				d.pod = t.Name
+			}
 		}
 		out = append(out, d)
 	}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -209,5 +210,25 @@ func TestSliceMembersChanged(t *testing.T) {
 		if got := sliceMembersChanged.Update(event.UpdateEvent{ObjectOld: base.DeepCopy(), ObjectNew: n}); got != tc.want {
 			t.Errorf("%s: passes = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Each member kept is mapped to the Pod its slice names; a member of
+// spec.hosts, one whose endpoint names no Pod, and one left out (the IPv6
+// twin of a dual-stack Pod) are not.
+func TestHostsFromPods(t *testing.T) {
+	pgPort := []discoveryv1.EndpointPort{hfPort("postgresql", 5432)}
+	other := hfEndpoint("10.0.0.3", "", true, false)
+	other.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: "elsewhere", Name: "pg-9"}
+	found, _ := endpointsOf([]discoveryv1.EndpointSlice{
+		hfSlice("pg-6", discoveryv1.AddressTypeIPv6, pgPort, hfEndpoint("fd00::1", "pg-0", true, false)),
+		hfSlice("pg-4", discoveryv1.AddressTypeIPv4, pgPort, hfEndpoint("10.0.0.1", "pg-0", true, false),
+			hfEndpoint("10.0.0.2", "", true, false), other),
+	}, portChoice{}, "pg", "db")
+	kept, _ := mergeMembers(specHosts([]api.HostPort{{Host: "z.example"}}), found, maxMembers)
+	got := podsOf(found, kept)
+	want := map[observation.Endpoint]string{{Host: "10.0.0.1", Port: 5432}: "pg-0"}
+	if !maps.Equal(got, want) {
+		t.Errorf("pods %v, want %v", got, want)
 	}
 }

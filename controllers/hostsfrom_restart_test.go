@@ -60,6 +60,54 @@ var _ = Describe("spec.hostsFrom, a standby's Pod restarting", func() {
 	})
 })
 
+// A Pod without a hostname behind its Service (CloudNativePG's) is reached
+// by its IP. Deleted and recreated with its volume, it comes back under a
+// new IP with the slots it had: here the standby's new forwarder is the
+// new address, under the same Pod name.
+var _ = Describe("spec.hostsFrom, a standby's Pod recreated under a new address", func() {
+	It("moves the record of the copy to the Pod's new address and keeps the copy", func() {
+		ps, svc, p, sb, standbySlice := hfCluster()
+		rs := physicalSlot(ps.Namespace, "hf-moved", "db")
+		rs.Spec.Failover = true
+		Expect(k8s.Create(bg, rs)).To(Succeed())
+		DeferCleanup(func() {
+			if k8s.Get(bg, client.ObjectKeyFromObject(rs), rs) == nil {
+				deleteAndWait(rs)
+			}
+		})
+		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(ConsistOf(And(HaveField("Host", sb.Host),
+			HaveField("Port", int32(sb.Port)), HaveField("Pod", "db-2"))))
+
+		By("the Pod deleted: its slice gone, the record kept and marked")
+		Expect(k8s.Delete(bg, standbySlice)).To(Succeed())
+		Eventually(hfMembers).WithArguments(ps).Should(Equal(map[string]api.MemberRole{p.Addr(): api.RolePrimary}))
+		Eventually(func(g Gomega) {
+			g.Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Port", int32(sb.Port)), HaveField("UnlistedSince", Not(BeNil())))))
+		}).Should(Succeed())
+
+		By("the Pod recreated under a new address: the record follows it")
+		moved := hfForward(standby)
+		hfSliceFor(svc, moved, "db-2", nil)
+		Eventually(func(g Gomega) {
+			g.Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", moved.Host), HaveField("Port", int32(moved.Port)),
+				HaveField("Pod", "db-2"), HaveField("UnlistedSince", BeNil()))))
+		}).Should(Succeed())
+		Eventually(eventNotes(ps.Namespace, "SlotFollowed")).Should(ContainElement(And(ContainSubstring("Pod db-2"),
+			ContainSubstring(moved.Addr()), ContainSubstring(sb.Addr()))))
+		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		Consistently(func(g Gomega) {
+			c := meta.FindStatusCondition(get(rs).Status.Conditions, api.ConditionFailoverReady)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+		}, 3*time.Second).Should(Succeed())
+
+		By("deleting the object drops the copy through the new address")
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "hf_moved")()).To(BeFalse())
+	})
+})
+
 // hfSetTerminating marks the slice's endpoint terminating, as the
 // EndpointSlice controller does for a Pod being deleted, or back to ready.
 func hfSetTerminating(es *discoveryv1.EndpointSlice, terminating bool) {

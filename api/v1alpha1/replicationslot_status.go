@@ -44,6 +44,12 @@ type StandbySlot struct {
 type SlotCopy struct {
 	Host string `json:"host"`
 	Port int32  `json:"port,omitempty"`
+	// Pod names the Pod behind the member when spec.hostsFrom found it.
+	// The record belongs to that Pod: recreated under a new IP (with its
+	// volume, so with the slot), the record follows it to the new
+	// address; another Pod given the old IP is not this member.
+	// +optional
+	Pod string `json:"pod,omitempty"`
 	// StartLSN is where a logical copy began decoding: before the
 	// consumer confirms past it, changes in between would be lost.
 	// +optional

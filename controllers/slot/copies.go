@@ -49,6 +49,7 @@ func (r *Reconciler) syncStandbyCopies(ctx context.Context, slot *slotScope) cop
 	if sc.row == nil || sc.target == nil || !sc.rs.Status.Owned {
 		return sc.report
 	}
+	notePods(slot)
 	noteUnlisted(slot)
 	r.dropLeftBehind(ctx, slot)
 	if !sc.target.IsPrimary() {
@@ -78,7 +79,7 @@ func (r *Reconciler) syncStandby(ctx context.Context, sc *copyScope, m *observat
 	ctx, cancel := context.WithTimeout(ctx, r.actionTimeout())
 	defer cancel()
 	row, present := m.Slots[sc.name]
-	rec := status.FindCopy(sc.rs.Status.Copies, m.Endpoint)
+	rec := status.FindCopy(sc.rs.Status.Copies, m)
 	in := copies.Standby{Strategy: sc.strategy, Recorded: rec != nil, Former: rec != nil && rec.Former,
 		Present: present, StaleFailover: present && staleFailoverSlot(sc.rs, &row), Creating: r.copyCreating(sc.slotScope, m),
 		Unready: observation.SyncPending(sc.row, m)}

@@ -17,7 +17,7 @@ func (r *Reconciler) writeCopy(ctx context.Context, sc *slotScope, ep observatio
 	return r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) {
 		st.Copies = withoutCopy(slices.Clone(st.Copies), ep)
 		if c != nil {
-			st.Copies = append(st.Copies, *c)
+			st.Copies = append(st.Copies, withPod(sc, *c))
 		}
 	})
 }
@@ -66,7 +66,19 @@ func copyKey(rs *api.ReplicationSlot, ep observation.Endpoint) types.NamespacedN
 
 func addCopy(sc *slotScope, c api.SlotCopy) {
 	removeCopy(sc, observation.Endpoint{Host: c.Host, Port: c.Port})
-	sc.rs.Status.Copies = append(sc.rs.Status.Copies, c)
+	sc.rs.Status.Copies = append(sc.rs.Status.Copies, withPod(sc, c))
+}
+
+// withPod names in the record the Pod the snapshot lists at its address,
+// so that the record follows that Pod (copies_pods.go).
+func withPod(sc *slotScope, c api.SlotCopy) api.SlotCopy {
+	if sc.snap == nil || c.Pod != "" {
+		return c
+	}
+	if m := sc.snap.Member(c.Host, c.Port); m != nil {
+		c.Pod = m.Pod
+	}
+	return c
 }
 
 func removeCopy(sc *slotScope, ep observation.Endpoint) {

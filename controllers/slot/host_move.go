@@ -48,7 +48,7 @@ func (r *Reconciler) moveHost(ctx context.Context, sc *slotScope, present bool) 
 	if present && sc.target.IsPrimary() {
 		r.survivorAhead(ctx, sc)
 	}
-	if c := status.FindCopy(st.Copies, sc.target.Endpoint); c != nil && !c.Former && !c.Consistent && present {
+	if c := status.FindCopy(st.Copies, sc.target); c != nil && !c.Former && !c.Consistent && present {
 		row := sc.target.Slots[sc.name]
 		if start := copyStart(c, &row); start != "" {
 			r.unreadyCopyGap(sc, start, reason)

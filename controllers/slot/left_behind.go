@@ -43,7 +43,7 @@ func leaveBehind(sc *slotScope, addr string) {
 // recordedOn: status.copies says the slot on member m is this object's (a
 // copy it keeps, or one it left there).
 func recordedOn(sc *slotScope, m *observation.Member) bool {
-	return status.FindCopy(sc.rs.Status.Copies, m.Endpoint) != nil
+	return status.FindCopy(sc.rs.Status.Copies, m) != nil
 }
 
 // dropLeftBehind drops the slots left behind on members the copies phase

@@ -32,7 +32,7 @@ func leftOnPromoted(sc *slotScope, reason string) bool {
 	if reason != api.ReasonFailover || t == nil || t.Identity == nil || !t.IsPrimary() {
 		return false
 	}
-	c := status.FindCopy(st.Copies, t.Endpoint)
+	c := status.FindCopy(st.Copies, t)
 	return c != nil && c.Former && st.ObservedTimeline > 0 && t.Identity.Timeline > st.ObservedTimeline
 }
 

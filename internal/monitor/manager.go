@@ -16,6 +16,9 @@ import (
 // Config is what a server monitor needs to reach the members.
 type Config struct {
 	Members []observation.Endpoint
+	// Pods names the Pod behind each member found through
+	// spec.hostsFrom; members of spec.hosts have none.
+	Pods map[observation.Endpoint]string
 	// Conn is the template for every connection; Host and Port are set per
 	// member and Database to the maintenance database.
 	Conn         postgres.ConnConfig

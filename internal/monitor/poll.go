@@ -24,6 +24,7 @@ func (s *server) poll(ctx context.Context) *observation.Snapshot {
 			defer wg.Done()
 			start := time.Now()
 			members[i] = s.probe(ctx, ep)
+			members[i].Pod = cfg.Pods[ep]
 			metrics.ObserveProbe(s.key.Namespace, s.key.Name, ep.Addr(), time.Since(start))
 		}()
 	}

@@ -25,6 +25,11 @@ func (e Endpoint) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(i
 // Member is what one poll saw of one member.
 type Member struct {
 	Endpoint
+	// Pod names the Pod behind the member when an EndpointSlice of
+	// spec.hostsFrom listed it (its TargetRef); "" for a member of
+	// spec.hosts. A Pod recreated under a new IP is the same member with
+	// its data directory: the records kept of slots there follow the name.
+	Pod string
 	// Identity is nil when the member could not be reached.
 	Identity *postgres.Identity
 	Err      *postgres.Error

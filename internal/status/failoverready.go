@@ -152,7 +152,7 @@ func syncedCopy(m *observation.Member, in FailoverInputs) judged {
 func keptLogicalCopy(m *observation.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
-	rec := FindCopy(in.Copies, m.Endpoint)
+	rec := FindCopy(in.Copies, m)
 	if ok && rec != nil && !rec.Former && !rec.Pending {
 		v.Present, v.Persistent = true, !row.Temporary
 		v.LagBytes = copyLag(in.Row.ConfirmedFlushLSN, row.ConfirmedFlushLSN)
@@ -199,7 +199,7 @@ func lsnText(l *postgres.LSN) string {
 func physicalCopy(m *observation.Member, in FailoverInputs) judged {
 	v := api.StandbySlot{Host: m.Host, Port: m.Port}
 	row, ok := m.Slots[in.Name]
-	rec := FindCopy(in.Copies, m.Endpoint)
+	rec := FindCopy(in.Copies, m)
 	switch {
 	case !ok || rec == nil || rec.Former || rec.Pending:
 		return notReady(v, api.ReasonNotSynced, "no copy yet")
@@ -215,11 +215,13 @@ func physicalCopy(m *observation.Member, in FailoverInputs) judged {
 	return ready(v)
 }
 
-// FindCopy returns the record of the copy on a member, or nil.
-func FindCopy(copies []api.SlotCopy, ep observation.Endpoint) *api.SlotCopy {
+// FindCopy returns the record of the copy on member m, or nil. A record
+// that names a Pod is not the record of another Pod given its address.
+func FindCopy(copies []api.SlotCopy, m *observation.Member) *api.SlotCopy {
 	for i := range copies {
-		if copies[i].Host == ep.Host && copies[i].Port == ep.Port {
-			return &copies[i]
+		c := &copies[i]
+		if c.Host == m.Host && c.Port == m.Port && (c.Pod == "" || m.Pod == "" || c.Pod == m.Pod) {
+			return c
 		}
 	}
 	return nil

@@ -32,6 +32,10 @@ func (h *harness) onePollBench(ctx context.Context, out string) error {
 	if err != nil {
 		return fmt.Errorf("copy catch-up: %w", err)
 	}
+	fresh, err := h.freshFailoverSlots(ctx, onePollMajor)
+	if err != nil {
+		return fmt.Errorf("new failover slot: %w", err)
+	}
 	var wal []time.Duration
 	for range 3 {
 		d, err := h.walLevelBack(ctx, onePollMajor)
@@ -52,11 +56,18 @@ func (h *harness) onePollBench(ctx context.Context, out string) error {
 	if err != nil {
 		return fmt.Errorf("budget: %w", err)
 	}
-	fmt.Printf("onepoll: copy catch-up %v; wal_level back %v; rejoin %v; budget %+v\n", copies, wal, rejoins, budget)
-	return spliceSection(out, onePollHeading, onePollSection(started, copies, wal, rejoins, budget))
+	f := onePollFigures{copies: copies, fresh: fresh, wal: wal, rejoins: rejoins, budget: budget}
+	fmt.Printf("onepoll: %+v\n", f)
+	return spliceSection(out, onePollHeading, onePollSection(started, f))
 }
 
-func onePollSection(started time.Time, copies, wal, rejoins []time.Duration, bt budgetTimes) string {
+// onePollFigures holds each scenario's runs.
+type onePollFigures struct {
+	copies, fresh, wal, rejoins []time.Duration
+	budget                      budgetTimes
+}
+
+func onePollSection(started time.Time, f onePollFigures) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\nWritten by `make bench` (or `go run ./test/bench -only %s`, which refreshes this section alone) on %s. Machine: %s; PostgreSQL %d (internal/pgtest, a primary and a streaming standby); kube-apiserver v1.36 (envtest); the operator's controllers in-process with default options (pollInterval 5 s). The target is one pollInterval + 1 s from the moment the thing became true.\n\n",
 		onePollHeading, onePollName, started.UTC().Format("2006-01-02 15:04 UTC"), machine(), onePollMajor)
@@ -64,14 +75,15 @@ func onePollSection(started time.Time, copies, wal, rejoins []time.Duration, bt 
 	row := func(what string, ds []time.Duration) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | ≤ %s | %s |\n", what, joinMs(ds), ms(medianOf(ds)), ms(slices.Max(ds)), ms(onePollTarget), metOrMiss(slices.Max(ds) <= onePollTarget))
 	}
-	row("a physical slot's copy on the standby reaches the primary slot's restart_lsn after its last move (failover: true; the primary's slot advanced as superuser after 1,000 rows were inserted)", copies)
-	row("a logical slot on the standby, WALLevelTooLow while the primary ran wal_level replica: primary back up with wal_level logical → Ready", wal)
-	row("a logical failover slot after a switchover: the former primary rejoins as a standby (slot sync worker on), keeping its stale copy → FailoverReady=True (Synced)", rejoins)
-	row("a managed logical slot's retention over its spec.maxRetainedWAL (48Mi) → WALRetentionHealthy=False (OverBudget)", bt.slotOver)
-	row("the same slot moved to the end of WAL → WALRetentionHealthy=True (WithinBudget)", bt.slotBack)
-	row("an inactive unmanaged slot's retention over spec.maxUnmanagedRetainedWAL (48Mi) → the server's UnmanagedWALRetentionHealthy=False (OverBudget)", bt.serverOver)
-	row("the same slot moved to the end of WAL → UnmanagedWALRetentionHealthy=True (WithinBudget)", bt.serverBack)
-	b.WriteString("\nThe copy is timed from the primary slot's move to the copy's restart_lsn read on the standby (every 10 ms, as superuser): that includes the standby's replay of the WAL, the next monitor poll and one reconcile. The wal_level figure is timed from the end of the primary's restart (pgtest's restart returns once it accepts connections) to Ready=True seen in the API (every 10 ms). The rejoin is timed from the end of pgtest's Rejoin (the former primary streams from the promoted server) to FailoverReady=True, while a stand-in consumer writes a row and advances the slot on the promoted server every 200 ms. The budget figures are timed from the pg_switch_wal after which the slot's retention, read as superuser, was over the budget as the status judges it (the unmanaged total rounded down to 16 MiB), and from the end of a CHECKPOINT plus pg_replication_slot_advance of both slots, to the condition seen in the API (every 10 ms). Each budget run begins as soon as the previous condition was seen, that is just after a poll, so its figures come close to a whole pollInterval: the slow end of the range.\n")
+	row("a physical slot's copy on the standby reaches the primary slot's restart_lsn after its last move (failover: true; the primary's slot advanced as superuser after 1,000 rows were inserted)", f.copies)
+	row("a new physical slot with failover: true, created while the pair runs → FailoverReady=True (Synced), its copy made on the standby", f.fresh)
+	row("a logical slot on the standby, WALLevelTooLow while the primary ran wal_level replica: primary back up with wal_level logical → Ready", f.wal)
+	row("a logical failover slot after a switchover: the former primary rejoins as a standby (slot sync worker on), keeping its stale copy → FailoverReady=True (Synced)", f.rejoins)
+	row("a managed logical slot's retention over its spec.maxRetainedWAL (48Mi) → WALRetentionHealthy=False (OverBudget)", f.budget.slotOver)
+	row("the same slot moved to the end of WAL → WALRetentionHealthy=True (WithinBudget)", f.budget.slotBack)
+	row("an inactive unmanaged slot's retention over spec.maxUnmanagedRetainedWAL (48Mi) → the server's UnmanagedWALRetentionHealthy=False (OverBudget)", f.budget.serverOver)
+	row("the same slot moved to the end of WAL → UnmanagedWALRetentionHealthy=True (WithinBudget)", f.budget.serverBack)
+	b.WriteString("\nThe copy is timed from the primary slot's move to the copy's restart_lsn read on the standby (every 10 ms, as superuser): that includes the standby's replay of the WAL, the next monitor poll and one reconcile. A new failover slot is timed from its create to FailoverReady=True seen in the API (every 10 ms), one slot after another. The wal_level figure is timed from the end of the primary's restart (pgtest's restart returns once it accepts connections) to Ready=True seen in the API (every 10 ms). The rejoin is timed from the end of pgtest's Rejoin (the former primary streams from the promoted server) to FailoverReady=True, while a stand-in consumer writes a row and advances the slot on the promoted server every 200 ms. The budget figures are timed from the pg_switch_wal after which the slot's retention, read as superuser, was over the budget as the status judges it (the unmanaged total rounded down to 16 MiB), and from the end of a CHECKPOINT plus pg_replication_slot_advance of both slots, to the condition seen in the API (every 10 ms). Each budget run begins as soon as the previous condition was seen, that is just after a poll, so its figures come close to a whole pollInterval: the slow end of the range.\n")
 	return b.String()
 }
 

@@ -29,3 +29,12 @@ func TestCopyNote(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyMember(t *testing.T) {
+	if got := copyMember(api.SlotCopy{Host: "10.0.0.9", Port: 5432, Pod: "db-2"}); got != "10.0.0.9:5432 (Pod db-2)" {
+		t.Errorf("with a Pod: %q", got)
+	}
+	if got := copyMember(api.SlotCopy{Host: "db.example", Port: 5432}); got != "db.example:5432" {
+		t.Errorf("without: %q", got)
+	}
+}

@@ -84,9 +84,19 @@ func (s Story) copies(w io.Writer) error {
 	fmt.Fprintln(w, "Copies (kept by slotkeeper on other members):")
 	t := &Table{Headers: []string{"  MEMBER", "START LSN", "CONSISTENT", "NOTE"}}
 	for _, c := range cs {
-		t.Add(LevelOK, fmt.Sprintf("  %s:%d", c.Host, c.Port), orNone(c.StartLSN), yesNo(c.Consistent), copyNote(c))
+		t.Add(LevelOK, "  "+copyMember(c), orNone(c.StartLSN), yesNo(c.Consistent), copyNote(c))
 	}
 	return t.Write(w, false)
+}
+
+// copyMember is the record's address, with the Pod it belongs to when
+// spec.hostsFrom named one.
+func copyMember(c api.SlotCopy) string {
+	m := fmt.Sprintf("%s:%d", c.Host, c.Port)
+	if c.Pod != "" {
+		m += " (Pod " + c.Pod + ")"
+	}
+	return m
 }
 
 func copyNote(c api.SlotCopy) string {

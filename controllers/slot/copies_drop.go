@@ -30,26 +30,6 @@ func (r *Reconciler) dropStale(ctx context.Context, sc *copyScope, m *observatio
 	}
 }
 
-// nudgeSync runs one slot synchronization on a 17+ standby whose sync
-// worker is switched on but whose copy is missing or temporary. The worker
-// exits on errors (a former primary's stale slot, say) and the postmaster
-// starts it again no sooner than 10 s later, and only once it wakes, which
-// on a quiet standby took over a minute: the copy would wait that long.
-// While the worker runs PostgreSQL refuses the call and nothing happens. A
-// failure only leaves the wait to the worker, so it is not reported.
-func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
-	if !observation.SyncWorkerOn(m) {
-		return
-	}
-	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
-	if err != nil {
-		return
-	}
-	if busy, err := postgres.SyncSlotsNow(ctx, pool); err == nil && !busy {
-		r.Monitor.Refresh(sc.serverKey)
-	}
-}
-
 // dropCopy removes a copy slotkeeper made once failover is switched off.
 // The copy is dropped whether or not the snapshot shows it yet (one made
 // moments ago may not be in it); the record stays, and the drop is tried

@@ -43,18 +43,5 @@ func (r *Reconciler) snapshotForSync(ctx context.Context, sc *slotScope, m *obse
 // syncSnapshotDue claims the server's next sync snapshot when the last one
 // is at least an interval old; every slot of the server shares the claim.
 func (r *Reconciler) syncSnapshotDue(sc *slotScope) bool {
-	now := time.Now()
-	for {
-		v, loaded := r.syncSnapshots.LoadOrStore(sc.serverKey, now)
-		if !loaded {
-			return true
-		}
-		last := v.(time.Time)
-		if now.Sub(last) < snapshotInterval(sc.ps) {
-			return false
-		}
-		if r.syncSnapshots.CompareAndSwap(sc.serverKey, last, now) {
-			return true
-		}
-	}
+	return claimDue(&r.syncSnapshots, sc.serverKey, snapshotInterval(sc.ps), time.Now())
 }

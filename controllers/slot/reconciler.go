@@ -51,6 +51,9 @@ type Reconciler struct {
 	// running-xacts record for a temporary synchronized copy
 	// (snapshotForSync).
 	syncSnapshots sync.Map
+	// syncNudges holds, by standby (standbyKey), when this process last
+	// nudged its slot synchronization (nudgeSync).
+	syncNudges sync.Map
 	// heldMissing holds, by object key, the missingSpan of an object that
 	// leaves a missing slot to another namespace's holder (yieldToHolder).
 	heldMissing sync.Map

@@ -1,0 +1,101 @@
+package slot
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/slotkeeper/slotkeeper/internal/observation"
+	"github.com/slotkeeper/slotkeeper/internal/postgres"
+)
+
+// nudgeEvery spaces the nudges of one standby. PostgreSQL's restart of an
+// exited sync worker waits 10 s (SLOTSYNC_RESTART_INTERVAL_SEC); a nudge
+// more often than that only risks meeting the worker as it starts, which
+// makes it exit again.
+const nudgeEvery = 10 * time.Second
+
+// standbyKey names one member of one server. One synchronization covers
+// every failover slot of the standby, so its nudges are spaced per
+// standby, not per object.
+type standbyKey struct {
+	server types.NamespacedName
+	member string
+}
+
+// nudgeSync helps a 17+ standby whose slot sync worker is switched on but
+// whose copy is missing or temporary. The worker exits on errors (a former
+// primary's stale slot, say) and the postmaster starts it again no sooner
+// than 10 s later, and only when something wakes the postmaster: on a
+// quiet standby, a minute.
+//
+// First it runs one synchronization (pg_sync_replication_slots). On a
+// quiet primary that makes the copy at once. Under writes it usually
+// cannot: the copy it makes starts at the standby's newest catalog xmin,
+// the primary's slot is behind that until its consumer decodes the next
+// running-xacts record, and the call drops the temporary copy it could
+// not persist. Refreshing the monitor then, as this once did, woke the
+// object and nudged again four times a second for as long as the writes
+// went on. So the monitor is refreshed only for a copy the call made
+// persistent; otherwise a new connection wakes the postmaster, which
+// starts the worker, and the worker keeps its temporary copy across cycles
+// until the primary's slot has passed it (snapshotForSync hurries that).
+// While the worker runs PostgreSQL refuses the call and nothing happens.
+// A failure leaves the wait to the worker, so it is not reported.
+func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
+	if !observation.SyncWorkerOn(m) || !claimDue(&r.syncNudges, standbyKey{sc.serverKey, m.Addr()}, nudgeEvery, time.Now()) {
+		return
+	}
+	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
+	if err != nil {
+		return
+	}
+	if busy, err := postgres.SyncSlotsNow(ctx, pool); err != nil || busy {
+		return
+	}
+	if row, err := postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name); err == nil && row != nil && row.Synced && !row.Temporary {
+		r.Monitor.Refresh(sc.serverKey)
+		return
+	}
+	r.wakePostmaster(ctx, sc, m)
+	// The worker may still be inside its restart interval; the next nudge
+	// wakes the postmaster again once that has passed, whether or not a
+	// poll has news for the object by then.
+	obj := client.ObjectKeyFromObject(sc.rs)
+	time.AfterFunc(nudgeEvery, func() { r.Monitor.Wake(obj) })
+}
+
+// wakePostmaster opens and closes one connection to member m: accepting
+// it, the postmaster runs its loop, which starts the slot sync worker when
+// its restart interval has passed. The connection is made with the
+// server's own settings (TLS, allowed authentication), as every other.
+func (r *Reconciler) wakePostmaster(ctx context.Context, sc *slotScope, m *observation.Member) {
+	cfg, ok := r.Conns.ConnConfig(sc.serverKey, m.Endpoint, "")
+	if !ok {
+		return
+	}
+	if conn, err := postgres.Connect(ctx, cfg); err == nil {
+		_ = conn.Close(ctx)
+	}
+}
+
+// claimDue claims key's next turn in last when its previous one is at
+// least every old; concurrent callers get one turn between them.
+func claimDue(last *sync.Map, key any, every time.Duration, now time.Time) bool {
+	for {
+		v, loaded := last.LoadOrStore(key, now)
+		if !loaded {
+			return true
+		}
+		prev := v.(time.Time)
+		if now.Sub(prev) < every {
+			return false
+		}
+		if last.CompareAndSwap(key, prev, now) {
+			return true
+		}
+	}
+}

@@ -12,11 +12,13 @@ import (
 	"github.com/slotkeeper/slotkeeper/internal/postgres"
 )
 
-// nudgeEvery spaces the nudges of one standby. PostgreSQL's restart of an
-// exited sync worker waits 10 s (SLOTSYNC_RESTART_INTERVAL_SEC); a nudge
-// more often than that only risks meeting the worker as it starts, which
-// makes it exit again.
-const nudgeEvery = 10 * time.Second
+// nudgeEvery spaces the nudges of one standby: each one that cannot make
+// the copy writes a line to the standby's log, and one that meets the
+// worker as it starts makes it exit again (PostgreSQL allows one
+// synchronization at a time). PostgreSQL restarts an exited worker no
+// sooner than 10 s after its last start (SLOTSYNC_RESTART_INTERVAL_SEC),
+// so a nudge every 5 s wakes the postmaster at most 5 s after that.
+const nudgeEvery = 5 * time.Second
 
 // standbyKey names one member of one server. One synchronization covers
 // every failover slot of the standby, so its nudges are spaced per
@@ -61,10 +63,13 @@ func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observatio
 		return
 	}
 	r.wakePostmaster(ctx, sc, m)
-	// The worker may still be inside its restart interval; the next nudge
-	// wakes the postmaster again once that has passed, whether or not a
-	// poll has news for the object by then.
-	obj := client.ObjectKeyFromObject(sc.rs)
+	// A poll a second later shows the worker's temporary copy, if it
+	// started, so that snapshotForSync writes the record it waits for
+	// before the worker's naps have grown. It may still be inside its
+	// restart interval: the next nudge wakes the postmaster again, whether
+	// or not a poll has news for the object by then.
+	key, obj := sc.serverKey, client.ObjectKeyFromObject(sc.rs)
+	time.AfterFunc(time.Second, func() { r.Monitor.Refresh(key) })
 	time.AfterFunc(nudgeEvery, func() { r.Monitor.Wake(obj) })
 }
 

@@ -19,7 +19,7 @@ import (
 // to the bgwriter. It needs a reconcile to run, and reconciles follow the
 // consumer's moves: a consumer that stands still gets no records.
 func (r *Reconciler) snapshotForSync(ctx context.Context, sc *slotScope, m *observation.Member) {
-	if !observation.SyncAwaitsPrimary(sc.row, m) {
+	if !observation.SyncAwaitsPrimary(sc.row, m, r.consumerMoving(sc)) {
 		return
 	}
 	primary := sc.snap.PrimaryMember()
@@ -44,4 +44,11 @@ func (r *Reconciler) snapshotForSync(ctx context.Context, sc *slotScope, m *obse
 // is at least an interval old; every slot of the server shares the claim.
 func (r *Reconciler) syncSnapshotDue(sc *slotScope) bool {
 	return claimDue(&r.syncSnapshots, sc.serverKey, snapshotInterval(sc.ps), time.Now())
+}
+
+// consumerMoving: the monitor saw the slot's confirmed position move within
+// the last two polls.
+func (r *Reconciler) consumerMoving(sc *slotScope) bool {
+	since, ok := r.Monitor.LastProgress(sc.serverKey, sc.name)
+	return ok && sc.ps != nil && time.Since(since) <= 2*sc.ps.Spec.PollEvery()
 }

@@ -26,19 +26,21 @@ func TestSyncAwaitsPrimary(t *testing.T) {
 		name    string
 		primary *postgres.Slot
 		m       *Member
+		moving  bool
 		want    bool
 	}{
-		{"temporary copy, consumer attached", slot(true, true), standby(170000, "on", temporary), true},
-		{"temporary copy on 18", slot(true, true), standby(180000, "on", temporary), true},
-		{"no consumer: nothing would move the slot", slot(false, true), standby(170000, "on", temporary), false},
-		{"copy persistent already", slot(true, true), standby(170000, "on", persistent), false},
-		{"no copy yet: the worker has not made one", slot(true, true), standby(170000, "on"), false},
-		{"sync worker off", slot(true, true), standby(170000, "off", temporary), false},
-		{"not a failover slot", slot(true, false), standby(170000, "on", temporary), false},
-		{"16: no slot sync", slot(true, true), standby(160000, "", temporary), false},
-		{"primary slot unknown", nil, standby(170000, "on", temporary), false},
+		{"temporary copy, consumer attached", slot(true, true), standby(170000, "on", temporary), false, true},
+		{"temporary copy on 18", slot(true, true), standby(180000, "on", temporary), false, true},
+		{"no consumer: nothing would move the slot", slot(false, true), standby(170000, "on", temporary), false, false},
+		{"a consumer that reads now and then, detached, moving the slot", slot(false, true), standby(170000, "on", temporary), true, true},
+		{"copy persistent already", slot(true, true), standby(170000, "on", persistent), false, false},
+		{"no copy yet: the worker has not made one", slot(true, true), standby(170000, "on"), false, false},
+		{"sync worker off", slot(true, true), standby(170000, "off", temporary), false, false},
+		{"not a failover slot", slot(true, false), standby(170000, "on", temporary), false, false},
+		{"16: no slot sync", slot(true, true), standby(160000, "", temporary), false, false},
+		{"primary slot unknown", nil, standby(170000, "on", temporary), false, false},
 	} {
-		if got := SyncAwaitsPrimary(c.primary, c.m); got != c.want {
+		if got := SyncAwaitsPrimary(c.primary, c.m, c.moving); got != c.want {
 			t.Errorf("%s: SyncAwaitsPrimary = %v, want %v", c.name, got, c.want)
 		}
 	}

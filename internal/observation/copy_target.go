@@ -57,15 +57,17 @@ func SyncWorkerOn(m *Member) bool {
 }
 
 // SyncAwaitsPrimary says whether standby m holds a temporary synchronized
-// copy of a primary's logical failover slot that a consumer is using. The
-// sync worker persists such a copy only once the primary's slot has moved
-// past where the copy began (its restart_lsn and catalog_xmin), and the
-// primary's slot moves only where decoding meets a running-xacts record:
-// with a consumer attached, one fresh record makes the copy persistent.
-// Without a consumer nothing would move the slot, so a record would only
-// add WAL.
-func SyncAwaitsPrimary(primary *postgres.Slot, m *Member) bool {
-	if primary == nil || !primary.Active || !SyncPending(primary, m) {
+// copy of a primary's logical failover slot that a consumer is using:
+// attached, or moving the slot (moving: its confirmed position moved
+// lately, as a consumer that reads with pg_logical_slot_get_changes now and
+// then does, attached only while it reads). The sync worker persists such
+// a copy only once the primary's slot has moved past where the copy began
+// (its restart_lsn and catalog_xmin), and the primary's slot moves only
+// where decoding meets a running-xacts record: with a consumer, one fresh
+// record makes the copy persistent. Without one nothing would move the
+// slot, so a record would only add WAL.
+func SyncAwaitsPrimary(primary *postgres.Slot, m *Member, moving bool) bool {
+	if primary == nil || !(primary.Active || moving) || !SyncPending(primary, m) {
 		return false
 	}
 	_, present := m.Slots[primary.Name]

@@ -26,6 +26,11 @@ func (h *harness) rejoinReady(ctx context.Context, major int) (time.Duration, er
 	if err := old.CreateRole(ctx, role, password, true); err != nil {
 		return 0, err
 	}
+	// As the install guide asks: the record that lets the sync worker
+	// persist its copy (snapshotForSync) is written with it.
+	if err := old.Exec(ctx, "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "+role); err != nil {
+		return 0, err
+	}
 	promoted, err := old.AddStandby(ctx, "onepoll_rejoin_sb", sync)
 	if err != nil {
 		return 0, err

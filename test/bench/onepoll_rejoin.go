@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,44 +17,57 @@ import (
 // standby, keeping its now stale copy of the slot. Timed from the end of
 // the rejoin to FailoverReady=True, while a consumer stands in (the slot
 // advanced to the end of WAL every 200 ms after a write).
-func (h *harness) rejoinReady(ctx context.Context, major int) (time.Duration, error) {
+func (h *harness) rejoinReady(ctx context.Context, major int) (rejoinTimes, error) {
 	sync := map[string]string{"sync_replication_slots": "on", "hot_standby_feedback": "on"}
 	old, err := pgtest.StartPrimary(ctx, pgtest.Options{Major: major, Name: "onepoll_rejoin"})
 	if err != nil {
-		return 0, err
+		return rejoinTimes{}, err
 	}
 	defer old.Cleanup()
 	if err := old.CreateRole(ctx, role, password, true); err != nil {
-		return 0, err
+		return rejoinTimes{}, err
 	}
 	// As the install guide asks: the record that lets the sync worker
 	// persist its copy (snapshotForSync) is written with it.
 	if err := old.Exec(ctx, "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "+role); err != nil {
-		return 0, err
+		return rejoinTimes{}, err
 	}
 	promoted, err := old.AddStandby(ctx, "onepoll_rejoin_sb", sync)
 	if err != nil {
-		return 0, err
+		return rejoinTimes{}, err
 	}
 	defer promoted.Cleanup()
 	ns, err := h.failoverReadyOn(ctx, old, promoted)
 	if err != nil {
-		return 0, err
+		return rejoinTimes{}, err
 	}
 	if err := h.promoteAway(ctx, ns, old, promoted); err != nil {
-		return 0, err
+		return rejoinTimes{}, err
 	}
 	if err := rejoin(ctx, old, promoted, sync); err != nil {
-		return 0, err
+		return rejoinTimes{}, err
 	}
 	t0 := time.Now()
+	watch, err := watchPersisted(ctx, old, "s000")
+	if err != nil {
+		return rejoinTimes{}, err
+	}
 	stop := consumeEvery(ctx, promoted, "s000")
 	defer stop()
 	_, err = h.waitSlotNamed(ctx, ns, "s000", time.Minute, "FailoverReady after the rejoin", func(rs *api.ReplicationSlot) bool {
 		return rs.Status.Host == promoted.Addr() && reasonIs(api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)(rs)
 	})
-	return time.Since(t0), err
+	ready := time.Now()
+	persisted := watch.stop()
+	if err == nil && persisted.IsZero() {
+		err = fmt.Errorf("FailoverReady, but the standby's copy was never seen persistent")
+	}
+	return rejoinTimes{fromRejoin: ready.Sub(t0), fromPersist: max(ready.Sub(persisted), 0)}, err
 }
+
+// rejoinTimes: from the end of the rejoin, and from the moment the
+// standby's copy was persistent, to FailoverReady=True.
+type rejoinTimes struct{ fromRejoin, fromPersist time.Duration }
 
 // failoverReadyOn declares a logical failover slot on the pair and waits,
 // with a consumer standing in, until it is FailoverReady.

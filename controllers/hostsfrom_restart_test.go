@@ -20,15 +20,7 @@ import (
 var _ = Describe("spec.hostsFrom, a standby's Pod restarting", func() {
 	It("keeps the record of the copy there while the Pod is out of the slices, and keeps the copy when it is back", func() {
 		ps, _, p, sb, standbySlice := hfCluster()
-		rs := physicalSlot(ps.Namespace, "hf-copy", "db")
-		rs.Spec.Failover = true
-		Expect(k8s.Create(bg, rs)).To(Succeed())
-		DeferCleanup(func() {
-			if k8s.Get(bg, client.ObjectKeyFromObject(rs), rs) == nil {
-				deleteAndWait(rs)
-			}
-		})
-		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		rs := hfFailoverSlot(ps, "hf-copy")
 		Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", sb.Host), HaveField("Port", int32(sb.Port)),
 			HaveField("Pending", false), HaveField("UnlistedSince", BeNil()))))
 
@@ -67,15 +59,7 @@ var _ = Describe("spec.hostsFrom, a standby's Pod restarting", func() {
 var _ = Describe("spec.hostsFrom, a standby's Pod recreated under a new address", func() {
 	It("moves the record of the copy to the Pod's new address and keeps the copy", func() {
 		ps, svc, p, sb, standbySlice := hfCluster()
-		rs := physicalSlot(ps.Namespace, "hf-moved", "db")
-		rs.Spec.Failover = true
-		Expect(k8s.Create(bg, rs)).To(Succeed())
-		DeferCleanup(func() {
-			if k8s.Get(bg, client.ObjectKeyFromObject(rs), rs) == nil {
-				deleteAndWait(rs)
-			}
-		})
-		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+		rs := hfFailoverSlot(ps, "hf-moved")
 		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(ConsistOf(And(HaveField("Host", sb.Host),
 			HaveField("Port", int32(sb.Port)), HaveField("Pod", "db-2"))))
 
@@ -107,6 +91,21 @@ var _ = Describe("spec.hostsFrom, a standby's Pod recreated under a new address"
 		Expect(slotExists(standby, "hf_moved")()).To(BeFalse())
 	})
 })
+
+// hfFailoverSlot creates a physical slot with failover: true on ps, deleted
+// at the end if the spec has not, and waits until it is FailoverReady.
+func hfFailoverSlot(ps *api.PostgresServer, name string) *api.ReplicationSlot {
+	rs := physicalSlot(ps.Namespace, name, "db")
+	rs.Spec.Failover = true
+	Expect(k8s.Create(bg, rs)).To(Succeed())
+	DeferCleanup(func() {
+		if k8s.Get(bg, client.ObjectKeyFromObject(rs), rs) == nil {
+			deleteAndWait(rs)
+		}
+	})
+	waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+	return rs
+}
 
 // hfSetTerminating marks the slice's endpoint terminating, as the
 // EndpointSlice controller does for a Pod being deleted, or back to ready.

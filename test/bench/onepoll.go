@@ -24,16 +24,11 @@ const onePollRuns = 5
 // the time until the standby's copy has reached the same restart_lsn is
 // measured (the standby polled every 10 ms as superuser).
 func (h *harness) copyCatchUp(ctx context.Context, major int) ([]time.Duration, error) {
-	p, s, err := startPair(ctx, major, "onepoll_copy")
+	p, s, ns, cleanup, err := h.pairNamespace(ctx, major, "onepoll_copy")
 	if err != nil {
 		return nil, err
 	}
-	defer p.Cleanup()
-	defer s.Cleanup()
-	ns, err := h.namespace(ctx, 0, nil, p, s)
-	if err != nil {
-		return nil, err
-	}
+	defer cleanup()
 	rs := slotObj(ns, 0, false)
 	rs.Spec.Failover = true
 	if err := h.c.Create(ctx, rs); err != nil {
@@ -51,6 +46,21 @@ func (h *harness) copyCatchUp(ctx context.Context, major int) ([]time.Duration, 
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// pairNamespace starts a primary and a streaming standby and a namespace
+// with a PostgresServer for both; cleanup stops the servers.
+func (h *harness) pairNamespace(ctx context.Context, major int, name string) (p, s *pgtest.Server, ns string, cleanup func(), err error) {
+	p, s, err = startPair(ctx, major, name)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	cleanup = func() { s.Cleanup(); p.Cleanup() }
+	if ns, err = h.namespace(ctx, 0, nil, p, s); err != nil {
+		cleanup()
+		return nil, nil, "", nil, err
+	}
+	return p, s, ns, cleanup, nil
 }
 
 // advanceAndFollow writes WAL, moves the primary's slot to its end and

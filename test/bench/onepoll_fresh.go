@@ -16,16 +16,11 @@ import (
 // creates the slot makes the copy on the standby in the same pass; the
 // verdict needs the poll that lists both.
 func (h *harness) freshFailoverSlots(ctx context.Context, major int) ([]time.Duration, error) {
-	p, s, err := startPair(ctx, major, "onepoll_fresh")
+	_, _, ns, cleanup, err := h.pairNamespace(ctx, major, "onepoll_fresh")
 	if err != nil {
 		return nil, err
 	}
-	defer p.Cleanup()
-	defer s.Cleanup()
-	ns, err := h.namespace(ctx, 0, nil, p, s)
-	if err != nil {
-		return nil, err
-	}
+	defer cleanup()
 	var out []time.Duration
 	for i := range onePollRuns {
 		rs := slotObj(ns, i, false)

@@ -215,18 +215,6 @@ func physicalCopy(m *observation.Member, in FailoverInputs) judged {
 	return ready(v)
 }
 
-// FindCopy returns the record of the copy on member m, or nil. A record
-// that names a Pod is not the record of another Pod given its address.
-func FindCopy(copies []api.SlotCopy, m *observation.Member) *api.SlotCopy {
-	for i := range copies {
-		c := &copies[i]
-		if c.Host == m.Host && c.Port == m.Port && (c.Pod == "" || m.Pod == "" || c.Pod == m.Pod) {
-			return c
-		}
-	}
-	return nil
-}
-
 // failoverVerdict sums the standbys up: True when all are ready, else the
 // most actionable reason with every standby's message.
 func failoverVerdict(all []judged) (metav1.ConditionStatus, string, string) {

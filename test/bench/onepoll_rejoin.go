@@ -47,6 +47,12 @@ func (h *harness) rejoinReady(ctx context.Context, major int) (rejoinTimes, erro
 	if err := rejoin(ctx, old, promoted, sync); err != nil {
 		return rejoinTimes{}, err
 	}
+	return h.timeRejoined(ctx, ns, old, promoted)
+}
+
+// timeRejoined times FailoverReady=True on promoted from now, the end of
+// old's rejoin, and from the moment old's copy was persistent.
+func (h *harness) timeRejoined(ctx context.Context, ns string, old, promoted *pgtest.Server) (rejoinTimes, error) {
 	t0 := time.Now()
 	watch, err := watchPersisted(ctx, old, "s000")
 	if err != nil {

@@ -19,6 +19,9 @@ type MemberStatus struct {
 	Host string     `json:"host"`
 	Port int32      `json:"port"`
 	Role MemberRole `json:"role"`
+	// Pod names the Pod behind the member when spec.hostsFrom found it.
+	// +optional
+	Pod string `json:"pod,omitempty"`
 	// +optional
 	Timeline int64 `json:"timeline,omitempty"`
 	// +optional

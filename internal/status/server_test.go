@@ -290,3 +290,14 @@ func TestUnmanagedRetention(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// status.members names the Pod behind each member found through
+// spec.hostsFrom, reachable or not, and none for a host of spec.hosts.
+func TestViewMembersPods(t *testing.T) {
+	p, s, gone := member(1, false, "7"), member(2, true, "7"), down(3, postgres.ReasonServerUnavailable)
+	s.Pod, gone.Pod = "db-2", "db-3"
+	got := viewMembers(observation.NewSnapshot(time.Now(), "", []observation.Member{p, s, gone}))
+	if len(got) != 3 || got[0].Pod != "" || got[1].Pod != "db-2" || got[2].Pod != "db-3" || got[2].Role != api.RoleUnreachable {
+		t.Errorf("members %+v", got)
+	}
+}

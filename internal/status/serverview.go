@@ -45,7 +45,7 @@ func viewMembers(snap *observation.Snapshot) []api.MemberStatus {
 	out := make([]api.MemberStatus, 0, len(snap.Members))
 	for i := range snap.Members {
 		m := &snap.Members[i]
-		ms := api.MemberStatus{Host: m.Host, Port: m.Port, Role: api.RoleUnreachable}
+		ms := api.MemberStatus{Host: m.Host, Port: m.Port, Pod: m.Pod, Role: api.RoleUnreachable}
 		if m.Identity == nil {
 			if m.Err != nil {
 				ms.Message = Clip(m.Err.Error(), MaxMemberMessage)

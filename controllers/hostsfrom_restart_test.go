@@ -77,6 +77,8 @@ var _ = Describe("spec.hostsFrom, a standby's Pod recreated under a new address"
 			g.Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Host", moved.Host), HaveField("Port", int32(moved.Port)),
 				HaveField("Pod", "db-2"), HaveField("UnlistedSince", BeNil()))))
 		}).Should(Succeed())
+		Eventually(func() []api.MemberStatus { return get(ps).Status.Members }).Should(ContainElement(And(
+			HaveField("Port", int32(moved.Port)), HaveField("Pod", "db-2"))))
 		Eventually(eventNotes(ps.Namespace, "SlotFollowed")).Should(ContainElement(And(ContainSubstring("Pod db-2"),
 			ContainSubstring(moved.Addr()), ContainSubstring(sb.Addr()))))
 		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -199,18 +200,56 @@ var _ = Describe("standby copies", func() {
 		Expect(oldPrimary.SetSettings(bg, syncSettings, false)).To(Succeed())
 		Expect(oldPrimary.Rejoin(bg, promoted, "rejoined")).To(Succeed())
 
+		// A consumer keeps writing and confirming on the promoted server, and
+		// the test reads the rejoined standby over one connection: a new one
+		// each time would wake its postmaster, which is what restarts the
+		// worker the stale slot stopped. Under writes a one-shot
+		// synchronization cannot persist the copy, so FailoverReady comes
+		// back only if slotkeeper gets the worker going (about 12 s; the
+		// postmaster alone took a minute).
+		stopWrites := writeAndConfirm(promoted, "cdc_stale")
+		DeferCleanup(stopWrites)
+		conn, err := oldPrimary.Connect(bg, "postgres")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { conn.Close(bg) })
 		Eventually(eventNotes(ns, "StaleSlotDropped")).Should(ContainElement(ContainSubstring(oldPrimary.Addr())))
 		Eventually(func(g Gomega) {
-			g.Expect(promoted.Exec(bg, "INSERT INTO t VALUES (2)")).To(Succeed())
-			g.Expect(promoted.Exec(bg, "SELECT pg_replication_slot_advance('cdc_stale', pg_current_wal_lsn())")).To(Succeed())
-			g.Expect(querySlotBool(oldPrimary, "cdc_stale", "synced")()).To(BeTrue(), "the sync worker took over")
+			var persistent bool
+			g.Expect(conn.QueryRow(bg, "SELECT synced AND NOT temporary FROM pg_replication_slots WHERE slot_name = 'cdc_stale'").Scan(&persistent)).To(Succeed())
+			g.Expect(persistent).To(BeTrue(), "the sync worker took over")
 			c := getCondition(rs, api.ConditionFailoverReady)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
-		}, "90s", "1s").Should(Succeed())
+		}, "45s", "200ms").Should(Succeed())
 		Expect(get(rs).Status.Copies).To(BeEmpty())
 	})
 })
+
+// writeAndConfirm stands in for a busy consumer of logical slot on s (in
+// database orders): a row written to t and the slot advanced to the end of
+// WAL every 200 ms, until the returned function is called.
+func writeAndConfirm(s *pgtest.Server, slot string) func() {
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	writes, err := s.Connect(bg, "postgres")
+	Expect(err).NotTo(HaveOccurred())
+	consumer, err := s.Connect(bg, "orders")
+	Expect(err).NotTo(HaveOccurred())
+	go func() {
+		defer close(done)
+		defer writes.Close(bg)
+		defer consumer.Close(bg)
+		for ctx.Err() == nil {
+			_, _ = writes.Exec(ctx, "INSERT INTO t VALUES (2)")
+			_, _ = consumer.Exec(ctx, "SELECT pg_replication_slot_advance($1, pg_current_wal_lsn())", slot)
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
 
 // copyState says what a slot's status records of its standby copies.
 func copyState(copies []api.SlotCopy) string {

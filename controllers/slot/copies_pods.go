@@ -14,6 +14,7 @@ import (
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/record"
+	"github.com/slotkeeper/slotkeeper/internal/status"
 )
 
 // podMove is a record carried to its Pod's new address.
@@ -34,14 +35,14 @@ type podTaken struct {
 // is taken out (taken); one at an address listed without a conflicting
 // Pod takes that member's Pod name. The rest stay as they are, for
 // unlistedCopies to mark.
-func followPods(copies []api.SlotCopy, members []observation.Member) (out []api.SlotCopy, moved []podMove, taken []podTaken) {
+func followPods(copies []api.SlotCopy, snap *observation.Snapshot) (out []api.SlotCopy, moved []podMove, taken []podTaken) {
 	for _, c := range copies {
-		at := memberAt(members, c.Host, c.Port)
-		if to := podMember(members, c.Pod); to != nil && to != at && !recorded(copies, to.Endpoint) {
+		at := snap.Member(c.Host, c.Port)
+		if to := podMember(snap.Members, c.Pod); to != nil && to != at && !recorded(copies, to.Endpoint) {
 			from := observation.Endpoint{Host: c.Host, Port: c.Port}
 			c.Host, c.Port = to.Host, to.Port
 			moved = append(moved, podMove{rec: c, from: from})
-		} else if at != nil && c.Pod != "" && at.Pod != "" && at.Pod != c.Pod {
+		} else if at != nil && !status.PodsAgree(c.Pod, at.Pod) {
 			taken = append(taken, podTaken{rec: c, by: at.Pod})
 			continue
 		} else if at != nil {
@@ -50,15 +51,6 @@ func followPods(copies []api.SlotCopy, members []observation.Member) (out []api.
 		out = append(out, c)
 	}
 	return out, moved, taken
-}
-
-func memberAt(members []observation.Member, host string, port int32) *observation.Member {
-	for i := range members {
-		if members[i].Host == host && members[i].Port == port {
-			return &members[i]
-		}
-	}
-	return nil
 }
 
 func podMember(members []observation.Member, pod string) *observation.Member {
@@ -82,7 +74,7 @@ func recorded(copies []api.SlotCopy, ep observation.Endpoint) bool {
 // notePods applies followPods to the object's records, with an Event for
 // each record moved or taken out.
 func notePods(sc *slotScope) {
-	out, moved, taken := followPods(sc.rs.Status.Copies, sc.snap.Members)
+	out, moved, taken := followPods(sc.rs.Status.Copies, sc.snap)
 	sc.rs.Status.Copies = out
 	for _, m := range moved {
 		sc.event("Normal", "SlotFollowed", record.ActionReconcile,

@@ -41,7 +41,7 @@ func TestFollowPods(t *testing.T) {
 			[]observation.Member{member("db.example", "")}, []api.SlotCopy{rec("db.example", "")}, 0, ""},
 	}
 	for _, tc := range cases {
-		out, moved, taken := followPods(tc.copies, tc.members)
+		out, moved, taken := followPods(tc.copies, &observation.Snapshot{Members: tc.members})
 		if !equalCopies(out, tc.want) || len(moved) != tc.moved {
 			t.Errorf("%s: records %+v, %d moved; want %+v, %d moved", tc.name, out, len(moved), tc.want, tc.moved)
 		}

@@ -10,9 +10,17 @@ import (
 func FindCopy(copies []api.SlotCopy, m *observation.Member) *api.SlotCopy {
 	for i := range copies {
 		c := &copies[i]
-		if c.Host == m.Host && c.Port == m.Port && (c.Pod == "" || m.Pod == "" || c.Pod == m.Pod) {
+		if c.Host == m.Host && c.Port == m.Port && PodsAgree(c.Pod, m.Pod) {
 			return c
 		}
 	}
 	return nil
+}
+
+// PodsAgree: a record naming recPod may be the record of a member behind
+// memberPod. Only two named Pods that differ disagree; a name missing on
+// either side (a host of spec.hosts, a record from before Pods were
+// named) says nothing.
+func PodsAgree(recPod, memberPod string) bool {
+	return recPod == "" || memberPod == "" || recPod == memberPod
 }

@@ -71,20 +71,6 @@ func (r *PostgresServerReconciler) members(ctx context.Context, ps *api.Postgres
 	return all, podsOf(found, all), nil
 }
 
-// podsOf maps each member kept to the Pod a slice named behind it.
-func podsOf(found []discovered, kept []observation.Endpoint) map[observation.Endpoint]string {
-	pods := map[observation.Endpoint]string{}
-	for _, d := range found {
-		if d.pod != "" && slices.Contains(kept, d.Endpoint) {
-			pods[d.Endpoint] = d.pod
-		}
-	}
-	if len(pods) == 0 {
-		return nil
-	}
-	return pods
-}
-
 func specHosts(hosts []api.HostPort) []observation.Endpoint {
 	out := make([]observation.Endpoint, 0, len(hosts))
 	for _, h := range hosts {

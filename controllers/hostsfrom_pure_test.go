@@ -231,4 +231,8 @@ func TestHostsFromPods(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("pods %v, want %v", got, want)
 	}
+	stale := append(slices.Clone(found), discovered{Endpoint: observation.Endpoint{Host: "10.0.0.1", Port: 5432}, key: "x", pod: "pg-7"})
+	if got := podsOf(stale, kept); got != nil {
+		t.Errorf("pods with 10.0.0.1 named for two Pods = %v; want none", got)
+	}
 }

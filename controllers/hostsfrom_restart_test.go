@@ -94,6 +94,39 @@ var _ = Describe("spec.hostsFrom, a standby's Pod recreated under a new address"
 	})
 })
 
+var _ = Describe("spec.hostsFrom, a standby's IP given to another Pod while it is away", func() {
+	It("keeps the record for its own Pod, and lets it follow that Pod to its new address", func() {
+		ps, svc, _, sb, standbySlice := hfCluster()
+		rs := hfFailoverSlot(ps, "hf-reused")
+		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(ConsistOf(HaveField("Pod", "db-2")))
+
+		By("db-2 gone and its address now Pod db-9's: db-2's record waits, the copy stays")
+		Expect(k8s.Delete(bg, standbySlice)).To(Succeed())
+		reused := hfSliceFor(svc, sb, "db-9", nil)
+		Eventually(func() []api.MemberStatus { return get(ps).Status.Members }).Should(ContainElement(And(
+			HaveField("Port", int32(sb.Port)), HaveField("Pod", "db-9"))))
+		Eventually(func(g Gomega) {
+			g.Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Pod", "db-2"), HaveField("Port", int32(sb.Port)),
+				HaveField("UnlistedSince", Not(BeNil())))))
+		}).Should(Succeed())
+		Consistently(func(g Gomega) {
+			g.Expect(get(rs).Status.Copies).To(ConsistOf(HaveField("Pod", "db-2")))
+			g.Expect(slotExists(standby, "hf_reused")()).To(BeTrue())
+		}, 3*time.Second).Should(Succeed())
+		Expect(eventNotes(ps.Namespace, "SlotForgotten")()).To(BeEmpty())
+
+		By("db-2 back under a new address, db-9 gone: the record follows db-2")
+		Expect(k8s.Delete(bg, reused)).To(Succeed())
+		moved := hfForward(standby)
+		hfSliceFor(svc, moved, "db-2", nil)
+		Eventually(func(g Gomega) {
+			g.Expect(get(rs).Status.Copies).To(ConsistOf(And(HaveField("Port", int32(moved.Port)), HaveField("Pod", "db-2"),
+				HaveField("UnlistedSince", BeNil()))))
+		}).Should(Succeed())
+		waitCondition(rs, api.ConditionFailoverReady, metav1.ConditionTrue, api.ReasonSynced)
+	})
+})
+
 // hfFailoverSlot creates a physical slot with failover: true on ps, deleted
 // at the end if the spec has not, and waits until it is FailoverReady.
 func hfFailoverSlot(ps *api.PostgresServer, name string) *api.ReplicationSlot {

@@ -83,8 +83,11 @@ func (r *Reconciler) dropCopies(ctx context.Context, sc *slotScope) {
 	if _, _, rv, err := r.conflictWith(ctx, sc.rs); err != nil || rv.holder != nil {
 		return
 	}
-	for _, c := range sc.rs.Status.Copies {
-		m := sc.snap.ClusterMember(c.Host, c.Port)
+	// A record follows its Pod here too: the object may be deleted before
+	// a reconcile has moved it.
+	copies, _ := followPods(sc.rs.Status.Copies, sc.snap)
+	for _, c := range copies {
+		m := clusterRecordMember(sc.snap, c)
 		if m != nil && m.Slots != nil && (sc.target == nil || (m.Endpoint != sc.target.Endpoint && !observation.SameServer(m, sc.target))) {
 			_, _ = r.dropOn(ctx, sc, m)
 		}

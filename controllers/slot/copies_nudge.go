@@ -48,9 +48,11 @@ type standbyKey struct {
 // While the worker runs PostgreSQL refuses the call and nothing happens.
 // A failure leaves the wait to the worker, so it is not reported.
 func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
-	if !observation.SyncWorkerOn(m) || !claimDue(&r.syncNudges, standbyKey{sc.serverKey, m.Addr()}, nudgeEvery, time.Now()) {
+	now := time.Now()
+	if !observation.SyncWorkerOn(m) || !claimDue(&r.syncNudges, standbyKey{sc.serverKey, m.Addr()}, nudgeEvery, now) {
 		return
 	}
+	sweepDue(&r.syncNudges, nudgeEvery, now)
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		return
@@ -103,4 +105,16 @@ func claimDue(last *sync.Map, key any, every time.Duration, now time.Time) bool 
 			return true
 		}
 	}
+}
+
+// sweepDue forgets the turns in last older than every, which claimDue
+// treats as no turn at all: a standby's key changes with its address, and
+// Pods rescheduled over months would otherwise leave one entry each.
+func sweepDue(last *sync.Map, every time.Duration, now time.Time) {
+	last.Range(func(key, v any) bool {
+		if prev := v.(time.Time); now.Sub(prev) >= every {
+			last.CompareAndDelete(key, prev)
+		}
+		return true
+	})
 }

@@ -46,3 +46,20 @@ func TestClaimDue(t *testing.T) {
 		t.Errorf("concurrent claims: %d won, want 1", won)
 	}
 }
+
+func TestSweepDue(t *testing.T) {
+	var last sync.Map
+	t0 := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	last.Store("old", t0)
+	last.Store("recent", t0.Add(3*time.Second))
+	sweepDue(&last, 5*time.Second, t0.Add(6*time.Second))
+	if _, ok := last.Load("old"); ok {
+		t.Errorf("a turn 6 s old is kept; want it forgotten")
+	}
+	if _, ok := last.Load("recent"); !ok {
+		t.Errorf("a turn 3 s old is forgotten; want it kept")
+	}
+	if claimDue(&last, "recent", 5*time.Second, t0.Add(6*time.Second)) {
+		t.Errorf("the kept turn no longer spaces its key")
+	}
+}

@@ -7,10 +7,14 @@ package slot
 // object's slots there follow the Pod's name to the new address: keyed by
 // the address alone, the copy would come back as a slot somebody else
 // made, never advanced or dropped again, holding WAL until the disk was
-// full. A record whose address another Pod now has is not that Pod's: it
-// is forgotten, with an Event, rather than applied to the wrong server.
+// full. A record whose Pod is not listed stays where it was even when
+// another Pod has that address now (IPs are reused within seconds during
+// a rolling restart): it is that Pod's record, not the newcomer's, and
+// waits for its Pod like any unlisted record (copies_unlisted.go).
 
 import (
+	"slices"
+
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
 	"github.com/slotkeeper/slotkeeper/internal/observation"
 	"github.com/slotkeeper/slotkeeper/internal/record"
@@ -23,34 +27,50 @@ type podMove struct {
 	from observation.Endpoint
 }
 
-// podTaken is a record whose address another Pod now has.
-type podTaken struct {
-	rec api.SlotCopy
-	by  string
+// followPods places each record on the member its Pod is now. A record
+// naming a Pod listed at another address moves there; one without a Pod
+// takes the Pod listed at its address (a record written before Pods were
+// named). A record whose Pod is not listed stays, for unlistedCopies to
+// mark. Two records that end on one Pod are one slot: keepOnePerPod picks.
+func followPods(copies []api.SlotCopy, snap *observation.Snapshot) (out []api.SlotCopy, moved []podMove) {
+	var ranks []int
+	for _, c := range copies {
+		from := observation.Endpoint{Host: c.Host, Port: c.Port}
+		rank := podStayed
+		if to := podMember(snap.Members, c.Pod); to != nil && to.Endpoint != from {
+			c.Host, c.Port, rank = to.Host, to.Port, podMoved
+			moved = append(moved, podMove{rec: c, from: from})
+		} else if at := snap.Member(c.Host, c.Port); at != nil && c.Pod == "" {
+			c.Pod, rank = at.Pod, podAdopted
+		}
+		out, ranks = keepOnePerPod(out, ranks, c, rank)
+	}
+	return out, moved
 }
 
-// followPods places each record on the member its Pod is now: a record
-// naming a Pod listed at another address moves there (unless another
-// record already holds that address); one whose address another Pod holds
-// is taken out (taken); one at an address listed without a conflicting
-// Pod takes that member's Pod name. The rest stay as they are, for
-// unlistedCopies to mark.
-func followPods(copies []api.SlotCopy, snap *observation.Snapshot) (out []api.SlotCopy, moved []podMove, taken []podTaken) {
-	for _, c := range copies {
-		at := snap.Member(c.Host, c.Port)
-		if to := podMember(snap.Members, c.Pod); to != nil && to != at && !recorded(copies, to.Endpoint) {
-			from := observation.Endpoint{Host: c.Host, Port: c.Port}
-			c.Host, c.Port = to.Host, to.Port
-			moved = append(moved, podMove{rec: c, from: from})
-		} else if at != nil && !status.PodsAgree(c.Pod, at.Pod) {
-			taken = append(taken, podTaken{rec: c, by: at.Pod})
-			continue
-		} else if at != nil {
-			c.Pod = at.Pod
-		}
-		out = append(out, c)
+// How sure a record is of its Pod, for two records that end on one: one
+// that named the Pod and stayed was written last; one that followed its
+// Pod was written for it; one that took the Pod of its address was
+// written for whoever had that address before Pods were named.
+const (
+	podAdopted = iota
+	podMoved
+	podStayed
+)
+
+// keepOnePerPod adds c to out unless out holds a record of the same Pod
+// at the same address; of the two, the surer is kept, else the first.
+func keepOnePerPod(out []api.SlotCopy, ranks []int, c api.SlotCopy, rank int) ([]api.SlotCopy, []int) {
+	k := slices.IndexFunc(out, func(o api.SlotCopy) bool {
+		return c.Pod != "" && o.Pod == c.Pod && o.Host == c.Host && o.Port == c.Port
+	})
+	switch {
+	case k < 0:
+		return append(out, c), append(ranks, rank)
+	case rank > ranks[k]:
+		out[k], ranks[k] = c, rank
 	}
-	return out, moved, taken
+	return out, ranks
 }
 
 func podMember(members []observation.Member, pod string) *observation.Member {
@@ -62,29 +82,41 @@ func podMember(members []observation.Member, pod string) *observation.Member {
 	return nil
 }
 
-func recorded(copies []api.SlotCopy, ep observation.Endpoint) bool {
-	for _, c := range copies {
-		if c.Host == ep.Host && c.Port == ep.Port {
-			return true
-		}
-	}
-	return false
-}
-
 // notePods applies followPods to the object's records, with an Event for
-// each record moved or taken out.
+// each record moved.
 func notePods(sc *slotScope) {
-	out, moved, taken := followPods(sc.rs.Status.Copies, sc.snap)
+	out, moved := followPods(sc.rs.Status.Copies, sc.snap)
 	sc.rs.Status.Copies = out
 	for _, m := range moved {
 		sc.event("Normal", "SlotFollowed", record.ActionReconcile,
 			"Pod %s is back at %s (it was at %s): slot %q there is still slotkeeper's",
 			m.rec.Pod, observation.Endpoint{Host: m.rec.Host, Port: m.rec.Port}.Addr(), m.from.Addr(), sc.name)
 	}
-	for _, t := range taken {
-		sc.event("Warning", "SlotForgotten", record.ActionRelease,
-			"forgot slot %q of Pod %s: its address %s is now Pod %s's. If Pod %s still runs, the slot is still there "+
-				"and keeps its WAL: drop it there by hand",
-			sc.name, t.rec.Pod, observation.Endpoint{Host: t.rec.Host, Port: t.rec.Port}.Addr(), t.by, t.rec.Pod)
+}
+
+// recordMember is the member a record is of: the member listed at its
+// address, unless that member is another Pod than the record's.
+func recordMember(snap *observation.Snapshot, c api.SlotCopy) *observation.Member {
+	return podsAgree(c, snap.Member(c.Host, c.Port))
+}
+
+// clusterRecordMember is recordMember among the members of the server's
+// cluster (observation.Snapshot.ClusterMember).
+func clusterRecordMember(snap *observation.Snapshot, c api.SlotCopy) *observation.Member {
+	return podsAgree(c, snap.ClusterMember(c.Host, c.Port))
+}
+
+func podsAgree(c api.SlotCopy, m *observation.Member) *observation.Member {
+	if m != nil && status.PodsAgree(c.Pod, m.Pod) {
+		return m
 	}
+	return nil
+}
+
+// podAt is the Pod listed at ep ("" when none is named).
+func podAt(snap *observation.Snapshot, ep observation.Endpoint) string {
+	if m := snap.Member(ep.Host, ep.Port); m != nil {
+		return m.Pod
+	}
+	return ""
 }

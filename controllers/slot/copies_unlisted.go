@@ -57,11 +57,22 @@ func noteUnlisted(sc *slotScope) {
 		sc.event("Warning", "SlotForgotten", record.ActionRelease,
 			"forgot slot %q on %s: the PostgresServer has not listed that member since %s. If that server still runs, "+
 				"the slot is still there and keeps its WAL: drop it there by hand",
-			sc.name, observation.Endpoint{Host: c.Host, Port: c.Port}.Addr(), c.UnlistedSince.UTC().Format(time.RFC3339))
+			sc.name, unlistedName(c), c.UnlistedSince.UTC().Format(time.RFC3339))
 	}
 }
 
-// listedMember: the snapshot lists the record's member.
+// listedMember: the snapshot lists the record's member (its Pod, for a
+// record that names one).
 func listedMember(snap *observation.Snapshot, c api.SlotCopy) bool {
-	return snap.Member(c.Host, c.Port) != nil
+	return recordMember(snap, c) != nil
+}
+
+// unlistedName names a record's member for a person: its Pod too, when
+// the record names one (its address may be another Pod's by now).
+func unlistedName(c api.SlotCopy) string {
+	addr := observation.Endpoint{Host: c.Host, Port: c.Port}.Addr()
+	if c.Pod == "" {
+		return addr
+	}
+	return "Pod " + c.Pod + " (last at " + addr + ")"
 }

@@ -55,9 +55,9 @@ func recordedOn(sc *slotScope, m *observation.Member) bool {
 func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
 	for _, c := range slices.Clone(sc.rs.Status.Copies) {
 		ep := observation.Endpoint{Host: c.Host, Port: c.Port}
-		m := sc.snap.ClusterMember(c.Host, c.Port)
+		m := clusterRecordMember(sc.snap, c)
 		switch {
-		case ep == sc.target.Endpoint || observation.SameServer(m, sc.target):
+		case (ep == sc.target.Endpoint && status.PodsAgree(c.Pod, sc.target.Pod)) || observation.SameServer(m, sc.target):
 			removeCopy(sc, ep)
 		case sc.target.IsPrimary():
 		case m == nil:

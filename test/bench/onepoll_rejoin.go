@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -29,7 +30,7 @@ func (h *harness) rejoinReady(ctx context.Context, major int) (rejoinTimes, erro
 	}
 	// As the install guide asks: the record that lets the sync worker
 	// persist its copy (snapshotForSync) is written with it.
-	if err := old.Exec(ctx, "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "+role); err != nil {
+	if err := old.Exec(ctx, "GRANT EXECUTE ON FUNCTION pg_log_standby_snapshot() TO "+pgx.Identifier{role}.Sanitize()); err != nil {
 		return rejoinTimes{}, err
 	}
 	promoted, err := old.AddStandby(ctx, "onepoll_rejoin_sb", sync)

@@ -20,6 +20,24 @@ import (
 // so a nudge every 5 s wakes the postmaster at most 5 s after that.
 const nudgeEvery = 5 * time.Second
 
+// nudgeMaxEvery bounds the spacing of nudges that keep finding the worker
+// down (nudgeInterval).
+const nudgeMaxEvery = time.Minute
+
+// nudgeInterval spaces the next nudge of a standby after fruitless nudges
+// in a row that found the worker down and woke the postmaster. The first
+// two are nudgeEvery apart, since the worker's 10 s restart interval
+// takes two; then the spacing doubles, up to nudgeMaxEvery: a worker that
+// does not start by then (no background worker slot free, say) is not
+// started by nudging, and each nudge writes to the standby's log.
+func nudgeInterval(fruitless int) time.Duration {
+	d := nudgeEvery
+	for i := 2; i < fruitless && d < nudgeMaxEvery; i++ {
+		d *= 2
+	}
+	return min(d, nudgeMaxEvery)
+}
+
 // standbyKey names one member of one server. One synchronization covers
 // every failover slot of the standby, so its nudges are spaced per
 // standby, not per object.
@@ -48,31 +66,47 @@ type standbyKey struct {
 // While the worker runs PostgreSQL refuses the call and nothing happens.
 // A failure leaves the wait to the worker, so it is not reported.
 func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
-	now := time.Now()
-	if !observation.SyncWorkerOn(m) || !claimDue(&r.syncNudges, standbyKey{sc.serverKey, m.Addr()}, nudgeEvery, now) {
+	now, key := time.Now(), standbyKey{sc.serverKey, m.Addr()}
+	fruitless := r.fruitlessNudges(key)
+	if !observation.SyncWorkerOn(m) || !claimDue(&r.syncNudges, key, nudgeInterval(fruitless), now) {
 		return
 	}
-	sweepDue(&r.syncNudges, nudgeEvery, now)
+	sweepDue(&r.syncNudges, 2*nudgeMaxEvery, now, &r.syncFruitless)
 	pool, err := r.Conns.Pool(ctx, sc.serverKey, m.Endpoint, "")
 	if err != nil {
 		return
 	}
-	if busy, err := postgres.SyncSlotsNow(ctx, pool); err != nil || busy {
+	busy, err := postgres.SyncSlotsNow(ctx, pool)
+	if err != nil {
+		return
+	}
+	if busy {
+		r.syncFruitless.Delete(key)
 		return
 	}
 	if row, err := postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name); err == nil && row != nil && row.Synced && !row.Temporary {
+		r.syncFruitless.Delete(key)
 		r.Monitor.Refresh(sc.serverKey)
 		return
 	}
 	r.wakePostmaster(ctx, sc, m)
+	r.syncFruitless.Store(key, fruitless+1)
 	// A poll a second later shows the worker's temporary copy, if it
 	// started, so that snapshotForSync writes the record it waits for
 	// before the worker's naps have grown. It may still be inside its
 	// restart interval: the next nudge wakes the postmaster again, whether
 	// or not a poll has news for the object by then.
-	key, obj := sc.serverKey, client.ObjectKeyFromObject(sc.rs)
-	time.AfterFunc(time.Second, func() { r.Monitor.Refresh(key) })
-	time.AfterFunc(nudgeEvery, func() { r.Monitor.Wake(obj) })
+	serverKey, obj := sc.serverKey, client.ObjectKeyFromObject(sc.rs)
+	time.AfterFunc(time.Second, func() { r.Monitor.Refresh(serverKey) })
+	time.AfterFunc(nudgeInterval(fruitless+1), func() { r.Monitor.Wake(obj) })
+}
+
+// fruitlessNudges is how many nudges in a row found key's worker down.
+func (r *Reconciler) fruitlessNudges(key standbyKey) int {
+	if v, ok := r.syncFruitless.Load(key); ok {
+		return v.(int)
+	}
+	return 0
 }
 
 // wakePostmaster opens and closes one connection to member m: accepting
@@ -107,13 +141,17 @@ func claimDue(last *sync.Map, key any, every time.Duration, now time.Time) bool 
 	}
 }
 
-// sweepDue forgets the turns in last older than every, which claimDue
-// treats as no turn at all: a standby's key changes with its address, and
-// Pods rescheduled over months would otherwise leave one entry each.
-func sweepDue(last *sync.Map, every time.Duration, now time.Time) {
+// sweepDue forgets the turns in last older than every, which must be
+// longer than any spacing claimDue is asked for (so a turn that old is as
+// good as none), and the same keys in also: a standby's key changes with
+// its address, and Pods rescheduled over months would otherwise leave one
+// entry each.
+func sweepDue(last *sync.Map, every time.Duration, now time.Time, also ...*sync.Map) {
 	last.Range(func(key, v any) bool {
-		if prev := v.(time.Time); now.Sub(prev) >= every {
-			last.CompareAndDelete(key, prev)
+		if prev := v.(time.Time); now.Sub(prev) >= every && last.CompareAndDelete(key, prev) {
+			for _, m := range also {
+				m.Delete(key)
+			}
 		}
 		return true
 	})

@@ -48,18 +48,39 @@ func TestClaimDue(t *testing.T) {
 }
 
 func TestSweepDue(t *testing.T) {
-	var last sync.Map
+	var last, counts sync.Map
 	t0 := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
 	last.Store("old", t0)
+	counts.Store("old", 3)
 	last.Store("recent", t0.Add(3*time.Second))
-	sweepDue(&last, 5*time.Second, t0.Add(6*time.Second))
+	counts.Store("recent", 2)
+	sweepDue(&last, 5*time.Second, t0.Add(6*time.Second), &counts)
 	if _, ok := last.Load("old"); ok {
 		t.Errorf("a turn 6 s old is kept; want it forgotten")
+	}
+	if _, ok := counts.Load("old"); ok {
+		t.Errorf("the count of a forgotten turn is kept")
 	}
 	if _, ok := last.Load("recent"); !ok {
 		t.Errorf("a turn 3 s old is forgotten; want it kept")
 	}
+	if _, ok := counts.Load("recent"); !ok {
+		t.Errorf("the count of a kept turn is forgotten")
+	}
 	if claimDue(&last, "recent", 5*time.Second, t0.Add(6*time.Second)) {
 		t.Errorf("the kept turn no longer spaces its key")
+	}
+}
+
+func TestNudgeInterval(t *testing.T) {
+	want := []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 10 * time.Second, 20 * time.Second,
+		40 * time.Second, time.Minute, time.Minute, time.Minute}
+	for fruitless, w := range want {
+		if got := nudgeInterval(fruitless); got != w {
+			t.Errorf("nudgeInterval(%d) = %v, want %v", fruitless, got, w)
+		}
+	}
+	if got := nudgeInterval(1000); got != nudgeMaxEvery {
+		t.Errorf("nudgeInterval(1000) = %v, want %v", got, nudgeMaxEvery)
 	}
 }

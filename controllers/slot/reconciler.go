@@ -54,6 +54,9 @@ type Reconciler struct {
 	// syncNudges holds, by standby (standbyKey), when this process last
 	// nudged its slot synchronization (nudgeSync).
 	syncNudges sync.Map
+	// syncFruitless holds, by standby, how many nudges in a row found its
+	// slot sync worker down (nudgeInterval).
+	syncFruitless sync.Map
 	// heldMissing holds, by object key, the missingSpan of an object that
 	// leaves a missing slot to another namespace's holder (yieldToHolder).
 	heldMissing sync.Map

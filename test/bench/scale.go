@@ -88,6 +88,8 @@ type scaleResult struct {
 	// FloorHeld is the floor when the finalizer comes with the create
 	// (heldFloor): three writes a slot.
 	FloorHeld  time.Duration
+	// FailoverPatches is the failover's status patches alone, no Event.
+	FailoverPatches time.Duration
 	ApplyConns int // max operator connections while the batches were applied
 }
 
@@ -121,6 +123,7 @@ func (r *scaleRig) measure(ctx context.Context, res *scaleResult) error {
 	defer cancel()
 	var err error
 	res.APIFloor, res.FailoverFloor, res.FloorCPU, res.FloorHeld = r.floor, r.failoverFloor, r.floorCPU, r.floorHeld
+	res.FailoverPatches = r.failoverPatches
 	res.Logical = batchResult{Kind: "logical", N: res.Opts.slots}
 	res.Physical = batchResult{Kind: "physical", N: res.Opts.slots}
 	if res.Version, err = serverVersion(ctx, r.pg); err != nil {

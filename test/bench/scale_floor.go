@@ -41,6 +41,9 @@ func (r *scaleRig) apiFloor(ctx context.Context, n int) (batch, failover time.Du
 	if failover, err = timedWrites(ctx, n, r.failoverWrites); err != nil {
 		return 0, 0, fmt.Errorf("API floor of a failover: %w", err)
 	}
+	if r.failoverPatches, err = timedWrites(ctx, n, r.failoverPatchOnly); err != nil {
+		return 0, 0, fmt.Errorf("API floor of a failover's status patches: %w", err)
+	}
 	if err := r.c.DeleteAllOf(ctx, &api.ReplicationSlot{}, client.InNamespace(floorNS)); err != nil {
 		return 0, 0, err
 	}
@@ -115,6 +118,21 @@ func (r *scaleRig) failoverWrites(ctx context.Context, i int) error {
 		return err
 	}
 	return r.statusAndEvent(ctx, rs, "127.0.0.2:5432", "Failover", metav1.Now())
+}
+
+// failoverPatchOnly makes the one write a failover costs an existing slot
+// when no Event is recorded: its status names another host. What it
+// times is the least a failover's status could take on this apiserver
+// even if one Event stood for all the slots.
+func (r *scaleRig) failoverPatchOnly(ctx context.Context, i int) error {
+	rs := &api.ReplicationSlot{}
+	if err := r.c.Get(ctx, client.ObjectKey{Namespace: floorNS, Name: scaleSlot("physical", i).Name}, rs); err != nil {
+		return err
+	}
+	before := rs.DeepCopy()
+	rs.Status.Host = "127.0.0.3:5432"
+	rs.Status.Conditions[0].Message = "slot exists on " + rs.Status.Host
+	return r.c.Status().Patch(ctx, rs, client.MergeFrom(before))
 }
 
 // statusAndEvent patches the status of a Ready slot on host and records an

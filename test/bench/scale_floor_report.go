@@ -17,6 +17,16 @@ func writePolicy(b *strings.Builder, off bool) {
 	b.WriteString("The finalizer policy of `config/admission` (a MutatingAdmissionPolicy, Kubernetes 1.36+) is installed after the API floor and before the operator, as `config/default` and the Helm chart install it: each object gets its finalizer inside its create, and the operator makes no update of its own. The floor's objects are written without it, as an operator that adds its finalizer itself must.\n\n")
 }
 
+// writeFailoverPatches says what the failover's status patches alone
+// took: a bound that holds even if the slots' Events were one.
+func writeFailoverPatches(b *strings.Builder, r scaleResult) {
+	if r.FailoverPatches <= 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nThe status patches alone, the same clients naming yet another host in each object's status and recording no Event, took **%s**: what a failover's status could not beat here even if one Event stood for all %s slots.\n",
+		ms(r.FailoverPatches), count(r.Logical.N))
+}
+
 // writeHeldFloor compares the batches with the floor of three writes.
 func writeHeldFloor(b *strings.Builder, r scaleResult) {
 	if r.FloorHeld <= 0 {

@@ -77,6 +77,7 @@ func writeBatchBounds(b *strings.Builder, r scaleResult) {
 		count(l.N), applyWorkers, ms(r.APIFloor), floorVersus(r.APIFloor, 5*time.Second))
 	fmt.Fprintf(b, "\nThe same clients then made the writes a failover costs each of those objects at the least, a status patch naming the new host and one Event, in **%s**: the least a failover of %s slots can take on this apiserver and machine before its status says so, whatever PostgreSQL needs (see Failover recovery).\n",
 		ms(r.FailoverFloor), count(l.N))
+	writeFailoverPatches(b, r)
 	writeHeldFloor(b, r)
 	writeFloorCost(b, r)
 	lc, pc := l.Controllers["replicationslot"], p.Controllers["replicationslot"]

@@ -38,6 +38,9 @@ type scaleRig struct {
 	floor   time.Duration // see apiFloor
 	// failoverFloor: the same objects' failover writes (failoverWrites).
 	failoverFloor time.Duration
+	// failoverPatches: the same objects' failover status patches alone,
+	// without the Event (failoverPatchOnly).
+	failoverPatches time.Duration
 	floorCPU      time.Duration // kube-apiserver's and etcd's, over the floor's writes
 	floorHeld     time.Duration // see heldFloor
 	opts          scaleOptions

@@ -87,10 +87,10 @@ type scaleResult struct {
 	FloorCPU time.Duration
 	// FloorHeld is the floor when the finalizer comes with the create
 	// (heldFloor): three writes a slot.
-	FloorHeld  time.Duration
+	FloorHeld time.Duration
 	// FailoverPatches is the failover's status patches alone, no Event.
 	FailoverPatches time.Duration
-	ApplyConns int // max operator connections while the batches were applied
+	ApplyConns      int // max operator connections while the batches were applied
 }
 
 // scaleBench runs the scenario and splices its section into out.

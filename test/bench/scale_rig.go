@@ -41,10 +41,10 @@ type scaleRig struct {
 	// failoverPatches: the same objects' failover status patches alone,
 	// without the Event (failoverPatchOnly).
 	failoverPatches time.Duration
-	floorCPU      time.Duration // kube-apiserver's and etcd's, over the floor's writes
-	floorHeld     time.Duration // see heldFloor
-	opts          scaleOptions
-	cleanups      []func()
+	floorCPU        time.Duration // kube-apiserver's and etcd's, over the floor's writes
+	floorHeld       time.Duration // see heldFloor
+	opts            scaleOptions
+	cleanups        []func()
 }
 
 const scaleNS = "scale"

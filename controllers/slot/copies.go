@@ -49,7 +49,6 @@ func (r *Reconciler) syncStandbyCopies(ctx context.Context, slot *slotScope) cop
 	if sc.row == nil || sc.target == nil || !sc.rs.Status.Owned {
 		return sc.report
 	}
-	notePods(slot)
 	noteUnlisted(slot)
 	r.dropLeftBehind(ctx, slot)
 	if !sc.target.IsPrimary() {

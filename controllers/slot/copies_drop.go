@@ -88,8 +88,20 @@ func (r *Reconciler) dropCopies(ctx context.Context, sc *slotScope) {
 	copies, _ := followPods(sc.rs.Status.Copies, sc.snap)
 	for _, c := range copies {
 		m := clusterRecordMember(sc.snap, c)
-		if m != nil && m.Slots != nil && (sc.target == nil || (m.Endpoint != sc.target.Endpoint && !observation.SameServer(m, sc.target))) {
+		switch {
+		case m == nil:
+			leftWithObject(sc, c)
+		case m.Slots != nil && (sc.target == nil || (m.Endpoint != sc.target.Endpoint && !observation.SameServer(m, sc.target))):
 			_, _ = r.dropOn(ctx, sc, m)
 		}
 	}
+}
+
+// leftWithObject says that the deletion leaves the slot of record c in
+// place: its member is not listed now (a Pod away, its address perhaps
+// another Pod's), and the record goes with the object.
+func leftWithObject(sc *slotScope, c api.SlotCopy) {
+	sc.event("Warning", "SlotForgotten", record.ActionRelease,
+		"slot %q on %s is not dropped with the object: the PostgresServer does not list that member now. If it still runs, "+
+			"the slot is still there and keeps its WAL: drop it there by hand", sc.name, unlistedName(c))
 }

@@ -25,11 +25,13 @@ const nudgeEvery = 5 * time.Second
 const nudgeMaxEvery = time.Minute
 
 // nudgeInterval spaces the next nudge of a standby after fruitless nudges
-// in a row that found the worker down and woke the postmaster. The first
-// two are nudgeEvery apart, since the worker's 10 s restart interval
-// takes two; then the spacing doubles, up to nudgeMaxEvery: a worker that
-// does not start by then (no background worker slot free, say) is not
-// started by nudging, and each nudge writes to the standby's log.
+// in a row: ones that left the copy pending, whether they woke the
+// postmaster or PostgreSQL refused them. The first two are nudgeEvery
+// apart, since the worker's 10 s restart interval takes two; then the
+// spacing doubles, up to nudgeMaxEvery: a worker that does not start by
+// then (no background worker slot free, say) is not started by nudging,
+// one that runs needs no nudge, and each nudge writes to the standby's
+// log.
 func nudgeInterval(fruitless int) time.Duration {
 	d := nudgeEvery
 	for i := 2; i < fruitless && d < nudgeMaxEvery; i++ {
@@ -67,7 +69,7 @@ type standbyKey struct {
 // A failure leaves the wait to the worker, so it is not reported.
 func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observation.Member) {
 	now, key := time.Now(), standbyKey{sc.serverKey, m.Addr()}
-	fruitless := r.fruitlessNudges(key)
+	fruitless := r.fruitlessNudges(key, now)
 	if !observation.SyncWorkerOn(m) || !claimDue(&r.syncNudges, key, nudgeInterval(fruitless), now) {
 		return
 	}
@@ -81,7 +83,9 @@ func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observatio
 		return
 	}
 	if busy {
-		r.syncFruitless.Delete(key)
+		// The worker runs (PostgreSQL's refusal can also be a slot of the
+		// name it will not replace): nudging does nothing until it stops.
+		r.syncFruitless.Store(key, fruitless+1)
 		return
 	}
 	if row, err := postgres.GetSlot(ctx, pool, m.Identity.VersionNum, sc.name); err == nil && row != nil && row.Synced && !row.Temporary {
@@ -101,8 +105,16 @@ func (r *Reconciler) nudgeSync(ctx context.Context, sc *slotScope, m *observatio
 	time.AfterFunc(nudgeInterval(fruitless+1), func() { r.Monitor.Wake(obj) })
 }
 
-// fruitlessNudges is how many nudges in a row found key's worker down.
-func (r *Reconciler) fruitlessNudges(key standbyKey) int {
+// fruitlessNudges is how many nudges in a row left key's copy pending. A
+// count whose last nudge is older than any spacing is from an earlier
+// episode (the copy went persistent with no nudge to see it): it starts
+// again at 0, so the next rejoin is nudged every 5 s again.
+func (r *Reconciler) fruitlessNudges(key standbyKey, now time.Time) int {
+	last, ok := r.syncNudges.Load(key)
+	if !ok || now.Sub(last.(time.Time)) >= 2*nudgeMaxEvery {
+		r.syncFruitless.Delete(key)
+		return 0
+	}
 	if v, ok := r.syncFruitless.Load(key); ok {
 		return v.(int)
 	}

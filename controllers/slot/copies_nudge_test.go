@@ -84,3 +84,23 @@ func TestNudgeInterval(t *testing.T) {
 		t.Errorf("nudgeInterval(1000) = %v, want %v", got, nudgeMaxEvery)
 	}
 }
+
+func TestFruitlessNudges(t *testing.T) {
+	r := &Reconciler{}
+	key := standbyKey{member: "10.0.0.2:5432"}
+	t0 := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
+	if got := r.fruitlessNudges(key, t0); got != 0 {
+		t.Errorf("no nudge yet: %d, want 0", got)
+	}
+	r.syncNudges.Store(key, t0)
+	r.syncFruitless.Store(key, 6)
+	if got := r.fruitlessNudges(key, t0.Add(time.Minute)); got != 6 {
+		t.Errorf("a minute after the last nudge: %d, want 6", got)
+	}
+	if got := r.fruitlessNudges(key, t0.Add(2*nudgeMaxEvery)); got != 0 {
+		t.Errorf("two spacings after the last nudge: %d, want 0 (an earlier episode)", got)
+	}
+	if _, ok := r.syncFruitless.Load(key); ok {
+		t.Errorf("the earlier episode's count is kept")
+	}
+}

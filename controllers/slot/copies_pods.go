@@ -13,6 +13,7 @@ package slot
 // waits for its Pod like any unlisted record (copies_unlisted.go).
 
 import (
+	"context"
 	"slices"
 
 	api "github.com/slotkeeper/slotkeeper/api/v1alpha1"
@@ -82,6 +83,16 @@ func podMember(members []observation.Member, pod string) *observation.Member {
 	return nil
 }
 
+// followRecords is the phase that moves the records to their Pods before
+// any phase reads them: the slot's own move (host_move.go) and a former
+// primary promoted again (stale_target.go) look its member up in them.
+func followRecords(_ context.Context, sc *slotScope) (*status.Outcome, error) {
+	if sc.snap != nil {
+		notePods(sc)
+	}
+	return nil, nil
+}
+
 // notePods applies followPods to the object's records, with an Event for
 // each record moved.
 func notePods(sc *slotScope) {
@@ -113,10 +124,19 @@ func podsAgree(c api.SlotCopy, m *observation.Member) *observation.Member {
 	return nil
 }
 
-// podAt is the Pod listed at ep ("" when none is named).
-func podAt(snap *observation.Snapshot, ep observation.Endpoint) string {
-	if m := snap.Member(ep.Host, ep.Port); m != nil {
-		return m.Pod
+// recordAt tells the records of the member at ep: those at its address
+// whose Pod agrees with the member's. With no member listed at ep only a
+// record without a Pod is: one naming a Pod is that Pod's, which may be
+// away while its address is written about.
+func recordAt(snap *observation.Snapshot, ep observation.Endpoint) func(api.SlotCopy) bool {
+	m := snap.Member(ep.Host, ep.Port)
+	return func(c api.SlotCopy) bool {
+		if c.Host != ep.Host || c.Port != ep.Port {
+			return false
+		}
+		if m == nil {
+			return c.Pod == ""
+		}
+		return status.PodsAgree(c.Pod, m.Pod)
 	}
-	return ""
 }

@@ -104,11 +104,16 @@ func TestRecordsOfPods(t *testing.T) {
 	if recordMember(snap, own) == nil || clusterRecordMember(snap, own) == nil {
 		t.Errorf("db-4's record is not matched to db-4")
 	}
-	if got := withoutCopy([]api.SlotCopy{old, own}, ep, "db-4"); !equalCopies(got, []api.SlotCopy{old}) {
+	if got := withoutCopy([]api.SlotCopy{old, own}, recordAt(snap, ep)); !equalCopies(got, []api.SlotCopy{old}) {
 		t.Errorf("withoutCopy for db-4 = %+v; want db-3's record kept", got)
 	}
-	if got := withoutCopy([]api.SlotCopy{old, own}, ep, ""); got != nil {
+	noPod := &observation.Snapshot{Members: []observation.Member{{Endpoint: ep}}}
+	if got := withoutCopy([]api.SlotCopy{old, own}, recordAt(noPod, ep)); got != nil {
 		t.Errorf("withoutCopy for a member without a Pod = %+v; want none left", got)
+	}
+	bare := api.SlotCopy{Host: ep.Host, Port: ep.Port}
+	if got := withoutCopy([]api.SlotCopy{old, bare}, recordAt(&observation.Snapshot{}, ep)); !equalCopies(got, []api.SlotCopy{old}) {
+		t.Errorf("withoutCopy at an address nobody is listed at = %+v; want only the record without a Pod gone", got)
 	}
 }
 

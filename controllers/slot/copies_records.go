@@ -15,7 +15,7 @@ import (
 // reconcile's status write; a nil c removes the record of ep.
 func (r *Reconciler) writeCopy(ctx context.Context, sc *slotScope, ep observation.Endpoint, c *api.SlotCopy) error {
 	return r.writeAhead(ctx, sc, func(st *api.ReplicationSlotStatus) {
-		st.Copies = withoutCopy(slices.Clone(st.Copies), ep, podAt(sc.snap, ep))
+		st.Copies = withoutCopy(slices.Clone(st.Copies), recordAt(sc.snap, ep))
 		if c != nil {
 			st.Copies = append(st.Copies, withPod(sc, *c))
 		}
@@ -81,18 +81,15 @@ func withPod(sc *slotScope, c api.SlotCopy) api.SlotCopy {
 	return c
 }
 
-// removeCopy forgets the record of the copy on the member listed at ep.
+// removeCopy forgets the record of the copy on the member at ep.
 func removeCopy(sc *slotScope, ep observation.Endpoint) {
-	sc.rs.Status.Copies = withoutCopy(sc.rs.Status.Copies, ep, podAt(sc.snap, ep))
+	sc.rs.Status.Copies = withoutCopy(sc.rs.Status.Copies, recordAt(sc.snap, ep))
 }
 
-// withoutCopy is copies without the record of the copy on ep's Pod pod:
-// the record of another Pod at ep (one not listed now, whose IP pod was
-// given) stays. nil when none is left.
-func withoutCopy(copies []api.SlotCopy, ep observation.Endpoint, pod string) []api.SlotCopy {
-	copies = slices.DeleteFunc(copies, func(c api.SlotCopy) bool {
-		return c.Host == ep.Host && c.Port == ep.Port && status.PodsAgree(c.Pod, pod)
-	})
+// withoutCopy is copies without the records of (recordAt); nil when none
+// is left.
+func withoutCopy(copies []api.SlotCopy, of func(api.SlotCopy) bool) []api.SlotCopy {
+	copies = slices.DeleteFunc(copies, of)
 	if len(copies) == 0 {
 		return nil
 	}

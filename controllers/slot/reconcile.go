@@ -91,7 +91,7 @@ func (r *Reconciler) told(sc *slotScope) {
 // at, or nil to go on. The copies phase, last, returns its report.
 func (r *Reconciler) reconcileSlot(ctx context.Context, sc *slotScope) (status.Outcome, copyReport, error) {
 	phases := []func(context.Context, *slotScope) (*status.Outcome, error){
-		checkSpec, r.resolveServer, r.checkConflict, r.targetOrLeave, r.keepIgnoreEntry, r.ensureSlot,
+		checkSpec, r.resolveServer, r.checkConflict, r.targetOrLeave, followRecords, r.keepIgnoreEntry, r.ensureSlot,
 	}
 	for _, phase := range phases {
 		o, err := phase(ctx, sc)

@@ -127,6 +127,22 @@ var _ = Describe("spec.hostsFrom, a standby's IP given to another Pod while it i
 	})
 })
 
+var _ = Describe("spec.hostsFrom, an object deleted while a standby's Pod is away", func() {
+	It("leaves the copy there, and says so with a Warning naming the Pod", func() {
+		ps, _, _, _, standbySlice := hfCluster()
+		rs := hfFailoverSlot(ps, "hf-away")
+		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(ConsistOf(HaveField("Pod", "db-2")))
+		DeferCleanup(func() { _ = standby.Exec(bg, "SELECT pg_drop_replication_slot('hf_away')") })
+
+		Expect(k8s.Delete(bg, standbySlice)).To(Succeed())
+		Eventually(func() []api.SlotCopy { return get(rs).Status.Copies }).Should(ConsistOf(HaveField("UnlistedSince", Not(BeNil()))))
+		deleteAndWait(rs)
+		Expect(slotExists(standby, "hf_away")()).To(BeTrue(), "a copy on a member not listed is not dropped")
+		Eventually(eventNotes(ps.Namespace, "SlotForgotten")).Should(ContainElement(And(ContainSubstring("Pod db-2"),
+			ContainSubstring("not dropped with the object"), ContainSubstring("drop it there by hand"))))
+	})
+})
+
 // hfFailoverSlot creates a physical slot with failover: true on ps, deleted
 // at the end if the spec has not, and waits until it is FailoverReady.
 func hfFailoverSlot(ps *api.PostgresServer, name string) *api.ReplicationSlot {

@@ -117,12 +117,19 @@ func serverFingerprint(s *observation.Snapshot) string {
 	return b.String()
 }
 
+// memberFingerprint includes the Pod a slice names behind the member: a
+// Pod given another's address is another member to the records of
+// status.copies, whatever the server answering there says.
 func memberFingerprint(mb *observation.Member) string {
+	pod := ""
+	if mb.Pod != "" {
+		pod = "pod:" + mb.Pod + ":"
+	}
 	if mb.Identity == nil {
-		return "down:" + errReason(mb.Err)
+		return pod + "down:" + errReason(mb.Err)
 	}
 	id := mb.Identity
-	return fmt.Sprint(id.InRecovery, id.Timeline, id.SystemIdentifier, id.VersionNum,
+	return pod + fmt.Sprint(id.InRecovery, id.Timeline, id.SystemIdentifier, id.VersionNum,
 		id.PostmasterStart.UnixNano(), id.Settings, id.Rights)
 }
 

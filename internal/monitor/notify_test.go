@@ -206,3 +206,29 @@ func TestLastConfirmed(t *testing.T) {
 		t.Fatalf("a after a row without confirmed_flush_lsn: %v", *got)
 	}
 }
+
+// A member whose Pod changes at the same address (an IP given to another
+// Pod) wakes the server object and the slots, even when the server that
+// answers there looks the same.
+func TestNotifyPodChange(t *testing.T) {
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	m := New(connections.New())
+	m.Track(key, "orders", types.NamespacedName{Namespace: "ns", Name: "orders"}, 0)
+	snap := func(pod string) *observation.Snapshot {
+		id := &postgres.Identity{InRecovery: true, Timeline: 1, SystemIdentifier: "7000", VersionNum: 170010,
+			PostmasterStart: time.Unix(1700000000, 0)}
+		mb := observation.Member{Endpoint: observation.Endpoint{Host: "10.0.0.2", Port: 5432}, Pod: pod, Identity: id,
+			Slots: map[string]postgres.Slot{"orders": {Name: "orders", Type: "physical"}}}
+		s := observation.NewSnapshot(time.Now(), "", []observation.Member{mb})
+		s.Fingerprint = serverFingerprint(s)
+		return s
+	}
+	m.notify(context.Background(), key, snap("db-2"), snap("db-2"))
+	if len(m.ServerEvents()) != 0 || len(m.SlotEvents()) != 0 {
+		t.Fatalf("woken with nothing changed")
+	}
+	m.notify(context.Background(), key, snap("db-2"), snap("db-9"))
+	if len(m.ServerEvents()) != 1 || len(m.SlotEvents()) != 1 {
+		t.Errorf("server woken %d times, slots %d; want once each", len(m.ServerEvents()), len(m.SlotEvents()))
+	}
+}

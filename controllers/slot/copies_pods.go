@@ -131,12 +131,9 @@ func podsAgree(c api.SlotCopy, m *observation.Member) *observation.Member {
 func recordAt(snap *observation.Snapshot, ep observation.Endpoint) func(api.SlotCopy) bool {
 	m := snap.Member(ep.Host, ep.Port)
 	return func(c api.SlotCopy) bool {
-		if c.Host != ep.Host || c.Port != ep.Port {
-			return false
-		}
 		if m == nil {
-			return c.Pod == ""
+			return c.Host == ep.Host && c.Port == ep.Port && c.Pod == ""
 		}
-		return status.PodsAgree(c.Pod, m.Pod)
+		return status.RecordOf(c, m)
 	}
 }

@@ -57,7 +57,7 @@ func (r *Reconciler) dropLeftBehind(ctx context.Context, sc *slotScope) {
 		ep := observation.Endpoint{Host: c.Host, Port: c.Port}
 		m := clusterRecordMember(sc.snap, c)
 		switch {
-		case (ep == sc.target.Endpoint && status.PodsAgree(c.Pod, sc.target.Pod)) || observation.SameServer(m, sc.target):
+		case status.RecordOf(c, sc.target) || observation.SameServer(m, sc.target):
 			removeCopy(sc, ep)
 		case sc.target.IsPrimary():
 		case m == nil:

@@ -9,12 +9,16 @@ import (
 // that names a Pod is not the record of another Pod given its address.
 func FindCopy(copies []api.SlotCopy, m *observation.Member) *api.SlotCopy {
 	for i := range copies {
-		c := &copies[i]
-		if c.Host == m.Host && c.Port == m.Port && PodsAgree(c.Pod, m.Pod) {
-			return c
+		if RecordOf(copies[i], m) {
+			return &copies[i]
 		}
 	}
 	return nil
+}
+
+// RecordOf: c is the record of a slot on member m, by address and Pod.
+func RecordOf(c api.SlotCopy, m *observation.Member) bool {
+	return c.Host == m.Host && c.Port == m.Port && PodsAgree(c.Pod, m.Pod)
 }
 
 // PodsAgree: a record naming recPod may be the record of a member behind
